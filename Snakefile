@@ -1,0 +1,28 @@
+# Revision surgery after operations for long-bone metastases: the whole study, from the hospital's raw exports to
+# the paper. Stages live in workflow/rules/, one file each; helpers in workflow/rules/common.smk.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+if is_synthetic():
+
+    include: "workflow/rules/synthetic_twin.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        study_targets(),

@@ -1,0 +1,43 @@
+"""Rule check_twin_calibration: compare the twin with the paper (hard targets) and the literature (soft targets)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from rule_log import to_log  # noqa: E402
+from synthetic_twin.calibration import check  # noqa: E402
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+truth = pd.read_csv(snakemake.input.truth, dtype={"revision_cause": str, "revision_date": str,  # noqa: F821
+                                                  "death_date": str}, keep_default_na=False)
+report = check(truth)
+report.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.6g")  # noqa: F821
+
+hard, soft = report[report["kind"] == "hard"], report[report["kind"] == "soft"]
+for row in report[~report["within"]].itertuples():
+    log.warning("%s target %s: observed %.4g, target %.4g +/- %.4g", row.quantity, row.kind, row.observed,
+                row.target, row.tolerance)
+log.info("hard targets met: %d of %d; soft targets within tolerance: %d of %d", hard["within"].sum(), len(hard),
+         soft["within"].sum(), len(soft))
+
+# One row per soft target: how far the twin is from the literature, in units of the tolerance.
+fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(soft) + 1.6))
+deviation = (soft["observed"] - soft["target"]) / soft["tolerance"]
+y = range(len(soft))
+ax.axvspan(-1, 1, color="#dfe9f5", zorder=0, label="within tolerance")
+ax.axvline(0, color="#4a6fa5", linewidth=0.8)
+ax.scatter(deviation, y, color=["#2b6cb0" if w else "#c53030" for w in soft["within"]], zorder=2, s=18)
+ax.set_yticks(list(y), soft["quantity"].str.replace("_", " "), fontsize=7)
+ax.invert_yaxis()
+ax.set_xlim(-2, 2)
+ax.set_xlabel("(observed - target) / tolerance")
+ax.set_title(f"Synthetic twin against its calibration targets\nhard targets (the paper) met exactly: "
+             f"{int(hard['within'].sum())} of {len(hard)}", fontsize=9)
+ax.legend(loc="lower right", fontsize=7, frameon=False)
+fig.tight_layout()
+fig.savefig(snakemake.output.figure, dpi=150, metadata={"Software": None})  # noqa: F821
+if not hard["within"].all():
+    missed = ", ".join(hard.loc[~hard["within"], "quantity"])
+    raise SystemExit(f"the synthetic twin misses hard targets of the paper: {missed} (see {snakemake.output.table})")  # noqa: F821

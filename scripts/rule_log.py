@@ -1,0 +1,15 @@
+"""Send a rule script's stderr and logging to the rule's log file, so that every message lands in logs/."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def to_log(snakemake) -> logging.Logger:
+    """Redirect stderr (tracebacks included) and the logging module to the rule's first log file."""
+    stream = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the script
+    sys.stderr = stream
+    logging.basicConfig(stream=stream, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        force=True)
+    return logging.getLogger(snakemake.rule)

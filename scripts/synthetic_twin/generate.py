@@ -1,0 +1,628 @@
+"""Generate the synthetic twin: raw exports as the hospital's information system writes them, plus the truth.
+
+One call, `generate(cohort_size, seed)`, returns every table as a DataFrame; `write_twin` puts them on disk. The
+same size and seed give the same bytes. The cohort is built in three steps:
+
+1. composition: who the analysed patients are (primary, index operation, revision cause), exact to the paper;
+2. clinical course: ages, sites, dates of surgery, revision, death and last contact, from the models in design.py;
+3. export: the rows each raw table holds for them, spelled with the variants of vocabulary.py, plus the extra
+   patients and row defects the cleaning stage must catch, each recorded in the defect manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from . import design, identity, vocabulary as vocab
+
+DAYS_PER_MONTH = 365.25 / 12
+RAW_DATE_FORMAT = "%d.%m.%Y"
+
+# The hospital's column headers for each raw table: canonical name -> header as exported.
+HEADERS = {
+    "patients": {
+        "record_number": "№ ИБ", "full_name": "ФИО", "birth_date": "Дата рождения", "sex": "Пол",
+        "snils": "СНИЛС", "oms_policy": "Полис ОМС", "address": "Адрес", "phone": "Телефон",
+    },
+    "diagnoses": {
+        "record_number": "№ ИБ", "diagnosis_date": "Дата установления диагноза", "primary_icd10": "Код МКБ-10",
+        "primary_text": "Диагноз", "bone_lesion_icd10": "Поражение кости (МКБ-10)",
+        "bone_metastases_count": "Число костных метастазов", "visceral_metastases": "Висцеральные метастазы",
+        "ecog": "ECOG", "chemotherapy_before_surgery": "Химиотерапия до операции",
+        "lesion_size_cm": "Размер очага, см",
+    },
+    "operations": {
+        "record_number": "№ ИБ", "operation_date": "Дата операции", "bone": "Кость", "segment": "Отдел",
+        "fracture": "Перелом", "procedure": "Операция", "surgeon": "Хирург", "is_revision": "Ревизия",
+        "revision_reason": "Причина ревизии",
+    },
+    "follow_up": {
+        "record_number": "№ ИБ", "last_contact_date": "Дата последнего контакта", "vital_status": "Статус",
+        "death_date": "Дата смерти",
+    },
+    "notes": {"record_number": "№ ИБ", "note_date": "Дата записи", "text": "Текст"},
+}
+# How each table is written: the hospital's information system exports cp1251 with ';' and CRLF; the notes module
+# exports UTF-8. config/config.yaml declares the same for the reading side, and a test checks they agree.
+TABLE_FORMAT = {
+    "patients": {"encoding": "cp1251", "separator": ";"},
+    "diagnoses": {"encoding": "cp1251", "separator": ";"},
+    "operations": {"encoding": "cp1251", "separator": ";"},
+    "follow_up": {"encoding": "cp1251", "separator": ";"},
+    "notes": {"encoding": "utf-8", "separator": ";"},
+}
+UNPARSEABLE_DATES = ["31.02.2014", "12.13.2011", "неизв.", "0.05.2016", "2015/07/12"]
+# Where the evidence for each exclusion is written: (table, column).
+EXCLUSION_EVIDENCE = {
+    "operation_outside_study_period": ("operations", "operation_date"),
+    "no_long_bone_operation": ("operations", "bone"),
+    "no_metastatic_disease": ("diagnoses", "bone_lesion_icd10"),
+    "missing_follow_up": ("follow_up", ""),
+    "impossible_date_order": ("follow_up", "death_date"),
+    "unparseable_date": ("operations", "operation_date"),
+    "no_operation": ("operations", ""),
+}
+BONE_GENITIVE = {
+    "femur": "бедра", "humerus": "плеча", "tibia": "голени", "radius": "предплечья", "ulna": "предплечья",
+    "fibula": "голени", "spine": "позвоночника", "pelvis": "таза",
+}
+
+
+@dataclass
+class Twin:
+    """Everything the generator makes: raw tables (hospital format), truth, defects and identifiers."""
+
+    raw: dict[str, pd.DataFrame]
+    truth: pd.DataFrame
+    defects: pd.DataFrame
+    identifiers: list[str]
+    summary: dict = field(default_factory=dict)
+
+
+# --- 1. composition ----------------------------------------------------------------------------------------------
+def paper_composition(rng: np.random.Generator) -> pd.DataFrame:
+    """The 247 analysed patients as (primary, method, revision cause), exact to the paper's margins."""
+    revised = pd.DataFrame(design.REVISED, columns=["primary_group", "revision_cause", "operation_method"])
+    primaries_left = dict(design.PRIMARY_COUNTS)
+    methods_left = dict(design.METHOD_COUNTS)
+    for row in revised.itertuples():
+        primaries_left[row.primary_group] -= 1
+        methods_left[row.operation_method] -= 1
+    primaries = np.repeat(list(primaries_left), list(primaries_left.values()))
+    methods = rng.permutation(np.repeat(list(methods_left), list(methods_left.values())))
+    others = pd.DataFrame({"primary_group": primaries, "revision_cause": "", "operation_method": methods})
+    return pd.concat([revised, others], ignore_index=True)
+
+
+def scaled(rng: np.random.Generator, template: pd.DataFrame, n: int) -> pd.DataFrame:
+    """n rows keeping the template's proportions: whole copies, then a random part-copy for the remainder."""
+    copies, remainder = divmod(n, len(template))
+    parts = [template] * copies
+    if remainder:
+        parts.append(template.iloc[np.sort(rng.choice(len(template), remainder, replace=False))])
+    return pd.concat(parts, ignore_index=True)
+
+
+def scale_count(count: int, n: int) -> int:
+    return int(round(count * n / design.PAPER_COHORT_SIZE))
+
+
+# --- 2. clinical course ------------------------------------------------------------------------------------------
+def ages_with_median(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Ages at surgery on normal quantiles around the paper's median 62, so the sample median is exactly 62."""
+    normal = NormalDist(design.PAPER_MEDIAN_AGE, design.AGE_SPREAD)
+    ages = np.array([round(normal.inv_cdf((i + 0.5) / n)) for i in range(n)], dtype=int)
+    return rng.permutation(np.clip(ages, 18, 99))
+
+
+def weibull_days(rng: np.random.Generator, median_months: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Weibull survival times, S(t) = exp(-(t / scale)^shape), with scale = median / ln(2)^(1/shape)."""
+    scale = median_months / np.log(2) ** (1 / shape)
+    months = scale * (-np.log(rng.uniform(size=len(shape)))) ** (1 / shape)
+    return np.maximum(np.round(months * DAYS_PER_MONTH), 2).astype(int)
+
+
+def days_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
+    return int((end - start).days)
+
+
+def random_dates(rng: np.random.Generator, start, latest: np.ndarray) -> pd.DatetimeIndex:
+    """One uniform date per row between `start` and that row's `latest` date (inclusive)."""
+    start = pd.Timestamp(start)
+    span = (pd.DatetimeIndex(latest) - start).days.to_numpy()
+    offsets = np.floor(rng.uniform(size=len(span)) * (span + 1)).astype(int)
+    return start + pd.to_timedelta(offsets, unit="D")
+
+
+def birth_dates(rng: np.random.Generator, on: pd.DatetimeIndex, ages: np.ndarray) -> pd.DatetimeIndex:
+    """A birth date that makes each patient exactly `ages` completed years old on the date `on`."""
+    day = np.where((on.month == 2) & (on.day == 29), 28, on.day)
+    anniversary = pd.to_datetime(pd.DataFrame({"year": on.year - ages, "month": on.month, "day": day}))
+    return pd.DatetimeIndex(anniversary - pd.to_timedelta(rng.integers(0, 300, len(ages)), unit="D"))
+
+
+def completed_years(birth: pd.Series, on: pd.Series) -> pd.Series:
+    """Age in completed years, as a registry computes it."""
+    before_birthday = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
+    return on.dt.year - birth.dt.year - before_birthday.astype(int)
+
+
+def share_by(categories: pd.Series, shares: dict[str, float], default: float) -> np.ndarray:
+    return categories.map(shares).fillna(default).to_numpy(dtype=float)
+
+
+def pick_sites(rng: np.random.Generator, methods: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    bones = np.empty(len(methods), dtype=object)
+    segments = np.empty(len(methods), dtype=object)
+    for method, options in design.SITES.items():
+        mask = (methods == method).to_numpy()
+        weights = np.array([w for *_, w in options], dtype=float)
+        chosen = rng.choice(len(options), size=int(mask.sum()), p=weights / weights.sum())
+        bones[mask] = [options[i][0] for i in chosen]
+        segments[mask] = [options[i][1] for i in chosen]
+    return bones, segments
+
+
+def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.ndarray) -> pd.DataFrame:
+    """Add demographics, disease, site, and the dated course (index, revision, death, last contact)."""
+    c = cohort.copy()
+    n = len(c)
+    # The youngest ages go to Ewing sarcoma, a disease of the young.
+    ewing = np.flatnonzero(c["primary_group"].to_numpy() == "ewing_sarcoma")
+    if len(ewing):
+        youngest = np.argsort(ages, kind="stable")[: len(ewing)]
+        ages = ages.copy()
+        ages[np.concatenate([ewing, youngest])] = ages[np.concatenate([youngest, ewing])]
+    female = rng.uniform(size=n) < share_by(c["primary_group"], design.FEMALE_SHARE, 0.45)
+    c["sex"] = np.where(female, "female", "male")
+    c["visceral_metastases"] = rng.uniform(size=n) < share_by(c["primary_group"], design.VISCERAL_SHARE, 0.4)
+    solitary = rng.uniform(size=n) < share_by(c["primary_group"], design.SOLITARY_SHARE, 0.25)
+    solitary |= (c["revision_cause"] == "solitary_metastasis_progression_after_osteosynthesis").to_numpy()
+    c["solitary_bone_metastasis"] = solitary
+    c["bone_metastases_count"] = np.where(solitary, 1, rng.integers(2, 9, n))
+    c["ecog"] = rng.choice(5, size=n, p=[0.15, 0.35, 0.30, 0.15, 0.05])
+    c["chemotherapy_before_surgery"] = rng.uniform(size=n) < 0.6
+    c["lesion_size_cm"] = np.round(rng.uniform(2.0, 9.0, n), 1)
+    c["bone"], c["segment"] = pick_sites(rng, c["operation_method"])
+    c["fracture"] = np.where(rng.uniform(size=n) < design.PATHOLOGICAL_FRACTURE_SHARE, "pathological", "impending")
+
+    # Revision first (it fixes how late the index operation can be), then death and censoring.
+    revised = (c["revision_cause"] != "").to_numpy()
+    rev_median = c["revision_cause"].map({k: v[0] for k, v in design.REVISION_TIME.items()}).fillna(1.0)
+    rev_sigma = c["revision_cause"].map({k: v[1] for k, v in design.REVISION_TIME.items()}).fillna(1.0)
+    rev_days = np.round(np.exp(np.log(rev_median.to_numpy() * DAYS_PER_MONTH) + rev_sigma.to_numpy()
+                               * rng.standard_normal(n))).astype(int)
+    rev_days = np.clip(rev_days, 5, 8 * 365)
+    export = pd.Timestamp(design.EXPORT_DATE)
+    period_end = pd.Timestamp(design.STUDY_PERIOD[1])
+    room_for_revision = (export - pd.to_timedelta(rev_days + 30, unit="D")).to_numpy()
+    latest_index = np.where(revised, np.minimum(period_end.to_datetime64(), room_for_revision),
+                            period_end.to_datetime64())
+    index_date = random_dates(rng, design.STUDY_PERIOD[0], latest_index)
+    median, shape = (c["primary_group"].map({k: v[i] for k, v in design.SURVIVAL.items()}).to_numpy()
+                     for i in (0, 1))
+    death_days = weibull_days(rng, median, shape) + np.where(revised, rev_days, 0)
+    admin_days = (export - index_date).days.to_numpy()
+    lost = rng.uniform(size=n) < design.LOSS_TO_FOLLOW_UP_SHARE
+    loss_days = np.where(revised, rev_days + rng.integers(30, 730, n),
+                         np.ceil(rng.uniform(size=n) * death_days).astype(int) + 1)
+    loss_days = np.where(lost, loss_days, np.iinfo(np.int64).max)
+    contact_days = np.minimum.reduce([death_days, admin_days, loss_days])
+    died = death_days <= np.minimum(admin_days, loss_days)
+
+    c["age_at_surgery"] = ages
+    c["index_date"] = index_date
+    c["birth_date"] = birth_dates(rng, index_date, ages)
+    c["diagnosis_date"] = index_date - pd.to_timedelta(rng.integers(20, 5 * 365, n), unit="D")
+    c["revision_date"] = pd.Series(index_date + pd.to_timedelta(rev_days, unit="D")).where(revised)
+    c["death_date"] = pd.Series(index_date + pd.to_timedelta(death_days, unit="D")).where(died)
+    c["last_contact_date"] = index_date + pd.to_timedelta(contact_days, unit="D")
+    c["event"] = np.select([revised, died], [1, 2], 0)
+    c["time_days"] = np.where(revised, rev_days, contact_days)
+    return c
+
+
+def modified_bauer_score(c: pd.DataFrame) -> pd.Series:
+    """Modified Bauer score (Leithner 2008): one point each for no visceral metastases, primary not lung,
+    primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis."""
+    favourable = c["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
+    return ((~c["visceral_metastases"]).astype(int) + (c["primary_group"] != "lung").astype(int)
+            + favourable.astype(int) + c["solitary_bone_metastasis"].astype(int))
+
+
+# --- 3. export -----------------------------------------------------------------------------------------------------
+def fmt_dates(values) -> np.ndarray:
+    s = pd.Series(pd.to_datetime(pd.Series(values)))
+    return s.dt.strftime(RAW_DATE_FORMAT).fillna("").to_numpy(dtype=object)
+
+
+def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set) -> np.ndarray:
+    pool = np.array([i for i in candidates if i not in taken], dtype=int)
+    chosen = np.sort(rng.choice(pool, size=min(k, len(pool)), replace=False))
+    taken.update(chosen.tolist())
+    return chosen
+
+
+class ExportBuilder:
+    """Accumulates raw rows, defects and identifiers for a cohort of patients (included and to-be-excluded)."""
+
+    def __init__(self, rng: np.random.Generator, patients: pd.DataFrame):
+        self.rng = rng
+        self.p = patients.reset_index(drop=True)
+        n = len(self.p)
+        self.people = identity.draw_people(rng, (self.p["sex"] == "female").to_numpy())
+        # The relative named in the notes: a son or daughter, or a spouse of the other sex.
+        self.relative_is_child = rng.uniform(size=n) < 0.6
+        patient_female = (self.p["sex"] == "female").to_numpy()
+        self.relatives = identity.draw_people(
+            rng, np.where(self.relative_is_child, rng.uniform(size=n) < 0.5, ~patient_female))
+        surgeon_people = identity.draw_people(rng, rng.uniform(size=design.SURGEON_COUNT) < 0.2)
+        self.surgeons = surgeon_people
+        self.surgeon_of = rng.integers(0, design.SURGEON_COUNT, n)
+        self.identifiers: set[str] = set()
+        self.defects: list[dict] = []
+        self.rows: dict[str, list[pd.DataFrame]] = {t: [] for t in HEADERS}
+        self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)],
+                            dtype=object)
+        self.snils = identity.draw_snils(rng, n)
+        self.policy = identity.draw_policies(rng, n)
+        self.phone = identity.draw_phones(rng, 2 * n)
+        self.address = identity.draw_addresses(rng, 2 * n)
+
+    def defect(self, kind: str, i: int, table: str, column: str, written: str, expected: str) -> None:
+        self.defects.append({"defect": kind, "record_number": self.mrn[i], "table": table, "column": column,
+                             "value_written": written, "expected_handling": expected})
+
+    # Each table is assembled column-wise from canonical names; headers are applied at the very end.
+    def patients_table(self) -> pd.DataFrame:
+        n = len(self.p)
+        table = pd.DataFrame({
+            "record_number": self.mrn,
+            "full_name": [person.full() for person in self.people],
+            "birth_date": fmt_dates(self.p["birth_date"]),
+            "sex": vocab.spell(self.rng, vocab.SEX, self.p["sex"].to_numpy()),
+            "snils": self.snils, "oms_policy": self.policy,
+            "address": self.address[:n], "phone": self.phone[:n],
+        })
+        self.identifiers.update(table["full_name"], table["birth_date"], table["snils"], table["oms_policy"],
+                                table["address"], table["phone"], table["record_number"])
+        return table
+
+    def diagnoses_table(self, non_metastatic: np.ndarray) -> pd.DataFrame:
+        n = len(self.p)
+        codes = np.empty(n, dtype=object)
+        texts = np.empty(n, dtype=object)
+        for group, (icd, names) in vocab.PRIMARY.items():
+            mask = (self.p["primary_group"] == group).to_numpy()
+            codes[mask] = vocab.pick(self.rng, icd, int(mask.sum()), usual_share=1 / len(icd))
+            texts[mask] = vocab.pick(self.rng, names, int(mask.sum()))
+        # A Cyrillic "С" typed for the Latin "C" in ICD-10 codes, as in real exports.
+        cyrillic = self.rng.uniform(size=n) < 0.15
+        codes[cyrillic] = [c.replace("C", "С", 1) for c in codes[cyrillic]]
+        lesion = vocab.pick(self.rng, vocab.BONE_METASTASIS_CODE, n, usual_share=0.6)
+        count = self.p["bone_metastases_count"].to_numpy().astype(object)
+        visceral = vocab.spell(self.rng, vocab.YES_NO, np.where(self.p["visceral_metastases"], "yes", "no"))
+        for i in non_metastatic:
+            codes[i], texts[i] = vocab.NON_METASTATIC[self.rng.integers(len(vocab.NON_METASTATIC))]
+            lesion[i], count[i], visceral[i] = "", 0, "нет"
+        return pd.DataFrame({
+            "record_number": self.mrn,
+            "diagnosis_date": fmt_dates(self.p["diagnosis_date"]),
+            "primary_icd10": codes, "primary_text": texts, "bone_lesion_icd10": lesion,
+            "bone_metastases_count": count, "visceral_metastases": visceral,
+            "ecog": self.p["ecog"].to_numpy(),
+            "chemotherapy_before_surgery": vocab.spell(
+                self.rng, vocab.YES_NO, np.where(self.p["chemotherapy_before_surgery"], "yes", "no")),
+            "lesion_size_cm": self.p["lesion_size_cm"].to_numpy(),
+        })
+
+    def operation_rows(self, idx: np.ndarray, dates, bones, segments, procedures, revision: bool,
+                       reasons=None) -> pd.DataFrame:
+        k = len(idx)
+        surgeons = [self.surgeons[s].short() for s in self.surgeon_of[idx]]
+        self.identifiers.update(surgeons)
+        return pd.DataFrame({
+            "record_number": self.mrn[idx],
+            "operation_date": fmt_dates(dates),
+            "bone": vocab.spell(self.rng, vocab.BONE, np.asarray(bones, dtype=object)),
+            "segment": vocab.spell(self.rng, vocab.SEGMENT, np.asarray(segments, dtype=object)),
+            "fracture": vocab.spell(self.rng, vocab.FRACTURE, self.p["fracture"].to_numpy()[idx]),
+            "procedure": procedures,
+            "surgeon": surgeons,
+            "is_revision": vocab.pick(self.rng, vocab.REVISION_FLAG["yes" if revision else "no"], k),
+            "revision_reason": reasons if reasons is not None else np.full(k, "", dtype=object),
+            "_sort_date": pd.to_datetime(pd.Series(dates)).to_numpy(),
+        })
+
+    def notes_rows(self, idx: np.ndarray) -> pd.DataFrame:
+        """Clinical notes: admission, operation and (for the revised) readmission, full of identifiers."""
+        p = self.p.iloc[idx]
+        admitted = p["index_date"] - pd.to_timedelta(self.rng.integers(1, 4, len(idx)), unit="D")
+        readmitted = p["revision_date"] - pd.to_timedelta(self.rng.integers(1, 6, len(idx)), unit="D")
+        child = self.relative_is_child[idx]
+        columns = zip(idx, fmt_dates(p["birth_date"]), admitted, fmt_dates(admitted), p["index_date"],
+                      fmt_dates(p["index_date"]), readmitted, fmt_dates(readmitted), p["bone"], child, strict=True)
+        rows = []
+        for i, dob, adm_date, adm, op_date, op, re_date, re, bone, is_child in columns:
+            person, relative = self.people[i], self.relatives[i]
+            female = person.female
+            surgeon = self.surgeons[self.surgeon_of[i]]
+            if is_child:
+                relation = "дочь" if relative.female else "сын"
+            else:
+                relation = "супруга" if relative.female else "супруг"
+            rel_phone = self.phone[len(self.p) + i]
+            rows.append((i, adm_date,
+                         f"{'Пациентка' if female else 'Пациент'} {person.full()}, {dob} г.р., "
+                         f"поступил{'а' if female else ''} {adm} с жалобами на боли в области "
+                         f"{BONE_GENITIVE[bone]}. Контактный телефон: {self.phone[i]}. "
+                         f"Адрес: {self.address[i]}."))
+            rows.append((i, op_date,
+                         f"{op} {person.short('dat')} выполнена операция, оперирующий хирург {surgeon.short()}; "
+                         f"родственники информированы ({relation} {relative.full()}, тел. {rel_phone})."))
+            self.identifiers.update([person.full(), person.short("dat"), surgeon.short(), relative.full(),
+                                     rel_phone, dob])
+            if re:
+                rows.append((i, re_date,
+                             f"Повторная госпитализация {person.short_reversed('gen')} {re}. "
+                             f"Консультирован{'а' if female else ''} хирургом {surgeon.short('ins')}"))
+                self.identifiers.update([person.short_reversed("gen"), surgeon.short("ins")])
+        return pd.DataFrame({
+            "record_number": self.mrn[[i for i, *_ in rows]],
+            "note_date": fmt_dates([d for _, d, _ in rows]),
+            "text": [t for *_, t in rows],
+            "_sort_date": pd.to_datetime(pd.Series([d for _, d, _ in rows])).to_numpy(),
+        })
+
+
+def spell_procedures(rng, table: dict[str, list[str]], categories) -> np.ndarray:
+    return vocab.spell(rng, table, np.asarray(categories, dtype=object))
+
+
+def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) -> Twin:
+    """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude)."""
+    rng = np.random.default_rng(seed)
+    n = cohort_size
+    analysed = scaled(rng, paper_composition(rng), n)
+    excluded_counts = {reason: scale_count(k, n) for reason, k in design.EXCLUDED_PATIENTS.items()}
+    m = sum(excluded_counts.values())
+    # Patients the inclusion criteria must drop: drawn like the analysed, never revised.
+    extra = scaled(rng, paper_composition(rng).query("revision_cause == ''"), m)
+    extra = extra.iloc[rng.permutation(m)].reset_index(drop=True)
+    ages = np.concatenate([ages_with_median(rng, n), np.clip(np.round(rng.normal(62, 12, m)), 25, 90).astype(int)])
+    cohort = pd.concat([analysed, extra], ignore_index=True)
+    cohort = clinical_course(rng, cohort, ages)
+    cohort["included"] = np.arange(len(cohort)) < n
+    cohort["exclusion_reason"] = ""
+    cohort.loc[n:, "exclusion_reason"] = np.repeat(list(excluded_counts), list(excluded_counts.values()))
+
+    b = ExportBuilder(rng, cohort)
+    reason_of = cohort["exclusion_reason"].to_numpy()
+    excluded_idx = {reason: np.flatnonzero(reason_of == reason) for reason in excluded_counts}
+
+    # Course changes for the excluded: operated outside the period, or on the spine / pelvis.
+    outside = excluded_idx["operation_outside_study_period"]
+    early = pd.Timestamp("2003-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, len(outside)), unit="D")
+    late = pd.Timestamp("2021-01-10") + pd.to_timedelta(rng.integers(0, 120, len(outside)), unit="D")
+    shift = np.where(np.arange(len(outside)) % 2 == 0, early, late) - cohort.loc[outside, "index_date"].to_numpy()
+    for col in ("index_date", "birth_date", "diagnosis_date", "death_date", "last_contact_date"):
+        cohort.loc[outside, col] = cohort.loc[outside, col] + shift
+    export = pd.Timestamp(design.EXPORT_DATE)
+    cohort.loc[outside, "last_contact_date"] = cohort.loc[outside, "last_contact_date"].clip(upper=export)
+    cohort.loc[outside, "death_date"] = cohort.loc[outside, "death_date"].where(
+        cohort.loc[outside, "death_date"] <= export)
+    b.p = cohort
+    non_long = excluded_idx["no_long_bone_operation"]
+    cohort.loc[non_long, "bone"] = np.where(np.arange(len(non_long)) % 2 == 0, "spine", "pelvis")
+    cohort.loc[non_long, "segment"] = "none"
+    impossible = excluded_idx["impossible_date_order"]
+    cohort.loc[impossible, "death_date"] = cohort.loc[impossible, "index_date"] - pd.to_timedelta(
+        rng.integers(10, 200, len(impossible)), unit="D")
+    cohort.loc[impossible, "last_contact_date"] = cohort.loc[impossible, "death_date"]
+
+    # --- patients, diagnoses
+    patients = b.patients_table()
+    diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
+
+    # --- operations: index operation of everyone who has one
+    has_op = np.setdiff1d(np.arange(len(cohort)), excluded_idx["no_operation"])
+    ops = [b.operation_rows(has_op, cohort.loc[has_op, "index_date"], cohort.loc[has_op, "bone"],
+                            cohort.loc[has_op, "segment"],
+                            spell_procedures(rng, vocab.INDEX_OPERATION, cohort.loc[has_op, "operation_method"]),
+                            revision=False)]
+    # Unparseable date strings written in place of the index operation date.
+    ops[0] = ops[0].reset_index(drop=True)
+    written = {}
+    for k, i in enumerate(excluded_idx["unparseable_date"]):
+        row = int(np.flatnonzero(has_op == i)[0])
+        written[i] = ops[0].loc[row, "operation_date"] = UNPARSEABLE_DATES[k % len(UNPARSEABLE_DATES)]
+    for reason, idx in excluded_idx.items():
+        table, column = EXCLUSION_EVIDENCE[reason]
+        for i in idx:
+            b.defect(reason, i, table, column, written.get(i, ""), f"exclude:{reason}")
+
+    # Revision operations: same site, the reason as free text, sometimes with a date and a name in it.
+    revised = np.flatnonzero(cohort["revision_date"].notna().to_numpy())
+    reasons = spell_procedures(rng, vocab.REVISION_REASON, cohort.loc[revised, "revision_cause"])
+    taken: set = set()
+    with_ids = pick_patients(rng, revised, scale_count(design.ROW_DEFECTS["identifiers_in_revision_reason"], n),
+                             taken)
+    for i in with_ids:
+        pos = int(np.flatnonzero(revised == i)[0])
+        seen = cohort.loc[i, "revision_date"] - pd.Timedelta(days=int(rng.integers(1, 10)))
+        surgeon = b.surgeons[int(rng.integers(design.SURGEON_COUNT))]
+        reasons[pos] = f"{reasons[pos]}. Осмотр {seen:%d.%m.%Y}, хирург {surgeon.short()}"
+        b.identifiers.add(surgeon.short())
+        b.defect("identifiers_in_revision_reason", i, "operations", "revision_reason", "",
+                 "scrub:free_text")
+    ops.append(b.operation_rows(revised, cohort.loc[revised, "revision_date"], cohort.loc[revised, "bone"],
+                                cohort.loc[revised, "segment"],
+                                spell_procedures(rng, vocab.REVISION_OPERATION,
+                                                 cohort.loc[revised, "revision_cause"]),
+                                revision=True, reasons=reasons))
+
+    included = np.arange(n)
+    taken = set()
+    # A later, non-revision operation on another long bone: not an outcome.
+    long_follow = included[(cohort.loc[included, "last_contact_date"] - cohort.loc[included, "index_date"]).dt.days
+                           .to_numpy() > 60]
+    later = pick_patients(rng, long_follow, scale_count(design.ROW_DEFECTS["later_operation_other_site"], n), taken)
+    later_bone = np.where(cohort.loc[later, "bone"].to_numpy() == "femur", "humerus", "femur")
+    later_days = [int(rng.integers(30, (cohort.loc[i, "last_contact_date"] - cohort.loc[i, "index_date"]).days))
+                  for i in later]
+    ops.append(b.operation_rows(later, cohort.loc[later, "index_date"] + pd.to_timedelta(later_days, unit="D"),
+                                later_bone, np.full(len(later), "diaphysis"),
+                                spell_procedures(rng, vocab.INDEX_OPERATION,
+                                                 np.full(len(later), "intramedullary_osteosynthesis")),
+                                revision=False))
+    for i in later:
+        b.defect("later_operation_other_site", i, "operations", "bone", "", "ignore:not_the_index_site")
+    # An earlier operation on the spine: the index operation is the first one on a long bone.
+    earlier = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["earlier_operation_not_long_bone"], n),
+                            taken)
+    ops.append(b.operation_rows(earlier, cohort.loc[earlier, "index_date"] - pd.to_timedelta(
+        rng.integers(30, 700, len(earlier)), unit="D"), np.full(len(earlier), "spine"),
+        np.full(len(earlier), "none"),
+        np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object), revision=False))
+    for i in earlier:
+        b.defect("earlier_operation_not_long_bone", i, "operations", "bone", "", "ignore:not_a_long_bone")
+    operations = pd.concat(ops, ignore_index=True)
+    # Exact duplicates of index-operation rows (a double export).
+    dup_ops = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_operation_row"], n),
+                            set())
+    first_rows = operations.drop_duplicates("record_number").set_index("record_number")
+    operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
+    for i in dup_ops:
+        b.defect("exact_duplicate_operation_row", i, "operations", "", "", "resolve:drop_exact_duplicate")
+    operations = operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+
+    # --- follow-up
+    has_fu = np.setdiff1d(np.arange(len(cohort)), excluded_idx["missing_follow_up"])
+    dead = cohort.loc[has_fu, "death_date"].notna().to_numpy()
+    follow_up = pd.DataFrame({
+        "record_number": b.mrn[has_fu],
+        "last_contact_date": fmt_dates(cohort.loc[has_fu, "last_contact_date"]),
+        "vital_status": vocab.spell(rng, vocab.VITAL_STATUS, np.where(dead, "dead", "alive")),
+        "death_date": fmt_dates(cohort.loc[has_fu, "death_date"]),
+    })
+    # Conflicting duplicates: an older follow-up row (alive, earlier contact). Rule: the latest contact wins.
+    conflicted = pick_patients(rng, long_follow, scale_count(design.ROW_DEFECTS["conflicting_duplicate_follow_up"],
+                                                             n), set())
+    older = pd.DataFrame({
+        "record_number": b.mrn[conflicted],
+        "last_contact_date": fmt_dates(cohort.loc[conflicted, "index_date"] + pd.to_timedelta(
+            rng.integers(10, 50, len(conflicted)), unit="D")),
+        "vital_status": vocab.pick(rng, vocab.VITAL_STATUS["alive"], len(conflicted)),
+        "death_date": "",
+    })
+    for i in conflicted:
+        b.defect("conflicting_duplicate_follow_up", i, "follow_up", "last_contact_date", "",
+                 "resolve:latest_last_contact")
+    follow_up = pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
+
+    # --- patients: exact duplicates and a duplicate with updated contacts
+    dup_pat = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_patient_row"], n), set())
+    moved = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["conflicting_duplicate_patient_contacts"],
+                                                     n), set(dup_pat.tolist()))
+    updated = patients.iloc[moved].copy()
+    updated["phone"] = [b.phone[len(cohort) + i] + "" for i in moved]
+    updated["address"] = [b.address[len(cohort) + i] for i in moved]
+    b.identifiers.update(updated["phone"], updated["address"])
+    for i in dup_pat:
+        b.defect("exact_duplicate_patient_row", i, "patients", "", "", "resolve:drop_exact_duplicate")
+    for i in moved:
+        b.defect("conflicting_duplicate_patient_contacts", i, "patients", "address;phone", "",
+                 "resolve:contacts_dropped_by_deidentification")
+    patients = pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
+
+    # --- notes
+    notes = b.notes_rows(np.arange(len(cohort)))
+    notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+
+    raw = {"patients": patients, "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
+           "operations": operations, "follow_up": follow_up, "notes": notes}
+    raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
+
+    truth = truth_table(cohort.iloc[:n], b.mrn[:n])
+    defects = pd.DataFrame(b.defects).sort_values(["defect", "record_number"], kind="stable").reset_index(drop=True)
+    summary = {
+        "cohort_size": n, "seed": seed, "patients_in_export": int(len(cohort)),
+        "excluded": excluded_counts, "rows": {name: int(len(t)) for name, t in raw.items()},
+    }
+    return Twin(raw=raw, truth=truth, defects=defects, identifiers=sorted(b.identifiers), summary=summary)
+
+
+def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
+    """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient."""
+    t = pd.DataFrame({
+        "record_number": mrn,
+        "sex": c["sex"].to_numpy(),
+        "birth_date": c["birth_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        "age_at_surgery": completed_years(c["birth_date"], c["index_date"]).to_numpy(),
+        "primary_group": c["primary_group"].to_numpy(),
+        "operation_method": c["operation_method"].to_numpy(),
+        "bone": c["bone"].to_numpy(),
+        "segment": c["segment"].to_numpy(),
+        "pathological_fracture": (c["fracture"] == "pathological").to_numpy(),
+        "solitary_bone_metastasis": c["solitary_bone_metastasis"].to_numpy(),
+        "bone_metastases_count": c["bone_metastases_count"].to_numpy(),
+        "visceral_metastases": c["visceral_metastases"].to_numpy(),
+        "ecog": c["ecog"].to_numpy(),
+        "chemotherapy_before_surgery": c["chemotherapy_before_surgery"].to_numpy(),
+        "modified_bauer_score": modified_bauer_score(c).to_numpy(),
+        "index_date": c["index_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        "year_of_surgery": c["index_date"].dt.year.to_numpy(),
+        "revision_date": c["revision_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+        "death_date": c["death_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+        "last_contact_date": c["last_contact_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        "time_days": c["time_days"].to_numpy(),
+        "event": c["event"].to_numpy(),
+        "revision_cause": c["revision_cause"].to_numpy(),
+    })
+    return t.sort_values("record_number", kind="stable").reset_index(drop=True)
+
+
+# --- writing -------------------------------------------------------------------------------------------------------
+def write_csv(df: pd.DataFrame, path: Path, encoding: str, separator: str, header: dict[str, str] | None = None,
+              decimal: str = ".", lineterminator: str = "\n") -> None:
+    out = df.rename(columns=header) if header else df
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    out.to_csv(tmp, sep=separator, encoding=encoding, index=False, decimal=decimal, lineterminator=lineterminator)
+    tmp.replace(path)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path) -> dict:
+    """Write the raw exports (hospital format) to `raw_paths` (table -> file) and the twin's own files
+    (truth, defects, identifiers, manifest) to `synthetic_dir`; return the manifest."""
+    synthetic_dir = Path(synthetic_dir)
+    files = {}
+    for name, table in twin.raw.items():
+        fmt = TABLE_FORMAT[name]
+        path = Path(raw_paths[name])
+        # The information system is a Windows program: cp1251 tables come with CRLF and decimal commas.
+        windows = fmt["encoding"] == "cp1251"
+        write_csv(table, path, fmt["encoding"], fmt["separator"], HEADERS[name], decimal="," if windows else ".",
+                  lineterminator="\r\n" if windows else "\n")
+        files[f"raw/{path.name}"] = sha256(path)
+    write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
+    write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
+    ident_path = synthetic_dir / "identifiers.json"
+    ident_path.write_text(json.dumps(twin.identifiers, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    for name in ("truth.csv", "defects.csv", "identifiers.json"):
+        files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
+    manifest = {**twin.summary, "formats": TABLE_FORMAT, "date_format": RAW_DATE_FORMAT, "sha256": files}
+    (synthetic_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                                 encoding="utf-8")
+    return manifest

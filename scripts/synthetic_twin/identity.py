@@ -1,0 +1,252 @@
+"""Fake Russian personal data for the synthetic twin: names that decline, SNILS, policies, phones, addresses.
+
+Everything here is invented. The point is that it *looks* like what a Russian hospital information system
+exports, so that the de-identification stage is exercised on realistic material: surnames and first names in the
+grammatical cases a clinical note uses them in, initials in both orders, SNILS numbers with a valid check digit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Surnames by declension pattern. "ov" and "in" stems take -а in the feminine; "sky" stems are adjectival;
+# "indecl" surnames (Ukrainian -енко, Korean) never change.
+SURNAMES = {
+    "ov": [
+        "Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов",
+        "Петров", "Волков", "Соловьев", "Васильев", "Зайцев", "Павлов", "Семенов", "Голубев", "Виноградов",
+        "Богданов", "Воробьев", "Федоров", "Михайлов", "Беляев", "Тарасов", "Белов", "Комаров", "Орлов",
+        "Киселев", "Макаров", "Андреев", "Ковалев", "Гусев", "Титов", "Кудрявцев", "Баранов", "Куликов",
+        "Алексеев", "Степанов", "Яковлев", "Сергеев", "Романов", "Захаров", "Борисов", "Королев",
+        "Герасимов", "Пономарев", "Григорьев", "Лазарев", "Медведев", "Ершов", "Никитин", "Соболев",
+        "Рябов", "Поляков", "Цветков", "Данилов", "Жуков", "Фролов", "Журавлев", "Николаев", "Крылов",
+        "Максимов", "Сидоров", "Осипов", "Белоусов", "Федотов", "Дорофеев", "Егоров", "Матвеев",
+        "Бобров", "Дмитриев", "Калинин", "Анисимов", "Петухов", "Антонов", "Тимофеев", "Никифоров",
+        "Веселов", "Филиппов", "Марков", "Большаков", "Суханов", "Миронов", "Ширяев", "Александров",
+        "Коновалов", "Шестаков", "Казаков", "Ефимов", "Денисов", "Громов", "Фомин", "Давыдов", "Мельников",
+        "Щербаков", "Блинов", "Колесников", "Карпов", "Афанасьев", "Власов", "Маслов", "Исаков", "Тихонов",
+        "Аксенов", "Гаврилов", "Родионов", "Котов", "Горбунов", "Кудряшов", "Быков", "Зуев", "Третьяков",
+        "Савельев", "Панов", "Рыбаков", "Суворов", "Абрамов", "Воронов", "Мухин", "Архипов", "Трофимов",
+    ],
+    "in": [
+        "Ильин", "Кузьмин", "Сорокин", "Никитин", "Калинин", "Фомин", "Мухин", "Зимин", "Голубкин",
+        "Борисин", "Лапин", "Щукин", "Шубин", "Сомин", "Ерохин", "Пушкин", "Федосин", "Ломакин",
+    ],
+    "sky": [
+        "Ковальский", "Вишневский", "Островский", "Покровский", "Успенский", "Троицкий", "Введенский",
+        "Соколовский", "Добровольский", "Лозинский", "Жуковский", "Полянский",
+    ],
+    "indecl": ["Шевченко", "Бондаренко", "Ким", "Коваленко", "Ткаченко", "Кравченко", "Цой", "Лысенко"],
+}
+
+# Male first names: (nominative, genitive, dative, instrumental, patronymic stem).
+MALE_FIRST = [
+    ("Иван", "Ивана", "Ивану", "Иваном", "Иванов"),
+    ("Сергей", "Сергея", "Сергею", "Сергеем", "Сергеев"),
+    ("Александр", "Александра", "Александру", "Александром", "Александров"),
+    ("Алексей", "Алексея", "Алексею", "Алексеем", "Алексеев"),
+    ("Дмитрий", "Дмитрия", "Дмитрию", "Дмитрием", "Дмитриев"),
+    ("Андрей", "Андрея", "Андрею", "Андреем", "Андреев"),
+    ("Михаил", "Михаила", "Михаилу", "Михаилом", "Михайлов"),
+    ("Николай", "Николая", "Николаю", "Николаем", "Николаев"),
+    ("Владимир", "Владимира", "Владимиру", "Владимиром", "Владимиров"),
+    ("Юрий", "Юрия", "Юрию", "Юрием", "Юрьев"),
+    ("Виктор", "Виктора", "Виктору", "Виктором", "Викторов"),
+    ("Петр", "Петра", "Петру", "Петром", "Петров"),
+    ("Геннадий", "Геннадия", "Геннадию", "Геннадием", "Геннадьев"),
+    ("Олег", "Олега", "Олегу", "Олегом", "Олегов"),
+    ("Евгений", "Евгения", "Евгению", "Евгением", "Евгеньев"),
+    ("Анатолий", "Анатолия", "Анатолию", "Анатолием", "Анатольев"),
+    ("Борис", "Бориса", "Борису", "Борисом", "Борисов"),
+    ("Василий", "Василия", "Василию", "Василием", "Васильев"),
+    ("Григорий", "Григория", "Григорию", "Григорием", "Григорьев"),
+    ("Павел", "Павла", "Павлу", "Павлом", "Павлов"),
+    ("Константин", "Константина", "Константину", "Константином", "Константинов"),
+    ("Валерий", "Валерия", "Валерию", "Валерием", "Валерьев"),
+]
+
+# Female first names: (nominative, genitive, dative, instrumental).
+FEMALE_FIRST = [
+    ("Мария", "Марии", "Марии", "Марией"),
+    ("Елена", "Елены", "Елене", "Еленой"),
+    ("Ольга", "Ольги", "Ольге", "Ольгой"),
+    ("Наталья", "Натальи", "Наталье", "Натальей"),
+    ("Татьяна", "Татьяны", "Татьяне", "Татьяной"),
+    ("Ирина", "Ирины", "Ирине", "Ириной"),
+    ("Светлана", "Светланы", "Светлане", "Светланой"),
+    ("Галина", "Галины", "Галине", "Галиной"),
+    ("Людмила", "Людмилы", "Людмиле", "Людмилой"),
+    ("Анна", "Анны", "Анне", "Анной"),
+    ("Надежда", "Надежды", "Надежде", "Надеждой"),
+    ("Валентина", "Валентины", "Валентине", "Валентиной"),
+    ("Нина", "Нины", "Нине", "Ниной"),
+    ("Екатерина", "Екатерины", "Екатерине", "Екатериной"),
+    ("Лариса", "Ларисы", "Ларисе", "Ларисой"),
+    ("Тамара", "Тамары", "Тамаре", "Тамарой"),
+    ("Вера", "Веры", "Вере", "Верой"),
+    ("Зинаида", "Зинаиды", "Зинаиде", "Зинаидой"),
+]
+
+CASES = ("nom", "gen", "dat", "ins")
+
+
+def surname_forms(stem: str, pattern: str, female: bool) -> dict[str, str]:
+    """The surname in the four cases a clinical note uses (nominative, genitive, dative, instrumental)."""
+    if pattern == "indecl":
+        return dict.fromkeys(CASES, stem)
+    if pattern == "sky":
+        base = stem[:-2]  # Ковальск-
+        if female:
+            return {"nom": base + "ая", "gen": base + "ой", "dat": base + "ой", "ins": base + "ой"}
+        return {"nom": stem, "gen": base + "ого", "dat": base + "ому", "ins": base + "им"}
+    if female:  # Иванова, Ильина
+        return {"nom": stem + "а", "gen": stem + "ой", "dat": stem + "ой", "ins": stem + "ой"}
+    return {"nom": stem, "gen": stem + "а", "dat": stem + "у", "ins": stem + "ым"}
+
+
+def patronymic_forms(father_stem: str, female: bool) -> dict[str, str]:
+    """Patronymic from the father's name stem (Иванов- -> Иванович / Ивановна), in four cases."""
+    root = father_stem  # the stem already ends in -ов/-ев: Иванов-ич, Сергеев-на
+    if female:
+        nom = root + "на"
+        return {"nom": nom, "gen": root + "ны", "dat": root + "не", "ins": root + "ной"}
+    nom = root + "ич"
+    return {"nom": nom, "gen": nom + "а", "dat": nom + "у", "ins": nom + "ем"}
+
+
+def _flat_surnames() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for pattern, stems in SURNAMES.items():
+        for stem in stems:
+            seen.setdefault(stem, pattern)
+    return sorted(seen.items())
+
+
+SURNAME_TABLE = _flat_surnames()
+
+
+class Person:
+    """One invented person with every written form of the name the twin may use."""
+
+    __slots__ = ("surname", "first", "patronymic", "female")
+
+    def __init__(self, surname: dict, first: dict, patronymic: dict, female: bool):
+        self.surname, self.first, self.patronymic, self.female = surname, first, patronymic, female
+
+    def full(self, case: str = "nom") -> str:
+        return f"{self.surname[case]} {self.first[case]} {self.patronymic[case]}"
+
+    def initials(self) -> str:
+        return f"{self.first['nom'][0]}.{self.patronymic['nom'][0]}."
+
+    def short(self, case: str = "nom") -> str:
+        """'Иванов И.И.' in the given case."""
+        return f"{self.surname[case]} {self.initials()}"
+
+    def short_reversed(self, case: str = "nom") -> str:
+        """'И.И. Иванов' in the given case."""
+        return f"{self.initials()} {self.surname[case]}"
+
+    def all_forms(self) -> list[str]:
+        forms = set()
+        for case in CASES:
+            forms.update({self.full(case), self.short(case), self.short_reversed(case), self.surname[case]})
+        return sorted(forms)
+
+
+def draw_people(rng: np.random.Generator, female: np.ndarray) -> list[Person]:
+    """Draw one person per entry of the boolean array `female`."""
+    n = len(female)
+    s_idx = rng.integers(0, len(SURNAME_TABLE), n)
+    f_idx = rng.integers(0, 10_000, n)
+    p_idx = rng.integers(0, len(MALE_FIRST), n)
+    people = []
+    for i in range(n):
+        stem, pattern = SURNAME_TABLE[s_idx[i]]
+        is_f = bool(female[i])
+        if is_f:
+            first = dict(zip(CASES, FEMALE_FIRST[f_idx[i] % len(FEMALE_FIRST)], strict=True))
+        else:
+            first = dict(zip(CASES, MALE_FIRST[f_idx[i] % len(MALE_FIRST)][:4], strict=True))
+        father = MALE_FIRST[p_idx[i]][4]
+        people.append(Person(surname_forms(stem, pattern, is_f), first, patronymic_forms(father, is_f), is_f))
+    return people
+
+
+def snils_check_digits(first9: str) -> str:
+    """SNILS control number: sum of digit * weight (weights 9..1); <100 as is, 100/101 -> 00, else mod 101.
+
+    Source: Pension Fund of Russia rule, as summarised in ../shared/reference/deidentification.md.
+    """
+    total = sum(int(d) * w for d, w in zip(first9, range(9, 0, -1), strict=True))
+    if total < 100:
+        return f"{total:02d}"
+    if total in (100, 101):
+        return "00"
+    rest = total % 101
+    return "00" if rest == 100 else f"{rest:02d}"
+
+
+def snils_is_valid(snils: str) -> bool:
+    digits = "".join(ch for ch in snils if ch.isdigit())
+    return len(digits) == 11 and snils_check_digits(digits[:9]) == digits[9:]
+
+
+def unique_integers(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
+    """n distinct integers in [low, high), in random order."""
+    out = np.unique(rng.integers(low, high, int(n * 1.2) + 16))
+    while len(out) < n:
+        out = np.unique(np.concatenate([out, rng.integers(low, high, n)]))
+    return rng.permutation(out)[:n]
+
+
+def draw_snils(rng: np.random.Generator, n: int) -> list[str]:
+    # Numbers up to 001-001-998 are not issued; start above them.
+    numbers = unique_integers(rng, n, 2_000_000, 999_999_999)
+    out = []
+    for value in numbers:
+        d = f"{value:09d}"
+        out.append(f"{d[:3]}-{d[3:6]}-{d[6:]} {snils_check_digits(d)}")
+    return out
+
+
+def draw_policies(rng: np.random.Generator, n: int) -> list[str]:
+    """16-digit unified OMS policy numbers (no check digit is published for them)."""
+    return [f"{v:016d}" for v in unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)]
+
+
+def draw_phones(rng: np.random.Generator, n: int) -> list[str]:
+    """Mobile numbers, written in the two ways Russian records use."""
+    numbers = unique_integers(rng, n, 9_000_000_000, 9_999_999_999)
+    style = rng.integers(0, 2, n)
+    out = []
+    for value, s in zip(numbers, style, strict=True):
+        d = f"{value:010d}"
+        if s == 0:
+            out.append(f"+7 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}")
+        else:
+            out.append(f"8-{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}")
+    return out
+
+
+STREETS = [
+    "ул. Ленина", "ул. Гагарина", "ул. Садовая", "Ленинский пр-т", "ул. Профсоюзная", "ул. Мира",
+    "ул. Школьная", "ул. Советская", "ул. Лесная", "ул. Новая", "Кутузовский пр-т", "ул. Пушкина",
+    "ул. Молодежная", "ул. Центральная", "ш. Энтузиастов", "ул. Строителей", "Варшавское ш.",
+]
+CITIES = [
+    "г. Москва", "г. Москва", "г. Москва", "Московская обл., г. Химки", "Московская обл., г. Подольск",
+    "Московская обл., г. Балашиха", "Тульская обл., г. Тула", "Калужская обл., г. Обнинск",
+    "Владимирская обл., г. Ковров", "Рязанская обл., г. Рязань",
+]
+
+
+def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
+    city = rng.integers(0, len(CITIES), n)
+    street = rng.integers(0, len(STREETS), n)
+    house = rng.integers(1, 160, n)
+    flat = rng.integers(1, 400, n)
+    return [
+        f"{CITIES[c]}, {STREETS[s]}, д. {h}, кв. {f}"
+        for c, s, h, f in zip(city, street, house, flat, strict=True)
+    ]

@@ -1,0 +1,34 @@
+"""Shared fixtures. scripts/ goes on sys.path, as Snakemake puts it for rule scripts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from synthetic_twin.generate import generate, write_twin  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def config() -> dict:
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def twin(config):
+    """The default twin (the paper's cohort size and seed), in memory."""
+    return generate(config["synthetic_twin"]["cohort_size"], config["synthetic_twin"]["seed"])
+
+
+@pytest.fixture(scope="session")
+def twin_dir(twin, config, tmp_path_factory) -> Path:
+    """The default twin written to disk: raw/ as the config names the files, synthetic/ for truth and manifests."""
+    root = tmp_path_factory.mktemp("twin")
+    tables = config["raw_exports"]["tables"]
+    write_twin(twin, {name: root / "raw" / spec["file"] for name, spec in tables.items()}, root / "synthetic")
+    return root
