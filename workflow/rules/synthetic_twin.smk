@@ -10,12 +10,12 @@ rule synthesize_raw_exports:
         manifest=f"{TWIN['directory']}/manifest.json",
     log:
         "logs/synthesize_raw_exports.log",
+    conda:
+        "../envs/python.yaml"
     params:
         cohort_size=TWIN["cohort_size"],
         seed=TWIN["seed"],
         tables=RAW["tables"],
-    conda:
-        "../envs/python.yaml"
     script:
         "../../scripts/synthesize_raw_exports.py"
 
@@ -33,9 +33,9 @@ rule check_twin_calibration:
         ),
     log:
         "logs/check_twin_calibration.log",
-    params:
-        cohort_size=TWIN["cohort_size"],
     conda:
         "../envs/python.yaml"
+    params:
+        cohort_size=TWIN["cohort_size"],
     script:
         "../../scripts/check_twin_calibration.py"

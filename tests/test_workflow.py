@@ -1,0 +1,137 @@
+"""The workflow as a user runs it: config validation, lint, format, dry run, and a full run in a scratch copy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
+                              ".pytest_cache", "benchmarks")
+
+
+def run(args, cwd, check=True):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A scratch copy of the project (code and config only), as a fresh clone has it."""
+    where = tmp_path_factory.mktemp("project") / "study"
+    shutil.copytree(ROOT, where, ignore=SKIP)
+    return where
+
+
+@pytest.fixture(scope="module")
+def full_run(project) -> Path:
+    run(SNAKEMAKE + ["--cores", "2"], project)
+    return project
+
+
+def walk_schema(node, path="config"):
+    """Yield (path, node) for every property the schema declares."""
+    for name, child in node.get("properties", {}).items():
+        yield f"{path}.{name}", child
+        yield from walk_schema(child, f"{path}.{name}")
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        yield f"{path}.*", extra
+        yield from walk_schema(extra, f"{path}.*")
+
+
+def resolved(schema, node):
+    if "$ref" in node:
+        target = schema
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def test_every_config_key_has_a_description_and_is_documented():
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    readme = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
+    stack = [("config", schema)]
+    seen = 0
+    while stack:
+        path, node = stack.pop()
+        for child_path, child in walk_schema(resolved(schema, node), path):
+            child = resolved(schema, child)
+            assert child.get("description"), f"{child_path} has no description in the schema"
+            key = child_path.rsplit(".", 1)[-1]
+            if key != "*":
+                assert f"`{key}`" in readme or f".{key}`" in readme, f"{child_path} is not in config/README.md"
+            seen += 1
+            if "$ref" in child:
+                stack.append((child_path, child))
+    assert seen > 10
+
+
+def test_lint_is_clean():
+    result = run(SNAKEMAKE + ["--lint"], ROOT)
+    assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    run([sys.executable, "-m", "snakefmt", "--check", "."], ROOT)
+
+
+def test_dry_run_plans_the_twin_and_its_check(project):
+    out = run(SNAKEMAKE + ["-n", "--cores", "2"], project).stdout
+    assert "synthesize_raw_exports" in out and "check_twin_calibration" in out
+
+
+def test_invalid_config_is_refused_naming_the_key(project, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("synthetic_twin:\n  cohort_size: 5\n")
+    result = run(SNAKEMAKE + ["-n", "--configfile", str(bad)], project, check=False)
+    assert result.returncode != 0
+    assert "cohort_size" in result.stdout + result.stderr
+
+
+def test_real_source_never_generates(project, tmp_path):
+    """With source: real the twin's rule does not exist, so missing exports are an error, never synthesised."""
+    real = tmp_path / "real.yaml"
+    real.write_text(f"raw_exports:\n  source: real\n  directory: {tmp_path / 'exports'}\n")
+    result = run(SNAKEMAKE + ["-n", "--configfile", str(real)], project, check=False)
+    assert result.returncode != 0
+    assert "synthesize_raw_exports" not in result.stdout
+    assert "patients.csv" in result.stdout + result.stderr
+
+
+def test_full_run_builds_the_twin_and_meets_the_calibration(full_run):
+    report = pd.read_csv(full_run / "results" / "twin" / "calibration.tsv", sep="\t")
+    assert report["within"].all()
+    manifest = json.loads((full_run / "resources" / "synthetic" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["cohort_size"] == 247
+    assert (full_run / "results" / "twin" / "calibration.png").stat().st_size > 10_000
+    assert "hard targets met: 16 of 16" in (full_run / "logs" / "check_twin_calibration.log").read_text()
+
+
+def test_nothing_identifying_in_results_or_logs(full_run):
+    identifiers = json.loads((full_run / "resources" / "synthetic" / "identifiers.json").read_text("utf-8"))
+    for path in list((full_run / "results").rglob("*")) + list((full_run / "logs").rglob("*")):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            leaked = [value for value in identifiers if value in text]
+            assert not leaked, f"{path}: {leaked[:3]}"
+
+
+def test_second_run_has_nothing_to_do_and_outputs_are_byte_identical(full_run):
+    before = {p: p.read_bytes() for p in (full_run / "results").rglob("*") if p.is_file()}
+    out = run(SNAKEMAKE + ["-n", "--cores", "2"], full_run).stdout
+    assert "Nothing to be done" in out
+    run(SNAKEMAKE + ["--cores", "2", "--forceall"], full_run)
+    after = {p: p.read_bytes() for p in (full_run / "results").rglob("*") if p.is_file()}
+    assert before == after
