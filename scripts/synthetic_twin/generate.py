@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -22,6 +24,7 @@ import pandas as pd
 
 from . import design, identity, vocabulary as vocab
 
+log = logging.getLogger("synthetic_twin")
 DAYS_PER_MONTH = 365.25 / 12
 RAW_DATE_FORMAT = "%d.%m.%Y"
 
@@ -127,10 +130,6 @@ def weibull_days(rng: np.random.Generator, median_months: np.ndarray, shape: np.
     scale = median_months / np.log(2) ** (1 / shape)
     months = scale * (-np.log(rng.uniform(size=len(shape)))) ** (1 / shape)
     return np.maximum(np.round(months * DAYS_PER_MONTH), 2).astype(int)
-
-
-def days_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
-    return int((end - start).days)
 
 
 def random_dates(rng: np.random.Generator, start, latest: np.ndarray) -> pd.DatetimeIndex:
@@ -390,6 +389,11 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude)."""
     rng = np.random.default_rng(seed)
     n = cohort_size
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        log.info("%-40s %8.1f s", step, time.perf_counter() - started)
+
     analysed = scaled(rng, paper_composition(rng), n)
     excluded_counts = {reason: scale_count(k, n) for reason, k in design.EXCLUDED_PATIENTS.items()}
     m = sum(excluded_counts.values())
@@ -399,6 +403,7 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     ages = np.concatenate([ages_with_median(rng, n), np.clip(np.round(rng.normal(62, 12, m)), 25, 90).astype(int)])
     cohort = pd.concat([analysed, extra], ignore_index=True)
     cohort = clinical_course(rng, cohort, ages)
+    progress(f"clinical course of {len(cohort):,} patients")
     cohort["included"] = np.arange(len(cohort)) < n
     cohort["exclusion_reason"] = ""
     cohort.loc[n:, "exclusion_reason"] = np.repeat(list(excluded_counts), list(excluded_counts.values()))
@@ -430,6 +435,7 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     # --- patients, diagnoses
     patients = b.patients_table()
     diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
+    progress("patients and diagnoses tables")
 
     # --- operations: index operation of everyone who has one
     has_op = np.setdiff1d(np.arange(len(cohort)), excluded_idx["no_operation"])
@@ -502,6 +508,7 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     for i in dup_ops:
         b.defect("exact_duplicate_operation_row", i, "operations", "", "", "resolve:drop_exact_duplicate")
     operations = operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    progress(f"operations table ({len(operations):,} rows)")
 
     # --- follow-up
     has_fu = np.setdiff1d(np.arange(len(cohort)), excluded_idx["missing_follow_up"])
@@ -545,6 +552,7 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     # --- notes
     notes = b.notes_rows(np.arange(len(cohort)))
     notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    progress(f"follow-up and notes ({len(notes):,} notes)")
 
     raw = {"patients": patients, "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
            "operations": operations, "follow_up": follow_up, "notes": notes}
