@@ -22,7 +22,11 @@ if is_synthetic():
     include: "workflow/rules/synthetic_twin.smk"
 
 
+include: "workflow/rules/deidentify.smk"
+include: "workflow/rules/leak_gate.smk"
+
+
 rule all:
     default_target: True
     input:
-        study_targets(),
+        rules.check_results_for_leaks.output.report,

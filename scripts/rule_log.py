@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+
+# The project's root folder: scripts/ lives directly under it.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def to_log(snakemake) -> logging.Logger:

@@ -628,6 +628,10 @@ def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str 
     write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
     ident_path = synthetic_dir / "identifiers.json"
     ident_path.write_text(json.dumps(twin.identifiers, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms. Only the
+    # synthetic twin may use it (the de-identification stage refuses real exports without a key of their own).
+    demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())
+    (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
     for name in ("truth.csv", "defects.csv", "identifiers.json"):
         files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
     manifest = {**twin.summary, "formats": TABLE_FORMAT, "date_format": RAW_DATE_FORMAT, "sha256": files}

@@ -5,6 +5,13 @@ RAW = config["raw_exports"]
 TWIN = config["synthetic_twin"]
 RAW_TABLES = list(RAW["tables"])
 
+# Raw and de-identified data never share a directory (152-FZ; checklist item 14).
+if Path(RAW["directory"]).resolve().is_relative_to(Path("results").resolve()):
+    raise ValueError(
+        f"raw_exports.directory ({RAW['directory']}) is inside results/: raw exports hold personal data "
+        "and must never share a directory with de-identified results"
+    )
+
 
 def is_synthetic():
     """True when the study runs on the synthetic twin rather than on real exports."""
@@ -23,7 +30,55 @@ def raw_table_paths():
 
 def study_targets():
     """What `snakemake` builds by default: every final output of the study."""
-    targets = list(raw_table_paths().values())
+    targets = [
+        "results/deid/leak_check.json",
+        "results/deid/k_anonymity.json",
+        "results/deid/recall.json",
+    ]
     if is_synthetic():
         targets += ["results/twin/calibration.tsv", "results/twin/calibration.png"]
     return targets
+
+
+DEID = config["deidentification"]
+PASSING_ROLES = {"staff_id", "date", "free_text", "keep"}
+
+
+def deidentified_tables():
+    """Tables that keep at least one column after de-identification (the others, such as notes, are dropped)."""
+    return [
+        table
+        for table, roles in DEID["columns"].items()
+        if PASSING_ROLES & set(roles.values())
+    ]
+
+
+def deidentified_table_paths():
+    return {table: f"results/deid/{table}.tsv" for table in deidentified_tables()}
+
+
+def known_identifier_lists():
+    """Identifier lists the leak gate checks: read from the raw exports, plus the twin's own list."""
+    lists = ["resources/deid/identifiers.json"]
+    if is_synthetic():
+        lists.append(f"{TWIN['directory']}/identifiers.json")
+    return lists
+
+
+def demo_key_input():
+    """The twin's demo key, an input of de-identification only when the study runs on the twin."""
+    return (
+        {"demo_key": f"{TWIN['directory']}/demo_pseudonym.key"}
+        if is_synthetic()
+        else {}
+    )
+
+
+def package_code(*packages):
+    """The source files of the packages a rule's script imports. Listed as an input, so that a change to the
+    package (not only to the script) makes the rule rerun."""
+    return sorted(
+        str(path)
+        for package in packages
+        for path in (Path(workflow.basedir) / "scripts" / package).glob("*.py")
+    )

@@ -2,12 +2,15 @@
 
 
 rule synthesize_raw_exports:
+    input:
+        code=package_code("synthetic_twin"),
     output:
         **raw_table_paths(),
         truth=f"{TWIN['directory']}/truth.csv",
         defects=f"{TWIN['directory']}/defects.csv",
         identifiers=f"{TWIN['directory']}/identifiers.json",
         manifest=f"{TWIN['directory']}/manifest.json",
+        demo_key=f"{TWIN['directory']}/demo_pseudonym.key",
     log:
         "logs/synthesize_raw_exports.log",
     conda:
@@ -23,6 +26,7 @@ rule synthesize_raw_exports:
 rule check_twin_calibration:
     input:
         truth=rules.synthesize_raw_exports.output.truth,
+        code=package_code("synthetic_twin"),
     output:
         table="results/twin/calibration.tsv",
         figure=report(

@@ -1,0 +1,140 @@
+"""The leak gate: scan files for known identifiers (exact and normalised) and for identifier shapes.
+
+Known identifiers are matched three ways:
+
+- as text, case-folded with punctuation and spacing normalised ("ИВАНОВ И.И." finds "Иванов И. И.");
+- as digits, ignoring separators ("+7 (916) 123-45-67" finds "89161234567" and "9161234567"), for every identifier
+  with six or more digits;
+- dates also in the other usual formats (DD.MM.YYYY, YYYY-MM-DD, DD/MM/YYYY, DD.MM.YY, digits only).
+
+Shapes are searched whatever the list says: a SNILS with a valid check digit, a Russian phone number, a full date
+DD.MM.YYYY, a record number "ИБ-...", a 16-digit policy number. A finding reports the file, line and kind, never the
+value, so the gate's own report cannot leak.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from synthetic_twin.identity import snils_is_valid
+
+# A number as people write identifiers: digits with spaces, dashes, brackets or slashes, not inside a longer token
+# (a hexadecimal pseudonym) and not a decimal fraction.
+NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.,])\+?\d[\d\s()\-/]*\d(?![0-9A-Za-z]|[.,]\d)")
+DATE_LIKE = re.compile(r"(?<![\d.])(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?![\d.])")
+SHAPES = {
+    "snils": re.compile(r"(?<!\d)\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?!\d)"),
+    "phone": re.compile(r"(?<![\d\w])(?:\+7|8)[\s-]?\(?9\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}(?!\d)"),
+    "date": re.compile(r"(?<![\d.])\d{2}\.\d{2}\.(?:19|20)\d{2}(?![\d.])"),
+    "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),
+    "policy": re.compile(r"(?<![0-9A-Za-z.,])\d{16}(?![0-9A-Za-z]|[.,]\d)"),
+}
+MIN_TEXT_LENGTH = 5  # shorter text identifiers (initials alone) would match everywhere
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    kind: str
+
+
+def normalise_text(value: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", value.casefold()).split())
+
+
+def as_date(day: str, month: str, year: str) -> date | None:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def date_key(found: re.Match) -> tuple[int, int, int] | None:
+    """(year or two-digit year, month, day) of a date written D.M.Y, Y-M-D, D/M/Y or D.M.YY."""
+    a, b, c = found.groups()
+    if len(a) == 4:
+        return int(a), int(b), int(c)
+    if len(c) in (2, 4):
+        return int(c), int(b), int(a)
+    return None
+
+
+def date_variants(value: str) -> set[tuple[int, int, int]]:
+    m = re.fullmatch(r"\s*(\d{2})\.(\d{2})\.(\d{4})\s*", value)
+    if not m or as_date(*m.groups()) is None:
+        return set()
+    d, mo, y = (int(g) for g in m.groups())
+    return {(y, mo, d), (y % 100, mo, d)}
+
+
+class LeakScanner:
+    def __init__(self, identifiers: list[str]):
+        self.text: set[str] = set()
+        self.digits: set[str] = set()
+        self.dates: set[tuple[int, int, int]] = set()
+        for value in identifiers:
+            digits = re.sub(r"\D", "", value)
+            variants = date_variants(value)
+            if variants:
+                self.dates |= variants
+                self.digits |= {value[:2] + value[3:5] + value[6:10], value[6:10] + value[3:5] + value[:2]}
+            elif len(digits) >= 6:
+                self.digits.add(digits)
+                if len(digits) == 11 and digits[0] in "78":
+                    self.digits.add(digits[1:])  # a phone without its country code
+            if re.search(r"[^\W\d_]", value):
+                normal = normalise_text(value)
+                if len(normal) >= MIN_TEXT_LENGTH:
+                    self.text.add(normal)
+        self.text_lengths = sorted({len(t.split()) for t in self.text})
+
+    def scan_text(self, text: str) -> list[tuple[int, str]]:
+        """(line, kind) of every finding in one text."""
+        found = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            words = normalise_text(line).split()
+            for n in self.text_lengths:
+                if any(" ".join(words[i:i + n]) in self.text for i in range(len(words) - n + 1)):
+                    found.append((number, "identifier"))
+                    break
+            for m in NUMBER_RUN.finditer(line):
+                run = re.sub(r"\D", "", m.group())
+                if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
+                    found.append((number, "identifier_digits"))
+                    break
+            for m in DATE_LIKE.finditer(line):
+                if date_key(m) in self.dates:
+                    found.append((number, "identifier_date"))
+                    break
+            for kind, pattern in SHAPES.items():
+                for m in pattern.finditer(line):
+                    if kind != "snils" or snils_is_valid(m.group()):
+                        found.append((number, f"pattern_{kind}"))
+                        break
+        return found
+
+    def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
+        findings, scanned = [], 0
+        for path in sorted(paths):
+            data = path.read_bytes()
+            # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
+            text = data.decode("utf-8", errors="replace")
+            findings += [Finding(str(path), line, kind) for line, kind in self.scan_text(text)]
+            scanned += 1
+        return findings, scanned
+
+
+def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:
+    out = []
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            out.append(root)
+        elif root.is_dir():
+            out += [p for p in root.rglob("*") if p.is_file()]
+    excluded = {e.resolve() for e in exclude}
+    return [p for p in out if p.resolve() not in excluded]

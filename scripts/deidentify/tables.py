@@ -1,0 +1,225 @@
+"""De-identify the raw tables: only allow-listed columns pass, each transformed according to its role.
+
+Roles (config deidentification.columns, table -> column -> role):
+
+- ``patient_id``: the record number; becomes ``patient_id``, a keyed HMAC pseudonym.
+- ``staff_id``: a staff member's name; becomes a staff pseudonym in the same column.
+- ``date``: becomes ``<base>_day`` (days from the patient's anchor, the first date of the anchor column),
+  ``<base>_year`` (the calendar year, which HIPAA Safe Harbor allows) and ``<base>_date_unparseable`` (1 where the
+  export had a value that is not a date in the declared format); the date itself never passes.
+- ``free_text``: scrubbed by deidentify.scrub (own identifiers, patterns, NER); dates in it become days from the
+  same anchor, so text and tables agree.
+- ``keep``: coded values, passed after the same pattern scrub as a safety net (replacements are counted).
+- ``birth_date``: never passes; gives ``age_at_<base>`` for the configured date column, top-coded.
+- ``name``, ``identifier``: never pass; used to find the patient's own identifiers in text and by the leak gate.
+- ``drop``, and every column not listed: never pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+from raw_exports import RawTable, parse_dates
+
+from . import keys
+from .scrub import PatientIdentity, Scrubber
+
+PASSING_ROLES = {"patient_id", "staff_id", "date", "free_text", "keep"}
+ROLES = PASSING_ROLES | {"birth_date", "name", "identifier", "drop"}
+
+
+@dataclass
+class Deidentified:
+    tables: dict[str, pd.DataFrame]
+    audit: dict
+    identifiers: list[str] = field(default_factory=list)  # raw-side: for the leak gate, never written to results
+
+
+def date_base(column: str) -> str:
+    return column[: -len("_date")] if column.endswith("_date") else column
+
+
+def completed_years(birth: pd.Series, on: pd.Series) -> pd.Series:
+    before = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
+    return on.dt.year - birth.dt.year - before.astype(int)
+
+
+def check_roles(columns: dict[str, dict[str, str]], specs: dict[str, dict]) -> None:
+    for table, roles in columns.items():
+        if table not in specs:
+            raise ValueError(f"deidentification.columns.{table}: no such table in raw_exports.tables")
+        unknown = {c: r for c, r in roles.items() if r not in ROLES}
+        if unknown:
+            raise ValueError(f"deidentification.columns.{table}: unknown roles {unknown}; known: {sorted(ROLES)}")
+        undeclared = set(roles) - set(specs[table]["columns"])
+        if undeclared:
+            raise ValueError(f"deidentification.columns.{table} lists {sorted(undeclared)}, which raw_exports.tables."
+                             f"{table}.columns does not declare")
+        if list(roles.values()).count("patient_id") != 1:
+            raise ValueError(f"deidentification.columns.{table} needs exactly one patient_id column")
+
+
+def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes,
+               scrubber: Scrubber) -> Deidentified:
+    """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification."""
+    columns = settings["columns"]
+    check_roles(columns, specs)
+    role_of = {(t, c): r for t, roles in columns.items() for c, r in roles.items()}
+
+    def cols(table, role):
+        return [c for c, r in columns.get(table, {}).items() if r == role]
+
+    # Every table's rows get the patient's raw record number, for joins on the raw side only.
+    data = {}
+    for table, rt in raw.items():
+        df = rt.data.copy()
+        df["__record"] = df[cols(table, "patient_id")[0]].map(keys.normalise)
+        df["source_line"] = rt.lines
+        data[table] = df
+
+    # Parse every date column once.
+    parsed: dict[tuple[str, str], tuple[pd.Series, pd.Series]] = {}
+    for table, df in data.items():
+        for column in cols(table, "date") + cols(table, "birth_date"):
+            parsed[(table, column)] = parse_dates(df[column], specs[table]["date_format"])
+
+    # The anchor: each patient's first valid date in the anchor column, else the first valid date anywhere.
+    anchor_table, anchor_column = settings["anchor"]["table"], settings["anchor"]["column"]
+    first = pd.Series(parsed[(anchor_table, anchor_column)][0].to_numpy(),
+                      index=data[anchor_table]["__record"]).dropna().groupby(level=0).min()
+    fallback = pd.concat([pd.Series(parsed[(t, c)][0].to_numpy(), index=data[t]["__record"])
+                          for (t, c) in parsed if role_of[(t, c)] == "date"]).dropna().groupby(level=0).min()
+    anchor = first.combine_first(fallback)
+
+    # What the raw tables say about each patient, for the first scrub pass and for the leak gate.
+    who = identities(data, columns, anchor)
+    staff_names: set[str] = set()
+
+    audit: dict = {"tables": {}, "dropped_tables": [], "free_text": {}, "coded_values_scrubbed": {}, "dates": {},
+                   "ages_top_coded": 0}
+    out_tables = {}
+    for table, df in data.items():
+        roles = columns.get(table, {})
+        declared = list(specs[table]["columns"])
+        passing = [c for c in declared if roles.get(c) in PASSING_ROLES and roles.get(c) != "patient_id"]
+        table_audit = {
+            "rows_read": int(len(df)),
+            "columns_read": declared,
+            "columns_dropped": [c for c in declared if roles.get(c) not in PASSING_ROLES],
+            "unexpected_columns_dropped": raw[table].unexpected_columns,
+        }
+        audit["tables"][table] = table_audit
+        if not passing:
+            audit["dropped_tables"].append(table)
+            table_audit["rows_written"] = 0
+            continue
+        out = pd.DataFrame({"patient_id": df[cols(table, "patient_id")[0]].map(lambda v: keys.patient_pseudonym(key, v)),
+                            "source_line": df["source_line"]})
+        patient_of_row = df["__record"].map(who)
+        anchors = df["__record"].map(anchor)
+        sort_day = None
+        for column in declared:
+            role = roles.get(column)
+            if role == "date":
+                dates, invalid = parsed[(table, column)]
+                base = date_base(column)
+                day = (dates - pd.to_datetime(anchors)).dt.days
+                out[f"{base}_day"] = day.astype("Int64")
+                out[f"{base}_year"] = dates.dt.year.astype("Int64")
+                out[f"{base}_date_unparseable"] = invalid.astype(int)
+                audit["dates"][f"{table}.{column}"] = {"converted": int(dates.notna().sum()),
+                                                       "unparseable": int(invalid.sum()),
+                                                       "empty": int((dates.isna() & ~invalid).sum())}
+                sort_day = out[f"{base}_day"] if sort_day is None else sort_day
+                age_at = settings.get("age_at", {})
+                if age_at.get("table") == table and age_at.get("column") == column:
+                    out[f"age_at_{base}"] = ages(data, columns, parsed, dates, df["__record"],
+                                                 settings["age_top_code"], audit)
+            elif role == "staff_id":
+                staff_names.update(v for v in df[column] if v.strip())
+                out[column] = df[column].map(lambda v: keys.staff_pseudonym(key, v) if v.strip() else "")
+            elif role in ("free_text", "keep"):
+                use_ner = role == "free_text"
+                values, counts, changed = [], Counter(), 0
+                for text, patient in zip(df[column], patient_of_row, strict=True):
+                    result = scrubber.scrub(text, patient, ner=use_ner)
+                    values.append(result.text)
+                    counts.update(result.counts)
+                    changed += result.text != text
+                out[column] = values
+                target = audit["free_text"] if use_ner else audit["coded_values_scrubbed"]
+                if use_ner or changed:
+                    target[f"{table}.{column}"] = {"values": int(len(values)), "values_changed": int(changed),
+                                                   "replacements": dict(sorted(counts.items()))}
+        order = pd.DataFrame({"p": out["patient_id"], "d": sort_day if sort_day is not None else 0,
+                              "l": out["source_line"]})
+        out = out.loc[order.sort_values(["p", "d", "l"], na_position="first", kind="stable").index]
+        out = out.reset_index(drop=True)
+        table_audit["rows_written"] = int(len(out))
+        table_audit["columns_written"] = list(out.columns)
+        out_tables[table] = out
+
+    pseudonyms = {keys.patient_pseudonym(key, r) for r in anchor.index.union(pd.Index(who.index))}
+    if len(pseudonyms) != len(set(anchor.index.union(pd.Index(who.index)))):
+        raise RuntimeError("two record numbers share a pseudonym (HMAC truncated to 64 bits); widen the pseudonym")
+    audit["patients"] = len(pseudonyms)
+    audit["staff"] = len({keys.normalise(s) for s in staff_names})
+    identifiers = identifier_list(data, columns, staff_names)
+    return Deidentified(out_tables, audit, identifiers)
+
+
+def identities(data: dict[str, pd.DataFrame], columns: dict, anchor: pd.Series) -> pd.Series:
+    """record -> PatientIdentity from the columns with roles name and identifier (and the record number)."""
+    names: dict[str, str] = {}
+    numbers: dict[str, set[str]] = {}
+    raw_records: dict[str, str] = {}
+    for table, df in data.items():
+        roles = columns.get(table, {})
+        record_col = next(c for c, r in roles.items() if r == "patient_id")
+        for column, role in roles.items():
+            if role == "name":
+                names.update(zip(df["__record"], df[column], strict=True))
+            elif role in ("identifier", "birth_date"):
+                for record, value in zip(df["__record"], df[column], strict=True):
+                    if value.strip():
+                        numbers.setdefault(record, set()).add(value)
+        raw_records.update(zip(df["__record"], df[record_col], strict=True))
+    out = {}
+    for record, raw_record in raw_records.items():
+        day = anchor.get(record)
+        out[record] = PatientIdentity(full_name=names.get(record, ""), record_number=raw_record,
+                                      numbers=tuple(sorted(numbers.get(record, ()))),
+                                      anchor=None if day is None or pd.isna(day) else day.date())
+    return pd.Series(out, dtype=object)
+
+
+def ages(data, columns, parsed, dates: pd.Series, records: pd.Series, top_code: int, audit: dict) -> pd.Series:
+    """Age in completed years on each date, from the birth date column; ages above top_code - 1 become top_code."""
+    birth_table, birth_column = next((t, c) for t, roles in columns.items() for c, r in roles.items()
+                                     if r == "birth_date")
+    birth = pd.Series(parsed[(birth_table, birth_column)][0].to_numpy(),
+                      index=data[birth_table]["__record"]).dropna()
+    birth = birth[~birth.index.duplicated(keep="first")]
+    born = pd.to_datetime(records.map(birth))
+    years = completed_years(born, dates).astype("Int64")
+    over = years > top_code - 1
+    audit["ages_top_coded"] += int(over.sum())
+    return years.mask(over, top_code)
+
+
+def identifier_list(data, columns, staff_names) -> list[str]:
+    """Every identifying value the raw tables hold, in the forms the leak gate looks for."""
+    values: set[str] = set(staff_names)
+    for table, df in data.items():
+        for column, role in columns.get(table, {}).items():
+            if role in ("patient_id", "name", "identifier", "birth_date"):
+                values.update(v.strip() for v in df[column] if v.strip())
+            if role == "name":
+                for full in df[column]:
+                    parts = full.split()
+                    if len(parts) >= 3:
+                        initials = f"{parts[1][0]}.{parts[2][0]}."
+                        values.update({f"{parts[0]} {initials}", f"{initials} {parts[0]}"})
+    return sorted(values)

@@ -1,0 +1,80 @@
+# De-identification: nothing identifying leaves the raw side. Everything under results/ is downstream of this.
+
+
+rule deidentify_exports:
+    input:
+        **raw_table_paths(),
+        **demo_key_input(),
+        code=package_code("deidentify", "raw_exports"),
+    output:
+        **deidentified_table_paths(),
+        audit="results/deid/audit.json",
+        identifiers="resources/deid/identifiers.json",
+    log:
+        "logs/deidentify_exports.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        source=RAW["source"],
+        tables=RAW["tables"],
+        settings=DEID,
+    script:
+        "../../scripts/deidentify_exports.py"
+
+
+rule k_anonymity_report:
+    input:
+        patients="results/deid/patients.tsv",
+        diagnoses="results/deid/diagnoses.tsv",
+        operations="results/deid/operations.tsv",
+        code=package_code("deidentify"),
+    output:
+        report="results/deid/k_anonymity.json",
+    log:
+        "logs/k_anonymity_report.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        age_band_years=DEID["k_anonymity"]["age_band_years"],
+        k=DEID["k_anonymity"]["k"],
+        age_top_code=DEID["age_top_code"],
+    script:
+        "../../scripts/k_anonymity_report.py"
+
+
+rule measure_deid_recall:
+    input:
+        code=package_code("deidentify"),
+    output:
+        report="results/deid/recall.json",
+    log:
+        "logs/measure_deid_recall.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        patients=DEID["recall"]["corpus_patients"],
+        seed=DEID["recall"]["seed"],
+        minimum_overall=DEID["recall"]["minimum_overall"],
+        minimum_own=DEID["recall"]["minimum_own"],
+        ner=DEID["ner"],
+        kept_terms=DEID["kept_terms"],
+    script:
+        "../../scripts/measure_deid_recall.py"
+
+
+rule check_deidentified_for_leaks:
+    input:
+        tables=list(deidentified_table_paths().values()),
+        audit="results/deid/audit.json",
+        identifiers=known_identifier_lists(),
+        code=package_code("deidentify"),
+    output:
+        report="results/deid/leak_check.json",
+    log:
+        "logs/check_deidentified_for_leaks.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        scan=["results/deid", "logs"],
+    script:
+        "../../scripts/check_leaks.py"

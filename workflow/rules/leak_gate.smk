@@ -1,0 +1,19 @@
+# The last rule of the study: every file under results/ and logs/ is scanned for identifiers before the run counts
+# as done.
+
+
+rule check_results_for_leaks:
+    input:
+        results=study_targets(),
+        identifiers=known_identifier_lists(),
+        code=package_code("deidentify"),
+    output:
+        report="results/leak_check.json",
+    log:
+        "logs/check_results_for_leaks.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        scan=["results", "logs"],
+    script:
+        "../../scripts/check_leaks.py"
