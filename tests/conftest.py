@@ -32,3 +32,30 @@ def twin_dir(twin, config, tmp_path_factory) -> Path:
     tables = config["raw_exports"]["tables"]
     write_twin(twin, {name: root / "raw" / spec["file"] for name, spec in tables.items()}, root / "synthetic")
     return root
+
+
+TEST_KEY = b"test key for the de-identification tests"
+
+
+def read_raw(twin_dir: Path, config: dict) -> dict:
+    from raw_exports import read_raw_table
+
+    specs = config["raw_exports"]["tables"]
+    return {name: read_raw_table(twin_dir / "raw" / spec["file"], spec) for name, spec in specs.items()}
+
+
+@pytest.fixture(scope="session")
+def scrubber(config):
+    from deidentify.scrub import Scrubber
+
+    settings = config["deidentification"]
+    return Scrubber(settings["ner"], tuple(settings["kept_terms"]))
+
+
+@pytest.fixture(scope="session")
+def deidentified(twin_dir, config, scrubber):
+    """The default twin de-identified with TEST_KEY, in memory."""
+    from deidentify.tables import deidentify
+
+    return deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
+                      TEST_KEY, scrubber)

@@ -22,10 +22,16 @@ def pip_pins() -> dict[str, str]:
 
 
 def conda_pins(path: Path) -> dict[str, str]:
+    """Conda pins (name=version) and the pip section's pins (name==version) of a conda environment file."""
     pins = {}
     for dep in yaml.safe_load(path.read_text())["dependencies"]:
-        name, version = dep.split("=", 1)
-        pins[name.lower()] = version
+        if isinstance(dep, dict):
+            for line in dep["pip"]:
+                name, version = line.split("==")
+                pins[name.lower()] = version
+        elif dep != "pip":
+            name, version = dep.split("=", 1)
+            pins[name.lower()] = version
     return pins
 
 

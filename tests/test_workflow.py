@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,8 +72,9 @@ def test_every_config_key_has_a_description_and_is_documented():
             child = resolved(schema, child)
             assert child.get("description"), f"{child_path} has no description in the schema"
             key = child_path.rsplit(".", 1)[-1]
+            dotted = child_path.removeprefix("config.")
             if key != "*":
-                assert f"`{key}`" in readme or f".{key}`" in readme, f"{child_path} is not in config/README.md"
+                assert f"`{dotted}" in readme or f"`{key}`" in readme, f"{child_path} is not in config/README.md"
             seen += 1
             if "$ref" in child:
                 stack.append((child_path, child))
@@ -135,3 +138,60 @@ def test_second_run_has_nothing_to_do_and_outputs_are_byte_identical(full_run):
     run(SNAKEMAKE + ["--cores", "2", "--forceall"], full_run)
     after = {p: p.read_bytes() for p in (full_run / "results").rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_default_run_passes_both_leak_gates_with_zero_findings(full_run):
+    for report in ("results/deid/leak_check.json", "results/leak_check.json"):
+        content = json.loads((full_run / report).read_text())
+        assert content["findings"] == [] and content["identifiers_checked"] > 3000
+    log = (full_run / "logs" / "check_results_for_leaks.log").read_text()
+    assert "0 findings" in log
+
+
+def test_default_run_reports_recall_and_k_anonymity(full_run):
+    recall = json.loads((full_run / "results" / "deid" / "recall.json").read_text())
+    assert recall["recall"]["all"] >= 0.99 and recall["recall"]["own"] == 1.0
+    k = json.loads((full_run / "results" / "deid" / "k_anonymity.json").read_text())
+    assert k["patients"] == 278 and len(k["levels"]) == 4
+
+
+def test_leak_gate_fails_the_run_on_a_planted_identifier(full_run):
+    identifiers = json.loads((full_run / "resources" / "synthetic" / "identifiers.json").read_text("utf-8"))
+    name = next(i for i in identifiers if re.fullmatch(r"[А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+", i))
+    planted = full_run / "results" / "twin" / "stray_note.txt"
+    planted.write_text(f"left here by mistake: {name.upper()}\n", encoding="utf-8")
+    try:
+        result = run(SNAKEMAKE + ["--cores", "2", "--forcerun", "check_results_for_leaks"], full_run, check=False)
+        assert result.returncode != 0
+        log = (full_run / "logs" / "check_results_for_leaks.log").read_text()
+        assert "stray_note.txt" in log and name not in log and name.upper() not in log
+    finally:
+        planted.unlink()
+        run(SNAKEMAKE + ["--cores", "2"], full_run)
+
+
+def test_real_exports_without_a_key_are_refused(full_run, tmp_path):
+    exports = tmp_path / "exports"
+    shutil.copytree(full_run / "resources" / "raw", exports)
+    real = tmp_path / "real.yaml"
+    real.write_text(f"raw_exports:\n  source: real\n  directory: {exports}\n")
+    env = {k: v for k, v in os.environ.items() if k != "STUDY_PSEUDONYM_KEY"}
+    args = SNAKEMAKE + ["--cores", "1", "--configfile", str(real), "--forcerun", "deidentify_exports",
+                        "results/deid/audit.json"]
+    result = subprocess.run(args, cwd=full_run, capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "STUDY_PSEUDONYM_KEY" in (full_run / "logs" / "deidentify_exports.log").read_text()
+    # With a key from the environment the same run goes through, and the pseudonyms differ from the twin's.
+    env["STUDY_PSEUDONYM_KEY"] = "a real key kept outside the repository"
+    result = subprocess.run(args, cwd=full_run, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    audit = json.loads((full_run / "results" / "deid" / "audit.json").read_text())
+    assert audit["key"]["source"] == "environment variable STUDY_PSEUDONYM_KEY"
+    run(SNAKEMAKE + ["--cores", "2", "--forcerun", "deidentify_exports"], full_run)
+
+
+def test_raw_exports_may_not_live_under_results(project, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("raw_exports:\n  directory: results/raw\n")
+    result = run(SNAKEMAKE + ["-n", "--configfile", str(bad)], project, check=False)
+    assert result.returncode != 0 and "must never share a directory" in result.stdout + result.stderr

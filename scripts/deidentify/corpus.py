@@ -78,7 +78,7 @@ def generate_corpus(n_patients: int = 300, seed: int = 7) -> list[Document]:
         mrn = f"ИБ-{int(rng.integers(100_000, 9_999_999)):07d}"
         email = f"{''.join(rng.choice(list('abcdefghijklmnopqrstuvwxyz'), 7))}{int(rng.integers(10, 99))}@mail.ru"
 
-        def when() -> str:
+        def when(anchor: dt.date = anchor) -> str:
             return _date_forms(rng, anchor + dt.timedelta(days=int(rng.integers(-30, 900))))
 
         w = _Writer()

@@ -26,7 +26,7 @@ from synthetic_twin.identity import snils_is_valid
 NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.,])\+?\d[\d\s()\-/]*\d(?![0-9A-Za-z]|[.,]\d)")
 DATE_LIKE = re.compile(r"(?<![\d.])(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?![\d.])")
 SHAPES = {
-    "snils": re.compile(r"(?<!\d)\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?!\d)"),
+    "snils": re.compile(r"(?<![0-9A-Za-z.,])\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
     "phone": re.compile(r"(?<![\d\w])(?:\+7|8)[\s-]?\(?9\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}(?!\d)"),
     "date": re.compile(r"(?<![\d.])\d{2}\.\d{2}\.(?:19|20)\d{2}(?![\d.])"),
     "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),

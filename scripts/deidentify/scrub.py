@@ -205,7 +205,7 @@ class Scrubber:
                 # One name-tagged word makes the whole span a person ("Вера Сомина": Вера is a first name).
                 words = [t.group().strip(".-") for t in tokens]
                 free = [w.casefold() not in self.kept_terms for w in words]
-                if kind == "name" and len(tokens) > 1 and any(self._name_tagged(w) and k for w, k in zip(words, free)):
+                if kind == "name" and len(tokens) > 1 and any(self._name_tagged(w) and k for w, k in zip(words, free, strict=True)):
                     flags = [f or (w[:1].isupper() and k) for f, w, k in zip(flags, words, free, strict=True)]
                 spans += [(span.start + t.start(), span.start + t.end(), kind)
                           for t, f in zip(tokens, flags, strict=True) if f]

@@ -1,0 +1,325 @@
+"""The de-identification stage, point by point against the checklist in ../shared/reference/deidentification.md."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import socket
+from datetime import date
+
+import pandas as pd
+import pytest
+from conftest import TEST_KEY, read_raw
+from deidentify import keys
+from deidentify.kanon import quasi_identifiers, report
+from deidentify.leaks import LeakScanner
+from deidentify.scrub import PatientIdentity, Scrubber
+from deidentify.tables import deidentify
+from raw_exports import RawExportError, parse_dates, read_raw_table
+from synthetic_twin import vocabulary as vocab
+
+DAY = pd.Timedelta(days=1)
+
+
+def raw_dates(twin_dir, config, table, column):
+    spec = config["raw_exports"]["tables"][table]
+    data = read_raw_table(twin_dir / "raw" / spec["file"], spec).data
+    dates, _ = parse_dates(data[column], spec["date_format"])
+    return data.assign(parsed_date=dates, pseudonym=data["record_number"].map(
+        lambda r: keys.patient_pseudonym(TEST_KEY, r)))
+
+
+# 1. The declared format is read; a file that does not parse fails naming file, line and column.
+def test_1_wrong_declared_encoding_fails_naming_file_and_line(twin_dir, config):
+    spec = dict(config["raw_exports"]["tables"]["operations"], encoding="utf-8")
+    with pytest.raises(RawExportError) as err:
+        read_raw_table(twin_dir / "raw" / "operations.csv", spec)
+    assert "operations.csv" in str(err.value) and err.value.line is not None
+
+
+# 2. Only allow-listed columns pass.
+def test_2_only_allow_listed_columns_pass(deidentified, config):
+    roles = config["deidentification"]["columns"]
+    for table, out in deidentified.tables.items():
+        kept = {c for c, r in roles[table].items() if r in ("keep", "free_text", "staff_id")}
+        dates = {c for c, r in roles[table].items() if r == "date"}
+        allowed = {"patient_id", "source_line"} | kept
+        for c in dates:
+            base = c.removesuffix("_date")
+            allowed |= {f"{base}_day", f"{base}_year", f"{base}_date_unparseable"}
+        allowed |= {"age_at_operation"} if table == "operations" else set()
+        assert set(out.columns) <= allowed, table
+    assert "notes" not in deidentified.tables
+
+
+def test_2_an_unexpected_column_never_reaches_an_output(tmp_path, twin_dir, config, scrubber):
+    raw = read_raw(twin_dir, config)
+    path = twin_dir / "raw" / "patients.csv"
+    text = path.read_bytes().decode("cp1251").split("\r\n")
+    canary = "+7 (999) 111-22-33"
+    planted = [text[0] + ";Телефон родственника"] + [line + f";{canary}" for line in text[1:] if line] + [""]
+    (tmp_path / "patients.csv").write_bytes("\r\n".join(planted).encode("cp1251"))
+    raw["patients"] = read_raw_table(tmp_path / "patients.csv", config["raw_exports"]["tables"]["patients"])
+    assert raw["patients"].unexpected_columns == ["Телефон родственника"]
+    result = deidentify(raw, config["raw_exports"]["tables"], config["deidentification"], TEST_KEY, scrubber)
+    everything = "".join(t.to_csv() for t in result.tables.values())
+    assert canary not in everything and "9991112233" not in re.sub(r"\D", "", everything)
+    assert result.audit["tables"]["patients"]["unexpected_columns_dropped"] == ["Телефон родственника"]
+
+
+def test_2_a_column_with_role_drop_or_unlisted_does_not_pass(twin_dir, config, scrubber):
+    settings = copy.deepcopy(config["deidentification"])
+    settings["columns"]["diagnoses"]["lesion_size_cm"] = "drop"
+    del settings["columns"]["diagnoses"]["ecog"]
+    result = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], settings, TEST_KEY, scrubber)
+    assert not {"lesion_size_cm", "ecog"} & set(result.tables["diagnoses"].columns)
+
+
+# 3. Keyed HMAC pseudonyms.
+def test_3_pseudonyms_are_keyed_hmac_stable_and_key_dependent(deidentified, twin):
+    mrn = twin.truth["record_number"].iloc[0]
+    pseudonym = keys.patient_pseudonym(TEST_KEY, mrn)
+    assert pseudonym == keys.patient_pseudonym(TEST_KEY, mrn)
+    assert pseudonym != keys.patient_pseudonym(b"another key of sufficient length", mrn)
+    assert pseudonym in set(deidentified.tables["patients"]["patient_id"])
+    for variant in (mrn, keys.normalise(mrn), mrn.lower()):
+        for digest in (hashlib.sha256, hashlib.md5, hashlib.sha1):
+            assert pseudonym[1:] not in digest(variant.encode()).hexdigest()
+    assert re.fullmatch(r"P[0-9a-f]{16}", pseudonym)
+
+
+def test_3_same_record_same_pseudonym_in_every_table(deidentified):
+    ids = {name: set(t["patient_id"]) for name, t in deidentified.tables.items()}
+    assert ids["operations"] <= ids["patients"] and ids["follow_up"] <= ids["patients"]
+
+
+# 4. The key comes from outside the repository; real data without a key is refused.
+def test_4_real_data_without_a_key_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv("STUDY_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(keys.KeyError_, match="STUDY_PSEUDONYM_KEY"):
+        keys.load_key("STUDY_PSEUDONYM_KEY", "", "real", None, tmp_path)
+
+
+def test_4_only_the_twin_may_use_the_demo_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("STUDY_PSEUDONYM_KEY", raising=False)
+    demo = tmp_path / "demo.key"
+    demo.write_text("0" * 64)
+    key, origin = keys.load_key("STUDY_PSEUDONYM_KEY", "", "synthetic", str(demo), tmp_path)
+    assert key == b"0" * 64 and "demo" in origin
+    with pytest.raises(keys.KeyError_):
+        keys.load_key("STUDY_PSEUDONYM_KEY", "", "real", str(demo), tmp_path)
+
+
+def test_4_environment_then_file_and_never_a_file_inside_the_project(monkeypatch, tmp_path):
+    project, outside = tmp_path / "project", tmp_path / "vault"
+    project.mkdir(), outside.mkdir()
+    (project / "key").write_text("k" * 32)
+    (outside / "key").write_text("v" * 32)
+    monkeypatch.delenv("STUDY_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(keys.KeyError_, match="inside the project"):
+        keys.load_key("STUDY_PSEUDONYM_KEY", str(project / "key"), "real", None, project)
+    assert keys.load_key("STUDY_PSEUDONYM_KEY", str(outside / "key"), "real", None, project)[0] == b"v" * 32
+    monkeypatch.setenv("STUDY_PSEUDONYM_KEY", "e" * 32)
+    key, origin = keys.load_key("STUDY_PSEUDONYM_KEY", str(outside / "key"), "real", None, project)
+    assert key == b"e" * 32 and "environment" in origin
+    monkeypatch.setenv("STUDY_PSEUDONYM_KEY", "short")
+    with pytest.raises(keys.KeyError_, match="bytes"):
+        keys.load_key("STUDY_PSEUDONYM_KEY", "", "real", None, project)
+
+
+# 5. Dates: days from one anchor per patient, in every table and in free text; intervals exact; the year stays.
+def test_5_every_date_is_its_exact_day_from_the_patients_first_operation(deidentified, twin_dir, config):
+    ops = raw_dates(twin_dir, config, "operations", "operation_date")
+    anchor = ops.groupby("pseudonym")["parsed_date"].min()
+    for table, column in (("operations", "operation_date"), ("follow_up", "last_contact_date"),
+                          ("follow_up", "death_date"), ("diagnoses", "diagnosis_date")):
+        raw = raw_dates(twin_dir, config, table, column)
+        out = deidentified.tables[table]
+        base = column.removesuffix("_date")
+        merged = out.merge(raw[["pseudonym", "parsed_date"]].assign(source_line=range(2, len(raw) + 2)),
+                           left_on=["patient_id", "source_line"], right_on=["pseudonym", "source_line"])
+        assert len(merged) == len(out)
+        expected = (merged["parsed_date"] - merged["patient_id"].map(anchor)).dt.days
+        has = merged["parsed_date"].notna() & merged["patient_id"].map(anchor).notna()
+        assert (merged.loc[has, f"{base}_day"].astype(int) == expected[has].astype(int)).all(), column
+        assert (merged.loc[has, f"{base}_year"].astype(int) == merged.loc[has, "parsed_date"].dt.year).all()
+
+
+def test_5_dates_in_free_text_agree_with_the_tables(deidentified, twin_dir, config):
+    """A date inside a revision reason becomes the same day offset the tables use (MIMIC-III release note 60)."""
+    ops = raw_dates(twin_dir, config, "operations", "operation_date")
+    anchor = ops.groupby("pseudonym")["parsed_date"].min()
+    raw_reasons = ops[ops["revision_reason"].str.contains(r"\d{2}\.\d{2}\.\d{4}")]
+    assert len(raw_reasons) >= 5
+    out = deidentified.tables["operations"].set_index(["patient_id", "source_line"])
+    for row in raw_reasons.itertuples():
+        written = pd.Timestamp(pd.to_datetime(re.search(r"\d{2}\.\d{2}\.\d{4}", row.revision_reason).group(),
+                                              format="%d.%m.%Y"))
+        scrubbed = out.loc[(row.pseudonym, row.Index + 2), "revision_reason"]
+        assert f"[ДАТА {(written - anchor[row.pseudonym]).days:+d}]" in scrubbed
+
+
+def test_5_intervals_to_revision_death_and_contact_are_those_of_the_truth(deidentified, twin):
+    """The study's outcome times survive de-identification exactly."""
+    ops = deidentified.tables["operations"]
+    fu = deidentified.tables["follow_up"].sort_values("last_contact_day").drop_duplicates("patient_id", keep="last")
+    for row in twin.truth.sample(60, random_state=1).itertuples():
+        pid = keys.patient_pseudonym(TEST_KEY, row.record_number)
+        mine = ops[ops["patient_id"] == pid]
+        first_long = mine[~mine["bone"].isin(vocab.BONE["spine"]) & (mine["operation_day"].notna())]
+        index_day = first_long["operation_day"].min()
+        f = fu[fu["patient_id"] == pid].iloc[0]
+        if row.event == 1:
+            revision_day = mine.loc[mine["is_revision"].str.lower() == "да", "operation_day"].min()
+            assert revision_day - index_day == row.time_days
+        elif row.event == 2:
+            assert f["death_day"] - index_day == row.time_days
+        else:
+            assert f["last_contact_day"] - index_day == row.time_days
+
+
+# 6. Ages over 89 are top-coded.
+def test_6_ages_over_89_are_top_coded(deidentified, twin):
+    ops = deidentified.tables["operations"]
+    assert ops["age_at_operation"].max() == 90
+    old = twin.truth[twin.truth["age_at_surgery"] > 89]
+    assert len(old) >= 1
+    for mrn in old["record_number"]:
+        ages = ops.loc[ops["patient_id"] == keys.patient_pseudonym(TEST_KEY, mrn), "age_at_operation"]
+        assert (ages == 90).all()
+    assert deidentified.audit["ages_top_coded"] >= len(old)
+
+
+# 7. Addresses, phones, SNILS, policies dropped; surgeons become staff pseudonyms.
+def test_7_contact_and_insurance_columns_are_dropped_surgeons_pseudonymised(deidentified):
+    columns = {c for t in deidentified.tables.values() for c in t.columns}
+    assert not {"full_name", "birth_date", "snils", "oms_policy", "address", "phone", "record_number"} & columns
+    surgeons = deidentified.tables["operations"]["surgeon"]
+    assert surgeons.str.fullmatch(r"S[0-9a-f]{10}").all()
+    assert surgeons.nunique() == deidentified.audit["staff"]
+
+
+# 8. Free text is scrubbed; recall measured on an annotated corpus.
+def test_8_recall_on_the_annotated_corpus(scrubber):
+    from deidentify.corpus import generate_corpus, recall
+
+    result = recall(generate_corpus(150, seed=11), scrubber)
+    assert result["recall"]["all"] >= 0.99
+    assert result["recall"]["own"] == 1.0
+    assert result["identifiers"]["all"] > 3000
+
+
+def test_8_medical_labels_pass_the_scrubber_unchanged(scrubber):
+    labels = [t for _, (_, texts) in vocab.PRIMARY.items() for t in texts]
+    for table in (vocab.INDEX_OPERATION, vocab.REVISION_OPERATION, vocab.REVISION_REASON, vocab.BONE,
+                  vocab.SEGMENT, vocab.FRACTURE, vocab.SEX, vocab.YES_NO, vocab.VITAL_STATUS):
+        labels += [v for variants in table.values() for v in variants]
+    labels += [text for _, text in vocab.NON_METASTATIC] + vocab.BONE_METASTASIS_CODE
+    changed = {label: scrubber.scrub(label).text for label in labels if scrubber.scrub(label).text != label}
+    assert not changed
+
+
+def test_8_canaries_in_free_text_never_come_out(scrubber):
+    patient = PatientIdentity(full_name="Соколовская Вера Петровна", record_number="ИБ-7654321",
+                              numbers=("123-456-789 64", "7712345678901234", "+7 (916) 555-44-33"),
+                              anchor=date(2015, 3, 1))
+    text = ("Эндопротезирование. Со слов Соколовской В.П. (СНИЛС 123-456-789 64, полис 7712345678901234, "
+            "тел. 89165554433, ИБ-7654321) упала 12.03.2015; дочь Анна Соколовская, Тула, ул. Ленина, д. 5.")
+    out = scrubber.scrub(text, patient).text
+    for canary in ("Соколовск", "123-456-789", "7712345678901234", "89165554433", "7654321", "Анна", "Ленина",
+                   "12.03.2015"):
+        assert canary not in out, (canary, out)
+    assert out.startswith("Эндопротезирование.") and "[ДАТА +11]" in out
+
+
+def test_8_canary_in_a_coded_column_is_scrubbed(twin_dir, config, scrubber, tmp_path):
+    raw = read_raw(twin_dir, config)
+    raw["diagnoses"].data.loc[0, "ecog"] = "2, звонить 8-916-555-44-33"
+    result = deidentify(raw, config["raw_exports"]["tables"], config["deidentification"], TEST_KEY, scrubber)
+    assert "555-44-33" not in result.tables["diagnoses"].to_csv()
+    assert result.audit["coded_values_scrubbed"]["diagnoses.ecog"]["values_changed"] == 1
+
+
+# 9. The leak scan finds identifiers exact and normalised, and reports no values.
+@pytest.mark.parametrize("planted", [
+    "Блинова Зинаида Викторовна", "блинова зинаида викторовна", "БЛИНОВА З. В.", "+7 (994) 825-15-87",
+    "89948251587", "9948251587", "1957-10-29", "29/10/1957", "29.10.57", "549-434-148 12", "54943414812",
+    "ИБ-0101011",
+])
+def test_9_leak_scanner_finds_planted_identifiers(planted):
+    scanner = LeakScanner(["Блинова Зинаида Викторовна", "Блинова З.В.", "+7 (994) 825-15-87", "29.10.1957",
+                           "549-434-148 12", "ИБ-0101011"])
+    assert scanner.scan_text(f"patient_id\tnote\nP1\t{planted}\n")
+
+
+def test_9_leak_scanner_finds_identifier_shapes_not_in_any_list():
+    scanner = LeakScanner([])
+    assert scanner.scan_text("SNILS 112-233-445 95")  # valid check digit
+    assert not scanner.scan_text("value 112-233-445 96")  # invalid check digit: not a SNILS
+    assert scanner.scan_text("позвонить +7 (916) 123-45-67")
+    assert scanner.scan_text("родился 01.02.1950")
+
+
+def test_9_leak_scanner_is_quiet_on_de_identified_outputs(deidentified, twin):
+    scanner = LeakScanner(twin.identifiers + deidentified.identifiers)
+    for name, table in deidentified.tables.items():
+        assert scanner.scan_text(table.to_csv(sep="\t", index=False)) == [], name
+    assert scanner.scan_text(json.dumps(deidentified.audit, ensure_ascii=False)) == []
+    assert scanner.scan_text("0.9991666666666666 0.251012 12345.678901 P0212c9a4824885c7") == []
+
+
+# 10. k-anonymity report, checked by hand.
+def test_10_k_anonymity_by_hand():
+    patients = pd.DataFrame({"patient_id": list("abcdef"), "sex": ["Ж", "ж", "жен", "М", "м", "муж"]})
+    diagnoses = pd.DataFrame({"patient_id": list("abcdef"),
+                              "primary_icd10": ["C50.4", "С50.9", "C50", "C61", "C61", "C64"]})
+    operations = pd.DataFrame({"patient_id": list("abcdef"), "source_line": range(6), "operation_day": [0] * 6,
+                               "age_at_operation": [61, 65, 69, 70, 72, 95], "operation_year": [2010] * 6})
+    qi = quasi_identifiers(patients, diagnoses, operations, 90)
+    result = report(qi, 10, 2, 90)
+    released = result["levels"][0]
+    # Classes: (60s, F, C50, 2010) x3; (70s, M, C61, 2010) x2; (90+, M, C64, 2010) x1 -> k = 1
+    assert released["k"] == 1 and released["equivalence_classes"] == 3
+    assert released["patients_in_classes_below_k_threshold"] == 1
+    assert released["class_size_histogram"] == {"1": 1, "2": 1, "3": 1}
+    assert result["levels"][-1]["k"] >= 1
+
+
+# 11. No network.
+def test_11_deidentification_runs_with_the_network_blocked(monkeypatch, twin_dir, config):
+    def refuse(*args, **kwargs):
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    fresh = Scrubber(True, tuple(config["deidentification"]["kept_terms"]))
+    result = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
+                        TEST_KEY, fresh)
+    assert result.audit["free_text"]["operations.revision_reason"]["replacements"]["name"] > 0
+
+
+# 12. Same input and key: byte-identical outputs; another key: other pseudonyms, same content.
+def test_12_same_input_and_key_give_identical_bytes(deidentified, twin_dir, config):
+    again = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
+                       TEST_KEY, Scrubber(True, tuple(config["deidentification"]["kept_terms"])))
+    for name, table in deidentified.tables.items():
+        assert table.to_csv(sep="\t", index=False) == again.tables[name].to_csv(sep="\t", index=False)
+    other = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
+                       b"a different key for the same data", Scrubber(True, ()))
+    assert not set(other.tables["patients"]["patient_id"]) & set(deidentified.tables["patients"]["patient_id"])
+    assert len(other.tables["operations"]) == len(deidentified.tables["operations"])
+
+
+# 13. The audit record counts what was done and holds no personal data.
+def test_13_audit_record(deidentified, twin):
+    audit = deidentified.audit
+    assert audit["tables"]["patients"]["rows_read"] == twin.summary["rows"]["patients"]
+    assert audit["tables"]["notes"]["rows_written"] == 0 and audit["dropped_tables"] == ["notes"]
+    assert set(audit["tables"]["patients"]["columns_dropped"]) == {"full_name", "birth_date", "snils",
+                                                                    "oms_policy", "address", "phone"}
+    assert audit["dates"]["operations.operation_date"]["unparseable"] == 3
+    assert audit["free_text"]["operations.revision_reason"]["values_changed"] == 8
+    assert audit["patients"] == twin.summary["patients_in_export"]
+    assert LeakScanner(twin.identifiers).scan_text(json.dumps(audit, ensure_ascii=False, indent=1)) == []
