@@ -23,6 +23,7 @@ if is_synthetic():
 
 
 include: "workflow/rules/deidentify.smk"
+include: "workflow/rules/cleaning.smk"
 include: "workflow/rules/leak_gate.smk"
 
 

@@ -1,13 +1,11 @@
 """Rule check_twin_calibration: compare the twin with the paper (hard targets) and the literature (soft targets)."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from rule_log import to_log  # noqa: E402
-from synthetic_twin.calibration import check  # noqa: E402
+from plotting import save_figure, use_style
+from rule_log import to_log
+from synthetic_twin.calibration import check
 
 log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
 truth = pd.read_csv(snakemake.input.truth, dtype={"revision_cause": str, "revision_date": str,  # noqa: F821
@@ -23,6 +21,7 @@ log.info("hard targets met: %d of %d; soft targets within tolerance: %d of %d", 
          soft["within"].sum(), len(soft))
 
 # One row per soft target: how far the twin is from the literature, in units of the tolerance.
+use_style()
 fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(soft) + 1.6))
 deviation = (soft["observed"] - soft["target"]) / soft["tolerance"]
 y = range(len(soft))
@@ -35,9 +34,9 @@ ax.set_xlim(-2, 2)
 ax.set_xlabel("(observed - target) / tolerance")
 ax.set_title(f"Synthetic twin against its calibration targets\nhard targets (the paper) met exactly: "
              f"{int(hard['within'].sum())} of {len(hard)}", fontsize=9)
-ax.legend(loc="lower right", fontsize=7, frameon=False)
+ax.legend(loc="lower right", fontsize=7)
 fig.tight_layout()
-fig.savefig(snakemake.output.figure, dpi=150, metadata={"Software": None})  # noqa: F821
+save_figure(fig, snakemake.output.figure)  # noqa: F821
 if not hard["within"].all():
     missed = ", ".join(hard.loc[~hard["within"], "quantity"])
     raise SystemExit(f"the synthetic twin misses hard targets of the paper: {missed} (see {snakemake.output.table})")  # noqa: F821

@@ -16,4 +16,5 @@ def to_log(snakemake) -> logging.Logger:
     sys.stderr = stream
     logging.basicConfig(stream=stream, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         force=True)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter when saving PDFs
     return logging.getLogger(snakemake.rule)

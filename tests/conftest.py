@@ -59,3 +59,32 @@ def deidentified(twin_dir, config, scrubber):
 
     return deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
                       TEST_KEY, scrubber)
+
+
+CLEAN_TABLES = ("patients", "diagnoses", "operations", "follow_up")
+
+
+@pytest.fixture(scope="session")
+def deid_dir(deidentified, tmp_path_factory) -> Path:
+    """The de-identified default twin written as the de-identification rule writes it."""
+    where = tmp_path_factory.mktemp("deid")
+    for name, table in deidentified.tables.items():
+        table.to_csv(where / f"{name}.tsv", sep="\t", index=False, lineterminator="\n")
+    return where
+
+
+def clean(deid_dir: Path, config: dict, settings: dict | None = None, codebook_path: Path | None = None):
+    from cleaning.codebook import Codebook
+    from cleaning.cohort import derive_cohort
+    from cleaning.schemas import read_table
+
+    paths = {name: deid_dir / f"{name}.tsv" for name in CLEAN_TABLES}
+    decimals = {name: config["raw_exports"]["tables"][name]["decimal"] for name in CLEAN_TABLES}
+    tables = {name: read_table(path, name, decimals[name]) for name, path in paths.items()}
+    codebook = Codebook(codebook_path or ROOT / config["cleaning"]["codebook"])
+    return derive_cohort(tables, paths, codebook, settings or config["cleaning"])
+
+
+@pytest.fixture(scope="session")
+def cohort(deid_dir, config):
+    return clean(deid_dir, config)

@@ -195,3 +195,14 @@ def test_raw_exports_may_not_live_under_results(project, tmp_path):
     bad.write_text("raw_exports:\n  directory: results/raw\n")
     result = run(SNAKEMAKE + ["-n", "--configfile", str(bad)], project, check=False)
     assert result.returncode != 0 and "must never share a directory" in result.stdout + result.stderr
+
+
+def test_default_run_derives_the_papers_cohort(full_run):
+    flow = json.loads((full_run / "results" / "cleaning" / "flow.json").read_text())
+    assert flow["patients_analysed"] == 247 and flow["patients_revised"] == 33
+    assert flow["patients_in_export"] == flow["patients_analysed"] + sum(flow["excluded"].values())
+    analysis = pd.read_csv(full_run / "results" / "cleaning" / "analysis_table.tsv", sep="\t")
+    assert len(analysis) == 247 and analysis["patient_id"].is_unique
+    exclusions = pd.read_csv(full_run / "results" / "cleaning" / "exclusions.tsv", sep="\t")
+    assert len(exclusions) == sum(flow["excluded"].values())
+    assert (full_run / "results" / "cleaning" / "flow_diagram.pdf").read_bytes().startswith(b"%PDF")

@@ -1,4 +1,5 @@
 # Helpers shared by the rule files. No rules here.
+import os
 from pathlib import Path
 
 RAW = config["raw_exports"]
@@ -34,6 +35,8 @@ def study_targets():
         "results/deid/leak_check.json",
         "results/deid/k_anonymity.json",
         "results/deid/recall.json",
+        "results/cleaning/analysis_table.tsv",
+        "results/cleaning/flow_diagram.png",
     ]
     if is_synthetic():
         targets += ["results/twin/calibration.tsv", "results/twin/calibration.png"]
@@ -78,7 +81,10 @@ def package_code(*packages):
     """The source files of the packages a rule's script imports. Listed as an input, so that a change to the
     package (not only to the script) makes the rule rerun."""
     return sorted(
-        str(path)
+        os.path.relpath(path)
         for package in packages
         for path in (Path(workflow.basedir) / "scripts" / package).glob("*.py")
     )
+
+
+CLEANING = config["cleaning"]

@@ -1,0 +1,44 @@
+"""Rule clean_cohort: de-identified tables in; the analysis table, the flow and the audit trail out."""
+
+import json
+from pathlib import Path
+
+from cleaning.codebook import Codebook
+from cleaning.cohort import derive_cohort
+from cleaning.errors import CleaningError
+from cleaning.report import flow_figure, quality_markdown
+from plotting import save_figure
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations", "follow_up")}
+
+try:
+    from cleaning.schemas import read_table
+
+    tables = {name: read_table(path, name, params.decimals[name]) for name, path in paths.items()}
+    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings)
+except CleaningError as err:
+    log.error("%s", err)
+    raise SystemExit(f"clean_cohort: {err}") from None
+
+
+def write_tsv(frame, path):
+    frame.to_csv(path, sep="\t", index=False, lineterminator="\n", float_format="%.10g")
+
+
+write_tsv(cohort.analysis, out.analysis)
+write_tsv(cohort.exclusions, out.exclusions)
+write_tsv(cohort.corrections, out.corrections)
+write_tsv(cohort.label_usage, out.labels)
+write_tsv(cohort.review, out.review)
+for path, content in ((out.flow, cohort.flow), (out.quality, cohort.quality)):
+    Path(path).write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+Path(out.quality_report).write_text(quality_markdown(cohort.flow, cohort.quality, cohort.flow["excluded"]),
+                                    encoding="utf-8")
+save_figure(flow_figure(cohort.flow), out.flow_png, out.flow_pdf)
+log.info("flow: %s", json.dumps(cohort.flow))
+log.info("corrections: %s", cohort.quality["corrections"])
+if len(cohort.review):
+    log.warning("%d labels need review (see %s); their patients are excluded", len(cohort.review), out.review)

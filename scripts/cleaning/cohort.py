@@ -1,0 +1,322 @@
+"""Derive the analysed cohort from the de-identified tables: every record accounted for.
+
+The steps, each recorded so a reviewer can follow them (results/cleaning/):
+
+1. exact duplicate rows are dropped (`corrections.tsv`);
+2. every label is mapped with the codebook (`label_mapping.tsv`); an unknown label stops the run or, in review mode,
+   excludes the patient with the reason `label_needs_review` (`review.tsv`);
+3. conflicting duplicates are resolved by stated rules: follow-up keeps the latest last contact; patients and
+   diagnoses must agree, or the run stops naming both lines;
+4. the index operation is each patient's first operation on a long bone that is not a revision; the outcome is the
+   first later revision of the same bone (event 1), else death (event 2), else censoring at last contact (event 0);
+5. the exclusion rules of the config are applied in their order; each excluded patient gets the first reason that
+   applies (`exclusions.tsv`), and the flow adds up: in export = analysed + excluded (`flow.json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, Review, normalise_icd
+from .errors import CleaningError
+from .schemas import analysis_schema, validate
+
+INDEX_METHODS = ("endoprosthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis", "other")
+# Every exclusion rule the config may name, with what it means. The functions are in `exclusion_flags`.
+EXCLUSION_RULES = {
+    "label_needs_review": "label not in the codebook (review mode)",
+    "no_operation": "no operation recorded",
+    "unparseable_date": "unparseable operation or follow-up date",
+    "no_long_bone_operation": "no operation on a long bone",
+    "no_metastatic_disease": "no bone metastasis (ICD-10 C79.5)",
+    "operation_outside_study_period": "index operation outside the study period",
+    "missing_follow_up": "no follow-up (date of last contact)",
+    "impossible_date_order": "death or last contact before the index operation",
+    "inconsistent_vital_status": "vital status and date of death disagree",
+}
+
+
+@dataclass
+class Cohort:
+    analysis: pd.DataFrame
+    exclusions: pd.DataFrame
+    corrections: pd.DataFrame
+    flow: dict
+    label_usage: pd.DataFrame
+    review: pd.DataFrame
+    quality: dict = field(default_factory=dict)
+
+
+class _Corrections:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, table: str, frame: pd.DataFrame, correction: str, detail: pd.Series | str) -> None:
+        details = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=frame.index)
+        for pid, line, d in zip(frame["patient_id"], frame["source_line"], details, strict=True):
+            self.rows.append({"table": table, "patient_id": pid, "source_line": int(line), "correction": correction,
+                              "detail": d})
+
+    def frame(self) -> pd.DataFrame:
+        columns = ["table", "patient_id", "source_line", "correction", "detail"]
+        return pd.DataFrame(self.rows, columns=columns).sort_values(columns[:3], kind="stable").reset_index(drop=True)
+
+
+def drop_exact_duplicates(name: str, df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
+    content = [c for c in df.columns if c != "source_line"]
+    duplicated = df.duplicated(content, keep="first")
+    if duplicated.any():
+        first_line = df.groupby(content, dropna=False)["source_line"].transform("min")
+        fixes.add(name, df[duplicated], "exact_duplicate_dropped",
+                  "same as line " + first_line[duplicated].astype(str))
+    return df[~duplicated]
+
+
+def one_row_per_patient(name: str, df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Tables that must hold one row per patient: two different rows for one patient stop the run."""
+    repeated = df["patient_id"].duplicated(keep=False)
+    if repeated.any():
+        rows = df[repeated].sort_values(["patient_id", "source_line"])
+        first = rows.iloc[0]
+        lines = rows.loc[rows["patient_id"] == first["patient_id"], "source_line"].tolist()
+        differing = [c for c in df.columns if c != "source_line"
+                     and rows.loc[rows["patient_id"] == first["patient_id"], c].nunique(dropna=False) > 1]
+        raise CleaningError(path, f"patient {first['patient_id']} has {len(lines)} different {name} rows (raw export "
+                                  f"lines {lines}), differing in {differing}; resolve them in the export",
+                            line=None, column=differing[0] if differing else None)
+    return df
+
+
+def latest_follow_up(df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
+    """Conflicting follow-up rows: the one with the latest last contact wins (ties: the later line)."""
+    ordered = df.sort_values(["patient_id", "last_contact_day", "source_line"], na_position="first", kind="stable")
+    keep = ~ordered["patient_id"].duplicated(keep="last")
+    dropped = ordered[~keep]
+    if len(dropped):
+        kept_line = ordered[keep].set_index("patient_id")["source_line"]
+        fixes.add("follow_up", dropped, "conflicting_follow_up_resolved",
+                  "kept line " + dropped["patient_id"].map(kept_line).astype(str) + " (latest last contact)")
+    return ordered[keep]
+
+
+def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook,
+                  settings: dict) -> Cohort:
+    fixes = _Corrections()
+    review = Review() if settings["unknown_labels"] == "review" else None
+    t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
+
+    needs_review: set[str] = set()
+
+    def mapped(name: str, field_name: str, column: str, rows: pd.Series | None = None) -> pd.Series:
+        df = t[name] if rows is None else t[name][rows]
+        result = codebook.map(field_name, df[column], paths[name], df["source_line"], column, review)
+        needs_review.update(df.loc[result.isna(), "patient_id"])
+        return result
+
+    # --- labels
+    patients = t["patients"].assign(sex=mapped("patients", "sex", "sex"))
+    patients = one_row_per_patient("patients", patients, paths["patients"])
+
+    dx = t["diagnoses"]
+    dx = dx.assign(primary_group=mapped("diagnoses", "primary_group", "primary_text"),
+                   visceral_metastases=mapped("diagnoses", "yes_no", "visceral_metastases") == "yes",
+                   chemotherapy_before_surgery=mapped("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes")
+    lesion = dx["bone_lesion_icd10"].map(normalise_icd)
+    dx["bone_metastasis"] = lesion.map(lambda c: any(c.startswith(m) for m in codebook.bone_metastasis_icd10))
+    unknown_code = (lesion != "") & ~dx["bone_metastasis"]
+    if unknown_code.any():
+        row = unknown_code.idxmax()
+        raise CleaningError(paths["diagnoses"], f"bone lesion code {dx['bone_lesion_icd10'][row]!r} is neither empty "
+                                                f"nor a bone metastasis code {sorted(codebook.bone_metastasis_icd10)}",
+                            line=int(row) + 2, column="bone_lesion_icd10")
+    known = dx["primary_group"].notna()
+    consistent = pd.Series([codebook.icd_matches(g, c) for g, c in zip(dx["primary_group"].fillna(""),
+                                                                       dx["primary_icd10"], strict=True)],
+                           index=dx.index)
+    if (known & ~consistent).any():
+        row = (known & ~consistent).idxmax()
+        raise CleaningError(paths["diagnoses"], f"ICD-10 code {dx['primary_icd10'][row]!r} does not belong to the "
+                                                f"primary group {dx['primary_group'][row]!r} that the diagnosis text "
+                                                f"{dx['primary_text'][row]!r} names (codebook {codebook.path})",
+                            line=int(row) + 2, column="primary_icd10")
+    dx = one_row_per_patient("diagnoses", dx, paths["diagnoses"])
+
+    ops = t["operations"]
+    ops = ops.assign(bone_group=mapped("operations", "bone", "bone"),
+                     segment_group=mapped("operations", "segment", "segment"),
+                     fracture_group=mapped("operations", "fracture", "fracture"),
+                     method=mapped("operations", "operation_method", "procedure"),
+                     revision=mapped("operations", "revision_flag", "is_revision") == "yes")
+    has_reason = ops["revision_reason"].str.strip() != ""
+    ops["cause"] = pd.Series(pd.NA, index=ops.index, dtype=object)
+    revision_rows = ops["revision"] & has_reason
+    if revision_rows.any():
+        ops.loc[revision_rows, "cause"] = mapped("operations", "revision_cause", "revision_reason", revision_rows)
+    missing_reason = ops["revision"] & ~has_reason
+    if missing_reason.any():
+        row = missing_reason.idxmax()
+        raise CleaningError(paths["operations"], "a revision without a stated reason",
+                            line=int(row) + 2, column="revision_reason")
+
+    fu = latest_follow_up(t["follow_up"].assign(status=mapped("follow_up", "vital_status", "vital_status")), fixes)
+
+    # --- the index operation and the outcome
+    long_bone = ops["bone_group"].isin(codebook.long_bones)
+    dated = ops["operation_day"].notna()
+    candidates = ops[long_bone & ~ops["revision"] & dated].sort_values(["patient_id", "operation_day",
+                                                                         "source_line"], kind="stable")
+    index = candidates.drop_duplicates("patient_id").set_index("patient_id")
+    not_index_method = ~index["method"].isin(INDEX_METHODS) & index["method"].notna()
+    if not_index_method.any():
+        pid = not_index_method.idxmax()
+        row = candidates.index[candidates["patient_id"] == pid][0]
+        raise CleaningError(paths["operations"], f"the first long-bone operation of {pid} is "
+                                                 f"{index.loc[pid, 'method']!r}, which cannot be an index operation",
+                            line=int(row) + 2, column="procedure")
+    ignored = ops[~ops.index.isin(candidates.drop_duplicates("patient_id").index) & ~ops["revision"]]
+    fixes.add("operations", ignored[~ignored["bone_group"].isin(codebook.long_bones)],
+              "operation_not_on_long_bone_ignored", "not an index operation")
+    fixes.add("operations", ignored[ignored["bone_group"].isin(codebook.long_bones)],
+              "later_operation_not_index", "a later or second operation, not the index operation")
+
+    revisions = ops[ops["revision"]].merge(index[["operation_day", "bone_group"]].add_prefix("index_"),
+                                           left_on="patient_id", right_index=True)
+    same_site = (revisions["bone_group"] == revisions["index_bone_group"]) & (
+        revisions["operation_day"] > revisions["index_operation_day"])
+    first_revision = (revisions[same_site].sort_values(["patient_id", "operation_day", "source_line"])
+                      .drop_duplicates("patient_id").set_index("patient_id"))
+    fixes.add("operations", revisions[~same_site], "revision_of_another_site_ignored",
+              "not a revision of the index site")
+
+    # --- one frame per patient, then the exclusion rules
+    everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
+    p = pd.DataFrame(index=everyone)
+    p["has_operation"] = p.index.isin(ops["patient_id"])
+    bad_dates = pd.concat([ops.loc[ops["operation_date_unparseable"] == 1, "patient_id"],
+                           fu.loc[(fu["last_contact_date_unparseable"] == 1) | (fu["death_date_unparseable"] == 1),
+                                  "patient_id"]])
+    p["unparseable_date"] = p.index.isin(bad_dates)
+    p["has_index"] = p.index.isin(index.index)
+    p["metastatic"] = p.index.map(dx.set_index("patient_id")["bone_metastasis"]).fillna(False).astype(bool)
+    p["index_day"] = p.index.map(index["operation_day"])
+    p["index_year"] = p.index.map(index["operation_year"])
+    f = fu.set_index("patient_id")
+    p["last_contact_day"] = p.index.map(f["last_contact_day"])
+    p["death_day"] = p.index.map(f["death_day"])
+    p["status"] = p.index.map(f["status"])
+    p["needs_review"] = p.index.isin(sorted(needs_review))
+
+    flags = exclusion_flags(p, settings)
+    reason = pd.Series("", index=everyone)
+    for name in settings["exclusions"]:
+        reason = reason.mask((reason == "") & flags[name], name)
+    exclusions = pd.DataFrame({"patient_id": everyone[reason != ""], "reason": reason[reason != ""].to_numpy()})
+    exclusions["description"] = exclusions["reason"].map(EXCLUSION_RULES)
+    analysed = everyone[reason == ""]
+
+    analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
+    analysis = validate(analysis, analysis_schema(codebook), "analysis table")
+    flow = {
+        "patients_in_export": int(len(everyone)),
+        "excluded": {name: int((reason == name).sum()) for name in settings["exclusions"]},
+        "patients_analysed": int(len(analysis)),
+        "patients_revised": int((analysis["event"] == 1).sum()),
+        "deaths_without_revision": int((analysis["event"] == 2).sum()),
+        "censored": int((analysis["event"] == 0).sum()),
+    }
+    if flow["patients_in_export"] != flow["patients_analysed"] + sum(flow["excluded"].values()):
+        raise RuntimeError(f"the flow does not add up: {flow}")
+    review_frame = pd.DataFrame(review.items if review else [],
+                                columns=["file", "line", "raw_export_line", "column", "label", "codebook_field"])
+    return Cohort(analysis, exclusions.reset_index(drop=True), fixes.frame(), flow, codebook.usage_table(),
+                  review_frame, quality(tables, analysis, fixes.frame()))
+
+
+def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
+    """For every exclusion rule, which patients it applies to."""
+    first, last = settings["study_period"]["first_year"], settings["study_period"]["last_year"]
+    dead = p["status"] == "dead"
+    has_death_day = p["death_day"].notna()
+    flags = {
+        "label_needs_review": p["needs_review"],
+        "no_operation": ~p["has_operation"],
+        "unparseable_date": p["unparseable_date"],
+        "no_long_bone_operation": ~p["has_index"],
+        "no_metastatic_disease": ~p["metastatic"],
+        "operation_outside_study_period": ~p["index_year"].between(first, last).fillna(False).astype(bool),
+        "missing_follow_up": p["last_contact_day"].isna(),
+        "impossible_date_order": ((p["death_day"] < p["index_day"]) | (p["last_contact_day"] < p["index_day"])
+                                  ).fillna(False).astype(bool),
+        "inconsistent_vital_status": (dead != has_death_day) & p["status"].notna(),
+    }
+    unknown = set(settings["exclusions"]) - set(flags)
+    if unknown:
+        raise ValueError(f"cleaning.exclusions names unknown rules {sorted(unknown)}; known: {sorted(flags)}")
+    return {k: v.astype(bool) for k, v in flags.items()}
+
+
+def analysis_table(analysed: pd.Index, index: pd.DataFrame, first_revision: pd.DataFrame, dx: pd.DataFrame,
+                   patients: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    """One row per analysed patient, with the outcome coded 0 censored, 1 revision, 2 death without revision."""
+    i = index.loc[analysed]
+    d = dx.set_index("patient_id").reindex(analysed)
+    s = patients.set_index("patient_id")["sex"].reindex(analysed)
+    q = p.loc[analysed]
+    revision_day = first_revision["operation_day"].reindex(analysed)
+    revised = revision_day.notna()
+    died = q["death_day"].notna() & (q["status"] == "dead")
+    event = np.select([revised.to_numpy(), died.to_numpy()], [1, 2], 0)
+    end = np.where(revised, revision_day, np.where(died, q["death_day"], q["last_contact_day"]))
+    table = pd.DataFrame({
+        "patient_id": analysed.to_numpy(),
+        "age_at_surgery": i["age_at_operation"].to_numpy(),
+        "sex": s.to_numpy(),
+        "primary_group": d["primary_group"].to_numpy(),
+        "primary_icd10": d["primary_icd10"].map(normalise_icd).to_numpy(),
+        "operation_method": i["method"].to_numpy(),
+        "bone": i["bone_group"].to_numpy(),
+        "segment": i["segment_group"].to_numpy(),
+        "pathological_fracture": (i["fracture_group"] == "pathological").to_numpy(),
+        "solitary_bone_metastasis": (d["bone_metastases_count"] == 1).fillna(False).to_numpy(dtype=bool),
+        "bone_metastases_count": d["bone_metastases_count"].to_numpy(),
+        "visceral_metastases": d["visceral_metastases"].astype(bool).to_numpy(),
+        "ecog": d["ecog"].to_numpy(),
+        "chemotherapy_before_surgery": d["chemotherapy_before_surgery"].astype(bool).to_numpy(),
+        "lesion_size_cm": d["lesion_size_cm"].astype(float).to_numpy(),
+        "year_of_surgery": i["operation_year"].to_numpy(),
+        "time_days": (pd.Series(end, index=analysed) - i["operation_day"]).to_numpy(),
+        "event": event,
+        "revision_cause": first_revision["cause"].reindex(analysed).fillna("").to_numpy(),
+    })
+    for column in ("age_at_surgery", "bone_metastases_count", "ecog", "year_of_surgery", "time_days", "event"):
+        table[column] = pd.array(table[column], dtype="Int64")
+    return table.sort_values("patient_id", kind="stable").reset_index(drop=True)
+
+
+def quality(tables: dict[str, pd.DataFrame], analysis: pd.DataFrame, corrections: pd.DataFrame) -> dict:
+    """Missingness per variable (inputs and the analysis table), value distributions, corrections by kind."""
+    def missing(df: pd.DataFrame) -> dict[str, float]:
+        empty = df.isna() | (df.astype(str).apply(lambda c: c.str.strip()) == "")
+        return {c: round(float(empty[c].mean()), 4) for c in df.columns}
+
+    distributions = {}
+    for column in analysis.columns:
+        if column == "patient_id":
+            continue
+        values = analysis[column]
+        if values.dtype == object or values.dtype == bool:
+            distributions[column] = {str(k): int(v) for k, v in values.value_counts(dropna=False).sort_index().items()}
+        else:
+            numeric = values.astype(float)
+            distributions[column] = {"n": int(numeric.notna().sum()), "min": float(numeric.min()),
+                                     "median": float(numeric.median()), "max": float(numeric.max())}
+    return {
+        "missing_share_in_inputs": {name: missing(df) for name, df in tables.items()},
+        "missing_share_in_analysis_table": missing(analysis),
+        "distributions": distributions,
+        "corrections": {k: int(v) for k, v in corrections["correction"].value_counts().sort_index().items()},
+    }

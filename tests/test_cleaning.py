@@ -1,0 +1,218 @@
+"""The cleaning stage: the round trip to the generator's truth, every defect caught by its rule, named errors."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+from cleaning.codebook import Codebook, normalise_icd, normalise_label
+from cleaning.errors import CleaningError
+from conftest import ROOT, TEST_KEY, clean
+from deidentify.keys import patient_pseudonym
+from synthetic_twin import vocabulary as vocab
+
+COMPARED = ["age_at_surgery", "sex", "primary_group", "operation_method", "bone", "segment", "pathological_fracture",
+            "solitary_bone_metastasis", "bone_metastases_count", "visceral_metastases", "ecog",
+            "chemotherapy_before_surgery", "year_of_surgery", "time_days", "event", "revision_cause"]
+
+
+@pytest.fixture(scope="module")
+def truth(twin, config):
+    t = twin.truth.copy()
+    t["patient_id"] = t["record_number"].map(lambda r: patient_pseudonym(TEST_KEY, r))
+    top = config["deidentification"]["age_top_code"]
+    t["age_at_surgery"] = t["age_at_surgery"].clip(upper=top)
+    t["revision_cause"] = t["revision_cause"].fillna("")
+    return t.set_index("patient_id").sort_index()
+
+
+def test_round_trip_every_patient_and_column_equals_the_truth(cohort, truth):
+    analysis = cohort.analysis.set_index("patient_id").sort_index()
+    assert list(analysis.index) == list(truth.index)
+    for column in COMPARED:
+        mine = analysis[column].astype(object).where(analysis[column].notna(), None).tolist()
+        expected = truth[column].astype(object).tolist()
+        mismatched = [(pid, a, b) for pid, a, b in zip(analysis.index, mine, expected, strict=True) if a != b]
+        assert not mismatched, f"{column}: {mismatched[:3]}"
+
+
+def test_flow_adds_up_and_matches_the_papers_247(cohort, twin):
+    flow = cohort.flow
+    assert flow["patients_in_export"] == flow["patients_analysed"] + sum(flow["excluded"].values())
+    assert flow["patients_in_export"] == twin.summary["patients_in_export"]
+    assert flow["patients_analysed"] == 247 and flow["patients_revised"] == 33
+    assert {k: v for k, v in flow["excluded"].items() if v} == twin.summary["excluded"]
+
+
+def test_every_injected_defect_is_caught_by_the_rule_meant_for_it(cohort, twin):
+    exclusions = cohort.exclusions.set_index("patient_id")["reason"]
+    fixes = cohort.corrections
+    expected_correction = {
+        "resolve:drop_exact_duplicate": "exact_duplicate_dropped",
+        "resolve:contacts_dropped_by_deidentification": "exact_duplicate_dropped",
+        "resolve:latest_last_contact": "conflicting_follow_up_resolved",
+        "ignore:not_the_index_site": "later_operation_not_index",
+        "ignore:not_a_long_bone": "operation_not_on_long_bone_ignored",
+    }
+    analysed = set(cohort.analysis["patient_id"])
+    for defect in twin.defects.itertuples():
+        pid = patient_pseudonym(TEST_KEY, defect.record_number)
+        handling = defect.expected_handling
+        if handling.startswith("exclude:"):
+            assert exclusions.get(pid) == handling.removeprefix("exclude:"), defect
+        elif handling in expected_correction:
+            assert pid in analysed, defect
+            mine = fixes[(fixes["patient_id"] == pid) & (fixes["correction"] == expected_correction[handling])]
+            assert len(mine) >= 1, defect
+        elif handling == "scrub:free_text":
+            row = cohort.analysis.set_index("patient_id").loc[pid]
+            assert row["event"] == 1 and row["revision_cause"] != "", defect
+        else:
+            raise AssertionError(f"no check for {handling}")
+
+
+def test_nothing_silently_dropped(cohort, deid_dir):
+    """Every patient is analysed or excluded with a reason; every input row dropped is a listed correction."""
+    everyone = set()
+    for name in ("patients", "diagnoses", "operations", "follow_up"):
+        everyone |= set(pd.read_csv(deid_dir / f"{name}.tsv", sep="\t", dtype=str)["patient_id"])
+    analysed, excluded = set(cohort.analysis["patient_id"]), set(cohort.exclusions["patient_id"])
+    assert not analysed & excluded and analysed | excluded == everyone
+    dropped_kinds = {"exact_duplicate_dropped", "conflicting_follow_up_resolved"}
+    for name in ("patients", "follow_up"):
+        rows = len(pd.read_csv(deid_dir / f"{name}.tsv", sep="\t", dtype=str))
+        dropped = cohort.corrections[(cohort.corrections["table"] == name)
+                                     & cohort.corrections["correction"].isin(dropped_kinds)]
+        without_row = cohort.flow["excluded"]["missing_follow_up"] if name == "follow_up" else 0
+        assert rows - len(dropped) == len(everyone) - without_row
+
+
+def test_codebook_maps_every_variant_the_hospital_writes():
+    """The codebook (written independently) maps every spelling the twin uses to the twin's category."""
+    book = Codebook(ROOT / "config" / "codebook.yaml")
+    fields = {"bone": vocab.BONE, "fracture": vocab.FRACTURE, "sex": vocab.SEX, "revision_cause":
+              vocab.REVISION_REASON, "operation_method": vocab.INDEX_OPERATION, "vital_status": vocab.VITAL_STATUS,
+              "yes_no": vocab.YES_NO, "revision_flag": vocab.REVISION_FLAG}
+    for field_name, table in fields.items():
+        for category, variants in table.items():
+            for variant in variants:
+                assert book.maps[field_name].get(normalise_label(variant)) == category, (field_name, variant)
+    segment = {"none": "not_applicable"}
+    for category, variants in vocab.SEGMENT.items():
+        for variant in variants:
+            assert book.maps["segment"][normalise_label(variant)] == segment.get(category, category)
+    for group, (codes, texts) in vocab.PRIMARY.items():
+        for text in texts:
+            assert book.primary_labels[normalise_label(text)] == group, text
+        assert all(book.icd_matches(group, c) for c in codes)
+    for procedures in vocab.REVISION_OPERATION.values():
+        for procedure in procedures:
+            assert normalise_label(procedure) in book.maps["operation_method"], procedure
+    assert {normalise_icd(c) for c in vocab.BONE_METASTASIS_CODE} == {"C79.5"}
+
+
+@pytest.mark.parametrize("raw,normal", [
+    ("Вывих ЭП. Осмотр [ДАТА +24], хирург [ФИО]", "вывих эп"),
+    ("рак прям. кишки", "рак прям. кишки"),
+    ("  Рак  лёгкого ", "рак легкого"),
+    ("Aseptic loosening. Осмотр [ДАТА +161], хирург [ФИО]", "aseptic loosening"),
+])
+def test_label_normalisation(raw, normal):
+    assert normalise_label(raw) == normal
+
+
+def test_icd_normalisation():
+    assert normalise_icd("С 79.5") == "C79.5" and normalise_icd("c50.4") == "C50.4"
+
+
+def test_a_label_under_two_categories_is_a_codebook_error(tmp_path):
+    book = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text(encoding="utf-8"))
+    book["bone"]["humerus"].append("бедро")
+    path = tmp_path / "codebook.yaml"
+    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CleaningError, match="both 'femur' and 'humerus'"):
+        Codebook(path)
+
+
+def edited_copy(deid_dir, tmp_path, table, edit):
+    where = tmp_path / "deid"
+    shutil.copytree(deid_dir, where)
+    df = pd.read_csv(where / f"{table}.tsv", sep="\t", dtype=str, keep_default_na=False)
+    edit(df)
+    df.to_csv(where / f"{table}.tsv", sep="\t", index=False, lineterminator="\n")
+    return where
+
+
+def test_unknown_label_stops_the_run_naming_label_file_line_and_column(deid_dir, tmp_path, config):
+    where = edited_copy(deid_dir, tmp_path, "operations", lambda df: df.__setitem__(
+        "procedure", df["procedure"].where(df.index != 5, "Остеосинтез спицами Илизарова")))
+    with pytest.raises(CleaningError) as err:
+        clean(where, config)
+    message = str(err.value)
+    assert "Остеосинтез спицами Илизарова" in message and "operations.tsv" in message
+    assert err.value.line == 7 and err.value.column == "procedure"
+
+
+def test_unknown_label_in_review_mode_goes_to_the_review_list(deid_dir, tmp_path, config):
+    where = edited_copy(deid_dir, tmp_path, "follow_up", lambda df: df.__setitem__(
+        "vital_status", df["vital_status"].where(df.index != 0, "выбыл")))
+    settings = copy.deepcopy(config["cleaning"])
+    settings["unknown_labels"] = "review"
+    cohort = clean(where, config, settings)
+    assert cohort.review[["line", "column", "label"]].values.tolist() == [[2, "vital_status", "выбыл"]]
+    assert cohort.flow["excluded"]["label_needs_review"] == 1
+    assert cohort.flow["patients_in_export"] == cohort.flow["patients_analysed"] + sum(cohort.flow["excluded"].values())
+
+
+def test_a_bad_type_names_file_line_and_column(deid_dir, tmp_path, config):
+    where = edited_copy(deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__(
+        "ecog", df["ecog"].where(df.index != 3, "два")))
+    with pytest.raises(CleaningError) as err:
+        clean(where, config)
+    assert err.value.line == 5 and err.value.column == "ecog" and "'два' is not an integer" in str(err.value)
+
+
+def test_a_value_out_of_range_names_file_line_and_column(deid_dir, tmp_path, config):
+    where = edited_copy(deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__(
+        "ecog", df["ecog"].where(df.index != 10, "7")))
+    with pytest.raises(CleaningError) as err:
+        clean(where, config)
+    assert err.value.line == 12 and err.value.column == "ecog"
+
+
+def test_icd_code_that_contradicts_the_diagnosis_text_stops_the_run(deid_dir, tmp_path, config):
+    def edit(df):
+        row = df.index[df["primary_text"] == "Рак молочной железы"][0]
+        df.loc[row, "primary_icd10"] = "C61"
+    with pytest.raises(CleaningError, match="does not belong to the primary group 'breast'"):
+        clean(edited_copy(deid_dir, tmp_path, "diagnoses", edit), config)
+
+
+def test_conflicting_patient_rows_stop_the_run_naming_both_lines(deid_dir, tmp_path, config):
+    def edit(df):
+        extra = df.iloc[[0]].copy()
+        extra["sex"] = "муж" if df.iloc[0]["sex"].lower().startswith("ж") else "жен"
+        extra["source_line"] = "9999"
+        df.loc[len(df)] = extra.iloc[0]
+    with pytest.raises(CleaningError, match="9999"):
+        clean(edited_copy(deid_dir, tmp_path, "patients", edit), config)
+
+
+def test_death_before_surgery_is_an_impossible_date_order(deid_dir, tmp_path, config, cohort):
+    target = cohort.analysis.loc[cohort.analysis["event"] == 2, "patient_id"].iloc[0]
+
+    def edit(df):
+        rows = df["patient_id"] == target
+        df.loc[rows, "death_day"] = "-5"
+    result = clean(edited_copy(deid_dir, tmp_path, "follow_up", edit), config)
+    assert result.exclusions.set_index("patient_id").loc[target, "reason"] == "impossible_date_order"
+
+
+def test_analysis_table_schema_holds(cohort):
+    a = cohort.analysis
+    assert a["patient_id"].is_unique and len(a) == 247
+    assert ((a["event"] == 1) == (a["revision_cause"] != "")).all()
+    assert (a["time_days"] >= 0).all() and a["age_at_surgery"].max() <= 90

@@ -1,0 +1,39 @@
+# Cleaning and cohort derivation: one validated row per analysed patient, every record accounted for.
+
+
+rule clean_cohort:
+    input:
+        **deidentified_table_paths(),
+        leak_gate="results/deid/leak_check.json",
+        codebook=CLEANING["codebook"],
+        code=package_code("cleaning"),
+    output:
+        analysis="results/cleaning/analysis_table.tsv",
+        flow="results/cleaning/flow.json",
+        exclusions="results/cleaning/exclusions.tsv",
+        corrections="results/cleaning/corrections.tsv",
+        labels="results/cleaning/label_mapping.tsv",
+        review="results/cleaning/review.tsv",
+        quality="results/cleaning/data_quality.json",
+        quality_report=report(
+            "results/cleaning/data_quality.md",
+            caption="../report/data_quality.rst",
+            category="Cohort",
+            labels={"table": "data quality"},
+        ),
+        flow_png=report(
+            "results/cleaning/flow_diagram.png",
+            caption="../report/flow_diagram.rst",
+            category="Cohort",
+            labels={"figure": "flow diagram"},
+        ),
+        flow_pdf="results/cleaning/flow_diagram.pdf",
+    log:
+        "logs/clean_cohort.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        settings=CLEANING,
+        decimals={table: spec["decimal"] for table, spec in RAW["tables"].items()},
+    script:
+        "../../scripts/clean_cohort.py"
