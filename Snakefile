@@ -24,6 +24,8 @@ if is_synthetic():
 
 include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/cleaning.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/paper.smk"
 include: "workflow/rules/leak_gate.smk"
 
 

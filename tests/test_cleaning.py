@@ -16,7 +16,7 @@ from synthetic_twin import vocabulary as vocab
 
 COMPARED = ["age_at_surgery", "sex", "primary_group", "operation_method", "bone", "segment", "pathological_fracture",
             "solitary_bone_metastasis", "bone_metastases_count", "visceral_metastases", "ecog",
-            "chemotherapy_before_surgery", "year_of_surgery", "time_days", "event", "revision_cause"]
+            "chemotherapy_before_surgery", "year_of_surgery", "time_days", "event", "revision_cause", "survival_days", "died"]
 
 
 @pytest.fixture(scope="module")

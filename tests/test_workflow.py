@@ -20,8 +20,12 @@ SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "log
                               ".pytest_cache", "benchmarks")
 
 
+# Rules call the environment's own tools (jupyter, papermill): put its bin/ first, as activating it would.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def run(args, cwd, check=True):
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -175,7 +179,7 @@ def test_real_exports_without_a_key_are_refused(full_run, tmp_path):
     shutil.copytree(full_run / "resources" / "raw", exports)
     real = tmp_path / "real.yaml"
     real.write_text(f"raw_exports:\n  source: real\n  directory: {exports}\n")
-    env = {k: v for k, v in os.environ.items() if k != "STUDY_PSEUDONYM_KEY"}
+    env = {k: v for k, v in ENV.items() if k != "STUDY_PSEUDONYM_KEY"}
     args = SNAKEMAKE + ["--cores", "1", "--configfile", str(real), "--forcerun", "deidentify_exports",
                         "results/deid/audit.json"]
     result = subprocess.run(args, cwd=full_run, capture_output=True, text=True, env=env)
@@ -206,3 +210,30 @@ def test_default_run_derives_the_papers_cohort(full_run):
     exclusions = pd.read_csv(full_run / "results" / "cleaning" / "exclusions.tsv", sep="\t")
     assert len(exclusions) == sum(flow["excluded"].values())
     assert (full_run / "results" / "cleaning" / "flow_diagram.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_numbers_json_has_the_published_numbers_exactly(full_run):
+    numbers = json.loads((full_run / "results" / "numbers.json").read_text())
+    assert numbers["n_patients"] == 247 and numbers["n_revised"] == 33
+    assert numbers["median_age"] == 62 and isinstance(numbers["median_age"], int)
+    assert numbers["period"] == [2006, 2020]
+    assert numbers["revision_causes"] == {
+        "preoperative_diagnostic_error": 3, "postoperative_infection": 6, "endoprosthesis_dislocation": 4,
+        "solitary_metastasis_progression_after_osteosynthesis": 5,
+        "aseptic_instability_after_intramedullary_osteosynthesis": 14, "endoprosthesis_stem_fracture": 1}
+    assert numbers["revised_primaries"] == {"breast": 10, "ewing_sarcoma": 1, "kidney": 13, "liver": 1, "lung": 3,
+                                            "prostate": 2, "rectum": 3}
+    for key in ("km_revision", "cif_revision"):
+        assert set(numbers[key]) == {"6m", "1y", "2y", "5y"}
+        assert all(0 <= v <= 1 for v in numbers[key].values())
+    assert all(numbers["km_revision"][h] >= numbers["cif_revision"][h] for h in numbers["km_revision"])
+    assert numbers["gray_tests"]["operation_method"]["df"] == 3
+    assert any(k.startswith("Fine-Gray|multivariable|") for k in numbers["hazard_ratios"])
+
+
+def test_every_figure_is_written_as_png_and_pdf_with_a_caption(full_run):
+    figures = sorted((full_run / "results" / "figures").glob("*.png"))
+    assert len(figures) == 9
+    for png in figures:
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+        assert (ROOT / "workflow" / "report" / f"{png.stem}.rst").read_text().strip(), png.name

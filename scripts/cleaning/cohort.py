@@ -291,8 +291,13 @@ def analysis_table(analysed: pd.Index, index: pd.DataFrame, first_revision: pd.D
         "time_days": (pd.Series(end, index=analysed) - i["operation_day"]).to_numpy(),
         "event": event,
         "revision_cause": first_revision["cause"].reindex(analysed).fillna("").to_numpy(),
+        # Overall survival, whatever happened before: death at any time (after a revision too) or last contact.
+        "survival_days": (pd.Series(np.where(died, q["death_day"], q["last_contact_day"]), index=analysed)
+                          - i["operation_day"]).to_numpy(),
+        "died": died.to_numpy(dtype=bool),
     })
-    for column in ("age_at_surgery", "bone_metastases_count", "ecog", "year_of_surgery", "time_days", "event"):
+    for column in ("age_at_surgery", "bone_metastases_count", "ecog", "year_of_surgery", "time_days", "event",
+                   "survival_days"):
         table[column] = pd.array(table[column], dtype="Int64")
     return table.sort_values("patient_id", kind="stable").reset_index(drop=True)
 

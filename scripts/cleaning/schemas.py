@@ -83,9 +83,13 @@ def analysis_schema(codebook) -> pa.DataFrameSchema:
         "time_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
         "event": pa.Column("Int64", pa.Check.isin([0, 1, 2]), nullable=False),
         "revision_cause": pa.Column(str, nullable=False),
+        "survival_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
+        "died": pa.Column(bool),
     }, strict=True, ordered=True, checks=[
         pa.Check(lambda df: (df["event"] == 1) == (df["revision_cause"] != ""),
                  error="revision_cause is given exactly for revised patients (event 1)"),
+        pa.Check(lambda df: df["survival_days"] >= df["time_days"],
+                 error="overall survival time is at least the time to the first event"),
     ])
 
 

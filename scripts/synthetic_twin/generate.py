@@ -593,6 +593,8 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
         "time_days": c["time_days"].to_numpy(),
         "event": c["event"].to_numpy(),
         "revision_cause": c["revision_cause"].to_numpy(),
+        "survival_days": (c["death_date"].fillna(c["last_contact_date"]) - c["index_date"]).dt.days.to_numpy(),
+        "died": c["death_date"].notna().to_numpy(),
     })
     return t.sort_values("record_number", kind="stable").reset_index(drop=True)
 

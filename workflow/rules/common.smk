@@ -37,6 +37,10 @@ def study_targets():
         "results/deid/recall.json",
         "results/cleaning/analysis_table.tsv",
         "results/cleaning/flow_diagram.png",
+        *analysis_targets(),
+        "results/paper/manuscript.html",
+        "results/paper/manuscript.docx",
+        "results/paper/explore_cohort.html",
     ]
     if is_synthetic():
         targets += ["results/twin/calibration.tsv", "results/twin/calibration.png"]
@@ -88,3 +92,52 @@ def package_code(*packages):
 
 
 CLEANING = config["cleaning"]
+
+
+ANALYSIS = config["analysis"]
+
+
+def analysis_targets():
+    """The analysis stage's final outputs (figures and tables are listed by its rules)."""
+    return [
+        "results/numbers.json",
+        "results/analysis/table1.tsv",
+        "results/figures/revision_causes_by_primary.png",
+        "results/figures/recommendation_fixation_by_prognosis.png",
+    ]
+
+
+# Packages whose versions the manuscript's methods state.
+SOFTWARE_REPORTED = [
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "lifelines",
+    "tableone",
+    "matplotlib",
+    "natasha",
+]
+
+
+def manuscript_figures():
+    """Every figure the manuscript embeds, in the order it numbers them."""
+    return [
+        "results/cleaning/flow_diagram.png",
+        "results/figures/revision_causes_by_primary.png",
+        "results/figures/swimmer_revised.png",
+        "results/figures/km_versus_cumulative_incidence.png",
+        "results/figures/stacked_cumulative_incidence.png",
+        "results/figures/cif_by_operation_method.png",
+        "results/figures/cif_by_prognostic_group.png",
+        "results/figures/forest_hazard_ratios.png",
+        "results/figures/recommendation_fixation_by_prognosis.png",
+        "results/figures/overall_survival.png",
+    ]
+
+
+def manuscript_captions():
+    """The caption of every figure the manuscript embeds (workflow/report/<figure>.rst)."""
+    return [
+        f"workflow/report/{Path(figure).stem}.rst" for figure in manuscript_figures()
+    ]

@@ -1,0 +1,96 @@
+"""The analysis table as the analysis reads it, with the derived variables every analysis step shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CENSORED, REVISION, DEATH = 0, 1, 2
+DAYS_PER_MONTH = 365.25 / 12
+OSTEOSYNTHESIS = ("intramedullary_osteosynthesis", "plate_osteosynthesis")
+PROGNOSTIC_GROUPS = ("0-1", "2", "3-4")
+BOOLEAN = ("pathological_fracture", "solitary_bone_metastasis", "visceral_metastases", "chemotherapy_before_surgery",
+           "died")
+
+
+def load(path: str | Path) -> pd.DataFrame:
+    df = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""], dtype={"revision_cause": str})
+    df["revision_cause"] = df["revision_cause"].fillna("")
+    for column in BOOLEAN:
+        df[column] = df[column].astype(str).str.lower().map({"true": True, "false": False}).astype(bool)
+    return with_derived(df)
+
+
+def modified_bauer_score(df: pd.DataFrame) -> pd.Series:
+    """Modified Bauer score (Leithner et al. 2008, Eur Spine J 17:1488): one point each for no visceral
+    metastases, primary not lung, primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis.
+    0-1: supportive care; 2: short-term palliation; 3-4: long-term local control."""
+    favourable = df["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
+    return ((~df["visceral_metastases"]).astype(int) + (df["primary_group"] != "lung").astype(int)
+            + favourable.astype(int) + df["solitary_bone_metastasis"].astype(int))
+
+
+def prognostic_group(score: pd.Series) -> pd.Series:
+    return pd.Series(np.select([score <= 1, score == 2], ["0-1", "2"], "3-4"), index=score.index)
+
+
+def with_derived(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["months"] = out["time_days"] / DAYS_PER_MONTH
+    out["survival_months"] = out["survival_days"] / DAYS_PER_MONTH
+    out["modified_bauer_score"] = modified_bauer_score(out)
+    out["prognostic_group"] = prognostic_group(out["modified_bauer_score"])
+    out["fixation"] = np.select([out["operation_method"].isin(OSTEOSYNTHESIS),
+                                 out["operation_method"] == "endoprosthesis"], ["osteosynthesis", "endoprosthesis"],
+                                "other")
+    out["revised"] = out["event"] == REVISION
+    return out
+
+
+def grouped_primary(df: pd.DataFrame, shown: list[str]) -> pd.Series:
+    """The primary group, with the small groups pooled as "other" (for curves and tests that need events)."""
+    return df["primary_group"].where(df["primary_group"].isin(shown), "other")
+
+
+def grouped_bone(df: pd.DataFrame) -> pd.Series:
+    return df["bone"].where(df["bone"].isin(["femur", "humerus"]), "other")
+
+
+def factor(df: pd.DataFrame, name: str, shown_primaries: list[str]) -> pd.Series:
+    """The grouping variable of a factor the analysis compares cumulative incidences across."""
+    if name == "operation_method":
+        return df["operation_method"]
+    if name == "fixation":
+        return df["fixation"]
+    if name == "primary_group":
+        return grouped_primary(df, shown_primaries)
+    if name == "fracture":
+        return df["pathological_fracture"].map({True: "pathological", False: "impending"})
+    if name == "bone":
+        return grouped_bone(df)
+    if name == "prognostic_group":
+        return df["prognostic_group"]
+    raise ValueError(f"unknown factor {name!r}")
+
+
+# Covariates of the regression models: name -> (label, how to compute it). Binary covariates are 0/1.
+COVARIATES = {
+    "osteosynthesis": ("Osteosynthesis (vs endoprosthesis or other)", lambda d: d["fixation"] == "osteosynthesis"),
+    "modified_bauer_score": ("Modified Bauer score (per point)", lambda d: d["modified_bauer_score"]),
+    "pathological_fracture": ("Pathological fracture", lambda d: d["pathological_fracture"]),
+    "kidney_primary": ("Kidney primary", lambda d: d["primary_group"] == "kidney"),
+    "breast_primary": ("Breast primary", lambda d: d["primary_group"] == "breast"),
+    "visceral_metastases": ("Visceral metastases", lambda d: d["visceral_metastases"]),
+    "solitary_bone_metastasis": ("Solitary bone metastasis", lambda d: d["solitary_bone_metastasis"]),
+    "femur": ("Femur (vs other bones)", lambda d: d["bone"] == "femur"),
+    "age_per_10_years": ("Age (per 10 years)", lambda d: d["age_at_surgery"] / 10),
+}
+
+
+def covariate_frame(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    unknown = set(names) - set(COVARIATES)
+    if unknown:
+        raise ValueError(f"unknown covariates {sorted(unknown)}; known: {sorted(COVARIATES)}")
+    return pd.DataFrame({name: COVARIATES[name][1](df).astype(float).to_numpy() for name in names}, index=df.index)

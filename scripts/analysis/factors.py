@@ -1,0 +1,134 @@
+"""Factors of revision with death competing: cumulative incidence by group with Gray's test, cause-specific Cox
+(lifelines) and Fine-Gray (competing_risks) models, univariable and multivariable, with events per variable kept in
+view and proportional hazards checked.
+
+The two models answer different questions (Austin & Fine 2017, Stat Med 36:4391): the cause-specific hazard ratio
+is about the rate of revision among patients still alive and unrevised (aetiology); the subdistribution hazard
+ratio of Fine and Gray is about the cumulative incidence, that is who ends up revised (prognosis). A factor that
+shortens survival can lower the cumulative incidence of revision while leaving its rate unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+from competing_risks import aalen_johansen, fine_gray, gray_test
+from lifelines import CoxPHFitter
+from lifelines.statistics import proportional_hazard_test
+from scipy.stats import norm
+
+from .data import COVARIATES, DAYS_PER_MONTH, REVISION, covariate_frame
+
+log = logging.getLogger("analysis.factors")
+
+
+def cif_by_group(df: pd.DataFrame, group: pd.Series, horizons: dict[str, float], factor: str) -> pd.DataFrame:
+    rows = []
+    days = [m * DAYS_PER_MONTH for m in horizons.values()]
+    for level in sorted(group.unique()):
+        d = df[group == level]
+        cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
+        for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
+            rows.append({"factor": factor, "level": level, "n": int(len(d)), "revisions": int(d["revised"].sum()),
+                         "horizon": label, "estimate": c["estimate"], "lower": c["lower"], "upper": c["upper"]})
+    return pd.DataFrame(rows)
+
+
+def gray(df: pd.DataFrame, group: pd.Series, factor: str) -> dict:
+    """Gray's test of equal cumulative incidence of revision across the levels of a factor. Levels without any
+    revision still count in the test; a factor with a single level is recorded as not testable."""
+    levels = sorted(group.unique())
+    if len(levels) < 2:
+        return {"factor": factor, "levels": len(levels), "statistic": np.nan, "df": 0, "p_value": np.nan,
+                "note": "one level only"}
+    result = gray_test(df["time_days"].to_numpy(float), df["event"].to_numpy(int), group.to_numpy(),
+                       cause=REVISION)
+    return {"factor": factor, "levels": len(levels), "statistic": float(result.statistic), "df": int(result.df),
+            "p_value": float(result.p_value), "note": ""}
+
+
+def events_per_variable(events: int, covariates: int) -> float:
+    return events / covariates if covariates else float("inf")
+
+
+def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (lifelines,
+    Efron ties). Returns the coefficient table and the proportional-hazards test (scaled Schoenfeld residuals
+    against rank-transformed time, Grambsch & Therneau 1994)."""
+    x = covariate_frame(df, names)
+    data = x.assign(time=df["time_days"].to_numpy(float), revision=(df["event"] == REVISION).astype(int).to_numpy())
+    fitter = CoxPHFitter(alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines' convergence chatter goes to the record, not the console
+        fitter.fit(data, duration_col="time", event_col="revision")
+        ph = proportional_hazard_test(fitter, data, time_transform="rank")
+    s = fitter.summary
+    z = pd.DataFrame({
+        "covariate": s.index, "hr": s["exp(coef)"].to_numpy(), "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"]
+        .to_numpy(), "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(), "coef": s["coef"].to_numpy(),
+        "se": s["se(coef)"].to_numpy(), "p_value": s["p"].to_numpy(),
+    })
+    ph_table = pd.DataFrame({"covariate": ph.summary.index.get_level_values(0),
+                             "statistic": ph.summary["test_statistic"].to_numpy(),
+                             "p_value": ph.summary["p"].to_numpy()})
+    return z, ph_table
+
+
+def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.DataFrame:
+    """Fine-Gray model of the subdistribution hazard of revision (competing_risks, cmprsk crr's conventions)."""
+    x = covariate_frame(df, names)
+    fit = fine_gray(df["time_days"].to_numpy(float), df["event"].to_numpy(int), x, cause=REVISION)
+    zq = norm.ppf(1 - alpha / 2)
+    coef, se = fit.coef.to_numpy(float), fit.se.to_numpy(float)
+    return pd.DataFrame({"covariate": list(fit.coef.index), "hr": np.exp(coef), "lower": np.exp(coef - zq * se),
+                         "upper": np.exp(coef + zq * se), "coef": coef, "se": se,
+                         "p_value": fit.summary["p"].to_numpy(float)})
+
+
+def models(df: pd.DataFrame, candidates: list[str], multivariable: list[str], min_epv: float,
+           alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Univariable models for every candidate, and one multivariable model: the configured covariates in their
+    order of priority, as many as the events allow at `min_epv` events per variable (at least one). Returns the
+    coefficient table (model, kind, covariate, ...), the proportional-hazards checks, and a record with the events
+    per variable and any warning."""
+    events = int((df["event"] == REVISION).sum())
+    rows, ph_rows, record = [], [], {"events": events, "warnings": [], "min_events_per_variable": min_epv}
+    if events == 0:
+        record["warnings"].append("no revisions: no model can be fitted")
+        log.warning("no revisions: no model can be fitted")
+        return pd.DataFrame(), pd.DataFrame(), record
+    allowed = max(1, int(events // min_epv))
+    chosen = multivariable[:allowed]
+    epv = events_per_variable(events, len(chosen))
+    record.update(multivariable_covariates=chosen, events_per_variable=epv,
+                  dropped_for_epv=multivariable[allowed:])
+    if epv < min_epv:
+        message = (f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
+                   f"{min_epv:g}; the multivariable estimates are unstable")
+        record["warnings"].append(message)
+        log.warning(message)
+    for model, names in [(f"univariable: {c}", [c]) for c in candidates] + [("multivariable", chosen)]:
+        for kind, fit in (("cause-specific Cox", cause_specific_cox), ("Fine-Gray", fine_gray_model)):
+            try:
+                result = fit(df, names, alpha)
+            except Exception as err:  # noqa: BLE001 - a model that cannot be fitted is recorded, not fatal
+                message = f"{kind} {model} could not be fitted: {err}"
+                record["warnings"].append(message)
+                log.warning(message)
+                continue
+            table, ph = result if isinstance(result, tuple) else (result, None)
+            rows.append(table.assign(model=model, kind=kind))
+            if ph is not None:
+                ph_rows.append(ph.assign(model=model))
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if len(table):
+        table["label"] = table["covariate"].map(lambda c: COVARIATES[c][0])
+        table = table[["model", "kind", "covariate", "label", "hr", "lower", "upper", "coef", "se", "p_value"]]
+    ph_table = pd.concat(ph_rows, ignore_index=True) if ph_rows else pd.DataFrame()
+    if len(ph_table):
+        violated = ph_table[ph_table["p_value"] < 0.05]
+        record["proportional_hazards_violations"] = violated[["model", "covariate"]].to_dict("records")
+    return table, ph_table, record

@@ -1,0 +1,40 @@
+"""Writing results: TSV with fixed float formatting, JSON with integers as integers, figures as PNG and PDF."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from plotting import save_figure
+
+
+def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:
+    frame.to_csv(path, sep="\t", index=False, lineterminator="\n", float_format="%.10g")
+
+
+def plain(value):
+    """JSON-ready: numpy scalars to Python, whole floats that are counts stay floats unless integral ints."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) else round(value, 10)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_json(content, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(plain(content), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_figure(fig, png: str | Path, pdf: str | Path) -> None:
+    save_figure(fig, png, pdf)

@@ -1,0 +1,45 @@
+"""Rule compare_factors: cumulative incidence of revision by factor with Gray's test; cause-specific Cox and
+Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks."""
+
+import pandas as pd
+
+from analysis import data, factors, figures, risk
+from analysis.output import write_figure, write_json, write_tsv
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+alpha = 1 - p.confidence_level
+df = data.load(inp.analysis)
+
+cif_rows, tests = [], []
+groups = {}
+for name in p.factors:
+    group = data.factor(df, name, p.primary_groups_shown)
+    groups[name] = group
+    cif_rows.append(factors.cif_by_group(df, group, p.horizons_months, name))
+    tests.append(factors.gray(df, group, name))
+write_tsv(pd.concat(cif_rows, ignore_index=True), out.cif_by_factor)
+tests = pd.DataFrame(tests)
+write_tsv(tests, out.gray)
+
+table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable_covariates,
+                                   p.min_events_per_variable, alpha)
+write_tsv(table, out.models)
+write_tsv(ph, out.ph_checks)
+write_json(record, out.record)
+
+test_of = tests.set_index("factor")
+for name, png, pdf, title, order in (
+    ("operation_method", out.method_png, out.method_pdf, "By operation method", None),
+    ("prognostic_group", out.prognosis_png, out.prognosis_pdf, "By modified Bauer score", ["0-1", "2", "3-4"]),
+):
+    curves = risk.curves(df, alpha, groups[name])
+    write_figure(figures.cif_by_group(curves, df, groups[name], title, test_of.loc[name].to_dict(), p.max_months,
+                                      order), png, pdf)
+if len(table):
+    write_figure(figures.forest(table), out.forest_png, out.forest_pdf)
+for t in tests.itertuples():
+    log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)
+for warning in record["warnings"]:
+    log.warning("%s", warning)

@@ -1,0 +1,29 @@
+"""Rule estimate_revision_risk: 1 - Kaplan-Meier against the cumulative incidence of revision, the stacked
+cumulative incidence of revision and death, and overall survival."""
+
+import pandas as pd
+
+from analysis import data, figures, risk
+from analysis.output import write_figure, write_tsv
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+alpha = 1 - p.confidence_level
+df = data.load(inp.analysis)
+
+table = risk.revision_risk(df, p.horizons_months, alpha)
+curves = risk.curves(df, alpha)
+os_curves, os_table = risk.overall_survival(df, alpha, horizons=p.horizons_months)
+primary = data.grouped_primary(df, p.primary_groups_shown)
+os_by_primary_curves, os_by_primary = risk.overall_survival(df, alpha, primary, p.horizons_months)
+write_tsv(table, out.risk)
+write_tsv(curves, out.curves)
+write_tsv(pd.concat([os_table.assign(grouping="all"), os_by_primary.assign(grouping="primary_group")]), out.survival)
+write_figure(figures.km_versus_cif(curves, table, p.max_months), out.km_cif_png, out.km_cif_pdf)
+write_figure(figures.stacked_cif(curves, p.max_months), out.stacked_png, out.stacked_pdf)
+write_figure(figures.overall_survival(os_curves, os_by_primary_curves, p.max_months), out.survival_png,
+             out.survival_pdf)
+for row in table.itertuples():
+    log.info("%s: 1-KM %.3f, cumulative incidence %.3f (overstated by %.1f points)", row.horizon, row.km_revision,
+             row.cif_revision, row.overestimate_points)

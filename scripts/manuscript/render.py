@@ -1,0 +1,243 @@
+"""Render the manuscript: every number injected from results/numbers.json and the results tables, then converted
+to HTML (figures embedded) and DOCX by pandoc (from pypandoc-binary, so pip alone installs it).
+
+With `mark=True` every injected value is wrapped in ⟦ ⟧, so a test can prove that the results section holds no
+number that was typed into the template.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+PRIMARY = {
+    "breast": "breast cancer", "kidney": "kidney cancer", "lung": "lung cancer", "prostate": "prostate cancer",
+    "rectum": "rectal cancer", "liver": "liver cancer", "ewing_sarcoma": "Ewing sarcoma",
+    "thyroid": "thyroid cancer", "melanoma": "melanoma", "stomach": "gastric cancer", "bladder": "bladder cancer",
+    "cervix": "cervical cancer", "unknown_primary": "cancer of unknown primary",
+}
+CAUSE = {
+    "preoperative_diagnostic_error": "mistakes in preoperative diagnosis",
+    "postoperative_infection": "postoperative infection",
+    "endoprosthesis_dislocation": "dislocation of the endoprosthesis",
+    "solitary_metastasis_progression_after_osteosynthesis": "continued growth of a solitary metastasis after "
+                                                            "osteosynthesis",
+    "aseptic_instability_after_intramedullary_osteosynthesis": "aseptic instability after intramedullary "
+                                                               "osteosynthesis",
+    "endoprosthesis_stem_fracture": "traumatic fracture of the endoprosthesis stem",
+}
+METHOD = {"endoprosthesis": "endoprostheses", "intramedullary_osteosynthesis": "intramedullary osteosyntheses",
+          "plate_osteosynthesis": "plate osteosyntheses", "other": "other operations"}
+EXCLUSION = {
+    "label_needs_review": "unresolved label", "no_operation": "no operation", "unparseable_date": "unparseable date",
+    "no_long_bone_operation": "no long-bone operation", "no_metastatic_disease": "no bone metastasis",
+    "operation_outside_study_period": "operated outside the study period", "missing_follow_up": "no follow-up",
+    "impossible_date_order": "impossible date order", "inconsistent_vital_status": "inconsistent vital status",
+}
+# STROBE statement for cohort studies (von Elm et al. 2007, Lancet 370:1453): item, topic, where this paper meets it.
+STROBE = [
+    ("1", "Title and abstract", "Title; Abstract"),
+    ("2", "Background/rationale", "Introduction"),
+    ("3", "Objectives", "Abstract (Aim); Introduction"),
+    ("4", "Study design", "Methods: Patients"),
+    ("5", "Setting", "Abstract (Methods); Methods: Data source"),
+    ("6", "Participants", "Methods: Patients; Figure 1"),
+    ("7", "Variables", "Methods: Patients, Statistical analysis"),
+    ("8", "Data sources/measurement", "Methods: Data source and de-identification"),
+    ("9", "Bias", "Methods: Statistical analysis (competing risks); Limitations"),
+    ("10", "Study size", "Results: Patients; Figure 1"),
+    ("11", "Quantitative variables", "Methods: Statistical analysis (modified Bauer groups, age)"),
+    ("12", "Statistical methods", "Methods: Statistical analysis"),
+    ("13", "Participants (flow)", "Results: Patients; Figure 1"),
+    ("14", "Descriptive data", "Results: Patients; Table 1"),
+    ("15", "Outcome data", "Results: Revisions; Table 2; Figures 2-3"),
+    ("16", "Main results", "Results: Risk of revision, Factors; Tables 3-4; Figures 4-8"),
+    ("17", "Other analyses", "Results: The recommendation, tested; Figure 9"),
+    ("18", "Key results", "Discussion"),
+    ("19", "Limitations", "Limitations"),
+    ("20", "Interpretation", "Discussion"),
+    ("21", "Generalisability", "Discussion; Limitations"),
+    ("22", "Funding", "not applicable: a reproduction built by the workflow"),
+]
+FIGURES = [  # (file under results/, caption file under workflow/report/)
+    ("cleaning/flow_diagram.png", "flow_diagram.rst"),
+    ("figures/revision_causes_by_primary.png", "revision_causes_by_primary.rst"),
+    ("figures/swimmer_revised.png", "swimmer_revised.rst"),
+    ("figures/km_versus_cumulative_incidence.png", "km_versus_cumulative_incidence.rst"),
+    ("figures/stacked_cumulative_incidence.png", "stacked_cumulative_incidence.rst"),
+    ("figures/cif_by_operation_method.png", "cif_by_operation_method.rst"),
+    ("figures/cif_by_prognostic_group.png", "cif_by_prognostic_group.rst"),
+    ("figures/forest_hazard_ratios.png", "forest_hazard_ratios.rst"),
+    ("figures/recommendation_fixation_by_prognosis.png", "recommendation_fixation_by_prognosis.rst"),
+    ("figures/overall_survival.png", "overall_survival.rst"),
+]
+OPEN, CLOSE = "⟦", "⟧"
+
+
+class Formatter:
+    """Number formatting for the text; in mark mode every injected value is wrapped in ⟦ ⟧."""
+
+    def __init__(self, mark: bool):
+        self.mark = mark
+
+    def wrap(self, text: str) -> str:
+        return f"{OPEN}{text}{CLOSE}" if self.mark else text
+
+    def num(self, value, digits: int | None = None) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.wrap("n/a")
+        if digits is None:
+            whole = float(value).is_integer()
+            # Thin grouping only from five digits on, so years stay 2006 (journal style).
+            text = (f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))) if whole \
+                else f"{value:.2f}"
+        else:
+            text = f"{value:.{digits}f}"
+        return self.wrap(text)
+
+    def pct(self, value, digits: int = 1) -> str:
+        return self.wrap(f"{100 * value:.{digits}f} %") if value is not None else self.wrap("n/a")
+
+    def p(self, value) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.wrap("not testable")
+        return self.wrap("p < 0.001" if value < 0.001 else f"p = {value:.3f}")
+
+    def lit(self, value) -> str:
+        return self.wrap(str(value))
+
+
+def markdown_table(frame: pd.DataFrame, f: Formatter) -> str:
+    """A pipe table; every cell is an injected value."""
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = ["| " + " | ".join(f.lit(v) if str(v) != "" else "" for v in row) + " |"
+            for row in frame.astype(str).itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def caption(report_dir: Path, name: str) -> str:
+    return " ".join((report_dir / name).read_text(encoding="utf-8").split())
+
+
+def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, synthetic: bool,
+            f: Formatter) -> dict:
+    import json
+
+    def tsv(path):
+        return pd.read_csv(results / path, sep="\t", keep_default_na=False)
+
+    n = json.loads((results / "numbers.json").read_text(encoding="utf-8"))
+    recall = json.loads((results / "deid" / "recall.json").read_text(encoding="utf-8"))
+    kanon = json.loads((results / "deid" / "k_anonymity.json").read_text(encoding="utf-8"))
+    models = tsv("analysis/hazard_models.tsv")
+    gray_tests = tsv("analysis/gray_tests.tsv").set_index("factor")
+    rec_tests = tsv("analysis/recommendation_gray_tests.tsv").astype({"prognostic_group": str}).set_index(
+        "prognostic_group")
+
+    def counts(mapping: dict, names: dict) -> str:
+        """"breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's), then the rest."""
+        order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
+        items = [f"{names.get(k, k.replace('_', ' '))} {f.num(mapping[k])}" for k in order if mapping[k]]
+        return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+
+    def top(mapping: dict, k: int) -> dict:
+        return dict(sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
+
+    def gray(factor: str) -> str:
+        row = gray_tests.loc[factor]
+        stat = row["statistic"]
+        if stat == "" or (isinstance(stat, float) and math.isnan(stat)):
+            return f.wrap("not testable")
+        return f"chi-square {f.num(float(stat), 2)}, df {f.num(int(row['df']))}, {f.p(float(row['p_value']))}"
+
+    def hr(kind: str, model: str, covariate: str) -> str:
+        hit = models[(models["kind"] == kind) & (models["model"] == model) & (models["covariate"] == covariate)]
+        if hit.empty:
+            return f.wrap("not estimable")
+        r = hit.iloc[0]
+        return f"{f.num(r['hr'], 2)} ({f.num(r['lower'], 2)}-{f.num(r['upper'], 2)}, {f.p(r['p_value'])})"
+
+    def rec_p(group: str):
+        value = rec_tests.loc[group, "p_value"] if group in rec_tests.index else ""
+        return None if value == "" or pd.isna(value) else float(value)
+
+    def rec(group: str) -> str:
+        value = rec_p(group)
+        return f.p(value) if value is not None else f.wrap("not testable")
+
+    excluded = ", ".join(f"{EXCLUSION.get(k, k)} {f.num(v)}" for k, v in n["flow"]["excluded"].items() if v)
+    table1 = tsv("analysis/table1_by_revision.tsv")
+    table1["variable"] = table1["variable"].where(table1["variable"] != table1["variable"].shift(), "")
+    table1 = table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
+    causes = tsv("analysis/causes_by_primary.tsv")
+    causes["revision_cause"] = causes["revision_cause"].map(lambda c: CAUSE.get(c, c))
+    causes = causes.rename(columns={"revision_cause": "Cause", **{k: v for k, v in PRIMARY.items()},
+                                    "total": "Total"})
+    risk = tsv("analysis/revision_risk.tsv")
+    risk_table = pd.DataFrame({
+        "Time": risk["horizon"],
+        "1 - Kaplan-Meier": [f"{100 * r.km_revision:.1f} % ({100 * r.km_lower:.1f}-{100 * r.km_upper:.1f})"
+                             for r in risk.itertuples()],
+        "Cumulative incidence": [f"{100 * r.cif_revision:.1f} % ({100 * r.cif_lower:.1f}-{100 * r.cif_upper:.1f})"
+                                 for r in risk.itertuples()],
+        "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
+    })
+    multi = models[models["model"] == "multivariable"]
+    model_table = pd.DataFrame({
+        "Covariate": multi["label"], "Model": multi["kind"],
+        "HR (95 % CI)": [f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})" for r in multi.itertuples()],
+        "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
+    })
+    strobe = pd.DataFrame(STROBE, columns=["Item", "Topic", "Where it is met"])
+    figures = [{"path": os.path.relpath(results / path, paper_dir), "caption": caption(report_dir, cap)}
+               for path, cap in FIGURES]
+    return {
+        "n": n, "synthetic": synthetic, "software": software, "PRIMARY": PRIMARY, "CAUSE": CAUSE, "METHOD": METHOD,
+        "counts": counts, "top": top, "gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "exclusions": excluded,
+        "deid": {"identifiers": recall["identifiers"]["all"], "recall_all": recall["recall"]["all"],
+                 "recall_own": recall["recall"]["own"], "k": kanon["levels"][0]["k"]},
+        "table1": markdown_table(table1, f), "causes_table": markdown_table(causes, f),
+        "risk_table": markdown_table(risk_table, f), "model_table": markdown_table(model_table, f),
+        "strobe_table": markdown_table(strobe, Formatter(False)), "figures": figures,
+    }
+
+
+def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template.parent)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, autoescape=False)
+    env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit)
+    return env.get_template(template.name).render(**ctx)
+
+
+def results_section(markdown: str) -> str:
+    return markdown.split("\n## Results", 1)[1].split("\n## Discussion", 1)[0]
+
+
+def typed_numbers(section: str) -> list[str]:
+    """Digits in a marked section that were not injected (outside ⟦ ⟧), apart from figure and table numbers and
+    the name of the method 1 - Kaplan-Meier."""
+    text = re.sub(f"{OPEN}[^{CLOSE}]*{CLOSE}", " ", section)
+    text = re.sub(r"\b(Figures?|Tables?) \d+(?:\s*(?:and|-)\s*\d+)?", " ", text)
+    text = text.replace("1 - Kaplan-Meier", " ")
+    return re.findall(r"\S*\d\S*", text)
+
+
+def convert(markdown: str, paper_dir: Path, html: Path, docx: Path) -> None:
+    """Markdown -> self-contained HTML (figures embedded) and DOCX, with pandoc. SOURCE_DATE_EPOCH keeps DOCX
+    byte-identical across runs."""
+    import pypandoc
+
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    css = Path(__file__).with_name("manuscript.css")
+    common = [f"--resource-path={paper_dir.resolve()}", "--standalone"]
+    pypandoc.convert_text(markdown, "html5", format="markdown", outputfile=str(html.resolve()),
+                          extra_args=common + ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"],
+                          cworkdir=str(paper_dir))
+    pypandoc.convert_text(markdown, "docx", format="markdown", outputfile=str(docx.resolve()), extra_args=common,
+                          cworkdir=str(paper_dir))

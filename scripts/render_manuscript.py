@@ -1,0 +1,28 @@
+"""Rule render_manuscript: the paper, every number injected from the results, as Markdown, HTML and DOCX."""
+
+import platform
+from importlib.metadata import version
+from pathlib import Path
+
+from manuscript.render import Formatter, context, convert, render_markdown, results_section, typed_numbers
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+paper_dir = Path(out.markdown).parent
+results = Path(inp.numbers).parent  # results/numbers.json
+report_dir = Path(inp.captions[0]).parent
+software = {"python": platform.python_version(), **{name: version(name) for name in p.packages}}
+
+ctx = context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=False))
+markdown = render_markdown(Path(snakemake.input.template), ctx, Formatter(mark=False))  # noqa: F821
+# The same template with every injected value marked: the results section must hold no typed-in number.
+marked = render_markdown(Path(snakemake.input.template),  # noqa: F821
+                         context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=True)),
+                         Formatter(mark=True))
+typed = typed_numbers(results_section(marked))
+if typed:
+    raise SystemExit(f"the results section of the template holds numbers that are not injected: {typed}")
+Path(out.markdown).write_text(markdown, encoding="utf-8")
+convert(markdown, paper_dir, Path(out.html), Path(out.docx))
+log.info("manuscript written: %s, %s, %s (software %s)", out.markdown, out.html, out.docx, software)

@@ -1,0 +1,28 @@
+"""Rule render_notebook: the executed notebook without run-time metadata (timestamps, durations), as .ipynb and
+HTML, so that two runs give the same bytes."""
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+notebook = nbformat.read(snakemake.input.notebook, as_version=4)  # noqa: F821
+notebook.metadata.pop("papermill", None)
+notebook.metadata.pop("widgets", None)
+for number, cell in enumerate(notebook.cells):
+    cell.metadata.pop("papermill", None)
+    cell.metadata.pop("execution", None)
+    cell["id"] = f"cell-{number}"  # execution gives random ids
+    if cell.cell_type == "code" and "snakemake = pickle.loads" in cell.source:
+        # Snakemake's injected preamble holds this run's temporary paths: not part of the analysis.
+        cell.source = "# Snakemake's preamble (the rule's inputs, outputs and config) was injected here."
+        cell.outputs = []
+nbformat.write(notebook, snakemake.output.notebook)  # noqa: F821
+html, _ = HTMLExporter().from_notebook_node(notebook)
+with open(snakemake.output.html, "w", encoding="utf-8") as f:  # noqa: F821
+    f.write(html)
+errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+log.info("rendered %d cells; %d error outputs", len(notebook.cells), len(errors))
+if errors:
+    raise SystemExit(f"the notebook has {len(errors)} error outputs")

@@ -1,0 +1,21 @@
+"""Rule test_recommendation: the modified Bauer score per patient, and the cumulative incidence of revision after
+osteosynthesis versus endoprosthesis within each prognostic group."""
+
+from analysis import data, figures, recommendation, risk
+from analysis.output import write_figure, write_tsv
+from rule_log import to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+df = data.load(inp.analysis)
+write_tsv(df[["patient_id", "modified_bauer_score", "prognostic_group", "fixation"]], out.scores)
+table, tests = recommendation.fixation_within_prognostic_groups(df, p.horizons_months)
+write_tsv(table, out.table)
+write_tsv(tests, out.tests)
+curves = {}
+for group in data.PROGNOSTIC_GROUPS:
+    within = df[(df["prognostic_group"] == group) & df["fixation"].isin(recommendation.COMPARED)]
+    curves[group] = risk.curves(within, 1 - p.confidence_level, within["fixation"])
+write_figure(figures.recommendation(curves, tests, p.max_months), out.figure_png, out.figure_pdf)
+for t in tests.itertuples():
+    log.info("modified Bauer %s: osteosynthesis vs endoprosthesis, Gray's p = %s", t.prognostic_group, t.p_value)

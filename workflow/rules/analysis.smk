@@ -1,0 +1,179 @@
+# The study's analysis: description, revision risk with death competing, factors, the paper's recommendation,
+# and every number the manuscript quotes. Reads only the analysis table and the flow of the cleaning stage.
+
+
+rule describe_cohort:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        codebook=CLEANING["codebook"],
+        code=package_code("analysis"),
+    output:
+        table1="results/analysis/table1.tsv",
+        table1_by_revision="results/analysis/table1_by_revision.tsv",
+        table1_by_method="results/analysis/table1_by_method.tsv",
+        causes_by_primary="results/analysis/causes_by_primary.tsv",
+        time_to_revision="results/analysis/time_to_revision_by_cause.tsv",
+        causes_png=report(
+            "results/figures/revision_causes_by_primary.png",
+            caption="../report/revision_causes_by_primary.rst",
+            category="Description",
+            labels={"figure": "revision causes by primary"},
+        ),
+        causes_pdf="results/figures/revision_causes_by_primary.pdf",
+        swimmer_png=report(
+            "results/figures/swimmer_revised.png",
+            caption="../report/swimmer_revised.rst",
+            category="Description",
+            labels={"figure": "swimmer plot of the revised"},
+        ),
+        swimmer_pdf="results/figures/swimmer_revised.pdf",
+    log:
+        "logs/describe_cohort.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../../scripts/describe_cohort.py"
+
+
+rule estimate_revision_risk:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=package_code("analysis", "competing_risks"),
+    output:
+        risk="results/analysis/revision_risk.tsv",
+        curves="results/analysis/revision_curves.tsv",
+        survival="results/analysis/overall_survival.tsv",
+        km_cif_png=report(
+            "results/figures/km_versus_cumulative_incidence.png",
+            caption="../report/km_versus_cumulative_incidence.rst",
+            category="Revision risk",
+            labels={"figure": "1 - KM vs cumulative incidence"},
+        ),
+        km_cif_pdf="results/figures/km_versus_cumulative_incidence.pdf",
+        stacked_png=report(
+            "results/figures/stacked_cumulative_incidence.png",
+            caption="../report/stacked_cumulative_incidence.rst",
+            category="Revision risk",
+            labels={"figure": "stacked cumulative incidence"},
+        ),
+        stacked_pdf="results/figures/stacked_cumulative_incidence.pdf",
+        survival_png=report(
+            "results/figures/overall_survival.png",
+            caption="../report/overall_survival.rst",
+            category="Revision risk",
+            labels={"figure": "overall survival"},
+        ),
+        survival_pdf="results/figures/overall_survival.pdf",
+    log:
+        "logs/estimate_revision_risk.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        horizons_months=ANALYSIS["horizons_months"],
+        confidence_level=ANALYSIS["confidence_level"],
+        primary_groups_shown=ANALYSIS["primary_groups_shown"],
+        max_months=ANALYSIS["figure_max_months"],
+    script:
+        "../../scripts/estimate_revision_risk.py"
+
+
+rule compare_factors:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=package_code("analysis", "competing_risks"),
+    output:
+        cif_by_factor="results/analysis/cif_by_factor.tsv",
+        gray="results/analysis/gray_tests.tsv",
+        models="results/analysis/hazard_models.tsv",
+        ph_checks="results/analysis/proportional_hazards_checks.tsv",
+        record="results/analysis/models.json",
+        method_png=report(
+            "results/figures/cif_by_operation_method.png",
+            caption="../report/cif_by_operation_method.rst",
+            category="Factors",
+            labels={"figure": "cumulative incidence by operation"},
+        ),
+        method_pdf="results/figures/cif_by_operation_method.pdf",
+        prognosis_png=report(
+            "results/figures/cif_by_prognostic_group.png",
+            caption="../report/cif_by_prognostic_group.rst",
+            category="Factors",
+            labels={"figure": "cumulative incidence by prognosis"},
+        ),
+        prognosis_pdf="results/figures/cif_by_prognostic_group.pdf",
+        forest_png=report(
+            "results/figures/forest_hazard_ratios.png",
+            caption="../report/forest_hazard_ratios.rst",
+            category="Factors",
+            labels={"figure": "forest plot"},
+        ),
+        forest_pdf="results/figures/forest_hazard_ratios.pdf",
+    log:
+        "logs/compare_factors.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        factors=ANALYSIS["factors"],
+        candidate_covariates=ANALYSIS["candidate_covariates"],
+        multivariable_covariates=ANALYSIS["multivariable_covariates"],
+        min_events_per_variable=ANALYSIS["min_events_per_variable"],
+        horizons_months=ANALYSIS["horizons_months"],
+        confidence_level=ANALYSIS["confidence_level"],
+        primary_groups_shown=ANALYSIS["primary_groups_shown"],
+        max_months=ANALYSIS["figure_max_months"],
+    script:
+        "../../scripts/compare_factors.py"
+
+
+rule test_recommendation:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=package_code("analysis", "competing_risks"),
+    output:
+        scores="results/analysis/modified_bauer_scores.tsv",
+        table="results/analysis/recommendation_cif.tsv",
+        tests="results/analysis/recommendation_gray_tests.tsv",
+        figure_png=report(
+            "results/figures/recommendation_fixation_by_prognosis.png",
+            caption="../report/recommendation_fixation_by_prognosis.rst",
+            category="Recommendation",
+            labels={"figure": "fixation within prognostic groups"},
+        ),
+        figure_pdf="results/figures/recommendation_fixation_by_prognosis.pdf",
+    log:
+        "logs/test_recommendation.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        horizons_months=ANALYSIS["horizons_months"],
+        confidence_level=ANALYSIS["confidence_level"],
+        max_months=ANALYSIS["figure_max_months"],
+    script:
+        "../../scripts/test_recommendation.py"
+
+
+rule collect_numbers:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        flow="results/cleaning/flow.json",
+        risk=rules.estimate_revision_risk.output.risk,
+        survival=rules.estimate_revision_risk.output.survival,
+        gray=rules.compare_factors.output.gray,
+        models=rules.compare_factors.output.models,
+        record=rules.compare_factors.output.record,
+        recommendation_tests=rules.test_recommendation.output.tests,
+        time_to_revision=rules.describe_cohort.output.time_to_revision,
+        code=package_code("analysis"),
+    output:
+        numbers="results/numbers.json",
+    log:
+        "logs/collect_numbers.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        causes=ANALYSIS["revision_causes"],
+        horizons=list(ANALYSIS["horizons_months"]),
+        min_events_per_variable=ANALYSIS["min_events_per_variable"],
+        confidence_level=ANALYSIS["confidence_level"],
+    script:
+        "../../scripts/collect_numbers.py"

@@ -1,0 +1,72 @@
+# The paper: the manuscript (HTML, DOCX), the exploratory notebook, and the provenance of the run.
+
+
+rule render_manuscript:
+    input:
+        template="workflow/templates/manuscript.md.j2",
+        numbers="results/numbers.json",
+        tables=[
+            "results/analysis/table1_by_revision.tsv",
+            "results/analysis/causes_by_primary.tsv",
+            "results/analysis/revision_risk.tsv",
+            "results/analysis/hazard_models.tsv",
+            "results/analysis/gray_tests.tsv",
+            "results/analysis/recommendation_gray_tests.tsv",
+            "results/deid/recall.json",
+            "results/deid/k_anonymity.json",
+        ],
+        figures=manuscript_figures(),
+        captions=manuscript_captions(),
+        code=package_code("manuscript"),
+    output:
+        markdown="results/paper/manuscript.md",
+        html=report(
+            "results/paper/manuscript.html",
+            caption="../report/manuscript.rst",
+            category="Paper",
+            labels={"document": "manuscript (HTML)"},
+        ),
+        docx="results/paper/manuscript.docx",
+    log:
+        "logs/render_manuscript.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        synthetic=is_synthetic(),
+        packages=SOFTWARE_REPORTED,
+    script:
+        "../../scripts/render_manuscript.py"
+
+
+rule explore_cohort_notebook:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=package_code("analysis", "competing_risks"),
+    output:
+        summary="results/paper/notebook_summary.json",
+        figure="results/paper/notebook_cif.png",
+    log:
+        notebook="logs/notebooks/explore_cohort.ipynb",
+    conda:
+        "../envs/python.yaml"
+    notebook:
+        "../notebooks/explore_cohort.py.ipynb"
+
+
+rule render_notebook:
+    input:
+        notebook="logs/notebooks/explore_cohort.ipynb",
+    output:
+        notebook="results/paper/explore_cohort.ipynb",
+        html=report(
+            "results/paper/explore_cohort.html",
+            caption="../report/explore_cohort.rst",
+            category="Paper",
+            labels={"document": "exploratory notebook"},
+        ),
+    log:
+        "logs/render_notebook.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../../scripts/render_notebook.py"
