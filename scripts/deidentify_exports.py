@@ -27,7 +27,8 @@ result = deidentify(raw, params.tables, settings, key, Scrubber(settings["ner"],
 for name, table in result.tables.items():
     table.to_csv(output[name], sep="\t", index=False, lineterminator="\n")
     log.info("wrote %s: %d rows, columns %s", output[name], len(table), list(table.columns))
-audit = {"key": {"source": origin, "fingerprint": fingerprint(key)}, **result.audit}
+audit = {"key": {"source": origin, "fingerprint": fingerprint(key)},
+         "raw_exports": {"source": params.source, "directory": params.directory}, **result.audit}
 with open(output.audit, "w", encoding="utf-8") as f:
     json.dump(audit, f, ensure_ascii=False, indent=2, sort_keys=True)
     f.write("\n")

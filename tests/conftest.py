@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +15,35 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from synthetic_twin.generate import generate, write_twin  # noqa: E402
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
+                              ".pytest_cache", "benchmarks")
+
+
+# Rules call the environment's own tools (jupyter, papermill): put its bin/ first, as activating it would.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def run(args, cwd, check=True):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    """A scratch copy of the project (code and config only), as a fresh clone has it."""
+    where = tmp_path_factory.mktemp("project") / "study"
+    shutil.copytree(ROOT, where, ignore=SKIP)
+    return where
+
+
+@pytest.fixture(scope="session")
+def full_run(project) -> Path:
+    run(SNAKEMAKE + ["--cores", "2"], project)
+    return project
 
 
 @pytest.fixture(scope="session")

@@ -3,46 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
-                              ".pytest_cache", "benchmarks")
-
-
-# Rules call the environment's own tools (jupyter, papermill): put its bin/ first, as activating it would.
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def run(args, cwd, check=True):
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A scratch copy of the project (code and config only), as a fresh clone has it."""
-    where = tmp_path_factory.mktemp("project") / "study"
-    shutil.copytree(ROOT, where, ignore=SKIP)
-    return where
-
-
-@pytest.fixture(scope="module")
-def full_run(project) -> Path:
-    run(SNAKEMAKE + ["--cores", "2"], project)
-    return project
+from conftest import ENV, ROOT, SKIP, SNAKEMAKE, run  # noqa: E402 - shared with the other workflow tests
 
 
 def walk_schema(node, path="config"):
@@ -95,7 +64,7 @@ def test_snakefmt_is_clean():
 
 
 def test_dry_run_plans_the_twin_and_its_check(project):
-    out = run(SNAKEMAKE + ["-n", "--cores", "2"], project).stdout
+    out = run(SNAKEMAKE + ["-n", "--forceall", "--cores", "2"], project).stdout
     assert "synthesize_raw_exports" in out and "check_twin_calibration" in out
 
 
@@ -107,11 +76,13 @@ def test_invalid_config_is_refused_naming_the_key(project, tmp_path):
     assert "cohort_size" in result.stdout + result.stderr
 
 
-def test_real_source_never_generates(project, tmp_path):
+def test_real_source_never_generates(tmp_path):
     """With source: real the twin's rule does not exist, so missing exports are an error, never synthesised."""
+    fresh = tmp_path / "study"
+    shutil.copytree(ROOT, fresh, ignore=SKIP)
     real = tmp_path / "real.yaml"
     real.write_text(f"raw_exports:\n  source: real\n  directory: {tmp_path / 'exports'}\n")
-    result = run(SNAKEMAKE + ["-n", "--configfile", str(real)], project, check=False)
+    result = run(SNAKEMAKE + ["-n", "--configfile", str(real)], fresh, check=False)
     assert result.returncode != 0
     assert "synthesize_raw_exports" not in result.stdout
     assert "patients.csv" in result.stdout + result.stderr
@@ -174,24 +145,32 @@ def test_leak_gate_fails_the_run_on_a_planted_identifier(full_run):
         run(SNAKEMAKE + ["--cores", "2"], full_run)
 
 
+def test_results_of_the_twin_never_pass_for_real_exports(full_run, tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_text(f"raw_exports:\n  source: real\n  directory: {tmp_path / 'exports'}\n")
+    result = run(SNAKEMAKE + ["-n", "--configfile", str(real)], full_run, check=False)
+    assert result.returncode != 0 and "remove the old results first" in result.stdout + result.stderr
+
+
 def test_real_exports_without_a_key_are_refused(full_run, tmp_path):
+    """Real exports in a fresh project: refused without a key, de-identified with one from the environment."""
+    fresh = tmp_path / "study"
+    shutil.copytree(ROOT, fresh, ignore=SKIP)
     exports = tmp_path / "exports"
     shutil.copytree(full_run / "resources" / "raw", exports)
     real = tmp_path / "real.yaml"
     real.write_text(f"raw_exports:\n  source: real\n  directory: {exports}\n")
     env = {k: v for k, v in ENV.items() if k != "STUDY_PSEUDONYM_KEY"}
-    args = SNAKEMAKE + ["--cores", "1", "--configfile", str(real), "--forcerun", "deidentify_exports",
-                        "results/deid/audit.json"]
-    result = subprocess.run(args, cwd=full_run, capture_output=True, text=True, env=env)
+    args = SNAKEMAKE + ["--cores", "1", "results/deid/audit.json", "--configfile", str(real)]
+    result = subprocess.run(args, cwd=fresh, capture_output=True, text=True, env=env)
     assert result.returncode != 0
-    assert "STUDY_PSEUDONYM_KEY" in (full_run / "logs" / "deidentify_exports.log").read_text()
-    # With a key from the environment the same run goes through, and the pseudonyms differ from the twin's.
+    assert "STUDY_PSEUDONYM_KEY" in (fresh / "logs" / "deidentify_exports.log").read_text()
     env["STUDY_PSEUDONYM_KEY"] = "a real key kept outside the repository"
-    result = subprocess.run(args, cwd=full_run, capture_output=True, text=True, env=env)
+    result = subprocess.run(args, cwd=fresh, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    audit = json.loads((full_run / "results" / "deid" / "audit.json").read_text())
+    audit = json.loads((fresh / "results" / "deid" / "audit.json").read_text())
     assert audit["key"]["source"] == "environment variable STUDY_PSEUDONYM_KEY"
-    run(SNAKEMAKE + ["--cores", "2", "--forcerun", "deidentify_exports"], full_run)
+    assert audit["raw_exports"] == {"source": "real", "directory": str(exports)}
 
 
 def test_raw_exports_may_not_live_under_results(project, tmp_path):

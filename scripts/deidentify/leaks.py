@@ -92,9 +92,11 @@ class LeakScanner:
                     self.text.add(normal)
         self.text_lengths = sorted({len(t.split()) for t in self.text})
 
-    def scan_text(self, text: str) -> list[tuple[int, str]]:
-        """(line, kind) of every finding in one text."""
+    def scan_text(self, text: str, shapes_in: str | None = None) -> list[tuple[int, str]]:
+        """(line, kind) of every finding in one text. Identifier shapes are searched in `shapes_in` (the same
+        text with parts blanked out, line for line) when given."""
         found = []
+        shape_lines = (shapes_in if shapes_in is not None else text).splitlines()
         for number, line in enumerate(text.splitlines(), start=1):
             words = normalise_text(line).split()
             for n in self.text_lengths:
@@ -110,8 +112,9 @@ class LeakScanner:
                 if date_key(m) in self.dates:
                     found.append((number, "identifier_date"))
                     break
+            shape_line = shape_lines[number - 1] if number - 1 < len(shape_lines) else ""
             for kind, pattern in SHAPES.items():
-                for m in pattern.finditer(line):
+                for m in pattern.finditer(shape_line):
                     if kind != "snils" or snils_is_valid(m.group()):
                         found.append((number, f"pattern_{kind}"))
                         break
@@ -123,9 +126,18 @@ class LeakScanner:
             data = path.read_bytes()
             # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
             text = data.decode("utf-8", errors="replace")
-            findings += [Finding(str(path), line, kind) for line, kind in self.scan_text(text)]
+            shapes_in = mask_scripts(text) if path.suffix.lower() in (".html", ".htm") else None
+            findings += [Finding(str(path), line, kind) for line, kind in self.scan_text(text, shapes_in)]
             scanned += 1
         return findings, scanned
+
+
+def mask_scripts(html: str) -> str:
+    """The page with the content of its <script> blocks blanked (newlines kept). Bundled JavaScript (Snakemake's
+    report) is full of large integer constants that look like policy numbers; the files a report embeds are scanned
+    on their own, and known identifiers are still searched everywhere."""
+    return re.sub(r"(<script\b[^>]*>)(.*?)(</script>)",
+                  lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3), html, flags=re.S | re.I)
 
 
 def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:

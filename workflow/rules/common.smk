@@ -1,4 +1,5 @@
 # Helpers shared by the rule files. No rules here.
+import json
 import os
 from pathlib import Path
 
@@ -12,6 +13,29 @@ if Path(RAW["directory"]).resolve().is_relative_to(Path("results").resolve()):
         f"raw_exports.directory ({RAW['directory']}) is inside results/: raw exports hold personal data "
         "and must never share a directory with de-identified results"
     )
+
+
+def check_results_match_the_exports():
+    """Results built from one set of exports must never pass for results of another: switching between the twin
+    and real exports (or another export folder) needs a clean results/ folder."""
+    audit = Path("results/deid/audit.json")
+    if not audit.exists():
+        return
+    built_from = json.loads(audit.read_text(encoding="utf-8")).get("raw_exports", {})
+    wanted = {"source": RAW["source"], "directory": os.path.normpath(RAW["directory"])}
+    if (
+        built_from
+        and {**built_from, "directory": os.path.normpath(built_from["directory"])}
+        != wanted
+    ):
+        raise ValueError(
+            f"results/ were built from {built_from['source']} exports in {built_from['directory']}, but the config "
+            f"now points at {wanted['source']} exports in {wanted['directory']}; remove the old results first "
+            "(snakemake --delete-all-output, or delete results/ and logs/)"
+        )
+
+
+check_results_match_the_exports()
 
 
 def is_synthetic():

@@ -16,6 +16,7 @@ rule deidentify_exports:
         "../envs/python.yaml"
     params:
         source=RAW["source"],
+        directory=lambda wildcards, input: os.path.dirname(input.patients),
         tables=RAW["tables"],
         settings=DEID,
     script:

@@ -5,6 +5,7 @@
 rule check_results_for_leaks:
     input:
         results=study_targets(),
+        provenance="results/provenance/manifest.json",
         identifiers=known_identifier_lists(),
         code=package_code("deidentify"),
     output:

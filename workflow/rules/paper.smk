@@ -70,3 +70,29 @@ rule render_notebook:
         "../envs/python.yaml"
     script:
         "../../scripts/render_notebook.py"
+
+
+rule write_provenance:
+    input:
+        results=study_targets(),
+        config="config/config.yaml",
+        codebook=CLEANING["codebook"],
+        requirements="requirements.txt",
+        code=package_code("provenance"),
+    output:
+        manifest="results/provenance/manifest.json",
+        rulegraph_png=report(
+            "results/provenance/rulegraph.png",
+            caption="../report/rulegraph.rst",
+            category="Provenance",
+            labels={"figure": "rule graph"},
+        ),
+        rulegraph_pdf="results/provenance/rulegraph.pdf",
+    log:
+        "logs/write_provenance.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        raw_inputs=list(raw_table_paths().values()),
+    script:
+        "../../scripts/write_provenance.py"

@@ -1,0 +1,49 @@
+"""Rule write_provenance: SHA-256 of every input and output, the config, the software and the code of the run,
+and the rule graph of the workflow."""
+
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from plotting import save_figure
+from provenance import draw_rulegraph, file_digests, git_state, parse_rulegraph, requirement_versions
+from rule_log import PROJECT_DIR, to_log
+
+log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
+inp, out = snakemake.input, snakemake.output  # noqa: F821
+
+# The rule graph of this very configuration (a read-only call: no lock, no jobs).
+with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as f:
+    yaml.safe_dump(dict(snakemake.config), f, allow_unicode=True)  # noqa: F821
+    config_path = f.name
+dot = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "--quiet", "all",
+                      "--configfile", config_path], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
+Path(config_path).unlink()
+nodes, edges = parse_rulegraph(dot)
+save_figure(draw_rulegraph(nodes, edges), out.rulegraph_png, out.rulegraph_pdf)
+
+# Every file the rules wrote, except what comes after this rule (the leak gates' reports) and the report that
+# `snakemake --report` builds after a run (it embeds the files hashed here).
+NOT_HASHED = {"results/leak_check.json", "results/report.html"}
+outputs = [p for p in Path("results").rglob("*") if p.is_file()
+           and not str(p).startswith("results/provenance/") and str(p) not in NOT_HASHED]
+manifest = {
+    "git": git_state(PROJECT_DIR),
+    "snakemake": requirement_versions(inp.requirements).get("snakemake"),
+    "python": platform.python_version(),
+    "packages": requirement_versions(inp.requirements),
+    "config": dict(snakemake.config),  # noqa: F821
+    "inputs": file_digests([inp.codebook, inp.config, *snakemake.params.raw_inputs]),  # noqa: F821
+    "outputs": file_digests(outputs),
+    "rules": sorted(set(nodes.values())),
+    "rule_graph_edges": sorted([nodes[a], nodes[b]] for a, b in edges),
+}
+Path(out.manifest).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                              encoding="utf-8")
+log.info("provenance: %d inputs, %d outputs, commit %s", len(manifest["inputs"]), len(manifest["outputs"]),
+         manifest["git"]["commit"])

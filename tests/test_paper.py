@@ -1,0 +1,162 @@
+"""The paper rebuilds: manuscript (HTML, DOCX), notebook, report, provenance, and a look in a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+from conftest import ROOT, SNAKEMAKE, run
+from manuscript.render import Formatter, context, render_markdown, results_section, typed_numbers
+
+TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.md.j2"
+PUBLISHED_CAUSES = ["mistakes in preoperative diagnosis 3", "postoperative infection 6",
+                    "dislocation of the endoprosthesis 4",
+                    "continued growth of a solitary metastasis after osteosynthesis 5",
+                    "aseptic instability after intramedullary osteosynthesis 14",
+                    "traumatic fracture of the endoprosthesis stem 1"]
+
+
+def text_of(path: Path) -> str:
+    return " ".join(path.read_text(encoding="utf-8").split())
+
+
+def test_manuscript_carries_the_published_numbers(full_run):
+    for name in ("manuscript.md", "manuscript.html"):
+        text = re.sub(r"<[^>]+>", "", text_of(full_run / "results" / "paper" / name))
+        assert "Of 247 patients (median age 62 years), 33" in text, name
+        for cause in PUBLISHED_CAUSES:
+            assert cause in text, (name, cause)
+        assert "breast cancer 10, kidney cancer 13, lung cancer 3, prostate cancer 2, rectal cancer 3, liver cancer " \
+               "1 and Ewing sarcoma 1" in text
+
+
+def test_docx_holds_the_same_text_and_the_figures(full_run):
+    with zipfile.ZipFile(full_run / "results" / "paper" / "manuscript.docx") as docx:
+        document = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
+        media = [n for n in docx.namelist() if n.startswith("word/media/")]
+    assert "247" in document and "aseptic instability after intramedullary osteosynthesis" in document
+    assert len(media) == 10
+
+
+def test_html_embeds_every_figure(full_run):
+    html = (full_run / "results" / "paper" / "manuscript.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(sources) == 10 and all(s.startswith("data:image/png;base64,") for s in sources)
+
+
+def test_results_section_holds_no_number_that_is_not_injected(full_run):
+    results = full_run / "results"
+    ctx = context(results, ROOT / "workflow" / "report", results / "paper", {"python": "3.11"} | {
+        k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")},
+        True, Formatter(mark=True))
+    marked = render_markdown(TEMPLATE, ctx, Formatter(mark=True))
+    section = results_section(marked)
+    assert "⟦247⟧" in section
+    assert typed_numbers(section) == []
+
+
+def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run):
+    template = tmp_path / "manuscript.md.j2"
+    template.write_text(TEMPLATE.read_text(encoding="utf-8").replace(
+        "underwent revision. Table 2", "underwent revision (about 13 in 100). Table 2"), encoding="utf-8")
+    results = full_run / "results"
+    software = {k: "x" for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone",
+                                 "matplotlib", "natasha")}
+    ctx = context(results, ROOT / "workflow" / "report", results / "paper", software, True, Formatter(mark=True))
+    assert typed_numbers(results_section(render_markdown(template, ctx, Formatter(mark=True)))) == ["13", "100)."]
+
+
+def test_strobe_checklist_covers_all_22_items(full_run):
+    text = (full_run / "results" / "paper" / "manuscript.md").read_text(encoding="utf-8")
+    checklist = text.split("## STROBE checklist", 1)[1].split("## References", 1)[0]
+    items = re.findall(r"^\| (\d+) \|", checklist, flags=re.M)
+    assert items == [str(i) for i in range(1, 23)]
+
+
+def test_notebook_ran_without_errors_and_agrees_with_the_rules(full_run):
+    notebook = json.loads((full_run / "results" / "paper" / "explore_cohort.ipynb").read_text(encoding="utf-8"))
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o["output_type"] == "error"]
+    assert not any("pickle.loads" in "".join(c["source"]) for c in notebook["cells"])
+    summary = json.loads((full_run / "results" / "paper" / "notebook_summary.json").read_text())
+    numbers = json.loads((full_run / "results" / "numbers.json").read_text())
+    assert summary["patients"] == numbers["n_patients"] and summary["revised"] == numbers["n_revised"]
+    html = (full_run / "results" / "paper" / "explore_cohort.html").read_text(encoding="utf-8")
+    assert "Exploring the cohort" in html and "data:image/png;base64" in html
+
+
+def test_provenance_manifest_hashes_every_input_and_output(full_run):
+    import hashlib
+
+    manifest = json.loads((full_run / "results" / "provenance" / "manifest.json").read_text(encoding="utf-8"))
+    for section in ("inputs", "outputs"):
+        assert manifest[section]
+        for path, digest in manifest[section].items():
+            assert hashlib.sha256((full_run / path).read_bytes()).hexdigest() == digest, path
+    assert "results/paper/manuscript.html" in manifest["outputs"]
+    assert "resources/raw/patients.csv" in manifest["inputs"]
+    assert manifest["packages"]["snakemake"] == manifest["snakemake"] == "9.27.1"
+    assert manifest["config"]["synthetic_twin"]["cohort_size"] == 247
+    assert set(manifest["git"]) == {"commit", "dirty"}
+    assert "write_provenance" in manifest["rules"] and ["clean_cohort", "collect_numbers"] in \
+        manifest["rule_graph_edges"]
+
+
+@pytest.fixture(scope="session")
+def report(full_run) -> Path:
+    path = full_run / "results" / "report.html"
+    run(SNAKEMAKE + ["--report", str(path)], full_run)
+    return path
+
+
+def test_report_is_self_contained_and_categorised(report):
+    html = report.read_text(encoding="utf-8")
+    for category in ("Synthetic twin", "Cohort", "Revision risk", "Factors", "Recommendation", "Paper",
+                     "Provenance"):
+        assert category in html, category
+    assert "km_versus_cumulative_incidence.png" in html
+
+
+# --- in a real browser ------------------------------------------------------------------------------------------
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Chromium is not installed here (apt-get install chromium); CI installs it")
+    return path
+
+
+def open_in_browser(page: Path, screenshot: Path, profile: Path) -> str:
+    """Render a page headless, take a screenshot, return the browser's log (console messages included)."""
+    args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
+            "--window-size=1280,1600", f"--screenshot={screenshot}", page.resolve().as_uri()]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stderr
+
+
+def assert_not_blank(screenshot: Path) -> None:
+    pixels = matplotlib.image.imread(screenshot)[..., :3]
+    not_white = (pixels < 0.95).any(axis=2).mean()
+    assert pixels.std() > 0.05 and not_white > 0.02, f"blank screenshot: {not_white:.3%} non-white"
+
+
+@pytest.mark.parametrize("page", ["results/paper/manuscript.html", "results/paper/explore_cohort.html",
+                                  "results/report.html"])
+def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_path):
+    shot = tmp_path / "screenshot.png"
+    log = open_in_browser(full_run / page, shot, tmp_path / "profile")
+    console = [line for line in log.splitlines() if "CONSOLE" in line or "Failed to load resource" in line]
+    errors = [line for line in console if re.search(r"Uncaught|Error|Failed to load", line)]
+    assert not errors, errors
+    assert_not_blank(shot)
