@@ -35,7 +35,8 @@ EXCLUSION_RULES = {
     "no_metastatic_disease": "no bone metastasis (ICD-10 C79.5)",
     "operation_outside_study_period": "index operation outside the study period",
     "missing_follow_up": "no follow-up (date of last contact)",
-    "impossible_date_order": "death or last contact before the index operation",
+    "impossible_date_order": "death, last contact or a revision before the index operation",
+    "zero_follow_up": "no time at risk: last contact on the day of the index operation, alive and unrevised",
     "inconsistent_vital_status": "vital status and date of death disagree",
 }
 
@@ -189,8 +190,12 @@ def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codeb
         revisions["operation_day"] > revisions["index_operation_day"])
     first_revision = (revisions[same_site].sort_values(["patient_id", "operation_day", "source_line"])
                       .drop_duplicates("patient_id").set_index("patient_id"))
-    fixes.add("operations", revisions[~same_site], "revision_of_another_site_ignored",
+    other_site = revisions["bone_group"] != revisions["index_bone_group"]
+    fixes.add("operations", revisions[other_site], "revision_of_another_site_ignored",
               "not a revision of the index site")
+    # A revision of the index site dated before the index operation cannot be: the dates are wrong.
+    revised_before_index = set(revisions.loc[~other_site & (revisions["operation_day"] < revisions[
+        "index_operation_day"]), "patient_id"])
 
     # --- one frame per patient, then the exclusion rules
     everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
@@ -209,6 +214,8 @@ def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codeb
     p["death_day"] = p.index.map(f["death_day"])
     p["status"] = p.index.map(f["status"])
     p["needs_review"] = p.index.isin(sorted(needs_review))
+    p["revised_before_index"] = p.index.isin(sorted(revised_before_index))
+    p["revised"] = p.index.isin(first_revision.index)
 
     flags = exclusion_flags(p, settings)
     reason = pd.Series("", index=everyone)
@@ -250,7 +257,9 @@ def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
         "operation_outside_study_period": ~p["index_year"].between(first, last).fillna(False).astype(bool),
         "missing_follow_up": p["last_contact_day"].isna(),
         "impossible_date_order": ((p["death_day"] < p["index_day"]) | (p["last_contact_day"] < p["index_day"])
-                                  ).fillna(False).astype(bool),
+                                  ).fillna(False).astype(bool) | p["revised_before_index"],
+        "zero_follow_up": ((p["last_contact_day"] == p["index_day"]) & (p["status"] != "dead")
+                           & ~p["revised"]).fillna(False).astype(bool),
         "inconsistent_vital_status": (dead != has_death_day) & p["status"].notna(),
     }
     unknown = set(settings["exclusions"]) - set(flags)

@@ -14,12 +14,15 @@ value, so the gate's own report cannot leak.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from synthetic_twin.identity import snils_is_valid
+
+log = logging.getLogger("leak_gate")
 
 # A number as people write identifiers: digits with spaces, dashes, brackets or slashes, not inside a longer token
 # (a hexadecimal pseudonym) and not a decimal fraction.
@@ -123,6 +126,8 @@ class LeakScanner:
     def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
         findings, scanned = [], 0
         for path in sorted(paths):
+            if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
+                log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
             data = path.read_bytes()
             # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
             text = data.decode("utf-8", errors="replace")

@@ -17,14 +17,19 @@ Roles (config deidentification.columns, table -> column -> role):
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 from raw_exports import RawTable, parse_dates
 
+from progress import progress
+
 from . import keys
 from .scrub import PatientIdentity, Scrubber
+
+log = logging.getLogger("deidentify")
 
 PASSING_ROLES = {"patient_id", "staff_id", "date", "free_text", "keep"}
 ROLES = PASSING_ROLES | {"birth_date", "name", "identifier", "drop"}
@@ -143,7 +148,9 @@ def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict,
             elif role in ("free_text", "keep"):
                 use_ner = role == "free_text"
                 values, counts, changed = [], Counter(), 0
-                for text, patient in zip(df[column], patient_of_row, strict=True):
+                rows = progress(zip(df[column], patient_of_row, strict=True), len(df), f"scrubbing {table}.{column}",
+                                log)
+                for text, patient in rows:
                     result = scrubber.scrub(text, patient, ner=use_ner)
                     values.append(result.text)
                     counts.update(result.counts)

@@ -38,6 +38,7 @@ EXCLUSION = {
     "no_long_bone_operation": "no long-bone operation", "no_metastatic_disease": "no bone metastasis",
     "operation_outside_study_period": "operated outside the study period", "missing_follow_up": "no follow-up",
     "impossible_date_order": "impossible date order", "inconsistent_vital_status": "inconsistent vital status",
+    "zero_follow_up": "no follow-up time",
 }
 # STROBE statement for cohort studies (von Elm et al. 2007, Lancet 370:1453): item, topic, where this paper meets it.
 STROBE = [

@@ -22,45 +22,16 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from . import design, identity, vocabulary as vocab
+from . import design, dialects, identity, vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
 DAYS_PER_MONTH = 365.25 / 12
 RAW_DATE_FORMAT = "%d.%m.%Y"
 
-# The hospital's column headers for each raw table: canonical name -> header as exported.
-HEADERS = {
-    "patients": {
-        "record_number": "№ ИБ", "full_name": "ФИО", "birth_date": "Дата рождения", "sex": "Пол",
-        "snils": "СНИЛС", "oms_policy": "Полис ОМС", "address": "Адрес", "phone": "Телефон",
-    },
-    "diagnoses": {
-        "record_number": "№ ИБ", "diagnosis_date": "Дата установления диагноза", "primary_icd10": "Код МКБ-10",
-        "primary_text": "Диагноз", "bone_lesion_icd10": "Поражение кости (МКБ-10)",
-        "bone_metastases_count": "Число костных метастазов", "visceral_metastases": "Висцеральные метастазы",
-        "ecog": "ECOG", "chemotherapy_before_surgery": "Химиотерапия до операции",
-        "lesion_size_cm": "Размер очага, см",
-    },
-    "operations": {
-        "record_number": "№ ИБ", "operation_date": "Дата операции", "bone": "Кость", "segment": "Отдел",
-        "fracture": "Перелом", "procedure": "Операция", "surgeon": "Хирург", "is_revision": "Ревизия",
-        "revision_reason": "Причина ревизии",
-    },
-    "follow_up": {
-        "record_number": "№ ИБ", "last_contact_date": "Дата последнего контакта", "vital_status": "Статус",
-        "death_date": "Дата смерти",
-    },
-    "notes": {"record_number": "№ ИБ", "note_date": "Дата записи", "text": "Текст"},
-}
-# How each table is written: the hospital's information system exports cp1251 with ';' and CRLF; the notes module
-# exports UTF-8. config/config.yaml declares the same for the reading side, and a test checks they agree.
-TABLE_FORMAT = {
-    "patients": {"encoding": "cp1251", "separator": ";"},
-    "diagnoses": {"encoding": "cp1251", "separator": ";"},
-    "operations": {"encoding": "cp1251", "separator": ";"},
-    "follow_up": {"encoding": "cp1251", "separator": ";"},
-    "notes": {"encoding": "utf-8", "separator": ";"},
-}
+# The Herzen institute's headers and formats; other centres' dialects are in dialects.py.
+HEADERS = dialects.HERZEN_HEADERS
+TABLE_FORMAT = {name: {k: fmt[k] for k in ("encoding", "separator")}
+                for name, fmt in dialects.DIALECTS[dialects.HERZEN]["formats"].items()}
 UNPARSEABLE_DATES = ["31.02.2014", "12.13.2011", "неизв.", "0.05.2016", "2015/07/12"]
 # Where the evidence for each exclusion is written: (table, column).
 EXCLUSION_EVIDENCE = {
@@ -613,18 +584,18 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path) -> dict:
-    """Write the raw exports (hospital format) to `raw_paths` (table -> file) and the twin's own files
+def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path,
+               dialect: str = dialects.HERZEN) -> dict:
+    """Write the raw exports in a centre's `dialect` to `raw_paths` (table -> file) and the twin's own files
     (truth, defects, identifiers, manifest) to `synthetic_dir`; return the manifest."""
     synthetic_dir = Path(synthetic_dir)
+    spec = dialects.DIALECTS[dialect]
     files = {}
-    for name, table in twin.raw.items():
-        fmt = TABLE_FORMAT[name]
+    for name, table in dialects.render(twin.raw, dialect).items():
+        fmt = spec["formats"][name]
         path = Path(raw_paths[name])
-        # The information system is a Windows program: cp1251 tables come with CRLF and decimal commas.
-        windows = fmt["encoding"] == "cp1251"
-        write_csv(table, path, fmt["encoding"], fmt["separator"], HEADERS[name], decimal="," if windows else ".",
-                  lineterminator="\r\n" if windows else "\n")
+        write_csv(table, path, fmt["encoding"], fmt["separator"], spec["headers"][name], decimal=fmt["decimal"],
+                  lineterminator=fmt["lineterminator"])
         files[f"raw/{path.name}"] = sha256(path)
     write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
     write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
@@ -636,7 +607,7 @@ def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str 
     (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
     for name in ("truth.csv", "defects.csv", "identifiers.json"):
         files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
-    manifest = {**twin.summary, "formats": TABLE_FORMAT, "date_format": RAW_DATE_FORMAT, "sha256": files}
+    manifest = {**twin.summary, "dialect": dialect, "formats": spec["formats"], "sha256": files}
     (synthetic_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
     return manifest

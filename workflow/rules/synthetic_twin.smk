@@ -18,6 +18,7 @@ rule synthesize_raw_exports:
     params:
         cohort_size=TWIN["cohort_size"],
         seed=TWIN["seed"],
+        dialect=TWIN["dialect"],
         tables=RAW["tables"],
     script:
         "../../scripts/synthesize_raw_exports.py"

@@ -1,0 +1,100 @@
+"""Benchmark of the whole DAG: cold and no-op runs of the default study, Snakemake's own floor, and the synthetic
+twin scaled to registry size. Prints the figures and their ratios to the targets; asserts nothing.
+
+    python scripts/benchmark_workflow.py                 # default run, no-op, floor, 10,000 and 100,000 patients
+    python scripts/benchmark_workflow.py --sizes 10000   # fewer scaled runs
+
+Each measurement runs in a fresh copy of the project (code and config only) in a temporary folder, on 2 cores.
+Peak memory is the largest resident set of any single process of the run (the biggest rule job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
+                              ".pytest_cache", "benchmarks", "tests")
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+TARGETS = {"cold_default_s": 20.0, "noop_s": 2.0, "scale_ratio_100k_to_10k": 12.0}
+
+
+def measure(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall time (s) and peak memory (MiB) of the largest process of one command, run in its own helper process
+    so that the memory reading covers this command only."""
+    probe = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+             "print(json.dumps({'seconds': time.perf_counter() - t, 'returncode': r.returncode, "
+             "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 'stderr': r.stderr[-2000:]}))")
+    out = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, env=ENV)
+    result = json.loads(out.stdout)
+    if result["returncode"] != 0:
+        raise SystemExit(f"{' '.join(args)} failed in {cwd}:\n{result['stderr']}")
+    return result["seconds"], result["maxrss_kib"] / 1024
+
+
+def fresh_project(where: Path, cohort_size: int | None = None) -> Path:
+    project = where / "study"
+    shutil.copytree(ROOT, project, ignore=SKIP)
+    if cohort_size:
+        (project / "scaled.yaml").write_text(f"synthetic_twin:\n  cohort_size: {cohort_size}\n")
+    return project
+
+
+def snakemake_floor(where: Path) -> float:
+    """A no-op run of a one-rule workflow: what Snakemake itself costs here."""
+    floor = where / "floor"
+    floor.mkdir()
+    (floor / "Snakefile").write_text('rule all:\n    output: "done.txt"\n    shell: "touch {output}"\n')
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"]
+    measure(snakemake, floor)
+    return measure(snakemake, floor)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    args = parser.parse_args()
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        floor = snakemake_floor(tmp)
+        rows.append(("Snakemake floor (no-op, one rule)", floor, None, None))
+        project = fresh_project(tmp / "default")
+        cold, memory = measure(snakemake, project)
+        rows.append(("cold default run (247 patients)", cold, memory, TARGETS["cold_default_s"]))
+        noop, _ = measure(snakemake, project)
+        rows.append(("no-op rerun", noop, None, TARGETS["noop_s"]))
+        scaled = {}
+        for size in args.sizes:
+            project = fresh_project(tmp / f"n{size}", size)
+            seconds, memory = measure(snakemake + ["--configfile", "scaled.yaml"], project)
+            scaled[size] = seconds
+            rows.append((f"end to end, {size:,} patients", seconds, memory, None))
+            shutil.rmtree(project)
+    print(f"{'measurement':<40}{'seconds':>10}{'peak MiB':>10}{'target':>10}{'ratio':>8}  met")
+    for name, seconds, memory, target in rows:
+        mem = f"{memory:10.0f}" if memory is not None else f"{'':>10}"
+        if target:
+            print(f"{name:<40}{seconds:10.2f}{mem}{target:10.1f}{seconds / target:8.2f}  "
+                  f"{'yes' if seconds <= target else 'NO'}")
+        else:
+            print(f"{name:<40}{seconds:10.2f}{mem}")
+    print(f"{'no-op rerun / Snakemake floor':<40}{noop / floor:10.2f}")
+    if 10_000 in scaled and 100_000 in scaled:
+        ratio = scaled[100_000] / scaled[10_000]
+        print(f"{'time(100,000) / time(10,000)':<40}{ratio:10.2f}{'':>10}{TARGETS['scale_ratio_100k_to_10k']:10.1f}"
+              f"{ratio / TARGETS['scale_ratio_100k_to_10k']:8.2f}  "
+              f"{'yes' if ratio <= TARGETS['scale_ratio_100k_to_10k'] else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
