@@ -3,28 +3,18 @@ and the rule graph of the workflow."""
 
 import json
 import platform
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-import yaml
-
 from plotting import save_figure
-from provenance import draw_rulegraph, file_digests, git_state, parse_rulegraph, requirement_versions
+from provenance import draw_rulegraph, file_digests, git_state, requirement_versions
 from rule_log import PROJECT_DIR, to_log
 
 log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
 inp, out = snakemake.input, snakemake.output  # noqa: F821
 
-# The rule graph of this very configuration (a read-only call: no lock, no jobs).
-with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as f:
-    yaml.safe_dump(dict(snakemake.config), f, allow_unicode=True)  # noqa: F821
-    config_path = f.name
-dot = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "--quiet", "all",
-                      "--configfile", config_path], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
-Path(config_path).unlink()
-nodes, edges = parse_rulegraph(dot)
+# The rule graph of this configuration, from the rules' own inputs and outputs (rule_graph_edges in common.smk).
+edges = [tuple(edge) for edge in snakemake.params.rule_graph]  # noqa: F821
+nodes = {rule: rule for edge in edges for rule in edge}
 save_figure(draw_rulegraph(nodes, edges), out.rulegraph_png, out.rulegraph_pdf)
 
 # Every file the rules wrote, except what comes after this rule (the leak gates' reports) and the report that

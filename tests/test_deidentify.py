@@ -334,3 +334,9 @@ def test_9_shapes_inside_bundled_javascript_are_not_findings_but_known_identifie
     assert (2, "pattern_policy") not in found  # a JavaScript constant
     assert (3, "identifier") in found          # a known identifier, even inside a script
     assert (4, "pattern_policy") in found      # a policy-shaped number in the page's text
+
+
+def test_9_numbers_in_neighbouring_tsv_fields_are_not_joined_into_an_identifier():
+    scanner = LeakScanner(["+7 (934) 457-20-16", "8934457201"])
+    assert scanner.scan_text("P945fa9b487f94acf\t8934\t457\t2016\t0\t42\tБИОС\n") == []
+    assert scanner.scan_text("tel 8 934 457 20 16\n")  # the same digits written as one number are found

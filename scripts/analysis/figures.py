@@ -214,10 +214,18 @@ def causes_by_primary(table: pd.DataFrame):
     return fig
 
 
+SWIMMER_MAX = 60  # more bars than this do not fit a slide: a registry-sized cohort shows an even sample
+
+
 def swimmer(df: pd.DataFrame, max_months: float | None = None):
-    """Every revised patient: follow-up from the index operation, the revision, then death or last contact."""
+    """Every revised patient (or an even sample of them, in order of cause and time, when there are more than
+    SWIMMER_MAX): follow-up from the index operation, the revision, then death or last contact."""
     use_style()
-    revised = df[df["event"] == REVISION].sort_values(["revision_cause", "months"]).reset_index(drop=True)
+    revised = df[df["event"] == REVISION].sort_values(["revision_cause", "months", "patient_id"])
+    total = len(revised)
+    if total > SWIMMER_MAX:
+        revised = revised.iloc[np.linspace(0, total - 1, SWIMMER_MAX).round().astype(int)]
+    revised = revised.reset_index(drop=True)
     causes = list(dict.fromkeys(revised["revision_cause"]))
     colour_of = dict(zip(causes, PALETTE, strict=False))
     fig, ax = plt.subplots(figsize=(7.6, 0.16 * len(revised) + 1.8))
@@ -232,7 +240,8 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
                 plt.Line2D([], [], marker=">", linestyle="", color="#333333", label="alive at last contact")]
     ax.legend(handles=handles, loc="lower right", fontsize=6.5)
     ax.set_yticks([])
-    ax.set_ylabel(f"Revised patients (n = {len(revised)})")
+    ax.set_ylabel(f"Revised patients (n = {total})" if total == len(revised)
+                  else f"Revised patients ({len(revised)} of {total}, evenly sampled)")
     ax.set_xlabel("Months since the index operation")
     ax.set_xlim(0, max_months or None)
     ax.invert_yaxis()

@@ -83,8 +83,9 @@ class Codebook:
         table = self.primary_labels if field_name == "primary_group" else self.maps[field_name]
         normal = values.fillna("").map(normalise_label)
         mapped = normal.map(table)
-        for raw_label, category in zip(values, mapped, strict=True):
-            self.usage[(field_name, str(raw_label), category if isinstance(category, str) else "UNKNOWN")] += 1
+        pairs = pd.DataFrame({"raw": values.astype(str).to_numpy(), "category": mapped.fillna("UNKNOWN").to_numpy()})
+        for (raw_label, category), rows in pairs.value_counts(sort=False).items():
+            self.usage[(field_name, raw_label, category)] += int(rows)
         unknown = mapped.isna()
         if unknown.any():
             first = unknown.idxmax()

@@ -129,6 +129,9 @@ def own_name_pattern(full_name: str) -> re.Pattern | None:
                       + initials.replace("|", "|(?<![\\w])", 1), re.I)
 
 
+DIGIT_RUN = re.compile(r"\+?\d[\d\s()\-]{4,}\d")
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -139,12 +142,15 @@ def own_number_spans(text: str, patient: PatientIdentity) -> list[tuple[int, int
     wanted |= {d[1:] for d in wanted if len(d) == 11}  # phones without the country code
     spans = []
     if wanted:
-        for m in re.finditer(r"\+?\d[\d\s()\-]{4,}\d", text):
+        for m in DIGIT_RUN.finditer(text):
             if any(w in digits(m.group()) for w in wanted):
                 spans.append((m.start(), m.end(), "number"))
-    if patient.record_number:
-        for m in re.finditer(re.escape(patient.record_number.strip()), text, re.I):
-            spans.append((m.start(), m.end(), "record_number"))
+    record = patient.record_number.strip().casefold()
+    if record:
+        folded, start = text.casefold(), 0
+        while (start := folded.find(record, start)) >= 0:
+            spans.append((start, start + len(record), "record_number"))
+            start += len(record)
     return spans
 
 
@@ -157,6 +163,7 @@ class Scrubber:
         self._ner = None
         self._morph = None
         self._ner_cache: dict[str, list[tuple[int, int, str]]] = {}
+        self._generic_cache: dict[tuple[str, bool], tuple[tuple[int, int, str], ...]] = {}
 
     # --- pass 3 -----------------------------------------------------------------------------------------------
     def _load_ner(self):
@@ -214,17 +221,25 @@ class Scrubber:
 
     # --- all passes -------------------------------------------------------------------------------------------
     def find(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> list[tuple[int, int, str]]:
-        spans: list[tuple[int, int, str]] = []
+        spans = list(self.generic_spans(text, ner))
         if patient is not None:
             pattern = own_name_pattern(patient.full_name) if patient.full_name else None
             if pattern is not None:
                 spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
-            spans += own_number_spans(text, patient)
-        for kind, pattern in PATTERNS:
-            spans += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
-        if ner:
-            spans += self.ner_spans(text)
+            if any(ch.isdigit() for ch in text):  # every number, the record number too, has digits
+                spans += own_number_spans(text, patient)
         return merge(spans, text)
+
+    def generic_spans(self, text: str, ner: bool) -> tuple[tuple[int, int, str], ...]:
+        """Passes 2 and 3, which depend on the text alone: computed once per distinct text (exports repeat the
+        same labels hundreds of thousands of times)."""
+        key = (text, ner)
+        if key not in self._generic_cache:
+            spans = [(m.start(), m.end(), kind) for kind, pattern in PATTERNS for m in pattern.finditer(text)]
+            if ner:
+                spans += self.ner_spans(text)
+            self._generic_cache[key] = tuple(spans)
+        return self._generic_cache[key]
 
     def scrub(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> Scrubbed:
         """Replace every identifier found by the three passes (`ner=False`: the first two only)."""

@@ -47,14 +47,6 @@ def git_state(project_dir: str | Path) -> dict:
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def parse_rulegraph(dot: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Rules (each its own node name) and edges (from rule, to rule) of `snakemake --rulegraph` output."""
-    ids = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', dot, flags=re.M))
-    # Snakemake numbers the rules in an order that changes from run to run: name nodes by their rule instead.
-    edges = sorted({(ids[a], ids[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, flags=re.M)})
-    return {rule: rule for rule in sorted(ids.values())}, edges
-
-
 def layers(nodes: dict[str, str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Each rule's depth: the longest path from a rule with no inputs from other rules."""
     parents: dict[str, list[str]] = {n: [] for n in nodes}

@@ -165,3 +165,19 @@ def manuscript_captions():
     return [
         f"workflow/report/{Path(figure).stem}.rst" for figure in manuscript_figures()
     ]
+
+
+def rule_graph_edges(wildcards):
+    """Pairs [upstream, downstream] of steps where one writes a file the other reads. This is the graph of
+    this configuration, taken from the steps themselves (the workflow has no wildcards).
+    """
+    writer = {}
+    for step in workflow.rules:
+        for path in step.output:
+            writer[str(path)] = step.name
+    edges = set()
+    for step in workflow.rules:
+        for path in step.input:
+            if isinstance(path, str) and writer.get(str(path), step.name) != step.name:
+                edges.add((writer[str(path)], step.name))
+    return sorted([a, b] for a, b in edges)

@@ -94,5 +94,6 @@ rule write_provenance:
         "../envs/python.yaml"
     params:
         raw_inputs=list(raw_table_paths().values()),
+        rule_graph=rule_graph_edges,
     script:
         "../../scripts/write_provenance.py"
