@@ -1,6 +1,8 @@
 """Rule render_notebook: the executed notebook without run-time metadata (timestamps, durations), as .ipynb and
 HTML, so that two runs give the same bytes."""
 
+import re
+
 import nbformat
 from nbconvert import HTMLExporter
 
@@ -20,6 +22,9 @@ for number, cell in enumerate(notebook.cells):
         cell.outputs = []
 nbformat.write(notebook, snakemake.output.notebook)  # noqa: F821
 html, _ = HTMLExporter().from_notebook_node(notebook)
+# nbconvert links require.js and MathJax from a CDN; the notebook needs neither, and a page that reaches out to the
+# network when opened does not belong in an offline workflow's results.
+html = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", html)
 with open(snakemake.output.html, "w", encoding="utf-8") as f:  # noqa: F821
     f.write(html)
 errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]

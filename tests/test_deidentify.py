@@ -340,3 +340,16 @@ def test_9_numbers_in_neighbouring_tsv_fields_are_not_joined_into_an_identifier(
     scanner = LeakScanner(["+7 (934) 457-20-16", "8934457201"])
     assert scanner.scan_text("P945fa9b487f94acf\t8934\t457\t2016\t0\t42\tБИОС\n") == []
     assert scanner.scan_text("tel 8 934 457 20 16\n")  # the same digits written as one number are found
+
+
+def test_9_digits_inside_an_address_are_not_an_identifier_on_their_own():
+    scanner = LeakScanner(["г. Москва, ул. Ленина, д. 112, кв. 147", "ИБ-0112147"])
+    assert scanner.scan_text("rows_read: 112147\n") == []
+    assert scanner.scan_text("lives at г. Москва, ул. Ленина, д. 112, кв. 147\n")
+    assert scanner.scan_text("record ИБ 0112147\n")
+
+
+def test_9_version_numbers_are_not_dates():
+    scanner = LeakScanner(["02.01.1910"])
+    assert scanner.scan_text('<script src="libs/require.js/2.1.10/require.min.js"></script>\n') == []
+    assert scanner.scan_text("born 02.01.10\n") and scanner.scan_text("born 1910-01-02\n")

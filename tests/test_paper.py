@@ -160,3 +160,9 @@ def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_pat
     errors = [line for line in console if re.search(r"Uncaught|Error|Failed to load", line)]
     assert not errors, errors
     assert_not_blank(shot)
+
+
+def test_no_page_reaches_out_to_the_network(full_run):
+    for page in ("results/paper/manuscript.html", "results/paper/explore_cohort.html"):
+        html = (full_run / page).read_text(encoding="utf-8")
+        assert not re.findall(r'(?:src|href)="https?://', html), page

@@ -4,7 +4,7 @@ Known identifiers are matched three ways:
 
 - as text, case-folded with punctuation and spacing normalised ("ИВАНОВ И.И." finds "Иванов И. И.");
 - as digits, ignoring separators ("+7 (916) 123-45-67" finds "89161234567" and "9161234567"), for every identifier
-  with six or more digits;
+  that is a number (six or more digits and no letters: phones, SNILS, policy numbers);
 - dates also in the other usual formats (DD.MM.YYYY, YYYY-MM-DD, DD/MM/YYYY, DD.MM.YY, digits only).
 
 Shapes are searched whatever the list says: a SNILS with a valid check digit, a Russian phone number, a full date
@@ -62,7 +62,8 @@ def date_key(found: re.Match) -> tuple[int, int, int] | None:
     a, b, c = found.groups()
     if len(a) == 4:
         return int(a), int(b), int(c)
-    if len(c) in (2, 4):
+    if len(c) == 4 or (len(c) == 2 and len(a) == 2 and len(b) == 2):
+        # A two-digit year only in the zero-padded form DD.MM.YY: "2.1.10" is a version number, not a date.
         return int(c), int(b), int(a)
     return None
 
@@ -86,7 +87,10 @@ class LeakScanner:
             if variants:
                 self.dates |= variants
                 self.digits |= {value[:2] + value[3:5] + value[6:10], value[6:10] + value[3:5] + value[:2]}
-            elif len(digits) >= 6:
+            elif len(digits) >= 6 and not re.search(r"[^\W\d_]", value):
+                # Numbers written with separators only (phones, SNILS, policies) are matched by their digits. Digits
+                # inside texts (house and flat numbers of an address, a record number's "ИБ-" prefix) are not: on
+                # their own they are everyday numbers (counts, line numbers); those texts are matched whole.
                 self.digits.add(digits)
                 if len(digits) == 11 and digits[0] in "78":
                     self.digits.add(digits[1:])  # a phone without its country code

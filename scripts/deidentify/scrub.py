@@ -109,7 +109,14 @@ def stem(word: str) -> str:
     return w
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=None)
+def name_stems(full_name: str) -> tuple[str, ...]:
+    """Case-folded stems of the parts of a name: if none occurs in a text, no form of the name does."""
+    parts = [p for p in re.split(r"\s+", full_name.strip()) if len(p) >= 2]
+    return tuple(sorted({(stem(p) if len(stem(p)) >= 3 else p).casefold() for p in parts}))
+
+
+@lru_cache(maxsize=4096)
 def own_name_pattern(full_name: str) -> re.Pattern | None:
     """Every case form of each part of the patient's name, matched by stem, case-insensitively."""
     parts = [p for p in re.split(r"\s+", full_name.strip()) if len(p) >= 2]
@@ -223,9 +230,13 @@ class Scrubber:
     def find(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> list[tuple[int, int, str]]:
         spans = list(self.generic_spans(text, ner))
         if patient is not None:
-            pattern = own_name_pattern(patient.full_name) if patient.full_name else None
-            if pattern is not None:
-                spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
+            # The full pattern (every case form, initials) only where a stem of the name occurs at all: most values
+            # hold none, and compiling a pattern per patient is what costs at registry size.
+            folded = text.casefold()
+            if patient.full_name and any(stem_ in folded for stem_ in name_stems(patient.full_name)):
+                pattern = own_name_pattern(patient.full_name)
+                if pattern is not None:
+                    spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
             if any(ch.isdigit() for ch in text):  # every number, the record number too, has digits
                 spans += own_number_spans(text, patient)
         return merge(spans, text)
