@@ -141,9 +141,12 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
     rec_tests = tsv("analysis/recommendation_gray_tests.tsv").astype({"prognostic_group": str}).set_index(
         "prognostic_group")
 
-    def counts(mapping: dict, names: dict) -> str:
-        """"breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's), then the rest."""
+    def counts(mapping: dict, names: dict, by_count: bool = False) -> str:
+        """"breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
+        from the largest count down."""
         order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
+        if by_count:
+            order = sorted(mapping, key=lambda k: (-mapping[k], k))
         items = [f"{names.get(k, k.replace('_', ' '))} {f.num(mapping[k])}" for k in order if mapping[k]]
         return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
 
