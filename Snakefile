@@ -17,6 +17,10 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
+scattergather:
+    bootstrap=config["bootstrap"]["shards"],
+
+
 if is_synthetic():
 
     include: "workflow/rules/synthetic_twin.smk"
@@ -26,6 +30,13 @@ include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/cleaning.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/paper.smk"
+
+
+if BOOTSTRAP["resamples"] > 0:
+
+    include: "workflow/rules/bootstrap.smk"
+
+
 include: "workflow/rules/leak_gate.smk"
 
 

@@ -62,6 +62,7 @@ def study_targets():
         "results/cleaning/analysis_table.tsv",
         "results/cleaning/flow_diagram.png",
         *analysis_targets(),
+        *(["results/bootstrap/intervals.tsv"] if BOOTSTRAP["resamples"] > 0 else []),
         "results/paper/manuscript.html",
         "results/paper/manuscript.docx",
         "results/paper/explore_cohort.html",
@@ -119,6 +120,7 @@ CLEANING = config["cleaning"]
 
 
 ANALYSIS = config["analysis"]
+BOOTSTRAP = config["bootstrap"]
 
 
 def analysis_targets():

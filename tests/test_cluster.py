@@ -1,0 +1,98 @@
+"""Scale-out: the bootstrap's shards give the same answer however many there are, the SLURM profile is valid, and
+the workflow on a real single-node SLURM cluster (Debian's slurm-wlm and munge, started by tests/slurm/) gives the
+same results as a local run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from analysis import bootstrap, data
+from conftest import ROOT, SKIP, SNAKEMAKE, run
+
+COVARIATES = ["osteosynthesis", "modified_bauer_score", "pathological_fracture"]
+SMALL = "bootstrap:\n  resamples: 40\n  shards: {shards}\n"
+TARGETS = ["results/bootstrap/intervals.tsv", "results/numbers.json"]
+
+
+@pytest.fixture(scope="module")
+def analysed(cohort, tmp_path_factory):
+    path = tmp_path_factory.mktemp("bootstrap") / "analysis_table.tsv"
+    cohort.analysis.to_csv(path, sep="\t", index=False)
+    return data.load(path)
+
+
+@pytest.mark.parametrize("resamples,shards", [(10, 3), (7, 7), (5, 8), (1, 1)])
+def test_shards_cover_every_resample_once(resamples, shards):
+    indices = [i for k in range(shards) for i in bootstrap.shard_indices(resamples, shards, k)]
+    assert indices == list(range(resamples))
+
+
+def test_the_answer_does_not_depend_on_the_number_of_shards(analysed):
+    def with_shards(n):
+        parts = [bootstrap.run_shard(analysed, COVARIATES, 11, bootstrap.shard_indices(21, n, k)) for k in range(n)]
+        return pd.concat(parts, ignore_index=True)
+
+    one = with_shards(1)
+    for n in (2, 3, 7):
+        pd.testing.assert_frame_equal(with_shards(n), one)
+    assert one["cif_2y"].between(0, 1).all() and one["fg_osteosynthesis"].notna().sum() >= 19
+    intervals = bootstrap.intervals(one, 0.95).set_index("estimate")
+    assert (intervals["lower"] <= intervals["upper"]).all()
+
+
+def project_copy(where: Path, shards: int) -> Path:
+    shutil.copytree(ROOT, where, ignore=SKIP)
+    (where / "small.yaml").write_text(SMALL.format(shards=shards))
+    return where
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory) -> Path:
+    project = project_copy(tmp_path_factory.mktemp("local") / "study", shards=3)
+    run(SNAKEMAKE + ["--cores", "2", *TARGETS, "--configfile", "small.yaml"], project)
+    return project
+
+
+def test_the_workflow_gives_the_same_bootstrap_with_other_shards(local_run, tmp_path):
+    project = project_copy(tmp_path / "study", shards=5)
+    run(SNAKEMAKE + ["--cores", "2", *TARGETS, "--configfile", "small.yaml"], project)
+    for path in ("results/bootstrap/replicates.tsv", "results/bootstrap/intervals.tsv"):
+        assert (project / path).read_bytes() == (local_run / path).read_bytes(), path
+    assert len(list((project / "results" / "bootstrap" / "shards").glob("*.tsv"))) == 5
+
+
+def test_slurm_profile_passes_a_dry_run(tmp_path):
+    project = project_copy(tmp_path / "study", shards=20)
+    out = run(SNAKEMAKE + ["-n", "--profile", "config/profiles/slurm", "--configfile", "config/cluster.yaml"],
+              project).stdout
+    assert "bootstrap_shard" in out and "20" in out
+
+
+def slurm_cluster() -> None:
+    """Start the single-node cluster, or say why it cannot be."""
+    installed = shutil.which("sbatch") is not None and Path("/usr/sbin/slurmctld").exists()
+    if not installed:
+        if os.environ.get("CI"):
+            pytest.fail("SLURM is missing: .ci/run installs Debian's slurm-wlm and munge")
+        pytest.skip("SLURM is not installed here (apt-get install slurm-wlm munge); CI installs it")
+    if os.geteuid() != 0:
+        pytest.skip("starting slurmctld and slurmd needs root")
+    result = subprocess.run(["bash", str(ROOT / "tests" / "slurm" / "start_single_node_slurm.sh")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_real_slurm_run_equals_the_local_run(local_run, tmp_path):
+    slurm_cluster()
+    project = project_copy(tmp_path / "study", shards=4)
+    result = run(SNAKEMAKE + ["--profile", "config/profiles/slurm", *TARGETS, "--configfile", "small.yaml"], project)
+    said = result.stdout + result.stderr
+    assert "has been submitted with SLURM jobid" in said
+    for path in ("results/bootstrap/replicates.tsv", "results/bootstrap/intervals.tsv", "results/numbers.json",
+                 "results/cleaning/analysis_table.tsv"):
+        assert (project / path).read_bytes() == (local_run / path).read_bytes(), path

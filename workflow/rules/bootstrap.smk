@@ -1,0 +1,37 @@
+# Bootstrap confidence intervals for the key estimates, scattered over jobs (on a cluster: over nodes) and gathered.
+# Seeds are per resample, so the result does not depend on the number of shards.
+
+
+rule bootstrap_shard:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=package_code("analysis", "competing_risks"),
+    output:
+        replicates="results/bootstrap/shards/{scatteritem}.tsv",
+    log:
+        "logs/bootstrap/{scatteritem}.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        resamples=BOOTSTRAP["resamples"],
+        seed=BOOTSTRAP["seed"],
+        covariates=ANALYSIS["multivariable_covariates"][:3],
+    script:
+        "../../scripts/bootstrap_shard.py"
+
+
+rule gather_bootstrap:
+    input:
+        shards=gather.bootstrap("results/bootstrap/shards/{scatteritem}.tsv"),
+    output:
+        replicates="results/bootstrap/replicates.tsv",
+        intervals="results/bootstrap/intervals.tsv",
+    log:
+        "logs/gather_bootstrap.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        resamples=BOOTSTRAP["resamples"],
+        confidence_level=ANALYSIS["confidence_level"],
+    script:
+        "../../scripts/gather_bootstrap.py"
