@@ -56,6 +56,9 @@ rule explore_cohort_notebook:
 rule render_notebook:
     input:
         notebook="logs/notebooks/explore_cohort.ipynb",
+        # The notebook rule's own output, so that a notebook left half-executed by an interrupted run is run
+        # again rather than rendered.
+        summary=rules.explore_cohort_notebook.output.summary,
     output:
         notebook="results/paper/explore_cohort.ipynb",
         html=report(
