@@ -45,8 +45,16 @@ def make_data(n: int, seed: int) -> pd.DataFrame:
     censor = rng.uniform(0.0, 3650.0, n)
     first = np.minimum(cause1, cause2)
     event = np.where(censor <= first, 0, np.where(cause1 <= cause2, 1, 2))
-    return pd.DataFrame({"time": np.floor(np.minimum(first, censor)), "event": event,
-                         "group": np.array(["A", "B", "C"])[group], "x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2]})
+    return pd.DataFrame(
+        {
+            "time": np.floor(np.minimum(first, censor)),
+            "event": event,
+            "group": np.array(["A", "B", "C"])[group],
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+            "x3": x[:, 2],
+        }
+    )
 
 
 def median_time(function: Callable[[], object], repeats: int) -> float:
@@ -67,8 +75,12 @@ def time_lifelines(data: pd.DataFrame, repeats: int) -> float:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return median_time(lambda: AalenJohansenFitter(calculate_variance=True, seed=0).fit(
-                data["time"], data["event"], event_of_interest=1), repeats)
+            return median_time(
+                lambda: AalenJohansenFitter(calculate_variance=True, seed=0).fit(
+                    data["time"], data["event"], event_of_interest=1
+                ),
+                repeats,
+            )
     finally:
         np.random.set_state(state)
 
@@ -125,25 +137,34 @@ def main(argv: list[str] | None = None) -> int:
     data = make_data(arguments.n, arguments.seed)
     data_fg = make_data(arguments.n_fine_gray, arguments.seed + 1)
     data_fg_large = make_data(arguments.n_fine_gray_large, arguments.seed + 2)
-    print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"{os.cpu_count()} CPU(s); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"{os.cpu_count()} CPU(s); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+    )
     if use_r:
         print(f"R: {r_versions()}")
-    print(f"data: n = {arguments.n:,}, {data['time'].nunique():,} distinct days, events "
-          f"{ {int(code): int(count) for code, count in data['event'].value_counts().sort_index().items()} }; "
-          f"median of {arguments.repeats} runs\n")
+    print(
+        f"data: n = {arguments.n:,}, {data['time'].nunique():,} distinct days, events "
+        f"{ {int(code): int(count) for code, count in data['event'].value_counts().sort_index().items()} }; "
+        f"median of {arguments.repeats} runs\n"
+    )
 
     time_, event = data["time"], data["event"]
     ours_cif_one = median_time(lambda: aalen_johansen(time_, event, cause=1), arguments.repeats)
-    ours_cif_both = median_time(lambda: (aalen_johansen(time_, event, cause=1),
-                                         aalen_johansen(time_, event, cause=2)), arguments.repeats)
+    ours_cif_both = median_time(
+        lambda: (aalen_johansen(time_, event, cause=1), aalen_johansen(time_, event, cause=2)), arguments.repeats
+    )
     ours_gray_one = median_time(lambda: gray_test(time_, event, data["group"], cause=1), arguments.repeats)
-    ours_gray_both = median_time(lambda: (gray_test(time_, event, data["group"], cause=1),
-                                          gray_test(time_, event, data["group"], cause=2)), arguments.repeats)
-    ours_fg = median_time(lambda: fine_gray(data_fg["time"], data_fg["event"], data_fg[COVARIATES]),
-                          max(3, arguments.repeats // 2))
-    ours_fg_large = median_time(lambda: fine_gray(data_fg_large["time"], data_fg_large["event"],
-                                                  data_fg_large[COVARIATES]), 3)
+    ours_gray_both = median_time(
+        lambda: (gray_test(time_, event, data["group"], cause=1), gray_test(time_, event, data["group"], cause=2)),
+        arguments.repeats,
+    )
+    ours_fg = median_time(
+        lambda: fine_gray(data_fg["time"], data_fg["event"], data_fg[COVARIATES]), max(3, arguments.repeats // 2)
+    )
+    ours_fg_large = median_time(
+        lambda: fine_gray(data_fg_large["time"], data_fg_large["event"], data_fg_large[COVARIATES]), 3
+    )
 
     lifelines_cif = None if arguments.skip_lifelines else time_lifelines(data, max(3, arguments.repeats // 2))
     r_cuminc = r_cuminc_groups = r_crr = None
@@ -156,13 +177,28 @@ def main(argv: list[str] | None = None) -> int:
 
     n, n_fg, n_fg_large = f"{arguments.n:,}", f"{arguments.n_fine_gray:,}", f"{arguments.n_fine_gray_large:,}"
     rows = [
-        (f"aalen_johansen cause 1 + variance, n={n}", ours_cif_one,
-         "lifelines AalenJohansenFitter (variance)", lifelines_cif, ">= 100x"),
+        (
+            f"aalen_johansen cause 1 + variance, n={n}",
+            ours_cif_one,
+            "lifelines AalenJohansenFitter (variance)",
+            lifelines_cif,
+            ">= 100x",
+        ),
         (f"aalen_johansen causes 1 and 2, n={n}", ours_cif_both, "R cuminc (both causes)", r_cuminc, ">= 5x"),
-        (f"gray_test 3 groups, cause 1, n={n}", ours_gray_one, "R cuminc with groups", r_cuminc_groups,
-         "(information)"),
-        (f"gray_test 3 groups, causes 1 and 2, n={n}", ours_gray_both, "R cuminc with groups (both tests)",
-         r_cuminc_groups, ">= 2x"),
+        (
+            f"gray_test 3 groups, cause 1, n={n}",
+            ours_gray_one,
+            "R cuminc with groups",
+            r_cuminc_groups,
+            "(information)",
+        ),
+        (
+            f"gray_test 3 groups, causes 1 and 2, n={n}",
+            ours_gray_both,
+            "R cuminc with groups (both tests)",
+            r_cuminc_groups,
+            ">= 2x",
+        ),
         (f"fine_gray 3 covariates, n={n_fg}", ours_fg, "R crr (default gtol 1e-6)", r_crr, ">= 20x"),
     ]
     print(f"{'task':<48} {'ours (s)':>10}  {'reference':<42} {'ref (s)':>9} {'ratio':>9}  target    met")
@@ -174,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         met = "-" if not target.startswith(">=") else ("yes" if ratio >= float(target[3:-1]) else "NO")
         print(f"{task:<48} {ours:>10.4f}  {reference:<42} {reference_time:>9.4f} {ratio:>8.1f}x  {target:<9} {met}")
     met_large = "yes" if ours_fg_large < 10.0 else "NO"
-    print(f"{'fine_gray 3 covariates, n=' + n_fg_large:<48} {ours_fg_large:>10.4f}  {'(absolute target)':<42} "
-          f"{'-':>9} {'-':>9}  < 10 s    {met_large}")
+    print(
+        f"{'fine_gray 3 covariates, n=' + n_fg_large:<48} {ours_fg_large:>10.4f}  {'(absolute target)':<42} "
+        f"{'-':>9} {'-':>9}  < 10 s    {met_large}"
+    )
     return 0
 
 

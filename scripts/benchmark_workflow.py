@@ -20,8 +20,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
-                              ".pytest_cache", "benchmarks", "tests")
+SKIP = shutil.ignore_patterns(
+    ".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__", ".pytest_cache", "benchmarks", "tests"
+)
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 TARGETS = {"cold_default_s": 20.0, "noop_s": 2.0, "scale_ratio_100k_to_10k": 12.0}
 
@@ -29,10 +30,12 @@ TARGETS = {"cold_default_s": 20.0, "noop_s": 2.0, "scale_ratio_100k_to_10k": 12.
 def measure(args: list[str], cwd: Path) -> tuple[float, float]:
     """Wall time (s) and peak memory (MiB) of the largest process of one command, run in its own helper process
     so that the memory reading covers this command only."""
-    probe = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
-             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
-             "print(json.dumps({'seconds': time.perf_counter() - t, 'returncode': r.returncode, "
-             "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 'stderr': r.stderr[-2000:]}))")
+    probe = (
+        "import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'returncode': r.returncode, "
+        "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 'stderr': r.stderr[-2000:]}))"
+    )
     out = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, env=ENV)
     result = json.loads(out.stdout)
     if result["returncode"] != 0:
@@ -84,16 +87,20 @@ def main() -> None:
     for name, seconds, memory, target in rows:
         mem = f"{memory:10.0f}" if memory is not None else f"{'':>10}"
         if target:
-            print(f"{name:<40}{seconds:10.2f}{mem}{target:10.1f}{seconds / target:8.2f}  "
-                  f"{'yes' if seconds <= target else 'NO'}")
+            print(
+                f"{name:<40}{seconds:10.2f}{mem}{target:10.1f}{seconds / target:8.2f}  "
+                f"{'yes' if seconds <= target else 'NO'}"
+            )
         else:
             print(f"{name:<40}{seconds:10.2f}{mem}")
     print(f"{'no-op rerun / Snakemake floor':<40}{noop / floor:10.2f}")
     if 10_000 in scaled and 100_000 in scaled:
         ratio = scaled[100_000] / scaled[10_000]
-        print(f"{'time(100,000) / time(10,000)':<40}{ratio:10.2f}{'':>10}{TARGETS['scale_ratio_100k_to_10k']:10.1f}"
-              f"{ratio / TARGETS['scale_ratio_100k_to_10k']:8.2f}  "
-              f"{'yes' if ratio <= TARGETS['scale_ratio_100k_to_10k'] else 'NO'}")
+        print(
+            f"{'time(100,000) / time(10,000)':<40}{ratio:10.2f}{'':>10}{TARGETS['scale_ratio_100k_to_10k']:10.1f}"
+            f"{ratio / TARGETS['scale_ratio_100k_to_10k']:8.2f}  "
+            f"{'yes' if ratio <= TARGETS['scale_ratio_100k_to_10k'] else 'NO'}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ A case is (id, file, mutation, expectation). Mutations take the file's text (or 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 CP = "cp1251"
 
@@ -20,9 +20,9 @@ class Case:
     id: str
     file: str
     mutate: Callable
-    expect: str            # "error", "excluded" or "ok"
-    detail: tuple = ()     # error: fragments the message must hold; excluded: (reason,); ok: (check name,)
-    binary: bool = False   # mutate bytes instead of decoded text
+    expect: str  # "error", "excluded" or "ok"
+    detail: tuple = ()  # error: fragments the message must hold; excluded: (reason,); ok: (check name,)
+    binary: bool = False  # mutate bytes instead of decoded text
 
 
 def lines(text: str) -> list[str]:
@@ -52,8 +52,10 @@ def drop_rows(text: str, record: str) -> str:
 
 
 def drop_column(text: str, column: int) -> str:
-    return join([";".join(f for k, f in enumerate(r.split(";")) if k != column) if r else r for r in lines(text)],
-                "\r\n" in text)
+    return join(
+        [";".join(f for k, f in enumerate(r.split(";")) if k != column) if r else r for r in lines(text)],
+        "\r\n" in text,
+    )
 
 
 def add_column(text: str, header: str, value: str) -> str:
@@ -77,7 +79,16 @@ def first_row_of(text: str, record: str) -> int:
 # Field positions in the hospital's export (see config/config.yaml).
 PATIENTS = {"record": 0, "name": 1, "birth": 2, "sex": 3}
 DIAGNOSES = {"date": 1, "icd": 2, "text": 3, "lesion": 4, "count": 5, "visceral": 6, "ecog": 7, "chemo": 8, "size": 9}
-OPERATIONS = {"date": 1, "bone": 2, "segment": 3, "fracture": 4, "procedure": 5, "surgeon": 6, "revision": 7, "reason": 8}
+OPERATIONS = {
+    "date": 1,
+    "bone": 2,
+    "segment": 3,
+    "fracture": 4,
+    "procedure": 5,
+    "surgeon": 6,
+    "revision": 7,
+    "reason": 8,
+}
 FOLLOW_UP = {"last": 1, "status": 2, "death": 3}
 
 
@@ -85,92 +96,243 @@ def revision_before_index(text, ctx):
     """The revision row of a revised patient, dated a year before the index operation."""
     record = ctx["revised"]
     rows = lines(text)
-    index_date = next(r.split(";")[1] for r in rows if r.startswith(record + ";") and r.split(";")[7].lower()
-                      in ("нет", ""))
+    index_date = next(
+        r.split(";")[1] for r in rows if r.startswith(record + ";") and r.split(";")[7].lower() in ("нет", "")
+    )
     day, month, year = index_date.split(".")
     return edit_field(text, record, OPERATIONS["date"], f"{day}.{month}.{int(year) - 1}", occurrence=1)
 
 
 CASES = [
     # --- structure of the files: errors that name the file and the line or column
-    Case("missing_column", "patients.csv", lambda t, c: drop_column(t, PATIENTS["sex"]), "error", ("patients.csv", "Пол")),
-    Case("extra_column", "patients.csv", lambda t, c: add_column(t, "Телефон родственника", "+7 (999) 123-45-67"),
-         "ok", ("unexpected_column",)),
-    Case("wrong_encoding", "operations.csv", lambda b, c: b.decode(CP).encode("utf-8"), "error",
-         ("operations.csv", "line", "cp1251"), binary=True),
-    Case("wrong_separator", "follow_up.csv", lambda t, c: t.replace(";", ","), "error",
-         ("follow_up.csv", "separator")),
+    Case(
+        "missing_column", "patients.csv", lambda t, c: drop_column(t, PATIENTS["sex"]), "error", ("patients.csv", "Пол")
+    ),
+    Case(
+        "extra_column",
+        "patients.csv",
+        lambda t, c: add_column(t, "Телефон родственника", "+7 (999) 123-45-67"),
+        "ok",
+        ("unexpected_column",),
+    ),
+    Case(
+        "wrong_encoding",
+        "operations.csv",
+        lambda b, c: b.decode(CP).encode("utf-8"),
+        "error",
+        ("operations.csv", "line", "cp1251"),
+        binary=True,
+    ),
+    Case("wrong_separator", "follow_up.csv", lambda t, c: t.replace(";", ","), "error", ("follow_up.csv", "separator")),
     Case("empty_file", "diagnoses.csv", lambda b, c: b"", "error", ("diagnoses.csv", "empty"), binary=True),
-    Case("truncated_file", "operations.csv", lambda b, c: b[: len(b) - 40], "error",
-         ("operations.csv", "line", "truncated"), binary=True),
+    Case(
+        "truncated_file",
+        "operations.csv",
+        lambda b, c: b[: len(b) - 40],
+        "error",
+        ("operations.csv", "line", "truncated"),
+        binary=True,
+    ),
     Case("header_only", "follow_up.csv", lambda t, c: lines(t)[0] + "\r\n", "excluded", ("missing_follow_up",)),
     Case("byte_order_mark", "notes.csv", lambda b, c: b"\xef\xbb\xbf" + b, "ok", ("same_cohort",), binary=True),
     Case("mixed_line_endings", "operations.csv", lambda t, c: t.replace("\r\n", "\n", 40), "ok", ("same_cohort",)),
-    Case("field_with_quoted_separator", "operations.csv",
-         lambda t, c: edit_field(t, c["revised"], OPERATIONS["reason"], '"Инфекционное осложнение; со слов пациента"', 1),
-         "error", ("revision_reason", "not in the codebook")),
-    Case("unclosed_quote", "patients.csv", lambda t, c: edit_field(t, c["any"], PATIENTS["name"], '"Иванов Иван'), "error",
-         ("patients.csv", "line")),
+    Case(
+        "field_with_quoted_separator",
+        "operations.csv",
+        lambda t, c: edit_field(
+            t, c["revised"], OPERATIONS["reason"], '"Инфекционное осложнение; со слов пациента"', 1
+        ),
+        "error",
+        ("revision_reason", "not in the codebook"),
+    ),
+    Case(
+        "unclosed_quote",
+        "patients.csv",
+        lambda t, c: edit_field(t, c["any"], PATIENTS["name"], '"Иванов Иван'),
+        "error",
+        ("patients.csv", "line"),
+    ),
     # --- values: unknown labels, bad types
-    Case("unknown_primary_label", "diagnoses.csv", lambda t, c: edit_field(t, c["any"], DIAGNOSES["text"], "Рак чего-то"),
-         "error", ("diagnoses.tsv", "primary_text", "Рак чего-то")),
-    Case("unknown_bone_label", "operations.csv", lambda t, c: edit_field(t, c["any"], OPERATIONS["bone"], "Ключица"),
-         "error", ("operations.tsv", "bone", "Ключица")),
-    Case("unknown_procedure", "operations.csv",
-         lambda t, c: edit_field(t, c["any"], OPERATIONS["procedure"], "Остеосинтез спицами"), "error",
-         ("operations.tsv", "procedure")),
-    Case("unknown_revision_flag", "operations.csv", lambda t, c: edit_field(t, c["any"], OPERATIONS["revision"], "возможно"),
-         "error", ("operations.tsv", "is_revision", "возможно")),
-    Case("unknown_revision_reason", "operations.csv",
-         lambda t, c: edit_field(t, c["revised"], OPERATIONS["reason"], "Неизвестная причина", 1), "error",
-         ("operations.tsv", "revision_reason")),
-    Case("revision_without_reason", "operations.csv",
-         lambda t, c: edit_field(t, c["revised"], OPERATIONS["reason"], "", 1), "error",
-         ("operations.tsv", "revision_reason", "without a stated reason")),
-    Case("unknown_sex", "patients.csv", lambda t, c: edit_field(t, c["any"], PATIENTS["sex"], "?"), "error",
-         ("patients.tsv", "sex")),
-    Case("unknown_vital_status", "follow_up.csv", lambda t, c: edit_field(t, c["any"], FOLLOW_UP["status"], "выбыл"),
-         "error", ("follow_up.tsv", "vital_status", "выбыл")),
-    Case("ecog_not_a_number", "diagnoses.csv", lambda t, c: edit_field(t, c["any"], DIAGNOSES["ecog"], "два"), "error",
-         ("diagnoses.tsv", "ecog", "not an integer")),
-    Case("ecog_out_of_range", "diagnoses.csv", lambda t, c: edit_field(t, c["any"], DIAGNOSES["ecog"], "7"), "error",
-         ("diagnoses.tsv", "ecog")),
-    Case("metastasis_count_negative", "diagnoses.csv", lambda t, c: edit_field(t, c["any"], DIAGNOSES["count"], "-2"),
-         "error", ("diagnoses.tsv", "bone_metastases_count")),
-    Case("icd_contradicts_text", "diagnoses.csv", lambda t, c: edit_field(t, c["breast"], DIAGNOSES["icd"], "C61"),
-         "error", ("diagnoses.tsv", "primary_icd10", "does not belong")),
-    Case("unknown_bone_lesion_code", "diagnoses.csv", lambda t, c: edit_field(t, c["any"], DIAGNOSES["lesion"], "C78.0"),
-         "error", ("diagnoses.tsv", "bone_lesion_icd10")),
+    Case(
+        "unknown_primary_label",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["any"], DIAGNOSES["text"], "Рак чего-то"),
+        "error",
+        ("diagnoses.tsv", "primary_text", "Рак чего-то"),
+    ),
+    Case(
+        "unknown_bone_label",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["bone"], "Ключица"),
+        "error",
+        ("operations.tsv", "bone", "Ключица"),
+    ),
+    Case(
+        "unknown_procedure",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["procedure"], "Остеосинтез спицами"),
+        "error",
+        ("operations.tsv", "procedure"),
+    ),
+    Case(
+        "unknown_revision_flag",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["revision"], "возможно"),
+        "error",
+        ("operations.tsv", "is_revision", "возможно"),
+    ),
+    Case(
+        "unknown_revision_reason",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["revised"], OPERATIONS["reason"], "Неизвестная причина", 1),
+        "error",
+        ("operations.tsv", "revision_reason"),
+    ),
+    Case(
+        "revision_without_reason",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["revised"], OPERATIONS["reason"], "", 1),
+        "error",
+        ("operations.tsv", "revision_reason", "without a stated reason"),
+    ),
+    Case(
+        "unknown_sex",
+        "patients.csv",
+        lambda t, c: edit_field(t, c["any"], PATIENTS["sex"], "?"),
+        "error",
+        ("patients.tsv", "sex"),
+    ),
+    Case(
+        "unknown_vital_status",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["any"], FOLLOW_UP["status"], "выбыл"),
+        "error",
+        ("follow_up.tsv", "vital_status", "выбыл"),
+    ),
+    Case(
+        "ecog_not_a_number",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["any"], DIAGNOSES["ecog"], "два"),
+        "error",
+        ("diagnoses.tsv", "ecog", "not an integer"),
+    ),
+    Case(
+        "ecog_out_of_range",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["any"], DIAGNOSES["ecog"], "7"),
+        "error",
+        ("diagnoses.tsv", "ecog"),
+    ),
+    Case(
+        "metastasis_count_negative",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["any"], DIAGNOSES["count"], "-2"),
+        "error",
+        ("diagnoses.tsv", "bone_metastases_count"),
+    ),
+    Case(
+        "icd_contradicts_text",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["breast"], DIAGNOSES["icd"], "C61"),
+        "error",
+        ("diagnoses.tsv", "primary_icd10", "does not belong"),
+    ),
+    Case(
+        "unknown_bone_lesion_code",
+        "diagnoses.csv",
+        lambda t, c: edit_field(t, c["any"], DIAGNOSES["lesion"], "C78.0"),
+        "error",
+        ("diagnoses.tsv", "bone_lesion_icd10"),
+    ),
     # --- dates: unparseable and impossible dates, impossible orders
-    Case("unparseable_operation_date", "operations.csv",
-         lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "12/05/2011"), "excluded", ("unparseable_date",)),
-    Case("impossible_calendar_date", "operations.csv",
-         lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "31.02.2015"), "excluded", ("unparseable_date",)),
-    Case("unparseable_death_date", "follow_up.csv", lambda t, c: edit_field(t, c["dead"], FOLLOW_UP["death"], "весной"),
-         "excluded", ("unparseable_date",)),
-    Case("operation_in_the_future", "operations.csv",
-         lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "01.01.2031"), "excluded",
-         ("operation_outside_study_period",)),
-    Case("death_before_surgery", "follow_up.csv", lambda t, c: edit_field(
-        edit_field(t, c["dead"], FOLLOW_UP["death"], "01.01.2001"), c["dead"], FOLLOW_UP["last"], "01.01.2001"), "excluded",
-        ("impossible_date_order",)),
-    Case("negative_follow_up", "follow_up.csv", lambda t, c: edit_field(t, c["censored"], FOLLOW_UP["last"], "01.01.2002"),
-         "excluded", ("impossible_date_order",)),
-    Case("zero_follow_up", "follow_up.csv", lambda t, c: edit_field(t, c["censored"], FOLLOW_UP["last"], c["index_date"]),
-         "excluded", ("zero_follow_up",)),
+    Case(
+        "unparseable_operation_date",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "12/05/2011"),
+        "excluded",
+        ("unparseable_date",),
+    ),
+    Case(
+        "impossible_calendar_date",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "31.02.2015"),
+        "excluded",
+        ("unparseable_date",),
+    ),
+    Case(
+        "unparseable_death_date",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["dead"], FOLLOW_UP["death"], "весной"),
+        "excluded",
+        ("unparseable_date",),
+    ),
+    Case(
+        "operation_in_the_future",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "01.01.2031"),
+        "excluded",
+        ("operation_outside_study_period",),
+    ),
+    Case(
+        "death_before_surgery",
+        "follow_up.csv",
+        lambda t, c: edit_field(
+            edit_field(t, c["dead"], FOLLOW_UP["death"], "01.01.2001"), c["dead"], FOLLOW_UP["last"], "01.01.2001"
+        ),
+        "excluded",
+        ("impossible_date_order",),
+    ),
+    Case(
+        "negative_follow_up",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["censored"], FOLLOW_UP["last"], "01.01.2002"),
+        "excluded",
+        ("impossible_date_order",),
+    ),
+    Case(
+        "zero_follow_up",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["censored"], FOLLOW_UP["last"], c["index_date"]),
+        "excluded",
+        ("zero_follow_up",),
+    ),
     Case("revision_before_index", "operations.csv", revision_before_index, "excluded", ("impossible_date_order",)),
-    Case("dead_without_date_of_death", "follow_up.csv", lambda t, c: edit_field(t, c["dead"], FOLLOW_UP["death"], ""),
-         "excluded", ("inconsistent_vital_status",)),
+    Case(
+        "dead_without_date_of_death",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["dead"], FOLLOW_UP["death"], ""),
+        "excluded",
+        ("inconsistent_vital_status",),
+    ),
     # --- records: duplicates, missing records
-    Case("duplicate_record_conflicting_sex", "patients.csv",
-         lambda t, c: duplicate_with(t, c["any"], PATIENTS["sex"], "м" if c["any_female"] else "ж"), "error",
-         ("patients", "different patients rows")),
-    Case("duplicate_diagnosis_conflicting", "diagnoses.csv",
-         lambda t, c: duplicate_with(t, c["any"], DIAGNOSES["size"], "59,9"), "error", ("diagnoses", "different")),
-    Case("patient_without_operation", "operations.csv", lambda t, c: drop_rows(t, c["any"]), "excluded",
-         ("no_operation",)),
-    Case("patient_without_follow_up", "follow_up.csv", lambda t, c: drop_rows(t, c["any"]), "excluded",
-         ("missing_follow_up",)),
+    Case(
+        "duplicate_record_conflicting_sex",
+        "patients.csv",
+        lambda t, c: duplicate_with(t, c["any"], PATIENTS["sex"], "м" if c["any_female"] else "ж"),
+        "error",
+        ("patients", "different patients rows"),
+    ),
+    Case(
+        "duplicate_diagnosis_conflicting",
+        "diagnoses.csv",
+        lambda t, c: duplicate_with(t, c["any"], DIAGNOSES["size"], "59,9"),
+        "error",
+        ("diagnoses", "different"),
+    ),
+    Case(
+        "patient_without_operation",
+        "operations.csv",
+        lambda t, c: drop_rows(t, c["any"]),
+        "excluded",
+        ("no_operation",),
+    ),
+    Case(
+        "patient_without_follow_up",
+        "follow_up.csv",
+        lambda t, c: drop_rows(t, c["any"]),
+        "excluded",
+        ("missing_follow_up",),
+    ),
     Case("missing_file", "diagnoses.csv", None, "error", ("diagnoses.csv",)),
 ]
 
@@ -190,10 +352,15 @@ def context(truth_rows: list[dict], raw_operations: str) -> dict:
     breast = [r for r in simple if r["primary_group"] == "breast"]
     index_date = censored[0]["index_date"]
     y, m, d = index_date.split("-")
-    return {"any": simple[0]["record_number"], "any_female": simple[0]["sex"] == "female",
-            "dead": simple[1]["record_number"], "revised": revised[0]["record_number"],
-            "censored": censored[0]["record_number"], "index_date": f"{d}.{m}.{y}",
-            "breast": breast[0]["record_number"]}
+    return {
+        "any": simple[0]["record_number"],
+        "any_female": simple[0]["sex"] == "female",
+        "dead": simple[1]["record_number"],
+        "revised": revised[0]["record_number"],
+        "censored": censored[0]["record_number"],
+        "index_date": f"{d}.{m}.{y}",
+        "breast": breast[0]["record_number"],
+    }
 
 
 def normalise_log(text: str) -> str:

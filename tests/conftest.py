@@ -17,8 +17,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from synthetic_twin.generate import generate, write_twin  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-SKIP = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__",
-                              ".pytest_cache", "benchmarks")
+SKIP = shutil.ignore_patterns(
+    ".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__", ".pytest_cache", "benchmarks"
+)
 
 
 # Rules call the environment's own tools (jupyter, papermill): put its bin/ first, as activating it would.
@@ -89,8 +90,9 @@ def deidentified(twin_dir, config, scrubber):
     """The default twin de-identified with TEST_KEY, in memory."""
     from deidentify.tables import deidentify
 
-    return deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
-                      TEST_KEY, scrubber)
+    return deidentify(
+        read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"], TEST_KEY, scrubber
+    )
 
 
 CLEAN_TABLES = ("patients", "diagnoses", "operations", "follow_up")

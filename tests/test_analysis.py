@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from analysis import data, description, factors, recommendation, risk
 
 HORIZONS = {"6m": 6, "1y": 12, "2y": 24, "5y": 60}
@@ -13,11 +14,24 @@ MONTH = data.DAYS_PER_MONTH
 
 def patients(rows: list[dict]) -> pd.DataFrame:
     """A hand-made cohort: defaults for every column, overridden per patient."""
-    base = {"age_at_surgery": 60, "sex": "female", "primary_group": "breast", "primary_icd10": "C50",
-            "operation_method": "endoprosthesis", "bone": "femur", "segment": "proximal",
-            "pathological_fracture": True, "solitary_bone_metastasis": False, "bone_metastases_count": 3,
-            "visceral_metastases": False, "ecog": 1, "chemotherapy_before_surgery": False, "lesion_size_cm": 4.0,
-            "year_of_surgery": 2010, "revision_cause": ""}
+    base = {
+        "age_at_surgery": 60,
+        "sex": "female",
+        "primary_group": "breast",
+        "primary_icd10": "C50",
+        "operation_method": "endoprosthesis",
+        "bone": "femur",
+        "segment": "proximal",
+        "pathological_fracture": True,
+        "solitary_bone_metastasis": False,
+        "bone_metastases_count": 3,
+        "visceral_metastases": False,
+        "ecog": 1,
+        "chemotherapy_before_surgery": False,
+        "lesion_size_cm": 4.0,
+        "year_of_surgery": 2010,
+        "revision_cause": "",
+    }
     out = []
     for i, r in enumerate(rows):
         row = {"patient_id": f"P{i:016x}", **base, **r}
@@ -37,17 +51,29 @@ def twin_analysis(cohort, tmp_path_factory):
 
 
 # --- hand-worked examples -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("primary,visceral,solitary,score,group", [
-    ("breast", False, True, 4, "3-4"),   # no visceral 1 + not lung 1 + favourable 1 + solitary 1
-    ("kidney", True, False, 2, "2"),     # 0 + 1 + 1 + 0
-    ("lung", True, True, 1, "0-1"),      # 0 + 0 + 0 + 1
-    ("lung", True, False, 0, "0-1"),
-    ("prostate", False, False, 2, "2"),  # 1 + 1 + 0 + 0
-    ("melanoma", False, True, 3, "3-4"),
-])
+@pytest.mark.parametrize(
+    "primary,visceral,solitary,score,group",
+    [
+        ("breast", False, True, 4, "3-4"),  # no visceral 1 + not lung 1 + favourable 1 + solitary 1
+        ("kidney", True, False, 2, "2"),  # 0 + 1 + 1 + 0
+        ("lung", True, True, 1, "0-1"),  # 0 + 0 + 0 + 1
+        ("lung", True, False, 0, "0-1"),
+        ("prostate", False, False, 2, "2"),  # 1 + 1 + 0 + 0
+        ("melanoma", False, True, 3, "3-4"),
+    ],
+)
 def test_modified_bauer_score_by_hand(primary, visceral, solitary, score, group):
-    df = patients([{"primary_group": primary, "visceral_metastases": visceral, "solitary_bone_metastasis": solitary,
-                    "time_days": 100, "event": 0}])
+    df = patients(
+        [
+            {
+                "primary_group": primary,
+                "visceral_metastases": visceral,
+                "solitary_bone_metastasis": solitary,
+                "time_days": 100,
+                "event": 0,
+            }
+        ]
+    )
     assert df["modified_bauer_score"].item() == score and df["prognostic_group"].item() == group
 
 
@@ -68,9 +94,13 @@ def test_km_and_cumulative_incidence_by_hand():
 def test_overall_survival_counts_deaths_after_revision():
     """Two revised patients who die later and one alive: KM overall survival 2/3 after the first death, 1/3 after
     the second; the median is the second death (at 20 months)."""
-    df = patients([{"time_days": 2 * MONTH, "event": 1, "survival_days": 10 * MONTH, "died": True},
-                   {"time_days": 3 * MONTH, "event": 1, "survival_days": 20 * MONTH, "died": True},
-                   {"time_days": 30 * MONTH, "event": 0, "survival_days": 30 * MONTH, "died": False}])
+    df = patients(
+        [
+            {"time_days": 2 * MONTH, "event": 1, "survival_days": 10 * MONTH, "died": True},
+            {"time_days": 3 * MONTH, "event": 1, "survival_days": 20 * MONTH, "died": True},
+            {"time_days": 30 * MONTH, "event": 0, "survival_days": 30 * MONTH, "died": False},
+        ]
+    )
     _, table = risk.overall_survival(df, 0.05, horizons={"1y": 12, "2y": 24})
     row = table.iloc[0]
     assert row["survival_1y"] == pytest.approx(2 / 3) and row["survival_2y"] == pytest.approx(1 / 3)
@@ -79,12 +109,14 @@ def test_overall_survival_counts_deaths_after_revision():
 
 
 def test_causes_by_primary_and_time_to_revision_by_hand():
-    df = patients([
-        {"time_days": 30, "event": 1, "primary_group": "kidney", "revision_cause": "postoperative_infection"},
-        {"time_days": 90, "event": 1, "primary_group": "kidney", "revision_cause": "endoprosthesis_dislocation"},
-        {"time_days": 300, "event": 1, "primary_group": "breast", "revision_cause": "postoperative_infection"},
-        {"time_days": 400, "event": 2},
-    ])
+    df = patients(
+        [
+            {"time_days": 30, "event": 1, "primary_group": "kidney", "revision_cause": "postoperative_infection"},
+            {"time_days": 90, "event": 1, "primary_group": "kidney", "revision_cause": "endoprosthesis_dislocation"},
+            {"time_days": 300, "event": 1, "primary_group": "breast", "revision_cause": "postoperative_infection"},
+            {"time_days": 400, "event": 2},
+        ]
+    )
     causes = ["postoperative_infection", "endoprosthesis_dislocation", "endoprosthesis_stem_fracture"]
     table = description.causes_by_primary(df, causes, ["breast", "kidney", "lung"]).set_index("revision_cause")
     assert table.loc["postoperative_infection", "kidney"] == 1 and table.loc["postoperative_infection", "total"] == 2
@@ -98,11 +130,17 @@ def test_causes_by_primary_and_time_to_revision_by_hand():
 def test_events_per_variable_limits_the_multivariable_model():
     rng = np.random.default_rng(3)
     n = 400
-    rows = [{"time_days": float(rng.integers(10, 2000)), "event": int(rng.choice([0, 1, 2], p=[0.3, 0.08, 0.62])),
-             "primary_group": rng.choice(["breast", "kidney", "lung"]),
-             "operation_method": rng.choice(["endoprosthesis", "intramedullary_osteosynthesis"]),
-             "pathological_fracture": bool(rng.integers(0, 2)), "visceral_metastases": bool(rng.integers(0, 2))}
-            for _ in range(n)]
+    rows = [
+        {
+            "time_days": float(rng.integers(10, 2000)),
+            "event": int(rng.choice([0, 1, 2], p=[0.3, 0.08, 0.62])),
+            "primary_group": rng.choice(["breast", "kidney", "lung"]),
+            "operation_method": rng.choice(["endoprosthesis", "intramedullary_osteosynthesis"]),
+            "pathological_fracture": bool(rng.integers(0, 2)),
+            "visceral_metastases": bool(rng.integers(0, 2)),
+        }
+        for _ in range(n)
+    ]
     df = patients(rows)
     events = int((df["event"] == 1).sum())
     wanted = ["osteosynthesis", "modified_bauer_score", "pathological_fracture", "kidney_primary"]
@@ -114,11 +152,16 @@ def test_events_per_variable_limits_the_multivariable_model():
 
 
 def test_too_few_events_give_a_recorded_warning_not_a_crash():
-    df = patients([{"time_days": 100 + 10 * i, "event": 2 if i % 3 else 0} for i in range(30)]
-                  + [{"time_days": 50, "event": 1, "operation_method": "intramedullary_osteosynthesis"},
-                     {"time_days": 70, "event": 1}])
-    table, ph, record = factors.models(df, ["osteosynthesis", "age_per_10_years"], ["osteosynthesis", "femur"],
-                                       10, 0.05)
+    df = patients(
+        [{"time_days": 100 + 10 * i, "event": 2 if i % 3 else 0} for i in range(30)]
+        + [
+            {"time_days": 50, "event": 1, "operation_method": "intramedullary_osteosynthesis"},
+            {"time_days": 70, "event": 1},
+        ]
+    )
+    table, ph, record = factors.models(
+        df, ["osteosynthesis", "age_per_10_years"], ["osteosynthesis", "femur"], 10, 0.05
+    )
     assert record["events"] == 2 and record["events_per_variable"] == 2
     assert any("events per variable" in w for w in record["warnings"])
     assert any("could not be fitted" in w for w in record["warnings"])  # femur is constant here
@@ -139,8 +182,9 @@ def test_gray_test_records_a_single_level_as_not_testable():
 def test_table_one_counts_the_cohort(twin_analysis):
     table = description.table_one(twin_analysis, None)
     assert str(table.loc[table["variable"] == "n", "Overall"].item()) == "247"
-    by_revision = description.table_one(twin_analysis.assign(
-        revised=twin_analysis["revised"].map({True: "revised", False: "not revised"})), "revised")
+    by_revision = description.table_one(
+        twin_analysis.assign(revised=twin_analysis["revised"].map({True: "revised", False: "not revised"})), "revised"
+    )
     n_row = by_revision[by_revision["variable"] == "n"].iloc[0]
     assert str(n_row["revised"]) == "33" and str(n_row["not revised"]) == "214"
 
@@ -149,11 +193,22 @@ def test_published_margins_come_out_of_the_analysis(twin_analysis, config):
     causes = config["analysis"]["revision_causes"]
     table = description.causes_by_primary(twin_analysis, causes, list(vocab_primaries())).set_index("revision_cause")
     assert table["total"].drop("total").to_dict() == {
-        "preoperative_diagnostic_error": 3, "postoperative_infection": 6, "endoprosthesis_dislocation": 4,
+        "preoperative_diagnostic_error": 3,
+        "postoperative_infection": 6,
+        "endoprosthesis_dislocation": 4,
         "solitary_metastasis_progression_after_osteosynthesis": 5,
-        "aseptic_instability_after_intramedullary_osteosynthesis": 14, "endoprosthesis_stem_fracture": 1}
-    assert table.loc["total"].drop("total").to_dict() == {"breast": 10, "ewing_sarcoma": 1, "kidney": 13,
-                                                          "liver": 1, "lung": 3, "prostate": 2, "rectum": 3}
+        "aseptic_instability_after_intramedullary_osteosynthesis": 14,
+        "endoprosthesis_stem_fracture": 1,
+    }
+    assert table.loc["total"].drop("total").to_dict() == {
+        "breast": 10,
+        "ewing_sarcoma": 1,
+        "kidney": 13,
+        "liver": 1,
+        "lung": 3,
+        "prostate": 2,
+        "rectum": 3,
+    }
     assert np.median(twin_analysis["age_at_surgery"]) == 62
 
 

@@ -44,10 +44,18 @@ def run_case(case, base, tmp_path):
     env = {**ENV, "STUDY_PSEUDONYM_KEY": KEY}
     import subprocess
 
-    result = subprocess.run(SNAKEMAKE + ["--cores", "2", TARGET, "--configfile", str(override)], cwd=project,
-                            capture_output=True, text=True, env=env)
-    logs = "\n".join(p.read_text(errors="replace") for p in sorted((project / "logs").glob("*.log"))) \
-        if (project / "logs").exists() else ""
+    result = subprocess.run(
+        SNAKEMAKE + ["--cores", "2", TARGET, "--configfile", str(override)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    logs = (
+        "\n".join(p.read_text(errors="replace") for p in sorted((project / "logs").glob("*.log")))
+        if (project / "logs").exists()
+        else ""
+    )
     return project, result, logs
 
 

@@ -8,15 +8,33 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT, TEST_KEY, clean
+
 from cleaning.codebook import Codebook, normalise_icd, normalise_label
 from cleaning.errors import CleaningError
-from conftest import ROOT, TEST_KEY, clean
 from deidentify.keys import patient_pseudonym
 from synthetic_twin import vocabulary as vocab
 
-COMPARED = ["age_at_surgery", "sex", "primary_group", "operation_method", "bone", "segment", "pathological_fracture",
-            "solitary_bone_metastasis", "bone_metastases_count", "visceral_metastases", "ecog",
-            "chemotherapy_before_surgery", "year_of_surgery", "time_days", "event", "revision_cause", "survival_days", "died"]
+COMPARED = [
+    "age_at_surgery",
+    "sex",
+    "primary_group",
+    "operation_method",
+    "bone",
+    "segment",
+    "pathological_fracture",
+    "solitary_bone_metastasis",
+    "bone_metastases_count",
+    "visceral_metastases",
+    "ecog",
+    "chemotherapy_before_surgery",
+    "year_of_surgery",
+    "time_days",
+    "event",
+    "revision_cause",
+    "survival_days",
+    "died",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +102,9 @@ def test_nothing_silently_dropped(cohort, deid_dir):
     dropped_kinds = {"exact_duplicate_dropped", "conflicting_follow_up_resolved"}
     for name in ("patients", "follow_up"):
         rows = len(pd.read_csv(deid_dir / f"{name}.tsv", sep="\t", dtype=str))
-        dropped = cohort.corrections[(cohort.corrections["table"] == name)
-                                     & cohort.corrections["correction"].isin(dropped_kinds)]
+        dropped = cohort.corrections[
+            (cohort.corrections["table"] == name) & cohort.corrections["correction"].isin(dropped_kinds)
+        ]
         without_row = cohort.flow["excluded"]["missing_follow_up"] if name == "follow_up" else 0
         assert rows - len(dropped) == len(everyone) - without_row
 
@@ -93,9 +112,16 @@ def test_nothing_silently_dropped(cohort, deid_dir):
 def test_codebook_maps_every_variant_the_hospital_writes():
     """The codebook (written independently) maps every spelling the twin uses to the twin's category."""
     book = Codebook(ROOT / "config" / "codebook.yaml")
-    fields = {"bone": vocab.BONE, "fracture": vocab.FRACTURE, "sex": vocab.SEX, "revision_cause":
-              vocab.REVISION_REASON, "operation_method": vocab.INDEX_OPERATION, "vital_status": vocab.VITAL_STATUS,
-              "yes_no": vocab.YES_NO, "revision_flag": vocab.REVISION_FLAG}
+    fields = {
+        "bone": vocab.BONE,
+        "fracture": vocab.FRACTURE,
+        "sex": vocab.SEX,
+        "revision_cause": vocab.REVISION_REASON,
+        "operation_method": vocab.INDEX_OPERATION,
+        "vital_status": vocab.VITAL_STATUS,
+        "yes_no": vocab.YES_NO,
+        "revision_flag": vocab.REVISION_FLAG,
+    }
     for field_name, table in fields.items():
         for category, variants in table.items():
             for variant in variants:
@@ -114,12 +140,15 @@ def test_codebook_maps_every_variant_the_hospital_writes():
     assert {normalise_icd(c) for c in vocab.BONE_METASTASIS_CODE} == {"C79.5"}
 
 
-@pytest.mark.parametrize("raw,normal", [
-    ("Вывих ЭП. Осмотр [ДАТА +24], хирург [ФИО]", "вывих эп"),
-    ("рак прям. кишки", "рак прям. кишки"),
-    ("  Рак  лёгкого ", "рак легкого"),
-    ("Aseptic loosening. Осмотр [ДАТА +161], хирург [ФИО]", "aseptic loosening"),
-])
+@pytest.mark.parametrize(
+    "raw,normal",
+    [
+        ("Вывих ЭП. Осмотр [ДАТА +24], хирург [ФИО]", "вывих эп"),
+        ("рак прям. кишки", "рак прям. кишки"),
+        ("  Рак  лёгкого ", "рак легкого"),
+        ("Aseptic loosening. Осмотр [ДАТА +161], хирург [ФИО]", "aseptic loosening"),
+    ],
+)
 def test_label_normalisation(raw, normal):
     assert normalise_label(raw) == normal
 
@@ -147,8 +176,12 @@ def edited_copy(deid_dir, tmp_path, table, edit):
 
 
 def test_unknown_label_stops_the_run_naming_label_file_line_and_column(deid_dir, tmp_path, config):
-    where = edited_copy(deid_dir, tmp_path, "operations", lambda df: df.__setitem__(
-        "procedure", df["procedure"].where(df.index != 5, "Остеосинтез спицами Илизарова")))
+    where = edited_copy(
+        deid_dir,
+        tmp_path,
+        "operations",
+        lambda df: df.__setitem__("procedure", df["procedure"].where(df.index != 5, "Остеосинтез спицами Илизарова")),
+    )
     with pytest.raises(CleaningError) as err:
         clean(where, config)
     message = str(err.value)
@@ -157,8 +190,12 @@ def test_unknown_label_stops_the_run_naming_label_file_line_and_column(deid_dir,
 
 
 def test_unknown_label_in_review_mode_goes_to_the_review_list(deid_dir, tmp_path, config):
-    where = edited_copy(deid_dir, tmp_path, "follow_up", lambda df: df.__setitem__(
-        "vital_status", df["vital_status"].where(df.index != 0, "выбыл")))
+    where = edited_copy(
+        deid_dir,
+        tmp_path,
+        "follow_up",
+        lambda df: df.__setitem__("vital_status", df["vital_status"].where(df.index != 0, "выбыл")),
+    )
     settings = copy.deepcopy(config["cleaning"])
     settings["unknown_labels"] = "review"
     cohort = clean(where, config, settings)
@@ -168,16 +205,18 @@ def test_unknown_label_in_review_mode_goes_to_the_review_list(deid_dir, tmp_path
 
 
 def test_a_bad_type_names_file_line_and_column(deid_dir, tmp_path, config):
-    where = edited_copy(deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__(
-        "ecog", df["ecog"].where(df.index != 3, "два")))
+    where = edited_copy(
+        deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__("ecog", df["ecog"].where(df.index != 3, "два"))
+    )
     with pytest.raises(CleaningError) as err:
         clean(where, config)
     assert err.value.line == 5 and err.value.column == "ecog" and "'два' is not an integer" in str(err.value)
 
 
 def test_a_value_out_of_range_names_file_line_and_column(deid_dir, tmp_path, config):
-    where = edited_copy(deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__(
-        "ecog", df["ecog"].where(df.index != 10, "7")))
+    where = edited_copy(
+        deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__("ecog", df["ecog"].where(df.index != 10, "7"))
+    )
     with pytest.raises(CleaningError) as err:
         clean(where, config)
     assert err.value.line == 12 and err.value.column == "ecog"
@@ -187,6 +226,7 @@ def test_icd_code_that_contradicts_the_diagnosis_text_stops_the_run(deid_dir, tm
     def edit(df):
         row = df.index[df["primary_text"] == "Рак молочной железы"][0]
         df.loc[row, "primary_icd10"] = "C61"
+
     with pytest.raises(CleaningError, match="does not belong to the primary group 'breast'"):
         clean(edited_copy(deid_dir, tmp_path, "diagnoses", edit), config)
 
@@ -197,6 +237,7 @@ def test_conflicting_patient_rows_stop_the_run_naming_both_lines(deid_dir, tmp_p
         extra["sex"] = "муж" if df.iloc[0]["sex"].lower().startswith("ж") else "жен"
         extra["source_line"] = "9999"
         df.loc[len(df)] = extra.iloc[0]
+
     with pytest.raises(CleaningError, match="9999"):
         clean(edited_copy(deid_dir, tmp_path, "patients", edit), config)
 
@@ -207,6 +248,7 @@ def test_death_before_surgery_is_an_impossible_date_order(deid_dir, tmp_path, co
     def edit(df):
         rows = df["patient_id"] == target
         df.loc[rows, "death_day"] = "-5"
+
     result = clean(edited_copy(deid_dir, tmp_path, "follow_up", edit), config)
     assert result.exclusions.set_index("patient_id").loc[target, "reason"] == "impossible_date_order"
 

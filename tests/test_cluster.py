@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from analysis import bootstrap, data
 from conftest import ROOT, SKIP, SNAKEMAKE, run
+
+from analysis import bootstrap, data
 
 COVARIATES = ["osteosynthesis", "modified_bauer_score", "pathological_fracture"]
 SMALL = "bootstrap:\n  resamples: 40\n  shards: {shards}\n"
@@ -68,8 +69,7 @@ def test_the_workflow_gives_the_same_bootstrap_with_other_shards(local_run, tmp_
 
 def test_slurm_profile_passes_a_dry_run(tmp_path):
     project = project_copy(tmp_path / "study", shards=20)
-    out = run(SNAKEMAKE + ["-n", "--profile", "config/profiles/slurm", "--configfile", "config/cluster.yaml"],
-              project).stdout
+    out = run(SNAKEMAKE + ["-n", "--profile", "profiles/slurm", "--configfile", "config/cluster.yaml"], project).stdout
     assert "bootstrap_shard" in out and "20" in out
 
 
@@ -82,17 +82,22 @@ def slurm_cluster() -> None:
         pytest.skip("SLURM is not installed here (apt-get install slurm-wlm munge); CI installs it")
     if os.geteuid() != 0:
         pytest.skip("starting slurmctld and slurmd needs root")
-    result = subprocess.run(["bash", str(ROOT / "tests" / "slurm" / "start_single_node_slurm.sh")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", str(ROOT / "tests" / "slurm" / "start_single_node_slurm.sh")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_real_slurm_run_equals_the_local_run(local_run, tmp_path):
     slurm_cluster()
     project = project_copy(tmp_path / "study", shards=4)
-    result = run(SNAKEMAKE + ["--profile", "config/profiles/slurm", *TARGETS, "--configfile", "small.yaml"], project)
+    result = run(SNAKEMAKE + ["--profile", "profiles/slurm", *TARGETS, "--configfile", "small.yaml"], project)
     said = result.stdout + result.stderr
     assert "has been submitted with SLURM jobid" in said
-    for path in ("results/bootstrap/replicates.tsv", "results/bootstrap/intervals.tsv", "results/numbers.json",
-                 "results/cleaning/analysis_table.tsv"):
+    for path in (
+        "results/bootstrap/replicates.tsv",
+        "results/bootstrap/intervals.tsv",
+        "results/numbers.json",
+        "results/cleaning/analysis_table.tsv",
+    ):
         assert (project / path).read_bytes() == (local_run / path).read_bytes(), path

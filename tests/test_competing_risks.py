@@ -96,8 +96,9 @@ def test_lifelines_jitter_misses_the_exact_value_ours_does_not():
     lifelines = pytest.importorskip("lifelines")
     data = pd.read_csv(FIXTURES / "bmt_data.csv")
     reference = pd.read_csv(FIXTURES / "bmt_cuminc.csv", dtype={"group": str})
-    exact = reference[(reference["grouping"] == "none") & (reference["cause"] == 1)
-                      & (reference["time"] == 72)]["estimate"].iloc[0]
+    exact = reference[(reference["grouping"] == "none") & (reference["cause"] == 1) & (reference["time"] == 72)][
+        "estimate"
+    ].iloc[0]
     ours = aalen_johansen(data["time"], data["event"], cause=1, times=[72.0])["estimate"].iloc[0]
     assert abs(ours - exact) <= 1e-10
 

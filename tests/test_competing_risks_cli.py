@@ -17,13 +17,15 @@ BMT = ROOT / "tests" / "fixtures" / "competing_risks" / "bmt_data.csv"
 
 
 def run_module(*arguments: str, cwd: Path = SCRIPTS, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *arguments], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", *arguments], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_cif_command_prints_the_curve_as_json():
-    completed = run_module("competing_risks", "cif", str(BMT), "--time", "time", "--event", "event",
-                           "--times", "0,72,100")
+    completed = run_module(
+        "competing_risks", "cif", str(BMT), "--time", "time", "--event", "event", "--times", "0,72,100"
+    )
     assert completed.returncode == 0, completed.stderr
     output = json.loads(completed.stdout)
     assert output["cause"] == 1 and output["n"] == 35 and output["interval"] == "log(-log)"
@@ -35,8 +37,21 @@ def test_cif_command_prints_the_curve_as_json():
 
 def test_cif_command_by_group_from_pythonpath(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
-    completed = run_module("competing_risks", "cif", str(BMT), "--time", "time", "--event", "event", "--group",
-                           "group", "--cause", "2", cwd=tmp_path, env=env)
+    completed = run_module(
+        "competing_risks",
+        "cif",
+        str(BMT),
+        "--time",
+        "time",
+        "--event",
+        "event",
+        "--group",
+        "group",
+        "--cause",
+        "2",
+        cwd=tmp_path,
+        env=env,
+    )
     assert completed.returncode == 0, completed.stderr
     output = json.loads(completed.stdout)
     assert sorted(output["groups"]) == ["ALL", "AML"]
@@ -44,8 +59,9 @@ def test_cif_command_by_group_from_pythonpath(tmp_path):
 
 
 def test_gray_command():
-    completed = run_module("competing_risks", "gray", str(BMT), "--time", "time", "--event", "event", "--group",
-                           "group", "--cause", "2")
+    completed = run_module(
+        "competing_risks", "gray", str(BMT), "--time", "time", "--event", "event", "--group", "group", "--cause", "2"
+    )
     assert completed.returncode == 0, completed.stderr
     output = json.loads(completed.stdout)
     reference = pd.read_csv(BMT.with_name("bmt_gray.csv")).set_index("cause")
@@ -54,8 +70,19 @@ def test_gray_command():
 
 
 def test_finegray_command():
-    completed = run_module("competing_risks", "finegray", str(BMT), "--time", "time", "--event", "event",
-                           "--covariates", "aml", "--cause", "2")
+    completed = run_module(
+        "competing_risks",
+        "finegray",
+        str(BMT),
+        "--time",
+        "time",
+        "--event",
+        "event",
+        "--covariates",
+        "aml",
+        "--cause",
+        "2",
+    )
     assert completed.returncode == 0, completed.stderr
     output = json.loads(completed.stdout)
     reference = pd.read_csv(BMT.with_name("bmt_crr.csv")).set_index("cause")
@@ -66,8 +93,9 @@ def test_finegray_command():
 
 
 def test_command_errors_are_clear(tmp_path):
-    missing_column = run_module("competing_risks", "finegray", str(BMT), "--time", "time", "--event", "event",
-                                "--covariates", "age")
+    missing_column = run_module(
+        "competing_risks", "finegray", str(BMT), "--time", "time", "--event", "event", "--covariates", "age"
+    )
     assert missing_column.returncode == 2
     assert "column(s) ['age'] not in the data" in missing_column.stderr
     bad = tmp_path / "bad.csv"
@@ -85,8 +113,23 @@ def test_parity_report_runs_and_passes():
 def test_benchmark_script_runs_small():
     """Smoke run at small sizes without the references: the script works; nothing here is about speed."""
     completed = subprocess.run(
-        [sys.executable, str(SCRIPTS / "benchmark_competing_risks.py"), "--n", "3000", "--n-fine-gray", "500",
-         "--n-fine-gray-large", "1000", "--repeats", "1", "--skip-r", "--skip-lifelines"],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(SCRIPTS / "benchmark_competing_risks.py"),
+            "--n",
+            "3000",
+            "--n-fine-gray",
+            "500",
+            "--n-fine-gray-large",
+            "1000",
+            "--repeats",
+            "1",
+            "--skip-r",
+            "--skip-lifelines",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "aalen_johansen" in completed.stdout and "fine_gray 3 covariates, n=1,000" in completed.stdout

@@ -189,8 +189,12 @@ def test_hand_fine_gray_no_censoring():
     y = 1 / math.sqrt(6)
     p1, p2 = 3 * y / (3 * y + 1), 2 * y / (2 * y + 1)
     information = 2 / (2 + 5 * y)
-    eta = [(1 - p1) * (2 * y + 1) / (3 * y + 1), -y * ((1 - p1) / (3 * y + 1) + (1 - p2) / (2 * y + 1)),
-           -p2 + p1 / (3 * y + 1) + p2 / (2 * y + 1), -y * ((1 - p1) / (3 * y + 1) + (1 - p2) / (2 * y + 1))]
+    eta = [
+        (1 - p1) * (2 * y + 1) / (3 * y + 1),
+        -y * ((1 - p1) / (3 * y + 1) + (1 - p2) / (2 * y + 1)),
+        -p2 + p1 / (3 * y + 1) + p2 / (2 * y + 1),
+        -y * ((1 - p1) / (3 * y + 1) + (1 - p2) / (2 * y + 1)),
+    ]
     # Converged to crr's criterion |U| < 1e-12 |loglik| (the R fixture has the same -0.89587973461784).
     assert fit.coef["x1"] == pytest.approx(-math.log(6) / 2, abs=1e-10)
     assert fit.information.iloc[0, 0] == pytest.approx(information, rel=1e-10)
@@ -215,8 +219,17 @@ def test_hand_fine_gray_with_censoring_weights():
 def test_fine_gray_summary_columns():
     fit = fine_gray([1, 1.5, 2, 3, 2.5], [1, 2, 1, 1, 0], pd.DataFrame({"x": [1.0, 1.0, 0.0, 1.0, 0.0]}))
     row = fit.summary.loc["x"]
-    assert list(fit.summary.columns) == ["coef", "exp(coef)", "se(coef)", "z", "p", "coef lower 95%",
-                                         "coef upper 95%", "exp(coef) lower 95%", "exp(coef) upper 95%"]
+    assert list(fit.summary.columns) == [
+        "coef",
+        "exp(coef)",
+        "se(coef)",
+        "z",
+        "p",
+        "coef lower 95%",
+        "coef upper 95%",
+        "exp(coef) lower 95%",
+        "exp(coef) upper 95%",
+    ]
     assert row["exp(coef)"] == pytest.approx(math.exp(row["coef"]))
     assert row["z"] == pytest.approx(row["coef"] / row["se(coef)"])
     assert row["p"] == pytest.approx(math.erfc(abs(row["z"]) / math.sqrt(2)))
@@ -254,22 +267,27 @@ def test_fine_gray_monotone_likelihood_warns():
 # Input checks
 
 
-@pytest.mark.parametrize(("time", "event", "message"), [
-    ([1.0, -2.0, 3.0], [1, 0, 2], "negative"),
-    ([1.0, np.nan, 3.0], [1, 0, 2], "missing"),
-    ([1.0, np.inf, 3.0], [1, 0, 2], "infinite"),
-    ([1.0, 2.0, 3.0], [1, np.nan, 2], "missing"),
-    ([1.0, 2.0, 3.0], [1, -1, 2], "unknown code"),
-    ([1.0, 2.0, 3.0], [1, 1.5, 2], "unknown code"),
-    ([1.0, 2.0, 3.0], [1, 0], "different lengths"),
-    ([], [], "empty"),
-    (["a", "b"], [1, 0], "numeric"),
-    (pd.Series([1.0, None, 2.0]), [1, 0, 1], "missing"),
-])
+@pytest.mark.parametrize(
+    ("time", "event", "message"),
+    [
+        ([1.0, -2.0, 3.0], [1, 0, 2], "negative"),
+        ([1.0, np.nan, 3.0], [1, 0, 2], "missing"),
+        ([1.0, np.inf, 3.0], [1, 0, 2], "infinite"),
+        ([1.0, 2.0, 3.0], [1, np.nan, 2], "missing"),
+        ([1.0, 2.0, 3.0], [1, -1, 2], "unknown code"),
+        ([1.0, 2.0, 3.0], [1, 1.5, 2], "unknown code"),
+        ([1.0, 2.0, 3.0], [1, 0], "different lengths"),
+        ([], [], "empty"),
+        (["a", "b"], [1, 0], "numeric"),
+        (pd.Series([1.0, None, 2.0]), [1, 0, 1], "missing"),
+    ],
+)
 def test_invalid_time_and_event_are_rejected(time, event, message):
-    for call in (lambda: aalen_johansen(time, event),
-                 lambda: gray_test(time, event, ["a", "b", "a"][:len(event)] if len(event) else []),
-                 lambda: fine_gray(time, event, np.arange(len(event), dtype=float))):
+    for call in (
+        lambda: aalen_johansen(time, event),
+        lambda: gray_test(time, event, ["a", "b", "a"][: len(event)] if len(event) else []),
+        lambda: fine_gray(time, event, np.arange(len(event), dtype=float)),
+    ):
         with pytest.raises(ValueError, match=message):
             call()
 

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from conftest import TEST_KEY, read_raw
+
 from deidentify import keys
 from deidentify.kanon import quasi_identifiers, report
 from deidentify.leaks import LeakScanner
@@ -27,8 +28,9 @@ def raw_dates(twin_dir, config, table, column):
     spec = config["raw_exports"]["tables"][table]
     data = read_raw_table(twin_dir / "raw" / spec["file"], spec).data
     dates, _ = parse_dates(data[column], spec["date_format"])
-    return data.assign(parsed_date=dates, pseudonym=data["record_number"].map(
-        lambda r: keys.patient_pseudonym(TEST_KEY, r)))
+    return data.assign(
+        parsed_date=dates, pseudonym=data["record_number"].map(lambda r: keys.patient_pseudonym(TEST_KEY, r))
+    )
 
 
 # 1. The declared format is read; a file that does not parse fails naming file, line and column.
@@ -133,13 +135,20 @@ def test_4_environment_then_file_and_never_a_file_inside_the_project(monkeypatch
 def test_5_every_date_is_its_exact_day_from_the_patients_first_operation(deidentified, twin_dir, config):
     ops = raw_dates(twin_dir, config, "operations", "operation_date")
     anchor = ops.groupby("pseudonym")["parsed_date"].min()
-    for table, column in (("operations", "operation_date"), ("follow_up", "last_contact_date"),
-                          ("follow_up", "death_date"), ("diagnoses", "diagnosis_date")):
+    for table, column in (
+        ("operations", "operation_date"),
+        ("follow_up", "last_contact_date"),
+        ("follow_up", "death_date"),
+        ("diagnoses", "diagnosis_date"),
+    ):
         raw = raw_dates(twin_dir, config, table, column)
         out = deidentified.tables[table]
         base = column.removesuffix("_date")
-        merged = out.merge(raw[["pseudonym", "parsed_date"]].assign(source_line=range(2, len(raw) + 2)),
-                           left_on=["patient_id", "source_line"], right_on=["pseudonym", "source_line"])
+        merged = out.merge(
+            raw[["pseudonym", "parsed_date"]].assign(source_line=range(2, len(raw) + 2)),
+            left_on=["patient_id", "source_line"],
+            right_on=["pseudonym", "source_line"],
+        )
         assert len(merged) == len(out)
         expected = (merged["parsed_date"] - merged["patient_id"].map(anchor)).dt.days
         has = merged["parsed_date"].notna() & merged["patient_id"].map(anchor).notna()
@@ -155,8 +164,9 @@ def test_5_dates_in_free_text_agree_with_the_tables(deidentified, twin_dir, conf
     assert len(raw_reasons) >= 5
     out = deidentified.tables["operations"].set_index(["patient_id", "source_line"])
     for row in raw_reasons.itertuples():
-        written = pd.Timestamp(pd.to_datetime(re.search(r"\d{2}\.\d{2}\.\d{4}", row.revision_reason).group(),
-                                              format="%d.%m.%Y"))
+        written = pd.Timestamp(
+            pd.to_datetime(re.search(r"\d{2}\.\d{2}\.\d{4}", row.revision_reason).group(), format="%d.%m.%Y")
+        )
         scrubbed = out.loc[(row.pseudonym, row.Index + 2), "revision_reason"]
         assert f"[ДАТА {(written - anchor[row.pseudonym]).days:+d}]" in scrubbed
 
@@ -213,8 +223,17 @@ def test_8_recall_on_the_annotated_corpus(scrubber):
 
 def test_8_medical_labels_pass_the_scrubber_unchanged(scrubber):
     labels = [t for _, (_, texts) in vocab.PRIMARY.items() for t in texts]
-    for table in (vocab.INDEX_OPERATION, vocab.REVISION_OPERATION, vocab.REVISION_REASON, vocab.BONE,
-                  vocab.SEGMENT, vocab.FRACTURE, vocab.SEX, vocab.YES_NO, vocab.VITAL_STATUS):
+    for table in (
+        vocab.INDEX_OPERATION,
+        vocab.REVISION_OPERATION,
+        vocab.REVISION_REASON,
+        vocab.BONE,
+        vocab.SEGMENT,
+        vocab.FRACTURE,
+        vocab.SEX,
+        vocab.YES_NO,
+        vocab.VITAL_STATUS,
+    ):
         labels += [v for variants in table.values() for v in variants]
     labels += [text for _, text in vocab.NON_METASTATIC] + vocab.BONE_METASTASIS_CODE
     changed = {label: scrubber.scrub(label).text for label in labels if scrubber.scrub(label).text != label}
@@ -222,14 +241,27 @@ def test_8_medical_labels_pass_the_scrubber_unchanged(scrubber):
 
 
 def test_8_canaries_in_free_text_never_come_out(scrubber):
-    patient = PatientIdentity(full_name="Соколовская Вера Петровна", record_number="ИБ-7654321",
-                              numbers=("123-456-789 64", "7712345678901234", "+7 (916) 555-44-33"),
-                              anchor=date(2015, 3, 1))
-    text = ("Эндопротезирование. Со слов Соколовской В.П. (СНИЛС 123-456-789 64, полис 7712345678901234, "
-            "тел. 89165554433, ИБ-7654321) упала 12.03.2015; дочь Анна Соколовская, Тула, ул. Ленина, д. 5.")
+    patient = PatientIdentity(
+        full_name="Соколовская Вера Петровна",
+        record_number="ИБ-7654321",
+        numbers=("123-456-789 64", "7712345678901234", "+7 (916) 555-44-33"),
+        anchor=date(2015, 3, 1),
+    )
+    text = (
+        "Эндопротезирование. Со слов Соколовской В.П. (СНИЛС 123-456-789 64, полис 7712345678901234, "
+        "тел. 89165554433, ИБ-7654321) упала 12.03.2015; дочь Анна Соколовская, Тула, ул. Ленина, д. 5."
+    )
     out = scrubber.scrub(text, patient).text
-    for canary in ("Соколовск", "123-456-789", "7712345678901234", "89165554433", "7654321", "Анна", "Ленина",
-                   "12.03.2015"):
+    for canary in (
+        "Соколовск",
+        "123-456-789",
+        "7712345678901234",
+        "89165554433",
+        "7654321",
+        "Анна",
+        "Ленина",
+        "12.03.2015",
+    ):
         assert canary not in out, (canary, out)
     assert out.startswith("Эндопротезирование.") and "[ДАТА +11]" in out
 
@@ -243,14 +275,34 @@ def test_8_canary_in_a_coded_column_is_scrubbed(twin_dir, config, scrubber, tmp_
 
 
 # 9. The leak scan finds identifiers exact and normalised, and reports no values.
-@pytest.mark.parametrize("planted", [
-    "Блинова Зинаида Викторовна", "блинова зинаида викторовна", "БЛИНОВА З. В.", "+7 (994) 825-15-87",
-    "89948251587", "9948251587", "1957-10-29", "29/10/1957", "29.10.57", "549-434-148 12", "54943414812",
-    "ИБ-0101011",
-])
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "Блинова Зинаида Викторовна",
+        "блинова зинаида викторовна",
+        "БЛИНОВА З. В.",
+        "+7 (994) 825-15-87",
+        "89948251587",
+        "9948251587",
+        "1957-10-29",
+        "29/10/1957",
+        "29.10.57",
+        "549-434-148 12",
+        "54943414812",
+        "ИБ-0101011",
+    ],
+)
 def test_9_leak_scanner_finds_planted_identifiers(planted):
-    scanner = LeakScanner(["Блинова Зинаида Викторовна", "Блинова З.В.", "+7 (994) 825-15-87", "29.10.1957",
-                           "549-434-148 12", "ИБ-0101011"])
+    scanner = LeakScanner(
+        [
+            "Блинова Зинаида Викторовна",
+            "Блинова З.В.",
+            "+7 (994) 825-15-87",
+            "29.10.1957",
+            "549-434-148 12",
+            "ИБ-0101011",
+        ]
+    )
     assert scanner.scan_text(f"patient_id\tnote\nP1\t{planted}\n")
 
 
@@ -273,10 +325,18 @@ def test_9_leak_scanner_is_quiet_on_de_identified_outputs(deidentified, twin):
 # 10. k-anonymity report, checked by hand.
 def test_10_k_anonymity_by_hand():
     patients = pd.DataFrame({"patient_id": list("abcdef"), "sex": ["Ж", "ж", "жен", "М", "м", "муж"]})
-    diagnoses = pd.DataFrame({"patient_id": list("abcdef"),
-                              "primary_icd10": ["C50.4", "С50.9", "C50", "C61", "C61", "C64"]})
-    operations = pd.DataFrame({"patient_id": list("abcdef"), "source_line": range(6), "operation_day": [0] * 6,
-                               "age_at_operation": [61, 65, 69, 70, 72, 95], "operation_year": [2010] * 6})
+    diagnoses = pd.DataFrame(
+        {"patient_id": list("abcdef"), "primary_icd10": ["C50.4", "С50.9", "C50", "C61", "C61", "C64"]}
+    )
+    operations = pd.DataFrame(
+        {
+            "patient_id": list("abcdef"),
+            "source_line": range(6),
+            "operation_day": [0] * 6,
+            "age_at_operation": [61, 65, 69, 70, 72, 95],
+            "operation_year": [2010] * 6,
+        }
+    )
     qi = quasi_identifiers(patients, diagnoses, operations, 90)
     result = report(qi, 10, 2, 90)
     released = result["levels"][0]
@@ -295,19 +355,30 @@ def test_11_deidentification_runs_with_the_network_blocked(monkeypatch, twin_dir
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     fresh = Scrubber(True, tuple(config["deidentification"]["kept_terms"]))
-    result = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
-                        TEST_KEY, fresh)
+    result = deidentify(
+        read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"], TEST_KEY, fresh
+    )
     assert result.audit["free_text"]["operations.revision_reason"]["replacements"]["name"] > 0
 
 
 # 12. Same input and key: byte-identical outputs; another key: other pseudonyms, same content.
 def test_12_same_input_and_key_give_identical_bytes(deidentified, twin_dir, config):
-    again = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
-                       TEST_KEY, Scrubber(True, tuple(config["deidentification"]["kept_terms"])))
+    again = deidentify(
+        read_raw(twin_dir, config),
+        config["raw_exports"]["tables"],
+        config["deidentification"],
+        TEST_KEY,
+        Scrubber(True, tuple(config["deidentification"]["kept_terms"])),
+    )
     for name, table in deidentified.tables.items():
         assert table.to_csv(sep="\t", index=False) == again.tables[name].to_csv(sep="\t", index=False)
-    other = deidentify(read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"],
-                       b"a different key for the same data", Scrubber(True, ()))
+    other = deidentify(
+        read_raw(twin_dir, config),
+        config["raw_exports"]["tables"],
+        config["deidentification"],
+        b"a different key for the same data",
+        Scrubber(True, ()),
+    )
     assert not set(other.tables["patients"]["patient_id"]) & set(deidentified.tables["patients"]["patient_id"])
     assert len(other.tables["operations"]) == len(deidentified.tables["operations"])
 
@@ -317,8 +388,14 @@ def test_13_audit_record(deidentified, twin):
     audit = deidentified.audit
     assert audit["tables"]["patients"]["rows_read"] == twin.summary["rows"]["patients"]
     assert audit["tables"]["notes"]["rows_written"] == 0 and audit["dropped_tables"] == ["notes"]
-    assert set(audit["tables"]["patients"]["columns_dropped"]) == {"full_name", "birth_date", "snils",
-                                                                    "oms_policy", "address", "phone"}
+    assert set(audit["tables"]["patients"]["columns_dropped"]) == {
+        "full_name",
+        "birth_date",
+        "snils",
+        "oms_policy",
+        "address",
+        "phone",
+    }
     assert audit["dates"]["operations.operation_date"]["unparseable"] == 3
     assert audit["free_text"]["operations.revision_reason"]["values_changed"] == 8
     assert audit["patients"] == twin.summary["patients_in_export"]
@@ -332,8 +409,8 @@ def test_9_shapes_inside_bundled_javascript_are_not_findings_but_known_identifie
     scanner = LeakScanner(["Блинова З.В."])
     found = scanner.scan_text(page, mask_scripts(page))
     assert (2, "pattern_policy") not in found  # a JavaScript constant
-    assert (3, "identifier") in found          # a known identifier, even inside a script
-    assert (4, "pattern_policy") in found      # a policy-shaped number in the page's text
+    assert (3, "identifier") in found  # a known identifier, even inside a script
+    assert (4, "pattern_policy") in found  # a policy-shaped number in the page's text
 
 
 def test_9_numbers_in_neighbouring_tsv_fields_are_not_joined_into_an_identifier():

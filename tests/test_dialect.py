@@ -8,14 +8,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cleaning.codebook import Codebook, normalise_label
 from conftest import ROOT, SKIP, SNAKEMAKE, run
+
+from cleaning.codebook import Codebook, normalise_label
 from raw_exports import read_raw_table
 from synthetic_twin.dialects import DIALECTS, SECOND_CENTRE, english_labels, render
 from synthetic_twin.generate import write_twin
 
-SAME = ["results/numbers.json", "results/cleaning/analysis_table.tsv", "results/cleaning/flow.json",
-        "results/analysis/hazard_models.tsv", "results/figures/cif_by_operation_method.png"]
+SAME = [
+    "results/numbers.json",
+    "results/cleaning/analysis_table.tsv",
+    "results/cleaning/flow.json",
+    "results/analysis/hazard_models.tsv",
+    "results/figures/cif_by_operation_method.png",
+]
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,18 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 from conftest import ROOT, SNAKEMAKE, run
+
 from manuscript.render import Formatter, context, render_markdown, results_section, typed_numbers
 
 TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.md.j2"
-PUBLISHED_CAUSES = ["mistakes in preoperative diagnosis 3", "postoperative infection 6",
-                    "dislocation of the endoprosthesis 4",
-                    "continued growth of a solitary metastasis after osteosynthesis 5",
-                    "aseptic instability after intramedullary osteosynthesis 14",
-                    "traumatic fracture of the endoprosthesis stem 1"]
+PUBLISHED_CAUSES = [
+    "mistakes in preoperative diagnosis 3",
+    "postoperative infection 6",
+    "dislocation of the endoprosthesis 4",
+    "continued growth of a solitary metastasis after osteosynthesis 5",
+    "aseptic instability after intramedullary osteosynthesis 14",
+    "traumatic fracture of the endoprosthesis stem 1",
+]
 
 
 def text_of(path: Path) -> str:
@@ -33,8 +37,10 @@ def test_manuscript_carries_the_published_numbers(full_run):
         assert "Of 247 patients (median age 62 years), 33" in text, name
         for cause in PUBLISHED_CAUSES:
             assert cause in text, (name, cause)
-        assert "breast cancer 10, kidney cancer 13, lung cancer 3, prostate cancer 2, rectal cancer 3, liver cancer " \
-               "1 and Ewing sarcoma 1" in text
+        assert (
+            "breast cancer 10, kidney cancer 13, lung cancer 3, prostate cancer 2, rectal cancer 3, liver cancer "
+            "1 and Ewing sarcoma 1" in text
+        )
 
 
 def test_docx_holds_the_same_text_and_the_figures(full_run):
@@ -53,9 +59,15 @@ def test_html_embeds_every_figure(full_run):
 
 def test_results_section_holds_no_number_that_is_not_injected(full_run):
     results = full_run / "results"
-    ctx = context(results, ROOT / "workflow" / "report", results / "paper", {"python": "3.11"} | {
-        k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")},
-        True, Formatter(mark=True))
+    ctx = context(
+        results,
+        ROOT / "workflow" / "report",
+        results / "paper",
+        {"python": "3.11"}
+        | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")},
+        True,
+        Formatter(mark=True),
+    )
     marked = render_markdown(TEMPLATE, ctx, Formatter(mark=True))
     section = results_section(marked)
     assert "⟦247⟧" in section
@@ -64,11 +76,17 @@ def test_results_section_holds_no_number_that_is_not_injected(full_run):
 
 def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run):
     template = tmp_path / "manuscript.md.j2"
-    template.write_text(TEMPLATE.read_text(encoding="utf-8").replace(
-        "underwent revision. Table 2", "underwent revision (about 13 in 100). Table 2"), encoding="utf-8")
+    template.write_text(
+        TEMPLATE.read_text(encoding="utf-8").replace(
+            "underwent revision. Table 2", "underwent revision (about 13 in 100). Table 2"
+        ),
+        encoding="utf-8",
+    )
     results = full_run / "results"
-    software = {k: "x" for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone",
-                                 "matplotlib", "natasha")}
+    software = {
+        k: "x"
+        for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")
+    }
     ctx = context(results, ROOT / "workflow" / "report", results / "paper", software, True, Formatter(mark=True))
     assert typed_numbers(results_section(render_markdown(template, ctx, Formatter(mark=True)))) == ["13", "100)."]
 
@@ -105,8 +123,9 @@ def test_provenance_manifest_hashes_every_input_and_output(full_run):
     assert manifest["packages"]["snakemake"] == manifest["snakemake"] == "9.27.1"
     assert manifest["config"]["synthetic_twin"]["cohort_size"] == 247
     assert set(manifest["git"]) == {"commit", "dirty"}
-    assert "write_provenance" in manifest["rules"] and ["clean_cohort", "collect_numbers"] in \
-        manifest["rule_graph_edges"]
+    assert (
+        "write_provenance" in manifest["rules"] and ["clean_cohort", "collect_numbers"] in manifest["rule_graph_edges"]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -118,8 +137,7 @@ def report(full_run) -> Path:
 
 def test_report_is_self_contained_and_categorised(report):
     html = report.read_text(encoding="utf-8")
-    for category in ("Synthetic twin", "Cohort", "Revision risk", "Factors", "Recommendation", "Paper",
-                     "Provenance"):
+    for category in ("Synthetic twin", "Cohort", "Revision risk", "Factors", "Recommendation", "Paper", "Provenance"):
         assert category in html, category
     assert "km_versus_cumulative_incidence.png" in html
 
@@ -136,10 +154,24 @@ def chromium() -> str:
 
 def open_in_browser(page: Path, screenshot: Path, profile: Path) -> str:
     """Render a page headless, take a screenshot, return the browser's log (console messages included)."""
-    args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
-            "--window-size=1280,1600", f"--screenshot={screenshot}", page.resolve().as_uri()]
+    args = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=8000",
+        "--window-size=1280,1600",
+        f"--screenshot={screenshot}",
+        page.resolve().as_uri(),
+    ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stderr
@@ -151,8 +183,9 @@ def assert_not_blank(screenshot: Path) -> None:
     assert pixels.std() > 0.05 and not_white > 0.02, f"blank screenshot: {not_white:.3%} non-white"
 
 
-@pytest.mark.parametrize("page", ["results/paper/manuscript.html", "results/paper/explore_cohort.html",
-                                  "results/report.html"])
+@pytest.mark.parametrize(
+    "page", ["results/paper/manuscript.html", "results/paper/explore_cohort.html", "results/report.html"]
+)
 def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_path):
     shot = tmp_path / "screenshot.png"
     log = open_in_browser(full_run / page, shot, tmp_path / "profile")

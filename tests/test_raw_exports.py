@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
 from raw_exports import RawExportError, parse_dates, read_raw_table
 
-SPEC = {"encoding": "cp1251", "separator": ";", "columns": {"record_number": "№ ИБ", "sex": "Пол",
-                                                            "birth_date": "Дата рождения"}}
+SPEC = {
+    "encoding": "cp1251",
+    "separator": ";",
+    "columns": {"record_number": "№ ИБ", "sex": "Пол", "birth_date": "Дата рождения"},
+}
 GOOD = "№ ИБ;Пол;Дата рождения\r\nИБ-1;Ж;01.02.1950\r\nИБ-2;м;31.12.1949\r\n"
 
 
@@ -18,15 +22,21 @@ def write(tmp_path, text, encoding="cp1251", name="patients.csv"):
 
 def test_reads_declared_columns_as_text(tmp_path):
     table = read_raw_table(write(tmp_path, GOOD), SPEC)
-    assert table.data.to_dict("list") == {"record_number": ["ИБ-1", "ИБ-2"], "sex": ["Ж", "м"],
-                                          "birth_date": ["01.02.1950", "31.12.1949"]}
+    assert table.data.to_dict("list") == {
+        "record_number": ["ИБ-1", "ИБ-2"],
+        "sex": ["Ж", "м"],
+        "birth_date": ["01.02.1950", "31.12.1949"],
+    }
     assert table.lines == [2, 3]
     assert table.unexpected_columns == []
 
 
 def test_unexpected_columns_are_reported_not_read(tmp_path):
-    text = GOOD.replace("Дата рождения\r\n", "Дата рождения;Телефон родственника\r\n").replace(
-        "1950\r\n", "1950;+7 900\r\n").replace("1949\r\n", "1949;\r\n")
+    text = (
+        GOOD.replace("Дата рождения\r\n", "Дата рождения;Телефон родственника\r\n")
+        .replace("1950\r\n", "1950;+7 900\r\n")
+        .replace("1949\r\n", "1949;\r\n")
+    )
     table = read_raw_table(write(tmp_path, text), SPEC)
     assert table.unexpected_columns == ["Телефон родственника"]
     assert list(table.data.columns) == ["record_number", "sex", "birth_date"]
@@ -94,7 +104,6 @@ def test_quoted_separator_inside_a_field(tmp_path):
 def test_dates_parse_strictly():
     import pandas as pd
 
-    dates, invalid = parse_dates(pd.Series(["01.02.1950", "", "31.02.2014", "2014-05-07", " 05.05.2005 "]),
-                                 "%d.%m.%Y")
+    dates, invalid = parse_dates(pd.Series(["01.02.1950", "", "31.02.2014", "2014-05-07", " 05.05.2005 "]), "%d.%m.%Y")
     assert invalid.tolist() == [False, False, True, True, False]
     assert dates.iloc[0] == pd.Timestamp("1950-02-01") and pd.isna(dates.iloc[1])

@@ -19,8 +19,11 @@ NOT_FROM_THE_RUN = {"report.html"}
 
 def results_of(project: Path) -> dict[str, bytes]:
     root = project / "results"
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name not in NOT_FROM_THE_RUN}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in NOT_FROM_THE_RUN
+    }
 
 
 def fresh_copy(tmp_path_factory, name: str) -> Path:
@@ -37,15 +40,21 @@ def offline_single_core_run(tmp_path_factory) -> Path:
         pytest.fail("the offline test needs unshare and ip (util-linux and iproute2, present on Debian)")
     project = fresh_copy(tmp_path_factory, "offline")
     command = " ".join(SNAKEMAKE + ["--cores", "1"])
-    result = subprocess.run(["unshare", "--net", "sh", "-c", f"ip link set lo up && {command}"], cwd=project,
-                            capture_output=True, text=True, env=ENV)
+    result = subprocess.run(
+        ["unshare", "--net", "sh", "-c", f"ip link set lo up && {command}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return project
 
 
 def test_the_network_namespace_really_is_offline(tmp_path):
-    probe = subprocess.run(["unshare", "--net", "sh", "-c", "ip link set lo up && ip route"], capture_output=True,
-                           text=True)
+    probe = subprocess.run(
+        ["unshare", "--net", "sh", "-c", "ip link set lo up && ip route"], capture_output=True, text=True
+    )
     assert probe.returncode == 0 and "default" not in probe.stdout  # no route out
 
 
@@ -74,8 +83,14 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> Non
 
 def kill_when(project: Path, marker: str) -> None:
     """Start the workflow and kill it (SIGKILL, the whole process group) as soon as `marker` exists."""
-    process = subprocess.Popen(SNAKEMAKE + ["--cores", "2", "--rerun-incomplete"], cwd=project, env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        SNAKEMAKE + ["--cores", "2", "--rerun-incomplete"],
+        cwd=project,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for(project / marker, process)
     finally:
@@ -87,8 +102,12 @@ def kill_when(project: Path, marker: str) -> None:
 
 def test_interrupted_runs_complete_with_the_same_results(tmp_path_factory, full_run):
     project = fresh_copy(tmp_path_factory, "interrupted")
-    for marker in ("resources/raw/patients.csv", "results/deid/audit.json", "results/cleaning/flow.json",
-                   "results/analysis/table1.tsv"):
+    for marker in (
+        "resources/raw/patients.csv",
+        "results/deid/audit.json",
+        "results/cleaning/flow.json",
+        "results/analysis/table1.tsv",
+    ):
         kill_when(project, marker)
     result = run(SNAKEMAKE + ["--cores", "2", "--rerun-incomplete"], project)
     assert "Finished" in result.stdout + result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from synthetic_twin import design
 from synthetic_twin.calibration import check, cumulative_incidence, load_targets
 from synthetic_twin.generate import generate
@@ -36,7 +37,8 @@ def test_ten_copies_give_ten_times_the_counts():
     truth = generate(10 * design.PAPER_COHORT_SIZE, seed=7).truth
     assert (truth["event"] == 1).sum() == 330
     assert truth.loc[truth["event"] == 1, "revision_cause"].value_counts().to_dict() == {
-        cause: 10 * k for cause, k in design.PAPER_REVISED_BY_CAUSE.items()}
+        cause: 10 * k for cause, k in design.PAPER_REVISED_BY_CAUSE.items()
+    }
 
 
 def test_cumulative_incidence_by_hand():

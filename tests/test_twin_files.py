@@ -9,10 +9,12 @@ import re
 
 import pandas as pd
 import pytest
+
+from deidentify.identifiers import snils_is_valid
 from raw_exports import parse_dates, parse_decimal, read_raw_table
-from synthetic_twin import design, vocabulary as vocab
+from synthetic_twin import design
+from synthetic_twin import vocabulary as vocab
 from synthetic_twin.generate import HEADERS, TABLE_FORMAT, generate, write_twin
-from synthetic_twin.identity import snils_is_valid
 
 DATE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
 
@@ -45,8 +47,15 @@ def test_notes_are_utf8(twin_dir, config):
     assert "Пациент" in text
 
 
-@pytest.mark.parametrize("name,column", [("patients", "birth_date"), ("diagnoses", "diagnosis_date"),
-                                         ("follow_up", "last_contact_date"), ("notes", "note_date")])
+@pytest.mark.parametrize(
+    "name,column",
+    [
+        ("patients", "birth_date"),
+        ("diagnoses", "diagnosis_date"),
+        ("follow_up", "last_contact_date"),
+        ("notes", "note_date"),
+    ],
+)
 def test_dates_are_dd_mm_yyyy(twin_dir, config, name, column):
     values = raw(twin_dir, config, name)[column]
     assert values.str.match(DATE.pattern).all()
@@ -67,9 +76,10 @@ def test_decimal_commas(twin_dir, config):
     assert not invalid.any() and numbers.between(2, 9).all()
 
 
-@pytest.mark.parametrize("field_name,column,table", [("bone", "bone", "operations"), ("fracture", "fracture",
-                                                                                        "operations"),
-                                                     ("sex", "sex", "patients")])
+@pytest.mark.parametrize(
+    "field_name,column,table",
+    [("bone", "bone", "operations"), ("fracture", "fracture", "operations"), ("sex", "sex", "patients")],
+)
 def test_labels_come_in_realistic_variants(twin_dir, config, field_name, column, table):
     """Each category is written in several spellings, English synonyms and typos included."""
     vocabulary = {"bone": vocab.BONE, "fracture": vocab.FRACTURE, "sex": vocab.SEX}[field_name]
@@ -169,10 +179,14 @@ def test_defects_are_really_in_the_files(twin, twin_dir, config):
     spine = set(vocab.BONE["spine"] + vocab.BONE["pelvis"])
     for mrn in d.query("defect == 'no_long_bone_operation'")["record_number"]:
         assert set(ops.loc[ops["record_number"] == mrn, "bone"]) <= spine
-    reasons = ops.loc[ops["record_number"].isin(d.query("defect == 'identifiers_in_revision_reason'")
-                                                ["record_number"]), "revision_reason"]
-    assert reasons.str.contains(r"\d{2}\.\d{2}\.\d{4}, хирург [А-ЯЁ]").sum() == \
-        design.ROW_DEFECTS["identifiers_in_revision_reason"]
+    reasons = ops.loc[
+        ops["record_number"].isin(d.query("defect == 'identifiers_in_revision_reason'")["record_number"]),
+        "revision_reason",
+    ]
+    assert (
+        reasons.str.contains(r"\d{2}\.\d{2}\.\d{4}, хирург [А-ЯЁ]").sum()
+        == design.ROW_DEFECTS["identifiers_in_revision_reason"]
+    )
 
 
 def test_ages_over_89_exist_for_top_coding(twin):

@@ -13,8 +13,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
 from raw_exports import parse_dates, read_raw_table
-from synthetic_twin import design, vocabulary as vocab
+from synthetic_twin import design
+from synthetic_twin import vocabulary as vocab
 from synthetic_twin.calibration import load_targets
 
 
@@ -41,8 +43,11 @@ def derived(twin_dir, config) -> pd.DataFrame:
     long_bone = ops["bone_group"].isin(vocab.LONG_BONES)
     # Patients with an unparseable date on a long-bone operation cannot be placed in time: excluded.
     unplaceable = set(ops.loc[long_bone & ops["bad_date"], "record_number"])
-    index_ops = (ops[long_bone & ~ops["revision"] & ops["date"].notna()]
-                 .sort_values(["record_number", "date"]).drop_duplicates("record_number"))
+    index_ops = (
+        ops[long_bone & ~ops["revision"] & ops["date"].notna()]
+        .sort_values(["record_number", "date"])
+        .drop_duplicates("record_number")
+    )
     index_ops = index_ops[~index_ops["record_number"].isin(unplaceable)]
     index_ops = index_ops[index_ops["date"].between("2006-01-01", "2020-12-31")]
 
@@ -53,19 +58,27 @@ def derived(twin_dir, config) -> pd.DataFrame:
     fu["death"], _ = parse_dates(fu["death_date"], fmt)
     fu = fu.sort_values(["record_number", "last"]).drop_duplicates("record_number", keep="last")
 
-    cohort = (index_ops[index_ops["record_number"].isin(metastatic)]
-              .merge(fu, on="record_number", how="inner")
-              .merge(dx, on="record_number")
-              .merge(read["patients"].drop_duplicates("record_number"), on="record_number"))
+    cohort = (
+        index_ops[index_ops["record_number"].isin(metastatic)]
+        .merge(fu, on="record_number", how="inner")
+        .merge(dx, on="record_number")
+        .merge(read["patients"].drop_duplicates("record_number"), on="record_number")
+    )
     cohort = cohort[(cohort["last"] >= cohort["date"]) & ~(cohort["death"] < cohort["date"])]
 
     revisions = ops[ops["revision"]][["record_number", "date", "bone_group", "revision_reason"]]
-    first_revision = (revisions.merge(cohort[["record_number", "date", "bone_group"]], on="record_number",
-                                      suffixes=("", "_index"))
-                      .query("date > date_index and bone_group == bone_group_index")
-                      .sort_values("date").drop_duplicates("record_number"))
-    cohort = cohort.merge(first_revision[["record_number", "date", "revision_reason"]], on="record_number",
-                          how="left", suffixes=("", "_revision"))
+    first_revision = (
+        revisions.merge(cohort[["record_number", "date", "bone_group"]], on="record_number", suffixes=("", "_index"))
+        .query("date > date_index and bone_group == bone_group_index")
+        .sort_values("date")
+        .drop_duplicates("record_number")
+    )
+    cohort = cohort.merge(
+        first_revision[["record_number", "date", "revision_reason"]],
+        on="record_number",
+        how="left",
+        suffixes=("", "_revision"),
+    )
     reason_text = cohort["revision_reason_revision"].fillna("").str.split(". Осмотр ").str[0]
     cohort["cause"] = reason_text.map(reverse(vocab.REVISION_REASON)).fillna("")
     icd_group = {normalise_icd(code): group for group, (codes, _) in vocab.PRIMARY.items() for code in codes}
@@ -117,8 +130,10 @@ def test_each_cause_is_consistent_with_the_index_implant(derived):
     revised = derived[derived["cause"] != ""].assign(method=lambda d: d["procedure"].map(method))
     allowed = {
         "aseptic_instability_after_intramedullary_osteosynthesis": {"intramedullary_osteosynthesis"},
-        "solitary_metastasis_progression_after_osteosynthesis": {"intramedullary_osteosynthesis",
-                                                                 "plate_osteosynthesis"},
+        "solitary_metastasis_progression_after_osteosynthesis": {
+            "intramedullary_osteosynthesis",
+            "plate_osteosynthesis",
+        },
         "endoprosthesis_dislocation": {"endoprosthesis"},
         "endoprosthesis_stem_fracture": {"endoprosthesis"},
     }
@@ -137,8 +152,7 @@ def test_raw_derivation_agrees_with_the_truth_table(derived, twin):
     revision_days = (d["date_revision"] - d["date"]).dt.days
     death_days = (d["death"] - d["date"]).dt.days
     last_days = (d["last"] - d["date"]).dt.days
-    expected_time = np.where(revision_days.notna(), revision_days,
-                             np.where(death_days.notna(), death_days, last_days))
+    expected_time = np.where(revision_days.notna(), revision_days, np.where(death_days.notna(), death_days, last_days))
     assert (expected_time == truth["time_days"].to_numpy()).all()
     expected_event = np.select([revision_days.notna(), death_days.notna()], [1, 2], 0)
     assert (expected_event == truth["event"].to_numpy()).all()

@@ -10,7 +10,6 @@ import sys
 
 import pandas as pd
 import yaml
-
 from conftest import ENV, ROOT, SKIP, SNAKEMAKE, run  # noqa: E402 - shared with the other workflow tests
 
 
@@ -197,11 +196,22 @@ def test_numbers_json_has_the_published_numbers_exactly(full_run):
     assert numbers["median_age"] == 62 and isinstance(numbers["median_age"], int)
     assert numbers["period"] == [2006, 2020]
     assert numbers["revision_causes"] == {
-        "preoperative_diagnostic_error": 3, "postoperative_infection": 6, "endoprosthesis_dislocation": 4,
+        "preoperative_diagnostic_error": 3,
+        "postoperative_infection": 6,
+        "endoprosthesis_dislocation": 4,
         "solitary_metastasis_progression_after_osteosynthesis": 5,
-        "aseptic_instability_after_intramedullary_osteosynthesis": 14, "endoprosthesis_stem_fracture": 1}
-    assert numbers["revised_primaries"] == {"breast": 10, "ewing_sarcoma": 1, "kidney": 13, "liver": 1, "lung": 3,
-                                            "prostate": 2, "rectum": 3}
+        "aseptic_instability_after_intramedullary_osteosynthesis": 14,
+        "endoprosthesis_stem_fracture": 1,
+    }
+    assert numbers["revised_primaries"] == {
+        "breast": 10,
+        "ewing_sarcoma": 1,
+        "kidney": 13,
+        "liver": 1,
+        "lung": 3,
+        "prostate": 2,
+        "rectum": 3,
+    }
     for key in ("km_revision", "cif_revision"):
         assert set(numbers[key]) == {"6m", "1y", "2y", "5y"}
         assert all(0 <= v <= 1 for v in numbers[key].values())

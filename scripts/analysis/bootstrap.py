@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
 from competing_risks import aalen_johansen, fine_gray
 
 from .data import DAYS_PER_MONTH, REVISION, covariate_frame
@@ -53,8 +54,13 @@ def intervals(replicates: pd.DataFrame, level: float) -> pd.DataFrame:
     rows = []
     for column in [c for c in replicates.columns if c != "resample"]:
         values = replicates[column].dropna().to_numpy(float)
-        rows.append({"estimate": column, "replicates": int(len(values)),
-                     "failed": int(replicates[column].isna().sum()),
-                     "lower": float(np.quantile(values, alpha / 2)) if len(values) else np.nan,
-                     "upper": float(np.quantile(values, 1 - alpha / 2)) if len(values) else np.nan})
+        rows.append(
+            {
+                "estimate": column,
+                "replicates": int(len(values)),
+                "failed": int(replicates[column].isna().sum()),
+                "lower": float(np.quantile(values, alpha / 2)) if len(values) else np.nan,
+                "upper": float(np.quantile(values, 1 - alpha / 2)) if len(values) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -11,8 +11,13 @@ CENSORED, REVISION, DEATH = 0, 1, 2
 DAYS_PER_MONTH = 365.25 / 12
 OSTEOSYNTHESIS = ("intramedullary_osteosynthesis", "plate_osteosynthesis")
 PROGNOSTIC_GROUPS = ("0-1", "2", "3-4")
-BOOLEAN = ("pathological_fracture", "solitary_bone_metastasis", "visceral_metastases", "chemotherapy_before_surgery",
-           "died")
+BOOLEAN = (
+    "pathological_fracture",
+    "solitary_bone_metastasis",
+    "visceral_metastases",
+    "chemotherapy_before_surgery",
+    "died",
+)
 
 
 def load(path: str | Path) -> pd.DataFrame:
@@ -28,8 +33,12 @@ def modified_bauer_score(df: pd.DataFrame) -> pd.Series:
     metastases, primary not lung, primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis.
     0-1: supportive care; 2: short-term palliation; 3-4: long-term local control."""
     favourable = df["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
-    return ((~df["visceral_metastases"]).astype(int) + (df["primary_group"] != "lung").astype(int)
-            + favourable.astype(int) + df["solitary_bone_metastasis"].astype(int))
+    return (
+        (~df["visceral_metastases"]).astype(int)
+        + (df["primary_group"] != "lung").astype(int)
+        + favourable.astype(int)
+        + df["solitary_bone_metastasis"].astype(int)
+    )
 
 
 def prognostic_group(score: pd.Series) -> pd.Series:
@@ -42,9 +51,11 @@ def with_derived(df: pd.DataFrame) -> pd.DataFrame:
     out["survival_months"] = out["survival_days"] / DAYS_PER_MONTH
     out["modified_bauer_score"] = modified_bauer_score(out)
     out["prognostic_group"] = prognostic_group(out["modified_bauer_score"])
-    out["fixation"] = np.select([out["operation_method"].isin(OSTEOSYNTHESIS),
-                                 out["operation_method"] == "endoprosthesis"], ["osteosynthesis", "endoprosthesis"],
-                                "other")
+    out["fixation"] = np.select(
+        [out["operation_method"].isin(OSTEOSYNTHESIS), out["operation_method"] == "endoprosthesis"],
+        ["osteosynthesis", "endoprosthesis"],
+        "other",
+    )
     out["revised"] = out["event"] == REVISION
     return out
 

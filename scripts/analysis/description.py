@@ -32,12 +32,26 @@ def table_one(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
         data[column] = data[column].map({True: "yes", False: "no"})
     data["ecog"] = data["ecog"].astype("Int64").astype(str).replace("<NA>", pd.NA)
     categorical = [c for c in TABLE1_COLUMNS if c not in CONTINUOUS]
-    table = TableOne(data, columns=list(TABLE1_COLUMNS), categorical=categorical, nonnormal=CONTINUOUS,
-                     groupby=groupby, rename=TABLE1_COLUMNS, pval=False, overall=True, missing=True,
-                     order={"prognostic_group": ["0-1", "2", "3-4"]}, decimals={c: 0 for c in CONTINUOUS})
+    table = TableOne(
+        data,
+        columns=list(TABLE1_COLUMNS),
+        categorical=categorical,
+        nonnormal=CONTINUOUS,
+        groupby=groupby,
+        rename=TABLE1_COLUMNS,
+        pval=False,
+        overall=True,
+        missing=True,
+        order={"prognostic_group": ["0-1", "2", "3-4"]},
+        decimals={c: 0 for c in CONTINUOUS},
+    )
     out = table.tableone.copy()
-    out.columns = [" ".join(str(x) for x in col if str(x) and not str(x).startswith("Grouped by")).strip()
-                   if isinstance(col, tuple) else str(col) for col in out.columns]
+    out.columns = [
+        " ".join(str(x) for x in col if str(x) and not str(x).startswith("Grouped by")).strip()
+        if isinstance(col, tuple)
+        else str(col)
+        for col in out.columns
+    ]
     out = out.reset_index()
     out.columns = ["variable", "level"] + list(out.columns[2:])
     return out
@@ -48,8 +62,9 @@ def causes_by_primary(df: pd.DataFrame, causes: list[str], primaries: list[str])
     of the codebook present, zeros included."""
     revised = df[df["event"] == REVISION]
     table = pd.crosstab(revised["revision_cause"], revised["primary_group"])
-    table = table.reindex(index=causes, columns=[p for p in primaries if p in table.columns or p in primaries],
-                          fill_value=0)
+    table = table.reindex(
+        index=causes, columns=[p for p in primaries if p in table.columns or p in primaries], fill_value=0
+    )
     table = table.loc[:, table.sum() > 0]
     table["total"] = table.sum(axis=1)
     table.loc["total"] = table.sum()
@@ -62,10 +77,15 @@ def time_to_revision_by_cause(df: pd.DataFrame, causes: list[str]) -> pd.DataFra
     for cause in causes + ["all"]:
         months = (revised if cause == "all" else revised[revised["revision_cause"] == cause])["time_days"]
         months = months / DAYS_PER_MONTH
-        rows.append({"revision_cause": cause, "n": int(len(months)),
-                     "median_months": months.median() if len(months) else None,
-                     "q1_months": months.quantile(0.25) if len(months) else None,
-                     "q3_months": months.quantile(0.75) if len(months) else None,
-                     "min_months": months.min() if len(months) else None,
-                     "max_months": months.max() if len(months) else None})
+        rows.append(
+            {
+                "revision_cause": cause,
+                "n": int(len(months)),
+                "median_months": months.median() if len(months) else None,
+                "q1_months": months.quantile(0.25) if len(months) else None,
+                "q3_months": months.quantile(0.75) if len(months) else None,
+                "min_months": months.min() if len(months) else None,
+                "max_months": months.max() if len(months) else None,
+            }
+        )
     return pd.DataFrame(rows)

@@ -15,10 +15,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from competing_risks import aalen_johansen, fine_gray, gray_test
 from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test
 from scipy.stats import norm
+
+from competing_risks import aalen_johansen, fine_gray, gray_test
 
 from .data import COVARIATES, DAYS_PER_MONTH, REVISION, covariate_frame
 
@@ -32,8 +33,18 @@ def cif_by_group(df: pd.DataFrame, group: pd.Series, horizons: dict[str, float],
         d = df[group == level]
         cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
         for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
-            rows.append({"factor": factor, "level": level, "n": int(len(d)), "revisions": int(d["revised"].sum()),
-                         "horizon": label, "estimate": c["estimate"], "lower": c["lower"], "upper": c["upper"]})
+            rows.append(
+                {
+                    "factor": factor,
+                    "level": level,
+                    "n": int(len(d)),
+                    "revisions": int(d["revised"].sum()),
+                    "horizon": label,
+                    "estimate": c["estimate"],
+                    "lower": c["lower"],
+                    "upper": c["upper"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -42,12 +53,23 @@ def gray(df: pd.DataFrame, group: pd.Series, factor: str) -> dict:
     revision still count in the test; a factor with a single level is recorded as not testable."""
     levels = sorted(group.unique())
     if len(levels) < 2:
-        return {"factor": factor, "levels": len(levels), "statistic": np.nan, "df": 0, "p_value": np.nan,
-                "note": "one level only"}
-    result = gray_test(df["time_days"].to_numpy(float), df["event"].to_numpy(int), group.to_numpy(),
-                       cause=REVISION)
-    return {"factor": factor, "levels": len(levels), "statistic": float(result.statistic), "df": int(result.df),
-            "p_value": float(result.p_value), "note": ""}
+        return {
+            "factor": factor,
+            "levels": len(levels),
+            "statistic": np.nan,
+            "df": 0,
+            "p_value": np.nan,
+            "note": "one level only",
+        }
+    result = gray_test(df["time_days"].to_numpy(float), df["event"].to_numpy(int), group.to_numpy(), cause=REVISION)
+    return {
+        "factor": factor,
+        "levels": len(levels),
+        "statistic": float(result.statistic),
+        "df": int(result.df),
+        "p_value": float(result.p_value),
+        "note": "",
+    }
 
 
 def events_per_variable(events: int, covariates: int) -> float:
@@ -66,14 +88,24 @@ def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tupl
         fitter.fit(data, duration_col="time", event_col="revision")
         ph = proportional_hazard_test(fitter, data, time_transform="rank")
     s = fitter.summary
-    z = pd.DataFrame({
-        "covariate": s.index, "hr": s["exp(coef)"].to_numpy(), "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"]
-        .to_numpy(), "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(), "coef": s["coef"].to_numpy(),
-        "se": s["se(coef)"].to_numpy(), "p_value": s["p"].to_numpy(),
-    })
-    ph_table = pd.DataFrame({"covariate": ph.summary.index.get_level_values(0),
-                             "statistic": ph.summary["test_statistic"].to_numpy(),
-                             "p_value": ph.summary["p"].to_numpy()})
+    z = pd.DataFrame(
+        {
+            "covariate": s.index,
+            "hr": s["exp(coef)"].to_numpy(),
+            "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"].to_numpy(),
+            "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(),
+            "coef": s["coef"].to_numpy(),
+            "se": s["se(coef)"].to_numpy(),
+            "p_value": s["p"].to_numpy(),
+        }
+    )
+    ph_table = pd.DataFrame(
+        {
+            "covariate": ph.summary.index.get_level_values(0),
+            "statistic": ph.summary["test_statistic"].to_numpy(),
+            "p_value": ph.summary["p"].to_numpy(),
+        }
+    )
     return z, ph_table
 
 
@@ -83,13 +115,22 @@ def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.Data
     fit = fine_gray(df["time_days"].to_numpy(float), df["event"].to_numpy(int), x, cause=REVISION)
     zq = norm.ppf(1 - alpha / 2)
     coef, se = fit.coef.to_numpy(float), fit.se.to_numpy(float)
-    return pd.DataFrame({"covariate": list(fit.coef.index), "hr": np.exp(coef), "lower": np.exp(coef - zq * se),
-                         "upper": np.exp(coef + zq * se), "coef": coef, "se": se,
-                         "p_value": fit.summary["p"].to_numpy(float)})
+    return pd.DataFrame(
+        {
+            "covariate": list(fit.coef.index),
+            "hr": np.exp(coef),
+            "lower": np.exp(coef - zq * se),
+            "upper": np.exp(coef + zq * se),
+            "coef": coef,
+            "se": se,
+            "p_value": fit.summary["p"].to_numpy(float),
+        }
+    )
 
 
-def models(df: pd.DataFrame, candidates: list[str], multivariable: list[str], min_epv: float,
-           alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def models(
+    df: pd.DataFrame, candidates: list[str], multivariable: list[str], min_epv: float, alpha: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Univariable models for every candidate, and one multivariable model: the configured covariates in their
     order of priority, as many as the events allow at `min_epv` events per variable (at least one). Returns the
     coefficient table (model, kind, covariate, ...), the proportional-hazards checks, and a record with the events
@@ -103,11 +144,12 @@ def models(df: pd.DataFrame, candidates: list[str], multivariable: list[str], mi
     allowed = max(1, int(events // min_epv))
     chosen = multivariable[:allowed]
     epv = events_per_variable(events, len(chosen))
-    record.update(multivariable_covariates=chosen, events_per_variable=epv,
-                  dropped_for_epv=multivariable[allowed:])
+    record.update(multivariable_covariates=chosen, events_per_variable=epv, dropped_for_epv=multivariable[allowed:])
     if epv < min_epv:
-        message = (f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
-                   f"{min_epv:g}; the multivariable estimates are unstable")
+        message = (
+            f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
+            f"{min_epv:g}; the multivariable estimates are unstable"
+        )
         record["warnings"].append(message)
         log.warning(message)
     for model, names in [(f"univariable: {c}", [c]) for c in candidates] + [("multivariable", chosen)]:

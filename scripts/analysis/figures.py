@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.transforms import blended_transform_factory
 
-from plotting import PALETTE, use_style
+from common.plotting import PALETTE, use_style
 
 from .data import DAYS_PER_MONTH, REVISION
 from .risk import at_risk
@@ -31,7 +31,7 @@ def _step(ax, months, estimate, lower=None, upper=None, max_months=60.0, **kw):
     y = np.concatenate([[0.0 if kw.pop("starts_at_zero", True) else 1.0], np.asarray(estimate, float)])
     keep = x <= max_months
     x, y = np.append(x[keep], max_months), np.append(y[keep], y[keep][-1])
-    line, = ax.step(x, y, where="post", **kw)
+    (line,) = ax.step(x, y, where="post", **kw)
     if lower is not None:
         lo = np.concatenate([[y[0]], np.asarray(lower, float)])[: keep.sum()]
         hi = np.concatenate([[y[0]], np.asarray(upper, float)])[: keep.sum()]
@@ -47,8 +47,11 @@ def _months_axis(ax, max_months, ylabel):
 
 
 SHORT_LABELS = {
-    "intramedullary_osteosynthesis": "IM nail", "plate_osteosynthesis": "plate", "endoprosthesis": "endoprosthesis",
-    "osteosynthesis": "osteosynthesis", "other": "other",
+    "intramedullary_osteosynthesis": "IM nail",
+    "plate_osteosynthesis": "plate",
+    "endoprosthesis": "endoprosthesis",
+    "osteosynthesis": "osteosynthesis",
+    "other": "other",
 }
 
 
@@ -60,11 +63,27 @@ def _at_risk_table(ax, groups: dict[str, pd.Series], ticks: list[float], colours
     """Numbers at risk in their own axes under the plot, one row per group, aligned with the time ticks."""
     ax.set_axis_off()
     ax.set_ylim(len(groups) - 0.5, -1.2)
-    ax.text(0, -1, "Numbers at risk", ha="left", va="center", fontsize=7, weight="bold",
-            transform=blended_transform_factory(ax.transAxes, ax.transData))
+    ax.text(
+        0,
+        -1,
+        "Numbers at risk",
+        ha="left",
+        va="center",
+        fontsize=7,
+        weight="bold",
+        transform=blended_transform_factory(ax.transAxes, ax.transData),
+    )
     for row, ((name, months), colour) in enumerate(zip(groups.items(), colours, strict=False)):
-        ax.text(-0.05, row, short(name), ha="right", va="center", fontsize=7, color=colour,
-                transform=blended_transform_factory(ax.transAxes, ax.transData))
+        ax.text(
+            -0.05,
+            row,
+            short(name),
+            ha="right",
+            va="center",
+            fontsize=7,
+            color=colour,
+            transform=blended_transform_factory(ax.transAxes, ax.transData),
+        )
         for tick, n in zip(ticks, at_risk(months, ticks), strict=True):
             ax.text(tick, row, str(n), ha="center", va="center", fontsize=7)
 
@@ -74,16 +93,38 @@ def km_versus_cif(curves: pd.DataFrame, risk: pd.DataFrame, max_months: float):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     km = curves[curves["curve"] == "km_revision"]
     cif = curves[curves["curve"] == "cif_revision"]
-    _step(ax, km["months"], km["estimate"], km["lower"], km["upper"], max_months, color=PALETTE[1], linestyle="--",
-          label="1 - Kaplan-Meier (deaths censored)")
-    _step(ax, cif["months"], cif["estimate"], cif["lower"], cif["upper"], max_months, color=PALETTE[0],
-          label="Cumulative incidence (death competing)")
+    _step(
+        ax,
+        km["months"],
+        km["estimate"],
+        km["lower"],
+        km["upper"],
+        max_months,
+        color=PALETTE[1],
+        linestyle="--",
+        label="1 - Kaplan-Meier (deaths censored)",
+    )
+    _step(
+        ax,
+        cif["months"],
+        cif["estimate"],
+        cif["lower"],
+        cif["upper"],
+        max_months,
+        color=PALETTE[0],
+        label="Cumulative incidence (death competing)",
+    )
     two = risk.set_index("horizon").loc["2y"] if "2y" in set(risk["horizon"]) else risk.iloc[-1]
-    ax.annotate(f"at {two['months']:g} months: {100 * two['km_revision']:.1f} % vs {100 * two['cif_revision']:.1f} %"
-                f"\n1 - KM overstates by {two['overestimate_points']:.1f} points "
-                f"({100 * two['overestimate_relative']:.0f} % relative)",
-                xy=(two["months"], two["km_revision"]), xytext=(0.35, 0.12), textcoords="axes fraction", fontsize=7.5,
-                arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6})
+    ax.annotate(
+        f"at {two['months']:g} months: {100 * two['km_revision']:.1f} % vs {100 * two['cif_revision']:.1f} %"
+        f"\n1 - KM overstates by {two['overestimate_points']:.1f} points "
+        f"({100 * two['overestimate_relative']:.0f} % relative)",
+        xy=(two["months"], two["km_revision"]),
+        xytext=(0.35, 0.12),
+        textcoords="axes fraction",
+        fontsize=7.5,
+        arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6},
+    )
     _months_axis(ax, max_months, "Risk of revision")
     ax.set_ylim(0, max(0.05, float(km["upper"][km["months"] <= max_months].max()) * 1.1))
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
@@ -103,8 +144,15 @@ def stacked_cif(curves: pd.DataFrame, max_months: float):
         return np.where(positions >= 0, c["estimate"].to_numpy()[np.maximum(positions, 0)], 0.0)
 
     revision, death = on_grid("cif_revision"), on_grid("cif_death")
-    ax.stackplot(grid, revision, death, 1 - revision - death, colors=[PALETTE[1], "#7f7f7f", "#dfe9f5"],
-                 labels=["Revised", "Died without revision", "Alive without revision"], step="post")
+    ax.stackplot(
+        grid,
+        revision,
+        death,
+        1 - revision - death,
+        colors=[PALETTE[1], "#7f7f7f", "#dfe9f5"],
+        labels=["Revised", "Died without revision", "Alive without revision"],
+        step="post",
+    )
     _months_axis(ax, max_months, "Share of patients")
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
@@ -113,30 +161,54 @@ def stacked_cif(curves: pd.DataFrame, max_months: float):
     return fig
 
 
-def cif_by_group(curves: pd.DataFrame, df: pd.DataFrame, group: pd.Series, title: str, test: dict,
-                 max_months: float, order: list[str] | None = None):
+def cif_by_group(
+    curves: pd.DataFrame,
+    df: pd.DataFrame,
+    group: pd.Series,
+    title: str,
+    test: dict,
+    max_months: float,
+    order: list[str] | None = None,
+):
     use_style()
     levels = order or sorted(group.unique())
     colours = PALETTE[: len(levels)]
-    fig, (ax, table) = plt.subplots(2, 1, figsize=(6.4, 4.4 + 0.18 * len(levels)), sharex=True,
-                                    gridspec_kw={"height_ratios": [4.0, 0.45 + 0.22 * len(levels)], "hspace": 0.35})
+    fig, (ax, table) = plt.subplots(
+        2,
+        1,
+        figsize=(6.4, 4.4 + 0.18 * len(levels)),
+        sharex=True,
+        gridspec_kw={"height_ratios": [4.0, 0.45 + 0.22 * len(levels)], "hspace": 0.35},
+    )
     cif = curves[curves["curve"] == "cif_revision"]
     for level, colour in zip(levels, colours, strict=True):
         c = cif[cif["group"] == level]
         n = int((group == level).sum())
         events = int(((group == level) & (df["event"] == REVISION)).sum())
-        _step(ax, c["months"], c["estimate"], max_months=max_months, color=colour,
-              label=f"{short(level)} (n = {n}, revised {events})")
+        _step(
+            ax,
+            c["months"],
+            c["estimate"],
+            max_months=max_months,
+            color=colour,
+            label=f"{short(level)} (n = {n}, revised {events})",
+        )
     _months_axis(ax, max_months, "Cumulative incidence of revision")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     ax.set_ylim(0, max(0.05, float(cif.loc[cif["months"] <= max_months, "estimate"].max()) * 1.35))
     p = test.get("p_value")
-    ax.set_title(f"{title}; Gray's test: chi2 = {test['statistic']:.2f}, df = {test['df']}, p = {p:.3g}"
-                 if p == p else title, fontsize=9)
+    ax.set_title(
+        f"{title}; Gray's test: chi2 = {test['statistic']:.2f}, df = {test['df']}, p = {p:.3g}" if p == p else title,
+        fontsize=9,
+    )
     ax.legend(loc="upper left", fontsize=7, ncols=2)
     ax.tick_params(labelbottom=True)
-    _at_risk_table(table, {level: df["months"][group == level] for level in levels},
-                   list(np.arange(0, max_months + 1, 12)), colours)
+    _at_risk_table(
+        table,
+        {level: df["months"][group == level] for level in levels},
+        list(np.arange(0, max_months + 1, 12)),
+        colours,
+    )
     fig.subplots_adjust(left=0.17, right=0.97, top=0.92, bottom=0.04)
     return fig
 
@@ -144,12 +216,28 @@ def cif_by_group(curves: pd.DataFrame, df: pd.DataFrame, group: pd.Series, title
 def overall_survival(overall: pd.DataFrame, by_primary: pd.DataFrame, max_months: float):
     use_style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 4.2), sharey=True)
-    _step(left, overall["months"], overall["survival"], overall["lower"], overall["upper"], max_months,
-          color=PALETTE[0], starts_at_zero=False, label="all patients")
+    _step(
+        left,
+        overall["months"],
+        overall["survival"],
+        overall["lower"],
+        overall["upper"],
+        max_months,
+        color=PALETTE[0],
+        starts_at_zero=False,
+        label="all patients",
+    )
     for level, colour in zip(sorted(by_primary["group"].unique()), PALETTE, strict=False):
         c = by_primary[by_primary["group"] == level]
-        _step(right, c["months"], c["survival"], max_months=max_months, color=colour, starts_at_zero=False,
-              label=label(level))
+        _step(
+            right,
+            c["months"],
+            c["survival"],
+            max_months=max_months,
+            color=colour,
+            starts_at_zero=False,
+            label=label(level),
+        )
     for ax, title in ((left, "All patients"), (right, "By primary tumour")):
         _months_axis(ax, max_months, "Overall survival")
         ax.set_ylim(0, 1.02)
@@ -167,23 +255,36 @@ def forest(table: pd.DataFrame):
     rows["block"] = np.where(rows["model"] == "multivariable", "Multivariable", "Univariable")
     order = rows.drop_duplicates(["block", "covariate"])[["block", "covariate", "label"]].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(order) + 1.4))
-    for offset, kind, colour, marker in ((-0.15, "cause-specific Cox", PALETTE[0], "o"),
-                                         (0.15, "Fine-Gray", PALETTE[1], "s")):
+    for offset, kind, colour, marker in (
+        (-0.15, "cause-specific Cox", PALETTE[0], "o"),
+        (0.15, "Fine-Gray", PALETTE[1], "s"),
+    ):
         for i, r in order.iterrows():
             hit = rows[(rows["block"] == r["block"]) & (rows["covariate"] == r["covariate"]) & (rows["kind"] == kind)]
             if hit.empty:
                 continue
             h = hit.iloc[0]
             ax.plot([h["lower"], h["upper"]], [i + offset] * 2, color=colour, linewidth=1.2)
-            ax.plot(h["hr"], i + offset, marker=marker, color=colour, markersize=4.5,
-                    label=kind if i == order.index[0] else None)
+            ax.plot(
+                h["hr"],
+                i + offset,
+                marker=marker,
+                color=colour,
+                markersize=4.5,
+                label=kind if i == order.index[0] else None,
+            )
     ax.axvline(1, color="#666666", linewidth=0.7, linestyle=":")
     ax.set_xscale("log")
-    ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if rows["lower"].min() / 1.5 <= t <= rows["upper"].max() * 1.5]
+    ticks = [
+        t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if rows["lower"].min() / 1.5 <= t <= rows["upper"].max() * 1.5
+    ]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_locator(plt.NullLocator())
-    ax.set_yticks(range(len(order)), [f"{lab} ({b.lower()})" for b, lab in zip(order["block"], order["label"],
-                                                                              strict=True)], fontsize=7.5)
+    ax.set_yticks(
+        range(len(order)),
+        [f"{lab} ({b.lower()})" for b, lab in zip(order["block"], order["label"], strict=True)],
+        fontsize=7.5,
+    )
     multivariable = order.index[order["block"] == "Multivariable"]
     if len(multivariable):
         ax.axhline(multivariable[0] - 0.5, color="#bbbbbb", linewidth=0.6)
@@ -234,14 +335,20 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
         ax.barh(i, end, color="#dfe9f5", height=0.7, edgecolor="none")
         ax.plot(r["months"], i, marker="X", color=colour_of[r["revision_cause"]], markersize=5)
         ax.plot(end, i, marker="s" if r["died"] else ">", color="#333333", markersize=3.5)
-    handles = [plt.Line2D([], [], marker="X", linestyle="", color=colour_of[c], label=CAUSE_LABELS.get(c, c))
-               for c in causes]
-    handles += [plt.Line2D([], [], marker="s", linestyle="", color="#333333", label="died"),
-                plt.Line2D([], [], marker=">", linestyle="", color="#333333", label="alive at last contact")]
+    handles = [
+        plt.Line2D([], [], marker="X", linestyle="", color=colour_of[c], label=CAUSE_LABELS.get(c, c)) for c in causes
+    ]
+    handles += [
+        plt.Line2D([], [], marker="s", linestyle="", color="#333333", label="died"),
+        plt.Line2D([], [], marker=">", linestyle="", color="#333333", label="alive at last contact"),
+    ]
     ax.legend(handles=handles, loc="lower right", fontsize=6.5)
     ax.set_yticks([])
-    ax.set_ylabel(f"Revised patients (n = {total})" if total == len(revised)
-                  else f"Revised patients ({len(revised)} of {total}, evenly sampled)")
+    ax.set_ylabel(
+        f"Revised patients (n = {total})"
+        if total == len(revised)
+        else f"Revised patients ({len(revised)} of {total}, evenly sampled)"
+    )
     ax.set_xlabel("Months since the index operation")
     ax.set_xlim(0, max_months or None)
     ax.invert_yaxis()
@@ -262,8 +369,7 @@ def recommendation(curves: dict[str, pd.DataFrame], tests: pd.DataFrame, max_mon
                 _step(ax, part["months"], part["estimate"], max_months=max_months, color=colour, label=fixation)
         test = tests.set_index("prognostic_group").loc[group]
         p = test["p_value"]
-        ax.set_title(f"modified Bauer {group}\n" + (f"Gray's p = {p:.3g}" if p == p else "not testable"),
-                     fontsize=8.5)
+        ax.set_title(f"modified Bauer {group}\n" + (f"Gray's p = {p:.3g}" if p == p else "not testable"), fontsize=8.5)
         _months_axis(ax, max_months, "Cumulative incidence of revision" if ax is np.atleast_1d(axes)[0] else "")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plotting import save_figure
+from common.plotting import save_figure
 
 
 def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:

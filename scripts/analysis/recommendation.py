@@ -16,8 +16,9 @@ from .factors import gray
 COMPARED = ("osteosynthesis", "endoprosthesis")
 
 
-def fixation_within_prognostic_groups(df: pd.DataFrame, horizons: dict[str, float]) -> tuple[pd.DataFrame,
-                                                                                                pd.DataFrame]:
+def fixation_within_prognostic_groups(
+    df: pd.DataFrame, horizons: dict[str, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     from competing_risks import aalen_johansen
 
     days = [m * DAYS_PER_MONTH for m in horizons.values()]
@@ -28,18 +29,33 @@ def fixation_within_prognostic_groups(df: pd.DataFrame, horizons: dict[str, floa
             d = within[within["fixation"] == fixation]
             if len(d) == 0:
                 continue
-            cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION,
-                                 times=days)
+            cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
             for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
-                rows.append({"prognostic_group": group, "fixation": fixation, "n": int(len(d)),
-                             "revisions": int((d["event"] == REVISION).sum()),
-                             "median_survival_months": float(d["survival_days"].median() / DAYS_PER_MONTH),
-                             "horizon": label, "cif_revision": c["estimate"], "lower": c["lower"],
-                             "upper": c["upper"]})
+                rows.append(
+                    {
+                        "prognostic_group": group,
+                        "fixation": fixation,
+                        "n": int(len(d)),
+                        "revisions": int((d["event"] == REVISION).sum()),
+                        "median_survival_months": float(d["survival_days"].median() / DAYS_PER_MONTH),
+                        "horizon": label,
+                        "cif_revision": c["estimate"],
+                        "lower": c["lower"],
+                        "upper": c["upper"],
+                    }
+                )
         if within["fixation"].nunique() == 2 and (within["event"] == REVISION).any():
             tests.append({"prognostic_group": group, **gray(within, within["fixation"], "fixation")})
         else:
-            tests.append({"prognostic_group": group, "factor": "fixation", "levels": within["fixation"].nunique(),
-                          "statistic": float("nan"), "df": 0, "p_value": float("nan"),
-                          "note": "not testable: one fixation or no revision in this group"})
+            tests.append(
+                {
+                    "prognostic_group": group,
+                    "factor": "fixation",
+                    "levels": within["fixation"].nunique(),
+                    "statistic": float("nan"),
+                    "df": 0,
+                    "p_value": float("nan"),
+                    "note": "not testable: one fixation or no revision in this group",
+                }
+            )
     return pd.DataFrame(rows), pd.DataFrame(tests)

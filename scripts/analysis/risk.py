@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from competing_risks import aalen_johansen
 from lifelines import KaplanMeierFitter
+
+from competing_risks import aalen_johansen
 
 from .data import DAYS_PER_MONTH, DEATH, REVISION
 
@@ -38,15 +39,22 @@ def revision_risk(df: pd.DataFrame, horizons: dict[str, float], alpha: float) ->
     days = [months * DAYS_PER_MONTH for months in horizons.values()]
     km = step_at(km_fit(df["time_days"], df["event"] == REVISION, alpha), days)
     cif = aalen_johansen(df["time_days"].to_numpy(float), df["event"].to_numpy(int), cause=REVISION, times=days)
-    out = pd.DataFrame({
-        "horizon": list(horizons), "months": list(horizons.values()),
-        "km_revision": 1 - km["survival"], "km_lower": 1 - km["upper"], "km_upper": 1 - km["lower"],
-        "cif_revision": cif["estimate"].to_numpy(), "cif_lower": cif["lower"].to_numpy(),
-        "cif_upper": cif["upper"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "horizon": list(horizons),
+            "months": list(horizons.values()),
+            "km_revision": 1 - km["survival"],
+            "km_lower": 1 - km["upper"],
+            "km_upper": 1 - km["lower"],
+            "cif_revision": cif["estimate"].to_numpy(),
+            "cif_lower": cif["lower"].to_numpy(),
+            "cif_upper": cif["upper"].to_numpy(),
+        }
+    )
     out["overestimate_points"] = 100 * (out["km_revision"] - out["cif_revision"])
-    out["overestimate_relative"] = np.where(out["cif_revision"] > 0,
-                                            (out["km_revision"] - out["cif_revision"]) / out["cif_revision"], np.nan)
+    out["overestimate_relative"] = np.where(
+        out["cif_revision"] > 0, (out["km_revision"] - out["cif_revision"]) / out["cif_revision"], np.nan
+    )
     return out
 
 
@@ -60,18 +68,38 @@ def curves(df: pd.DataFrame, alpha: float, group: pd.Series | None = None) -> pd
         time, event = d["time_days"].to_numpy(float), d["event"].to_numpy(int)
         for cause, label in ((REVISION, "cif_revision"), (DEATH, "cif_death")):
             c = aalen_johansen(time, event, cause=cause)
-            parts.append(pd.DataFrame({"group": name, "curve": label, "months": c["time"] / DAYS_PER_MONTH,
-                                       "estimate": c["estimate"], "lower": c["lower"], "upper": c["upper"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "group": name,
+                        "curve": label,
+                        "months": c["time"] / DAYS_PER_MONTH,
+                        "estimate": c["estimate"],
+                        "lower": c["lower"],
+                        "upper": c["upper"],
+                    }
+                )
+            )
         fit = km_fit(d["time_days"], d["event"] == REVISION, alpha)
         sf, ci = fit.survival_function_.iloc[:, 0], fit.confidence_interval_survival_function_
-        parts.append(pd.DataFrame({"group": name, "curve": "km_revision", "months": sf.index / DAYS_PER_MONTH,
-                                   "estimate": 1 - sf.to_numpy(), "lower": 1 - ci.iloc[:, 1].to_numpy(),
-                                   "upper": 1 - ci.iloc[:, 0].to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "curve": "km_revision",
+                    "months": sf.index / DAYS_PER_MONTH,
+                    "estimate": 1 - sf.to_numpy(),
+                    "lower": 1 - ci.iloc[:, 1].to_numpy(),
+                    "upper": 1 - ci.iloc[:, 0].to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def overall_survival(df: pd.DataFrame, alpha: float, group: pd.Series | None = None,
-                     horizons: dict[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def overall_survival(
+    df: pd.DataFrame, alpha: float, group: pd.Series | None = None, horizons: dict[str, float] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan-Meier overall survival (death at any time, after a revision too): curves and values at horizons."""
     groups = [("all", df.index)] if group is None else [(g, df.index[group == g]) for g in sorted(group.unique())]
     curves_, at = [], []
@@ -79,11 +107,24 @@ def overall_survival(df: pd.DataFrame, alpha: float, group: pd.Series | None = N
         d = df.loc[index]
         fit = km_fit(d["survival_days"], d["died"], alpha)
         sf, ci = fit.survival_function_.iloc[:, 0], fit.confidence_interval_survival_function_
-        curves_.append(pd.DataFrame({"group": name, "months": sf.index / DAYS_PER_MONTH, "survival": sf.to_numpy(),
-                                     "lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()}))
+        curves_.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "months": sf.index / DAYS_PER_MONTH,
+                    "survival": sf.to_numpy(),
+                    "lower": ci.iloc[:, 0].to_numpy(),
+                    "upper": ci.iloc[:, 1].to_numpy(),
+                }
+            )
+        )
         median = fit.median_survival_time_
-        row = {"group": name, "n": int(len(d)), "deaths": int(d["died"].sum()),
-               "median_months": float(median / DAYS_PER_MONTH) if np.isfinite(median) else np.nan}
+        row = {
+            "group": name,
+            "n": int(len(d)),
+            "deaths": int(d["died"].sum()),
+            "median_months": float(median / DAYS_PER_MONTH) if np.isfinite(median) else np.nan,
+        }
         for label, months in (horizons or {}).items():
             value = step_at(fit, [months * DAYS_PER_MONTH]).iloc[0]
             row[f"survival_{label}"], row[f"lower_{label}"], row[f"upper_{label}"] = value

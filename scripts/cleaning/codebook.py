@@ -23,8 +23,17 @@ LOOKALIKES = str.maketrans("СсЕеАаВКкМНОоРрТХх", "CcEeAaBKkMHO
 PLACEHOLDER = re.compile(r"\[[^\]]*\]")
 # A sentence break: ". " before a capital letter or a placeholder ("Вывих ЭП. Осмотр [ДАТА +24]").
 SENTENCE_BREAK = re.compile(r"\.\s+(?=[А-ЯЁA-Z\[])")
-LABEL_FIELDS = ("operation_method", "bone", "segment", "fracture", "sex", "yes_no", "revision_flag",
-                "vital_status", "revision_cause")
+LABEL_FIELDS = (
+    "operation_method",
+    "bone",
+    "segment",
+    "fracture",
+    "sex",
+    "yes_no",
+    "revision_flag",
+    "vital_status",
+    "revision_cause",
+)
 
 
 def normalise_label(value: str) -> str:
@@ -53,10 +62,12 @@ class Codebook:
         self.maps: dict[str, dict[str, str]] = {}
         for field_name in LABEL_FIELDS:
             self.maps[field_name] = self._invert(field_name, raw[field_name])
-        self.primary_labels = self._invert("primary_group", {g: spec["labels"] for g, spec in
-                                                             raw["primary_group"].items()})
-        self.primary_icd10 = {group: [normalise_icd(c) for c in spec["icd10"]]
-                              for group, spec in raw["primary_group"].items()}
+        self.primary_labels = self._invert(
+            "primary_group", {g: spec["labels"] for g, spec in raw["primary_group"].items()}
+        )
+        self.primary_icd10 = {
+            group: [normalise_icd(c) for c in spec["icd10"]] for group, spec in raw["primary_group"].items()
+        }
         self.bone_metastasis_icd10 = {normalise_icd(c) for c in raw["bone_metastasis_icd10"]}
         self.long_bones = set(raw["long_bones"])
         unknown_bones = self.long_bones - set(raw["bone"])
@@ -70,13 +81,16 @@ class Codebook:
             for label in labels:
                 key = normalise_label(label)
                 if inverted.get(key, category) != category:
-                    raise CleaningError(self.path, f"{field_name}: label {label!r} is listed under both "
-                                                   f"{inverted[key]!r} and {category!r}")
+                    raise CleaningError(
+                        self.path,
+                        f"{field_name}: label {label!r} is listed under both {inverted[key]!r} and {category!r}",
+                    )
                 inverted[key] = category
         return inverted
 
-    def map(self, field_name: str, values: pd.Series, where: Path, lines: pd.Series, column: str,
-            review: Review | None) -> pd.Series:
+    def map(
+        self, field_name: str, values: pd.Series, where: Path, lines: pd.Series, column: str, review: Review | None
+    ) -> pd.Series:
         """Map raw labels to categories. `values` keeps the row index of the file `where` (line = index + 2);
         `lines` are the raw export's lines. Unknown labels raise CleaningError, or (review mode) become NA and are
         recorded in `review`."""
@@ -90,13 +104,16 @@ class Codebook:
         if unknown.any():
             first = unknown.idxmax()
             if review is None:
-                raise CleaningError(where, f"label {values[first]!r} (normalised {normal[first]!r}; raw export line "
-                                           f"{int(lines[first])}) is not in the codebook {self.path} under "
-                                           f"{field_name}; add it there, or set cleaning.unknown_labels: review",
-                                    line=int(first) + 2, column=column)
+                raise CleaningError(
+                    where,
+                    f"label {values[first]!r} (normalised {normal[first]!r}; raw export line "
+                    f"{int(lines[first])}) is not in the codebook {self.path} under "
+                    f"{field_name}; add it there, or set cleaning.unknown_labels: review",
+                    line=int(first) + 2,
+                    column=column,
+                )
             for idx in values.index[unknown]:
-                review.items.append((str(where), int(idx) + 2, int(lines[idx]), column, str(values[idx]),
-                                     field_name))
+                review.items.append((str(where), int(idx) + 2, int(lines[idx]), column, str(values[idx]), field_name))
         return mapped
 
     def icd_matches(self, group: str, code: str) -> bool:
@@ -104,7 +121,12 @@ class Codebook:
         return any(normal.startswith(prefix) for prefix in self.primary_icd10.get(group, []))
 
     def usage_table(self) -> pd.DataFrame:
-        rows = [{"field": f, "raw_label": label, "category": category, "rows": n}
-                for (f, label, category), n in self.usage.items()]
-        return pd.DataFrame(rows, columns=["field", "raw_label", "category", "rows"]).sort_values(
-            ["field", "category", "raw_label"], kind="stable").reset_index(drop=True)
+        rows = [
+            {"field": f, "raw_label": label, "category": category, "rows": n}
+            for (f, label, category), n in self.usage.items()
+        ]
+        return (
+            pd.DataFrame(rows, columns=["field", "raw_label", "category", "rows"])
+            .sort_values(["field", "category", "raw_label"], kind="stable")
+            .reset_index(drop=True)
+        )

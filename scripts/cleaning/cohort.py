@@ -59,8 +59,9 @@ class _Corrections:
     def add(self, table: str, frame: pd.DataFrame, correction: str, detail: pd.Series | str) -> None:
         details = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=frame.index)
         for pid, line, d in zip(frame["patient_id"], frame["source_line"], details, strict=True):
-            self.rows.append({"table": table, "patient_id": pid, "source_line": int(line), "correction": correction,
-                              "detail": d})
+            self.rows.append(
+                {"table": table, "patient_id": pid, "source_line": int(line), "correction": correction, "detail": d}
+            )
 
     def frame(self) -> pd.DataFrame:
         columns = ["table", "patient_id", "source_line", "correction", "detail"]
@@ -72,8 +73,7 @@ def drop_exact_duplicates(name: str, df: pd.DataFrame, fixes: _Corrections) -> p
     duplicated = df.duplicated(content, keep="first")
     if duplicated.any():
         first_line = df.groupby(content, dropna=False)["source_line"].transform("min")
-        fixes.add(name, df[duplicated], "exact_duplicate_dropped",
-                  "same as line " + first_line[duplicated].astype(str))
+        fixes.add(name, df[duplicated], "exact_duplicate_dropped", "same as line " + first_line[duplicated].astype(str))
     return df[~duplicated]
 
 
@@ -84,11 +84,18 @@ def one_row_per_patient(name: str, df: pd.DataFrame, path: Path) -> pd.DataFrame
         rows = df[repeated].sort_values(["patient_id", "source_line"])
         first = rows.iloc[0]
         lines = rows.loc[rows["patient_id"] == first["patient_id"], "source_line"].tolist()
-        differing = [c for c in df.columns if c != "source_line"
-                     and rows.loc[rows["patient_id"] == first["patient_id"], c].nunique(dropna=False) > 1]
-        raise CleaningError(path, f"patient {first['patient_id']} has {len(lines)} different {name} rows (raw export "
-                                  f"lines {lines}), differing in {differing}; resolve them in the export",
-                            line=None, column=differing[0] if differing else None)
+        differing = [
+            c
+            for c in df.columns
+            if c != "source_line" and rows.loc[rows["patient_id"] == first["patient_id"], c].nunique(dropna=False) > 1
+        ]
+        raise CleaningError(
+            path,
+            f"patient {first['patient_id']} has {len(lines)} different {name} rows (raw export "
+            f"lines {lines}), differing in {differing}; resolve them in the export",
+            line=None,
+            column=differing[0] if differing else None,
+        )
     return df
 
 
@@ -99,13 +106,18 @@ def latest_follow_up(df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
     dropped = ordered[~keep]
     if len(dropped):
         kept_line = ordered[keep].set_index("patient_id")["source_line"]
-        fixes.add("follow_up", dropped, "conflicting_follow_up_resolved",
-                  "kept line " + dropped["patient_id"].map(kept_line).astype(str) + " (latest last contact)")
+        fixes.add(
+            "follow_up",
+            dropped,
+            "conflicting_follow_up_resolved",
+            "kept line " + dropped["patient_id"].map(kept_line).astype(str) + " (latest last contact)",
+        )
     return ordered[keep]
 
 
-def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook,
-                  settings: dict) -> Cohort:
+def derive_cohort(
+    tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, settings: dict
+) -> Cohort:
     fixes = _Corrections()
     review = Review() if settings["unknown_labels"] == "review" else None
     t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
@@ -123,35 +135,48 @@ def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codeb
     patients = one_row_per_patient("patients", patients, paths["patients"])
 
     dx = t["diagnoses"]
-    dx = dx.assign(primary_group=mapped("diagnoses", "primary_group", "primary_text"),
-                   visceral_metastases=mapped("diagnoses", "yes_no", "visceral_metastases") == "yes",
-                   chemotherapy_before_surgery=mapped("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes")
+    dx = dx.assign(
+        primary_group=mapped("diagnoses", "primary_group", "primary_text"),
+        visceral_metastases=mapped("diagnoses", "yes_no", "visceral_metastases") == "yes",
+        chemotherapy_before_surgery=mapped("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
+    )
     lesion = dx["bone_lesion_icd10"].map(normalise_icd)
     dx["bone_metastasis"] = lesion.map(lambda c: any(c.startswith(m) for m in codebook.bone_metastasis_icd10))
     unknown_code = (lesion != "") & ~dx["bone_metastasis"]
     if unknown_code.any():
         row = unknown_code.idxmax()
-        raise CleaningError(paths["diagnoses"], f"bone lesion code {dx['bone_lesion_icd10'][row]!r} is neither empty "
-                                                f"nor a bone metastasis code {sorted(codebook.bone_metastasis_icd10)}",
-                            line=int(row) + 2, column="bone_lesion_icd10")
+        raise CleaningError(
+            paths["diagnoses"],
+            f"bone lesion code {dx['bone_lesion_icd10'][row]!r} is neither empty "
+            f"nor a bone metastasis code {sorted(codebook.bone_metastasis_icd10)}",
+            line=int(row) + 2,
+            column="bone_lesion_icd10",
+        )
     known = dx["primary_group"].notna()
-    consistent = pd.Series([codebook.icd_matches(g, c) for g, c in zip(dx["primary_group"].fillna(""),
-                                                                       dx["primary_icd10"], strict=True)],
-                           index=dx.index)
+    consistent = pd.Series(
+        [codebook.icd_matches(g, c) for g, c in zip(dx["primary_group"].fillna(""), dx["primary_icd10"], strict=True)],
+        index=dx.index,
+    )
     if (known & ~consistent).any():
         row = (known & ~consistent).idxmax()
-        raise CleaningError(paths["diagnoses"], f"ICD-10 code {dx['primary_icd10'][row]!r} does not belong to the "
-                                                f"primary group {dx['primary_group'][row]!r} that the diagnosis text "
-                                                f"{dx['primary_text'][row]!r} names (codebook {codebook.path})",
-                            line=int(row) + 2, column="primary_icd10")
+        raise CleaningError(
+            paths["diagnoses"],
+            f"ICD-10 code {dx['primary_icd10'][row]!r} does not belong to the "
+            f"primary group {dx['primary_group'][row]!r} that the diagnosis text "
+            f"{dx['primary_text'][row]!r} names (codebook {codebook.path})",
+            line=int(row) + 2,
+            column="primary_icd10",
+        )
     dx = one_row_per_patient("diagnoses", dx, paths["diagnoses"])
 
     ops = t["operations"]
-    ops = ops.assign(bone_group=mapped("operations", "bone", "bone"),
-                     segment_group=mapped("operations", "segment", "segment"),
-                     fracture_group=mapped("operations", "fracture", "fracture"),
-                     method=mapped("operations", "operation_method", "procedure"),
-                     revision=mapped("operations", "revision_flag", "is_revision") == "yes")
+    ops = ops.assign(
+        bone_group=mapped("operations", "bone", "bone"),
+        segment_group=mapped("operations", "segment", "segment"),
+        fracture_group=mapped("operations", "fracture", "fracture"),
+        method=mapped("operations", "operation_method", "procedure"),
+        revision=mapped("operations", "revision_flag", "is_revision") == "yes",
+    )
     has_reason = ops["revision_reason"].str.strip() != ""
     ops["cause"] = pd.Series(pd.NA, index=ops.index, dtype=object)
     revision_rows = ops["revision"] & has_reason
@@ -160,50 +185,75 @@ def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codeb
     missing_reason = ops["revision"] & ~has_reason
     if missing_reason.any():
         row = missing_reason.idxmax()
-        raise CleaningError(paths["operations"], "a revision without a stated reason",
-                            line=int(row) + 2, column="revision_reason")
+        raise CleaningError(
+            paths["operations"], "a revision without a stated reason", line=int(row) + 2, column="revision_reason"
+        )
 
     fu = latest_follow_up(t["follow_up"].assign(status=mapped("follow_up", "vital_status", "vital_status")), fixes)
 
     # --- the index operation and the outcome
     long_bone = ops["bone_group"].isin(codebook.long_bones)
     dated = ops["operation_day"].notna()
-    candidates = ops[long_bone & ~ops["revision"] & dated].sort_values(["patient_id", "operation_day",
-                                                                         "source_line"], kind="stable")
+    candidates = ops[long_bone & ~ops["revision"] & dated].sort_values(
+        ["patient_id", "operation_day", "source_line"], kind="stable"
+    )
     index = candidates.drop_duplicates("patient_id").set_index("patient_id")
     not_index_method = ~index["method"].isin(INDEX_METHODS) & index["method"].notna()
     if not_index_method.any():
         pid = not_index_method.idxmax()
         row = candidates.index[candidates["patient_id"] == pid][0]
-        raise CleaningError(paths["operations"], f"the first long-bone operation of {pid} is "
-                                                 f"{index.loc[pid, 'method']!r}, which cannot be an index operation",
-                            line=int(row) + 2, column="procedure")
+        raise CleaningError(
+            paths["operations"],
+            f"the first long-bone operation of {pid} is "
+            f"{index.loc[pid, 'method']!r}, which cannot be an index operation",
+            line=int(row) + 2,
+            column="procedure",
+        )
     ignored = ops[~ops.index.isin(candidates.drop_duplicates("patient_id").index) & ~ops["revision"]]
-    fixes.add("operations", ignored[~ignored["bone_group"].isin(codebook.long_bones)],
-              "operation_not_on_long_bone_ignored", "not an index operation")
-    fixes.add("operations", ignored[ignored["bone_group"].isin(codebook.long_bones)],
-              "later_operation_not_index", "a later or second operation, not the index operation")
+    fixes.add(
+        "operations",
+        ignored[~ignored["bone_group"].isin(codebook.long_bones)],
+        "operation_not_on_long_bone_ignored",
+        "not an index operation",
+    )
+    fixes.add(
+        "operations",
+        ignored[ignored["bone_group"].isin(codebook.long_bones)],
+        "later_operation_not_index",
+        "a later or second operation, not the index operation",
+    )
 
-    revisions = ops[ops["revision"]].merge(index[["operation_day", "bone_group"]].add_prefix("index_"),
-                                           left_on="patient_id", right_index=True)
+    revisions = ops[ops["revision"]].merge(
+        index[["operation_day", "bone_group"]].add_prefix("index_"), left_on="patient_id", right_index=True
+    )
     same_site = (revisions["bone_group"] == revisions["index_bone_group"]) & (
-        revisions["operation_day"] > revisions["index_operation_day"])
-    first_revision = (revisions[same_site].sort_values(["patient_id", "operation_day", "source_line"])
-                      .drop_duplicates("patient_id").set_index("patient_id"))
+        revisions["operation_day"] > revisions["index_operation_day"]
+    )
+    first_revision = (
+        revisions[same_site]
+        .sort_values(["patient_id", "operation_day", "source_line"])
+        .drop_duplicates("patient_id")
+        .set_index("patient_id")
+    )
     other_site = revisions["bone_group"] != revisions["index_bone_group"]
-    fixes.add("operations", revisions[other_site], "revision_of_another_site_ignored",
-              "not a revision of the index site")
+    fixes.add(
+        "operations", revisions[other_site], "revision_of_another_site_ignored", "not a revision of the index site"
+    )
     # A revision of the index site dated before the index operation cannot be: the dates are wrong.
-    revised_before_index = set(revisions.loc[~other_site & (revisions["operation_day"] < revisions[
-        "index_operation_day"]), "patient_id"])
+    revised_before_index = set(
+        revisions.loc[~other_site & (revisions["operation_day"] < revisions["index_operation_day"]), "patient_id"]
+    )
 
     # --- one frame per patient, then the exclusion rules
     everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
     p = pd.DataFrame(index=everyone)
     p["has_operation"] = p.index.isin(ops["patient_id"])
-    bad_dates = pd.concat([ops.loc[ops["operation_date_unparseable"] == 1, "patient_id"],
-                           fu.loc[(fu["last_contact_date_unparseable"] == 1) | (fu["death_date_unparseable"] == 1),
-                                  "patient_id"]])
+    bad_dates = pd.concat(
+        [
+            ops.loc[ops["operation_date_unparseable"] == 1, "patient_id"],
+            fu.loc[(fu["last_contact_date_unparseable"] == 1) | (fu["death_date_unparseable"] == 1), "patient_id"],
+        ]
+    )
     p["unparseable_date"] = p.index.isin(bad_dates)
     p["has_index"] = p.index.isin(index.index)
     p["metastatic"] = p.index.map(dx.set_index("patient_id")["bone_metastasis"]).fillna(False).astype(bool)
@@ -237,10 +287,18 @@ def derive_cohort(tables: dict[str, pd.DataFrame], paths: dict[str, Path], codeb
     }
     if flow["patients_in_export"] != flow["patients_analysed"] + sum(flow["excluded"].values()):
         raise RuntimeError(f"the flow does not add up: {flow}")
-    review_frame = pd.DataFrame(review.items if review else [],
-                                columns=["file", "line", "raw_export_line", "column", "label", "codebook_field"])
-    return Cohort(analysis, exclusions.reset_index(drop=True), fixes.frame(), flow, codebook.usage_table(),
-                  review_frame, quality(tables, analysis, fixes.frame()))
+    review_frame = pd.DataFrame(
+        review.items if review else [], columns=["file", "line", "raw_export_line", "column", "label", "codebook_field"]
+    )
+    return Cohort(
+        analysis,
+        exclusions.reset_index(drop=True),
+        fixes.frame(),
+        flow,
+        codebook.usage_table(),
+        review_frame,
+        quality(tables, analysis, fixes.frame()),
+    )
 
 
 def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
@@ -256,10 +314,13 @@ def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
         "no_metastatic_disease": ~p["metastatic"],
         "operation_outside_study_period": ~p["index_year"].between(first, last).fillna(False).astype(bool),
         "missing_follow_up": p["last_contact_day"].isna(),
-        "impossible_date_order": ((p["death_day"] < p["index_day"]) | (p["last_contact_day"] < p["index_day"])
-                                  ).fillna(False).astype(bool) | p["revised_before_index"],
-        "zero_follow_up": ((p["last_contact_day"] == p["index_day"]) & (p["status"] != "dead")
-                           & ~p["revised"]).fillna(False).astype(bool),
+        "impossible_date_order": ((p["death_day"] < p["index_day"]) | (p["last_contact_day"] < p["index_day"]))
+        .fillna(False)
+        .astype(bool)
+        | p["revised_before_index"],
+        "zero_follow_up": ((p["last_contact_day"] == p["index_day"]) & (p["status"] != "dead") & ~p["revised"])
+        .fillna(False)
+        .astype(bool),
         "inconsistent_vital_status": (dead != has_death_day) & p["status"].notna(),
     }
     unknown = set(settings["exclusions"]) - set(flags)
@@ -268,8 +329,14 @@ def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
     return {k: v.astype(bool) for k, v in flags.items()}
 
 
-def analysis_table(analysed: pd.Index, index: pd.DataFrame, first_revision: pd.DataFrame, dx: pd.DataFrame,
-                   patients: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+def analysis_table(
+    analysed: pd.Index,
+    index: pd.DataFrame,
+    first_revision: pd.DataFrame,
+    dx: pd.DataFrame,
+    patients: pd.DataFrame,
+    p: pd.DataFrame,
+) -> pd.DataFrame:
     """One row per analysed patient, with the outcome coded 0 censored, 1 revision, 2 death without revision."""
     i = index.loc[analysed]
     d = dx.set_index("patient_id").reindex(analysed)
@@ -280,39 +347,50 @@ def analysis_table(analysed: pd.Index, index: pd.DataFrame, first_revision: pd.D
     died = q["death_day"].notna() & (q["status"] == "dead")
     event = np.select([revised.to_numpy(), died.to_numpy()], [1, 2], 0)
     end = np.where(revised, revision_day, np.where(died, q["death_day"], q["last_contact_day"]))
-    table = pd.DataFrame({
-        "patient_id": analysed.to_numpy(),
-        "age_at_surgery": i["age_at_operation"].to_numpy(),
-        "sex": s.to_numpy(),
-        "primary_group": d["primary_group"].to_numpy(),
-        "primary_icd10": d["primary_icd10"].map(normalise_icd).to_numpy(),
-        "operation_method": i["method"].to_numpy(),
-        "bone": i["bone_group"].to_numpy(),
-        "segment": i["segment_group"].to_numpy(),
-        "pathological_fracture": (i["fracture_group"] == "pathological").to_numpy(),
-        "solitary_bone_metastasis": (d["bone_metastases_count"] == 1).fillna(False).to_numpy(dtype=bool),
-        "bone_metastases_count": d["bone_metastases_count"].to_numpy(),
-        "visceral_metastases": d["visceral_metastases"].astype(bool).to_numpy(),
-        "ecog": d["ecog"].to_numpy(),
-        "chemotherapy_before_surgery": d["chemotherapy_before_surgery"].astype(bool).to_numpy(),
-        "lesion_size_cm": d["lesion_size_cm"].astype(float).to_numpy(),
-        "year_of_surgery": i["operation_year"].to_numpy(),
-        "time_days": (pd.Series(end, index=analysed) - i["operation_day"]).to_numpy(),
-        "event": event,
-        "revision_cause": first_revision["cause"].reindex(analysed).fillna("").to_numpy(),
-        # Overall survival, whatever happened before: death at any time (after a revision too) or last contact.
-        "survival_days": (pd.Series(np.where(died, q["death_day"], q["last_contact_day"]), index=analysed)
-                          - i["operation_day"]).to_numpy(),
-        "died": died.to_numpy(dtype=bool),
-    })
-    for column in ("age_at_surgery", "bone_metastases_count", "ecog", "year_of_surgery", "time_days", "event",
-                   "survival_days"):
+    table = pd.DataFrame(
+        {
+            "patient_id": analysed.to_numpy(),
+            "age_at_surgery": i["age_at_operation"].to_numpy(),
+            "sex": s.to_numpy(),
+            "primary_group": d["primary_group"].to_numpy(),
+            "primary_icd10": d["primary_icd10"].map(normalise_icd).to_numpy(),
+            "operation_method": i["method"].to_numpy(),
+            "bone": i["bone_group"].to_numpy(),
+            "segment": i["segment_group"].to_numpy(),
+            "pathological_fracture": (i["fracture_group"] == "pathological").to_numpy(),
+            "solitary_bone_metastasis": (d["bone_metastases_count"] == 1).fillna(False).to_numpy(dtype=bool),
+            "bone_metastases_count": d["bone_metastases_count"].to_numpy(),
+            "visceral_metastases": d["visceral_metastases"].astype(bool).to_numpy(),
+            "ecog": d["ecog"].to_numpy(),
+            "chemotherapy_before_surgery": d["chemotherapy_before_surgery"].astype(bool).to_numpy(),
+            "lesion_size_cm": d["lesion_size_cm"].astype(float).to_numpy(),
+            "year_of_surgery": i["operation_year"].to_numpy(),
+            "time_days": (pd.Series(end, index=analysed) - i["operation_day"]).to_numpy(),
+            "event": event,
+            "revision_cause": first_revision["cause"].reindex(analysed).fillna("").to_numpy(),
+            # Overall survival, whatever happened before: death at any time (after a revision too) or last contact.
+            "survival_days": (
+                pd.Series(np.where(died, q["death_day"], q["last_contact_day"]), index=analysed) - i["operation_day"]
+            ).to_numpy(),
+            "died": died.to_numpy(dtype=bool),
+        }
+    )
+    for column in (
+        "age_at_surgery",
+        "bone_metastases_count",
+        "ecog",
+        "year_of_surgery",
+        "time_days",
+        "event",
+        "survival_days",
+    ):
         table[column] = pd.array(table[column], dtype="Int64")
     return table.sort_values("patient_id", kind="stable").reset_index(drop=True)
 
 
 def quality(tables: dict[str, pd.DataFrame], analysis: pd.DataFrame, corrections: pd.DataFrame) -> dict:
     """Missingness per variable (inputs and the analysis table), value distributions, corrections by kind."""
+
     def missing(df: pd.DataFrame) -> dict[str, float]:
         empty = df.isna() | (df.astype(str).apply(lambda c: c.str.strip()) == "")
         return {c: round(float(empty[c].mean()), 4) for c in df.columns}
@@ -326,8 +404,12 @@ def quality(tables: dict[str, pd.DataFrame], analysis: pd.DataFrame, corrections
             distributions[column] = {str(k): int(v) for k, v in values.value_counts(dropna=False).sort_index().items()}
         else:
             numeric = values.astype(float)
-            distributions[column] = {"n": int(numeric.notna().sum()), "min": float(numeric.min()),
-                                     "median": float(numeric.median()), "max": float(numeric.max())}
+            distributions[column] = {
+                "n": int(numeric.notna().sum()),
+                "min": float(numeric.min()),
+                "median": float(numeric.median()),
+                "max": float(numeric.max()),
+            }
     return {
         "missing_share_in_inputs": {name: missing(df) for name, df in tables.items()},
         "missing_share_in_analysis_table": missing(analysis),

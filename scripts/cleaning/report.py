@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from plotting import BOX, use_style
+from common.plotting import BOX, use_style
 
 from .cohort import EXCLUSION_RULES
 
@@ -23,20 +23,26 @@ def flow_figure(flow: dict):
         ax.text(x, y, text, ha="center", va="center", bbox=BOX, fontsize=8.5, **kw)
 
     def arrow(x0, y0, x1, y1):
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#4a6fa5",
-                                                                  "linewidth": 0.9})
+        ax.annotate(
+            "", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#4a6fa5", "linewidth": 0.9}
+        )
 
     box(3.2, 9.2, f"Patients in the export\nn = {flow['patients_in_export']}")
     reasons = "\n".join(f"{EXCLUSION_RULES.get(k, k)}: {v}" for k, v in excluded.items())
-    ax.text(5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=7.2,
-            wrap=True)
+    ax.text(
+        5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=7.2, wrap=True
+    )
     box(3.2, 4.6, f"Analysed\nn = {flow['patients_analysed']}")
     arrow(3.2, 8.75, 3.2, 5.05)
     arrow(3.2, 6.9, 4.95, 6.9)
     box(1.6, 1.6, f"Revised\nn = {flow['patients_revised']}")
     not_revised = flow["patients_analysed"] - flow["patients_revised"]
-    box(5.6, 1.6, f"Not revised, n = {not_revised}\ndied without revision: {flow['deaths_without_revision']}\n"
-                  f"alive at last contact: {flow['censored']}")
+    box(
+        5.6,
+        1.6,
+        f"Not revised, n = {not_revised}\ndied without revision: {flow['deaths_without_revision']}\n"
+        f"alive at last contact: {flow['censored']}",
+    )
     arrow(3.0, 4.15, 1.8, 2.05)
     arrow(3.4, 4.15, 5.2, 2.2)
     fig.tight_layout()
@@ -44,22 +50,36 @@ def flow_figure(flow: dict):
 
 
 def quality_markdown(flow: dict, quality: dict, exclusions_by_reason: dict) -> str:
-    lines = ["# Data quality of the cleaning stage", "",
-             f"Patients in the export: {flow['patients_in_export']}; analysed: {flow['patients_analysed']}; "
-             f"excluded: {sum(flow['excluded'].values())}.", "", "## Exclusions", "", "| reason | patients |",
-             "| --- | --- |"]
+    lines = [
+        "# Data quality of the cleaning stage",
+        "",
+        f"Patients in the export: {flow['patients_in_export']}; analysed: {flow['patients_analysed']}; "
+        f"excluded: {sum(flow['excluded'].values())}.",
+        "",
+        "## Exclusions",
+        "",
+        "| reason | patients |",
+        "| --- | --- |",
+    ]
     lines += [f"| {EXCLUSION_RULES.get(k, k)} (`{k}`) | {v} |" for k, v in exclusions_by_reason.items()]
     lines += ["", "## Corrections applied", "", "| correction | rows |", "| --- | --- |"]
     lines += [f"| `{k}` | {v} |" for k, v in quality["corrections"].items()]
-    lines += ["", "Every correction, row by row: `corrections.tsv`; every label and what it was mapped to: "
-                  "`label_mapping.tsv`.", "", "## Missing values in the analysis table", "",
-              "| variable | missing |", "| --- | --- |"]
+    lines += [
+        "",
+        "Every correction, row by row: `corrections.tsv`; every label and what it was mapped to: `label_mapping.tsv`.",
+        "",
+        "## Missing values in the analysis table",
+        "",
+        "| variable | missing |",
+        "| --- | --- |",
+    ]
     lines += [f"| {k} | {v:.1%} |" for k, v in quality["missing_share_in_analysis_table"].items()]
     lines += ["", "## Missing values in the de-identified inputs", ""]
     for table, shares in quality["missing_share_in_inputs"].items():
         lines.append(f"- {table}: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items() if v))
     lines += ["", "## Distributions in the analysis table", ""]
     for variable, dist in quality["distributions"].items():
-        lines.append(f"- {variable}: " + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-                                                   for k, v in dist.items()))
+        lines.append(
+            f"- {variable}: " + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in dist.items())
+        )
     return "\n".join(lines) + "\n"

@@ -17,80 +17,127 @@ LINE = pa.Column("Int64", pa.Check.ge(1), nullable=False)
 
 def day(name: str) -> dict[str, pa.Column]:
     """The three columns a de-identified date becomes."""
-    return {f"{name}_day": pa.Column("Int64", nullable=True),
-            f"{name}_year": pa.Column("Int64", pa.Check.in_range(1900, 2100), nullable=True),
-            f"{name}_date_unparseable": pa.Column("Int64", FLAG, nullable=False)}
+    return {
+        f"{name}_day": pa.Column("Int64", nullable=True),
+        f"{name}_year": pa.Column("Int64", pa.Check.in_range(1900, 2100), nullable=True),
+        f"{name}_date_unparseable": pa.Column("Int64", FLAG, nullable=False),
+    }
 
 
 TEXT = pa.Column(str, nullable=False)
 
 INPUT_SCHEMAS = {
-    "patients": pa.DataFrameSchema({"patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, "sex": TEXT},
-                                   strict=True, ordered=False),
-    "diagnoses": pa.DataFrameSchema({
-        "patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, **day("diagnosis"),
-        "primary_icd10": TEXT, "primary_text": TEXT, "bone_lesion_icd10": TEXT,
-        "bone_metastases_count": pa.Column("Int64", pa.Check.in_range(0, 200), nullable=True),
-        "visceral_metastases": TEXT,
-        "ecog": pa.Column("Int64", pa.Check.in_range(0, 4), nullable=True),
-        "chemotherapy_before_surgery": TEXT,
-        "lesion_size_cm": pa.Column(float, pa.Check.in_range(0, 60), nullable=True),
-    }, strict=True, ordered=False),
-    "operations": pa.DataFrameSchema({
-        "patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, **day("operation"),
-        "age_at_operation": pa.Column("Int64", pa.Check.in_range(0, 120), nullable=True),
-        "bone": TEXT, "segment": TEXT, "fracture": TEXT, "procedure": TEXT,
-        "surgeon": pa.Column(str, pa.Check.str_matches(r"^(S[0-9a-f]{10})?$")),
-        "is_revision": TEXT, "revision_reason": TEXT,
-    }, strict=True, ordered=False),
-    "follow_up": pa.DataFrameSchema({
-        "patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, **day("last_contact"), "vital_status": TEXT,
-        **day("death"),
-    }, strict=True, ordered=False),
+    "patients": pa.DataFrameSchema(
+        {"patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, "sex": TEXT}, strict=True, ordered=False
+    ),
+    "diagnoses": pa.DataFrameSchema(
+        {
+            "patient_id": pa.Column(str, PSEUDONYM),
+            "source_line": LINE,
+            **day("diagnosis"),
+            "primary_icd10": TEXT,
+            "primary_text": TEXT,
+            "bone_lesion_icd10": TEXT,
+            "bone_metastases_count": pa.Column("Int64", pa.Check.in_range(0, 200), nullable=True),
+            "visceral_metastases": TEXT,
+            "ecog": pa.Column("Int64", pa.Check.in_range(0, 4), nullable=True),
+            "chemotherapy_before_surgery": TEXT,
+            "lesion_size_cm": pa.Column(float, pa.Check.in_range(0, 60), nullable=True),
+        },
+        strict=True,
+        ordered=False,
+    ),
+    "operations": pa.DataFrameSchema(
+        {
+            "patient_id": pa.Column(str, PSEUDONYM),
+            "source_line": LINE,
+            **day("operation"),
+            "age_at_operation": pa.Column("Int64", pa.Check.in_range(0, 120), nullable=True),
+            "bone": TEXT,
+            "segment": TEXT,
+            "fracture": TEXT,
+            "procedure": TEXT,
+            "surgeon": pa.Column(str, pa.Check.str_matches(r"^(S[0-9a-f]{10})?$")),
+            "is_revision": TEXT,
+            "revision_reason": TEXT,
+        },
+        strict=True,
+        ordered=False,
+    ),
+    "follow_up": pa.DataFrameSchema(
+        {
+            "patient_id": pa.Column(str, PSEUDONYM),
+            "source_line": LINE,
+            **day("last_contact"),
+            "vital_status": TEXT,
+            **day("death"),
+        },
+        strict=True,
+        ordered=False,
+    ),
 }
 
 NUMERIC_INPUT_COLUMNS = {
-    "bone_metastases_count": "integer", "ecog": "integer", "lesion_size_cm": "decimal", "age_at_operation": "integer",
+    "bone_metastases_count": "integer",
+    "ecog": "integer",
+    "lesion_size_cm": "decimal",
+    "age_at_operation": "integer",
     "source_line": "integer",
 }
 
 
 def analysis_schema(codebook) -> pa.DataFrameSchema:
     """The analysis table: one row per patient, every category from the codebook."""
+
     def category(field_name, allowed=None):
-        values = sorted(set((codebook.maps if field_name != "primary_group" else
-                             {"primary_group": codebook.primary_labels})[field_name].values()))
+        values = sorted(
+            set(
+                (codebook.maps if field_name != "primary_group" else {"primary_group": codebook.primary_labels})[
+                    field_name
+                ].values()
+            )
+        )
         return pa.Column(str, pa.Check.isin(allowed or values), nullable=False)
 
-    return pa.DataFrameSchema({
-        "patient_id": pa.Column(str, PSEUDONYM, unique=True),
-        "age_at_surgery": pa.Column("Int64", pa.Check.in_range(18, 90), nullable=False),
-        "sex": category("sex"),
-        "primary_group": category("primary_group"),
-        "primary_icd10": TEXT,
-        "operation_method": category("operation_method", ["endoprosthesis", "intramedullary_osteosynthesis",
-                                                          "plate_osteosynthesis", "other"]),
-        "bone": category("bone", sorted(codebook.long_bones)),
-        "segment": category("segment", ["proximal", "diaphysis", "distal"]),
-        "pathological_fracture": pa.Column(bool),
-        "solitary_bone_metastasis": pa.Column(bool),
-        "bone_metastases_count": pa.Column("Int64", pa.Check.ge(1), nullable=False),
-        "visceral_metastases": pa.Column(bool),
-        "ecog": pa.Column("Int64", pa.Check.in_range(0, 4), nullable=True),
-        "chemotherapy_before_surgery": pa.Column(bool),
-        "lesion_size_cm": pa.Column(float, nullable=True),
-        "year_of_surgery": pa.Column("Int64", nullable=False),
-        "time_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
-        "event": pa.Column("Int64", pa.Check.isin([0, 1, 2]), nullable=False),
-        "revision_cause": pa.Column(str, nullable=False),
-        "survival_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
-        "died": pa.Column(bool),
-    }, strict=True, ordered=True, checks=[
-        pa.Check(lambda df: (df["event"] == 1) == (df["revision_cause"] != ""),
-                 error="revision_cause is given exactly for revised patients (event 1)"),
-        pa.Check(lambda df: df["survival_days"] >= df["time_days"],
-                 error="overall survival time is at least the time to the first event"),
-    ])
+    return pa.DataFrameSchema(
+        {
+            "patient_id": pa.Column(str, PSEUDONYM, unique=True),
+            "age_at_surgery": pa.Column("Int64", pa.Check.in_range(18, 90), nullable=False),
+            "sex": category("sex"),
+            "primary_group": category("primary_group"),
+            "primary_icd10": TEXT,
+            "operation_method": category(
+                "operation_method", ["endoprosthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis", "other"]
+            ),
+            "bone": category("bone", sorted(codebook.long_bones)),
+            "segment": category("segment", ["proximal", "diaphysis", "distal"]),
+            "pathological_fracture": pa.Column(bool),
+            "solitary_bone_metastasis": pa.Column(bool),
+            "bone_metastases_count": pa.Column("Int64", pa.Check.ge(1), nullable=False),
+            "visceral_metastases": pa.Column(bool),
+            "ecog": pa.Column("Int64", pa.Check.in_range(0, 4), nullable=True),
+            "chemotherapy_before_surgery": pa.Column(bool),
+            "lesion_size_cm": pa.Column(float, nullable=True),
+            "year_of_surgery": pa.Column("Int64", nullable=False),
+            "time_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
+            "event": pa.Column("Int64", pa.Check.isin([0, 1, 2]), nullable=False),
+            "revision_cause": pa.Column(str, nullable=False),
+            "survival_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
+            "died": pa.Column(bool),
+        },
+        strict=True,
+        ordered=True,
+        checks=[
+            pa.Check(
+                lambda df: (df["event"] == 1) == (df["revision_cause"] != ""),
+                error="revision_cause is given exactly for revised patients (event 1)",
+            ),
+            pa.Check(
+                lambda df: df["survival_days"] >= df["time_days"],
+                error="overall survival time is at least the time to the first event",
+            ),
+        ],
+    )
 
 
 def read_table(path: str | Path, name: str, decimal: str = ".") -> pd.DataFrame:
@@ -100,7 +147,8 @@ def read_table(path: str | Path, name: str, decimal: str = ".") -> pd.DataFrame:
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     for column in df.columns:
         kind = NUMERIC_INPUT_COLUMNS.get(column) or (
-            "integer" if column.endswith(("_day", "_year", "_unparseable")) else None)
+            "integer" if column.endswith(("_day", "_year", "_unparseable")) else None
+        )
         if kind is None:
             continue
         text = df[column].str.strip()
@@ -110,8 +158,12 @@ def read_table(path: str | Path, name: str, decimal: str = ".") -> pd.DataFrame:
             bad |= number.notna() & (number % 1 != 0)
         if bad.any():
             row = int(bad.idxmax())
-            raise CleaningError(path, f"{df[column][row]!r} is not {'an' if kind == 'integer' else 'a'} {kind}",
-                                line=row + 2, column=column)
+            raise CleaningError(
+                path,
+                f"{df[column][row]!r} is not {'an' if kind == 'integer' else 'a'} {kind}",
+                line=row + 2,
+                column=column,
+            )
         df[column] = number.astype("Int64") if kind == "integer" else number.astype(float)
     return validate(df, INPUT_SCHEMAS[name], path)
 
@@ -128,5 +180,6 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path) -> 
         line = int(index) + 2 if index is not None and pd.notna(index) else None
         column = first.get("column") if pd.notna(first.get("column")) else None
         more = f" (and {len(cases) - 1} more failures)" if len(cases) > 1 else ""
-        raise CleaningError(path, f"fails check {first['check']}: value {first['failure_case']!r}{more}",
-                            line=line, column=column) from None
+        raise CleaningError(
+            path, f"fails check {first['check']}: value {first['failure_case']!r}{more}", line=line, column=column
+        ) from None

@@ -26,8 +26,9 @@ from .gray import gray_test
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m competing_risks",
-                                     description="Competing-risks estimates (cmprsk conventions) as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="python -m competing_risks", description="Competing-risks estimates (cmprsk conventions) as JSON."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def add_common(sub: argparse.ArgumentParser) -> None:
@@ -80,34 +81,73 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     if arguments.command == "cif":
         _columns(frame, base + ([arguments.group] if arguments.group else []))
         times = [float(t) for t in arguments.times.split(",")] if arguments.times else None
-        output: dict[str, Any] = {"estimator": "aalen_johansen", "cause": arguments.cause, "n": len(frame),
-                                  "variance": "cmprsk cuminc", "interval": "log(-log)",
-                                  "conf_level": arguments.conf_level}
+        output: dict[str, Any] = {
+            "estimator": "aalen_johansen",
+            "cause": arguments.cause,
+            "n": len(frame),
+            "variance": "cmprsk cuminc",
+            "interval": "log(-log)",
+            "conf_level": arguments.conf_level,
+        }
         if arguments.group:
             output["groups"] = {
-                str(label): _records(aalen_johansen(part[arguments.time], part[arguments.event], arguments.cause,
-                                                    times, arguments.conf_level))
-                for label, part in frame.groupby(arguments.group, sort=True)}
+                str(label): _records(
+                    aalen_johansen(
+                        part[arguments.time], part[arguments.event], arguments.cause, times, arguments.conf_level
+                    )
+                )
+                for label, part in frame.groupby(arguments.group, sort=True)
+            }
         else:
-            output["curve"] = _records(aalen_johansen(frame[arguments.time], frame[arguments.event], arguments.cause,
-                                                      times, arguments.conf_level))
+            output["curve"] = _records(
+                aalen_johansen(
+                    frame[arguments.time], frame[arguments.event], arguments.cause, times, arguments.conf_level
+                )
+            )
         return output
     if arguments.command == "gray":
         _columns(frame, base + [arguments.group] + ([arguments.strata] if arguments.strata else []))
-        result = gray_test(frame[arguments.time], frame[arguments.event], frame[arguments.group], arguments.cause,
-                           arguments.rho, frame[arguments.strata] if arguments.strata else None)
-        return {"test": "gray", "cause": result.cause, "rho": result.rho, "statistic": _plain(result.statistic),
-                "df": result.df, "p_value": _plain(result.p_value), "groups": [str(g) for g in result.groups],
-                "n_strata": result.n_strata}
+        result = gray_test(
+            frame[arguments.time],
+            frame[arguments.event],
+            frame[arguments.group],
+            arguments.cause,
+            arguments.rho,
+            frame[arguments.strata] if arguments.strata else None,
+        )
+        return {
+            "test": "gray",
+            "cause": result.cause,
+            "rho": result.rho,
+            "statistic": _plain(result.statistic),
+            "df": result.df,
+            "p_value": _plain(result.p_value),
+            "groups": [str(g) for g in result.groups],
+            "n_strata": result.n_strata,
+        }
     covariates = [name.strip() for name in arguments.covariates.split(",") if name.strip()]
     _columns(frame, base + covariates)
-    fit = fine_gray(frame[arguments.time], frame[arguments.event], frame[covariates], arguments.cause,
-                    conf_level=arguments.conf_level)
+    fit = fine_gray(
+        frame[arguments.time],
+        frame[arguments.event],
+        frame[covariates],
+        arguments.cause,
+        conf_level=arguments.conf_level,
+    )
     summary = fit.summary.reset_index(names="covariate")
-    return {"model": "fine_gray", "cause": fit.cause, "n": fit.n, "n_events": fit.n_events,
-            "converged": fit.converged, "iterations": fit.iterations, "loglik": _plain(fit.loglik),
-            "loglik_null": _plain(fit.loglik_null), "coef": {k: _plain(v) for k, v in fit.coef.items()},
-            "se": {k: _plain(v) for k, v in fit.se.items()}, "summary": _records(summary)}
+    return {
+        "model": "fine_gray",
+        "cause": fit.cause,
+        "n": fit.n,
+        "n_events": fit.n_events,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+        "loglik": _plain(fit.loglik),
+        "loglik_null": _plain(fit.loglik_null),
+        "coef": {k: _plain(v) for k, v in fit.coef.items()},
+        "se": {k: _plain(v) for k, v in fit.se.items()},
+        "summary": _records(summary),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,15 +47,19 @@ def check_time(time: Any, name: str = "time") -> np.ndarray:
         raise ValueError(f"{name} is empty: no observations")
     if np.isnan(array).any():
         bad = np.isnan(array)
-        raise ValueError(f"{name} has {int(bad.sum())} missing (NaN) value(s), the first at position "
-                         f"{_first_position(bad)}; drop or impute them before the analysis")
+        raise ValueError(
+            f"{name} has {int(bad.sum())} missing (NaN) value(s), the first at position "
+            f"{_first_position(bad)}; drop or impute them before the analysis"
+        )
     if np.isinf(array).any():
         bad = np.isinf(array)
         raise ValueError(f"{name} has {int(bad.sum())} infinite value(s), the first at position {_first_position(bad)}")
     if (array < 0).any():
         bad = array < 0
-        raise ValueError(f"{name} has {int(bad.sum())} negative value(s), the first {array[bad][0]!r} at position "
-                         f"{_first_position(bad)}; times are measured from the time origin and cannot be negative")
+        raise ValueError(
+            f"{name} has {int(bad.sum())} negative value(s), the first {array[bad][0]!r} at position "
+            f"{_first_position(bad)}; times are measured from the time origin and cannot be negative"
+        )
     return array
 
 
@@ -66,19 +70,27 @@ def check_event(event: Any, name: str = "event") -> np.ndarray:
         raise ValueError(f"{name} is empty: no observations")
     if np.isnan(array).any():
         bad = np.isnan(array)
-        raise ValueError(f"{name} has {int(bad.sum())} missing (NaN) value(s), the first at position "
-                         f"{_first_position(bad)}; code censoring explicitly as {CENSORED}")
+        raise ValueError(
+            f"{name} has {int(bad.sum())} missing (NaN) value(s), the first at position "
+            f"{_first_position(bad)}; code censoring explicitly as {CENSORED}"
+        )
     bad = (array < 0) | (array != np.floor(array)) | np.isinf(array)
     if bad.any():
         codes = sorted({float(v) for v in array[bad]})[:5]
-        raise ValueError(f"{name} has unknown code(s) {codes} (first at position {_first_position(bad)}); "
-                         f"known codes are {CENSORED} = censored and positive integers 1, 2, ... = cause of failure")
+        raise ValueError(
+            f"{name} has unknown code(s) {codes} (first at position {_first_position(bad)}); "
+            f"known codes are {CENSORED} = censored and positive integers 1, 2, ... = cause of failure"
+        )
     return array.astype(np.int64)
 
 
 def check_cause(cause: Any) -> int:
-    if isinstance(cause, (bool, np.bool_)) or not isinstance(cause, (int, np.integer, float, np.floating)) \
-            or cause != int(cause) or int(cause) <= CENSORED:
+    if (
+        isinstance(cause, (bool, np.bool_))
+        or not isinstance(cause, (int, np.integer, float, np.floating))
+        or cause != int(cause)
+        or int(cause) <= CENSORED
+    ):
         raise ValueError(f"cause must be a positive integer event code (0 means censored), got {cause!r}")
     return int(cause)
 

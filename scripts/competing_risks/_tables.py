@@ -33,8 +33,7 @@ class CountTable:
     at_risk: np.ndarray
 
 
-def count_table(time: np.ndarray, kinds: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1
-                ) -> CountTable:
+def count_table(time: np.ndarray, kinds: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1) -> CountTable:
     distinct, position = np.unique(time, return_inverse=True)
     cell = position * N_KINDS if groups is None else (position * n_groups + groups) * N_KINDS
     counts = np.bincount(cell + kinds, minlength=distinct.size * n_groups * N_KINDS)

@@ -21,8 +21,7 @@ from ._tables import CAUSE, OTHER, CountTable, count_table, record_kinds, shift_
 RESULT_COLUMNS = ["time", "estimate", "variance", "lower", "upper"]
 
 
-def aalen_johansen(time: Any, event: Any, cause: int = 1, times: Any = None, conf_level: float = 0.95
-                   ) -> pd.DataFrame:
+def aalen_johansen(time: Any, event: Any, cause: int = 1, times: Any = None, conf_level: float = 0.95) -> pd.DataFrame:
     """Cumulative incidence of ``cause`` (Aalen-Johansen) with cmprsk ``cuminc``'s variance and a log(-log) CI.
 
     Parameters
@@ -111,8 +110,9 @@ def _carry_forward(values: np.ndarray, reported: np.ndarray) -> np.ndarray:
     return np.where(last_reported >= 0, values[np.maximum(last_reported, 0)], 0.0)
 
 
-def read_step_function(corners: np.ndarray, estimate: np.ndarray, variance: np.ndarray, read_at: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def read_step_function(
+    corners: np.ndarray, estimate: np.ndarray, variance: np.ndarray, read_at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Values of right-continuous step functions at ``read_at``: the value at the last corner <= t.
 
     0 before the first corner (nothing has happened yet) and NaN after the last corner (no follow-up there).
@@ -127,8 +127,9 @@ def read_step_function(corners: np.ndarray, estimate: np.ndarray, variance: np.n
     return read_estimate, read_variance
 
 
-def log_log_interval(estimate: np.ndarray, variance: np.ndarray, conf_level: float = 0.95
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def log_log_interval(
+    estimate: np.ndarray, variance: np.ndarray, conf_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise CI F^exp(-+z sqrt(V) / (F log F)) (log(-log) transform); F itself where F is 0 or 1."""
     z = norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
     interior = (estimate > 0) & (estimate < 1)
@@ -142,8 +143,10 @@ def log_log_interval(estimate: np.ndarray, variance: np.ndarray, conf_level: flo
 
 def _result_frame(time: np.ndarray, estimate: np.ndarray, variance: np.ndarray, conf_level: float) -> pd.DataFrame:
     lower, upper = log_log_interval(estimate, variance, conf_level)
-    return pd.DataFrame({"time": time, "estimate": estimate, "variance": variance, "lower": lower, "upper": upper},
-                        columns=RESULT_COLUMNS)
+    return pd.DataFrame(
+        {"time": time, "estimate": estimate, "variance": variance, "lower": lower, "upper": upper},
+        columns=RESULT_COLUMNS,
+    )
 
 
 __all__ = ["aalen_johansen", "cuminc_estimate_variance", "log_log_interval", "read_step_function"]

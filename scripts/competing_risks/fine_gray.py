@@ -49,8 +49,16 @@ class FineGrayResult:
     conf_level: float = field(default=0.95)
 
 
-def fine_gray(time: Any, event: Any, covariates: Any, cause: int = 1, *, gtol: float = 1e-12, max_iter: int = 100,
-              conf_level: float = 0.95) -> FineGrayResult:
+def fine_gray(
+    time: Any,
+    event: Any,
+    covariates: Any,
+    cause: int = 1,
+    *,
+    gtol: float = 1e-12,
+    max_iter: int = 100,
+    conf_level: float = 0.95,
+) -> FineGrayResult:
     """Fit the Fine & Gray (1999) model for the subdistribution hazard of ``cause``, as cmprsk ``crr`` does.
 
     Model: the subdistribution hazard of subject i is lambda_0(t) exp(x_i' beta), i.e.
@@ -104,8 +112,10 @@ def fine_gray(time: Any, event: Any, covariates: Any, cause: int = 1, *, gtol: f
     if n_events == 0:
         raise ValueError(f"no events of cause {cause}: the Fine-Gray model needs failures from the modelled cause")
     if n_events < n_covariates + 1:
-        raise ValueError(f"too few events of cause {cause}: {n_events} for {n_covariates} covariate(s); "
-                         f"at least {n_covariates + 1} are needed to estimate the coefficients")
+        raise ValueError(
+            f"too few events of cause {cause}: {n_events} for {n_covariates} covariate(s); "
+            f"at least {n_covariates + 1} are needed to estimate the coefficients"
+        )
     _check_design_rank(design, names)
 
     data = _SortedData.build(time_array, kinds, design)
@@ -131,9 +141,12 @@ def fine_gray(time: Any, event: Any, covariates: Any, cause: int = 1, *, gtol: f
             converged = True
             break
     if not converged:
-        warnings.warn(f"Fine-Gray fit for cause {cause} did not converge in {iterations} iteration(s) (max |score| "
-                      f"{np.max(np.abs(score)):.3g}); the coefficients may be infinite or the data degenerate",
-                      FineGrayConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"Fine-Gray fit for cause {cause} did not converge in {iterations} iteration(s) (max |score| "
+            f"{np.max(np.abs(score)):.3g}); the coefficients may be infinite or the data degenerate",
+            FineGrayConvergenceWarning,
+            stacklevel=2,
+        )
 
     inverse_information = np.linalg.inv(_checked_information(information, names))
     meat = data.score_residuals(beta)
@@ -142,11 +155,21 @@ def fine_gray(time: Any, event: Any, covariates: Any, cause: int = 1, *, gtol: f
     coef = pd.Series(beta, index=names, name="coef")
     se = pd.Series(np.sqrt(np.diag(variance)), index=names, name="se(coef)")
     return FineGrayResult(
-        coef=coef, se=se, variance=pd.DataFrame(variance, index=names, columns=names),
-        summary=summary_frame(coef, se, conf_level), loglik=float(loglik), loglik_null=float(loglik_null),
+        coef=coef,
+        se=se,
+        variance=pd.DataFrame(variance, index=names, columns=names),
+        summary=summary_frame(coef, se, conf_level),
+        loglik=float(loglik),
+        loglik_null=float(loglik_null),
         score=pd.Series(score, index=names, name="score"),
-        information=pd.DataFrame(information, index=names, columns=names), cause=cause, n=n, n_events=n_events,
-        converged=converged, iterations=iterations, conf_level=conf_level)
+        information=pd.DataFrame(information, index=names, columns=names),
+        cause=cause,
+        n=n,
+        n_events=n_events,
+        converged=converged,
+        iterations=iterations,
+        conf_level=conf_level,
+    )
 
 
 def summary_frame(coef: pd.Series, se: pd.Series, conf_level: float = 0.95) -> pd.DataFrame:
@@ -155,11 +178,19 @@ def summary_frame(coef: pd.Series, se: pd.Series, conf_level: float = 0.95) -> p
     percent = f"{100 * conf_level:g}%"
     z = coef / se
     lower, upper = coef - z_quantile * se, coef + z_quantile * se
-    return pd.DataFrame({
-        "coef": coef, "exp(coef)": np.exp(coef), "se(coef)": se, "z": z, "p": 2.0 * norm.sf(np.abs(z)),
-        f"coef lower {percent}": lower, f"coef upper {percent}": upper,
-        f"exp(coef) lower {percent}": np.exp(lower), f"exp(coef) upper {percent}": np.exp(upper),
-    })
+    return pd.DataFrame(
+        {
+            "coef": coef,
+            "exp(coef)": np.exp(coef),
+            "se(coef)": se,
+            "z": z,
+            "p": 2.0 * norm.sf(np.abs(z)),
+            f"coef lower {percent}": lower,
+            f"coef upper {percent}": upper,
+            f"exp(coef) lower {percent}": np.exp(lower),
+            f"exp(coef) upper {percent}": np.exp(upper),
+        }
+    )
 
 
 def _design_matrix(covariates: Any) -> tuple[np.ndarray, list[str]]:
@@ -167,8 +198,10 @@ def _design_matrix(covariates: Any) -> tuple[np.ndarray, list[str]]:
         names = [str(column) for column in covariates.columns]
         non_numeric = [str(c) for c in covariates.columns if not pd.api.types.is_numeric_dtype(covariates[c])]
         if non_numeric:
-            raise ValueError(f"covariates must be numeric; non-numeric column(s): {non_numeric} "
-                             f"(code categorical variables as indicator columns)")
+            raise ValueError(
+                f"covariates must be numeric; non-numeric column(s): {non_numeric} "
+                f"(code categorical variables as indicator columns)"
+            )
         values = covariates.to_numpy(dtype="float64", na_value=np.nan)
     elif isinstance(covariates, pd.Series):
         names = [str(covariates.name) if covariates.name is not None else "x1"]
@@ -187,30 +220,41 @@ def _design_matrix(covariates: Any) -> tuple[np.ndarray, list[str]]:
         raise ValueError("covariates are empty: no observations")
     if not np.isfinite(values).all():
         rows, columns = np.nonzero(~np.isfinite(values))
-        raise ValueError(f"covariates have {rows.size} missing or infinite value(s), the first in column "
-                         f"{names[columns[0]]!r} at position {rows[0]}; drop or impute them before the fit")
+        raise ValueError(
+            f"covariates have {rows.size} missing or infinite value(s), the first in column "
+            f"{names[columns[0]]!r} at position {rows[0]}; drop or impute them before the fit"
+        )
     return values, names
 
 
 def _check_design_rank(design: np.ndarray, names: list[str]) -> None:
     constant = [name for name, column in zip(names, design.T, strict=True) if column.min() == column.max()]
     if constant:
-        raise ValueError(f"singular design: covariate(s) {constant} are constant, so their effect is not "
-                         f"identifiable (the model has no intercept)")
+        raise ValueError(
+            f"singular design: covariate(s) {constant} are constant, so their effect is not "
+            f"identifiable (the model has no intercept)"
+        )
     centered = design - design.mean(axis=0)
     # Unit-variance columns, so that a covariate's units (days vs years) cannot make it look redundant.
     if np.linalg.matrix_rank(centered / centered.std(axis=0)) < design.shape[1]:
-        raise ValueError(f"singular design: the covariates {names} are linearly dependent (collinear); drop or "
-                         f"combine the redundant column(s)")
+        raise ValueError(
+            f"singular design: the covariates {names} are linearly dependent (collinear); drop or "
+            f"combine the redundant column(s)"
+        )
 
 
 def _checked_information(information: np.ndarray, names: list[str]) -> np.ndarray:
     scale = np.sqrt(np.abs(np.diag(information)))
     # Rank of the correlation-scaled matrix, so that covariates on very different scales are not called singular.
-    if not np.isfinite(information).all() or np.any(scale == 0) \
-            or np.linalg.matrix_rank(information / np.outer(scale, scale)) < information.shape[0]:
-        raise ValueError(f"singular information matrix for covariates {names}: a covariate does not vary within the "
-                         f"risk sets of the events, or the fit diverged")
+    if (
+        not np.isfinite(information).all()
+        or np.any(scale == 0)
+        or np.linalg.matrix_rank(information / np.outer(scale, scale)) < information.shape[0]
+    ):
+        raise ValueError(
+            f"singular information matrix for covariates {names}: a covariate does not vary within the "
+            f"risk sets of the events, or the fit diverged"
+        )
     return information
 
 
@@ -218,8 +262,9 @@ def _solve(information: np.ndarray, score: np.ndarray, names: list[str]) -> np.n
     return np.linalg.solve(_checked_information(information, names), score)
 
 
-def _halving_step(data: _SortedData, beta: np.ndarray, step: np.ndarray, loglik: float, score: np.ndarray
-                  ) -> np.ndarray | None:
+def _halving_step(
+    data: _SortedData, beta: np.ndarray, step: np.ndarray, loglik: float, score: np.ndarray
+) -> np.ndarray | None:
     """crr's step halving: halve until l(beta + step) >= l(beta) + 1e-4 step'U; None if that never happens."""
     if float(step @ score) <= 1e-13 * max(abs(loglik), 1.0):
         # Rounding-level region: the log-likelihood change of this step is noise (crr's line search stalls here),
@@ -238,15 +283,15 @@ def _halving_step(data: _SortedData, beta: np.ndarray, step: np.ndarray, loglik:
 class _SortedData:
     """Records sorted by time with their block (distinct time) structure and the censoring distribution."""
 
-    design: np.ndarray            # (n, p), centered: x - mean(x); the model is invariant to the shift
-    kinds: np.ndarray             # (n,) 0 censored, 1 cause, 2 other cause
-    block_starts: np.ndarray      # (T,) first record of each distinct time
-    block_of: np.ndarray          # (n,) distinct-time index of each record
-    at_risk: np.ndarray           # (T,) Y(u): records with time >= u
-    censored: np.ndarray          # (T,) c(u)
-    events: np.ndarray            # (T,) d_t, cause events
+    design: np.ndarray  # (n, p), centered: x - mean(x); the model is invariant to the shift
+    kinds: np.ndarray  # (n,) 0 censored, 1 cause, 2 other cause
+    block_starts: np.ndarray  # (T,) first record of each distinct time
+    block_of: np.ndarray  # (n,) distinct-time index of each record
+    at_risk: np.ndarray  # (T,) Y(u): records with time >= u
+    censored: np.ndarray  # (T,) c(u)
+    events: np.ndarray  # (T,) d_t, cause events
     censoring_before: np.ndarray  # (T,) G(u-)
-    other_weight: np.ndarray      # (n,) 1/G(T_i-) for other-cause records, else 0
+    other_weight: np.ndarray  # (n,) 1/G(T_i-) for other-cause records, else 0
 
     @classmethod
     def build(cls, time: np.ndarray, kinds: np.ndarray, design: np.ndarray) -> _SortedData:
@@ -264,9 +309,17 @@ class _SortedData:
         censoring_after = np.cumprod(1.0 - censored / at_risk)
         censoring_before = shift_down(censoring_after, 1.0)
         other_weight = np.where(kinds == OTHER, 1.0 / censoring_before[block_of], 0.0)
-        return cls(design=design - design.mean(axis=0), kinds=kinds, block_starts=block_starts, block_of=block_of,
-                   at_risk=at_risk, censored=censored, events=events, censoring_before=censoring_before,
-                   other_weight=other_weight)
+        return cls(
+            design=design - design.mean(axis=0),
+            kinds=kinds,
+            block_starts=block_starts,
+            block_of=block_of,
+            at_risk=at_risk,
+            censored=censored,
+            events=events,
+            censoring_before=censoring_before,
+            other_weight=other_weight,
+        )
 
     def _relative_risk(self, beta: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         """exp(x'beta - shift) with the shift that keeps exp in range; returns (values, shift, x'beta)."""
@@ -286,8 +339,11 @@ class _SortedData:
             moments.append((relative_risk[:, None] * self.design, weighted_other[:, None] * self.design))
         sums = []
         for at_risk_terms, other_terms in moments:
-            sums.append(self._combine(np.add.reduceat(at_risk_terms, starts, axis=0),
-                                      np.add.reduceat(other_terms, starts, axis=0)))
+            sums.append(
+                self._combine(
+                    np.add.reduceat(at_risk_terms, starts, axis=0), np.add.reduceat(other_terms, starts, axis=0)
+                )
+            )
         if order >= 2:
             n_covariates = self.design.shape[1]
             second = np.empty((starts.size, n_covariates, n_covariates))
@@ -301,7 +357,7 @@ class _SortedData:
 
     def _combine(self, at_risk_block: np.ndarray, other_block: np.ndarray) -> np.ndarray:
         at_or_after = np.cumsum(at_risk_block[::-1], axis=0)[::-1]
-        before = np.cumsum(other_block, axis=0) - other_block          # strictly earlier times
+        before = np.cumsum(other_block, axis=0) - other_block  # strictly earlier times
         g_before = self.censoring_before.reshape((-1,) + (1,) * (at_risk_block.ndim - 1))
         return at_or_after + g_before * before
 
@@ -309,8 +365,7 @@ class _SortedData:
         relative_risk, shift, linear = self._relative_risk(beta)
         (s0,) = self._risk_set_sums(relative_risk, order=0)
         failures = self.events > 0
-        return float(linear[self.kinds == CAUSE].sum()
-                     - (self.events[failures] * (np.log(s0[failures]) + shift)).sum())
+        return float(linear[self.kinds == CAUSE].sum() - (self.events[failures] * (np.log(s0[failures]) + shift)).sum())
 
     def loglik_score_information(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         relative_risk, shift, linear = self._relative_risk(beta)
@@ -332,8 +387,8 @@ class _SortedData:
         block = self.block_of
         with np.errstate(divide="ignore", invalid="ignore"):
             x_bar = np.where(self.events[:, None] > 0, s1 / s0[:, None], 0.0)
-            hazard = np.where(self.events > 0, self.events / s0, 0.0)               # d_t / S0(t)
-        weighted_hazard = hazard * self.censoring_before                            # d_t G(t-) / S0(t)
+            hazard = np.where(self.events > 0, self.events / s0, 0.0)  # d_t / S0(t)
+        weighted_hazard = hazard * self.censoring_before  # d_t G(t-) / S0(t)
 
         # eta_i: event term, at-risk part (t <= T_i, weight 1) and other-cause part (t > T_i, G(t-)/G(T_i-)).
         cum_hazard = np.cumsum(hazard)
@@ -351,9 +406,9 @@ class _SortedData:
         other_terms = relative_risk * self.other_weight
         other_sum = np.add.reduceat(other_terms, self.block_starts)
         other_sum_x = np.add.reduceat(other_terms[:, None] * x, self.block_starts, axis=0)
-        earlier_other = np.cumsum(other_sum) - other_sum                            # sum over T_j < u
+        earlier_other = np.cumsum(other_sum) - other_sum  # sum over T_j < u
         earlier_other_x = np.cumsum(other_sum_x, axis=0) - other_sum_x
-        from_u_weighted = np.cumsum(weighted_hazard[::-1])[::-1]                    # sum over t >= u
+        from_u_weighted = np.cumsum(weighted_hazard[::-1])[::-1]  # sum over t >= u
         from_u_weighted_x = np.cumsum((weighted_hazard[:, None] * x_bar)[::-1], axis=0)[::-1]
         q = earlier_other_x * from_u_weighted[:, None] - earlier_other[:, None] * from_u_weighted_x
         compensator = np.cumsum(q * (self.censored / self.at_risk**2)[:, None], axis=0)

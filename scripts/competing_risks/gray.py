@@ -33,12 +33,22 @@ class GrayTestResult:
     variance: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"cause": self.cause, "rho": self.rho, "statistic": self.statistic, "df": self.df,
-                              "p_value": self.p_value}])
+        return pd.DataFrame(
+            [
+                {
+                    "cause": self.cause,
+                    "rho": self.rho,
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "p_value": self.p_value,
+                }
+            ]
+        )
 
 
-def gray_test(time: Any, event: Any, group: Any, cause: int = 1, rho: float = 0.0, strata: Any = None
-              ) -> GrayTestResult:
+def gray_test(
+    time: Any, event: Any, group: Any, cause: int = 1, rho: float = 0.0, strata: Any = None
+) -> GrayTestResult:
     """Gray's (1988) test that the cumulative incidence of ``cause`` is the same in all groups.
 
     The statistic is s' V^-1 s on the scores s of the first K-1 groups, chi-square with K-1 degrees of freedom under
@@ -83,24 +93,35 @@ def gray_test(time: Any, event: Any, group: Any, cause: int = 1, rho: float = 0.
     variance = np.zeros((n_groups - 1, n_groups - 1))
     for stratum in range(n_strata):
         in_stratum = strata_codes == stratum if n_strata > 1 else slice(None)
-        stratum_score, stratum_variance = _gray_score_variance(time_array[in_stratum], kinds[in_stratum],
-                                                               group_codes[in_stratum], n_groups, float(rho))
+        stratum_score, stratum_variance = _gray_score_variance(
+            time_array[in_stratum], kinds[in_stratum], group_codes[in_stratum], n_groups, float(rho)
+        )
         score += stratum_score
         variance += stratum_variance
 
     df = n_groups - 1
     statistic = _quadratic_form(score, variance)
     p_value = float(chi2.sf(statistic, df)) if np.isfinite(statistic) else float("nan")
-    return GrayTestResult(statistic=statistic, df=df, p_value=p_value, cause=cause, rho=float(rho),
-                          groups=tuple(group_labels.tolist()), n_strata=n_strata, score=score, variance=variance)
+    return GrayTestResult(
+        statistic=statistic,
+        df=df,
+        p_value=p_value,
+        cause=cause,
+        rho=float(rho),
+        groups=tuple(group_labels.tolist()),
+        n_strata=n_strata,
+        score=score,
+        variance=variance,
+    )
 
 
-def _gray_score_variance(time: np.ndarray, kinds: np.ndarray, groups: np.ndarray, n_groups: int, rho: float
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def _gray_score_variance(
+    time: np.ndarray, kinds: np.ndarray, groups: np.ndarray, n_groups: int, rho: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Score (first K-1 groups) and its variance within one stratum; formulas in ``gray_test``."""
     table = count_table(time, kinds, groups, n_groups)
-    at_risk = table.at_risk                               # (T, K)
-    cause_events = table.counts[:, :, CAUSE]              # (T, K)
+    at_risk = table.at_risk  # (T, K)
+    cause_events = table.counts[:, :, CAUSE]  # (T, K)
     other_events = table.counts[:, :, OTHER]
     has_event = (cause_events + other_events).sum(axis=1) > 0
     # Only times with an event contribute; dropping the censoring-only times changes no left limit below because
@@ -116,31 +137,33 @@ def _gray_score_variance(time: np.ndarray, kinds: np.ndarray, groups: np.ndarray
         cif_after = np.cumsum(np.where(in_risk_set, km_before * cause_events / at_risk, 0.0), axis=0)
         cif_before = shift_down(cif_after, 0.0)
 
-        h = np.where(in_risk_set, at_risk / km_before, 0.0)             # h_k = n_k / S_k(t-)
-        h_total = h.sum(axis=1)                                         # H
-        subdistribution_risk = h * (1.0 - cif_before)                   # R_k
-        cause_total = cause_events.sum(axis=1)                          # D1
-        pooled_after = np.cumsum(cause_total / h_total)                 # F(t)
-        pooled_before = shift_down(pooled_after, 0.0)                   # F(t-)
-        weight = (1.0 - pooled_before) ** rho                           # fb
+        h = np.where(in_risk_set, at_risk / km_before, 0.0)  # h_k = n_k / S_k(t-)
+        h_total = h.sum(axis=1)  # H
+        subdistribution_risk = h * (1.0 - cif_before)  # R_k
+        cause_total = cause_events.sum(axis=1)  # D1
+        pooled_after = np.cumsum(cause_total / h_total)  # F(t)
+        pooled_before = shift_down(pooled_after, 0.0)  # F(t-)
+        weight = (1.0 - pooled_before) ** rho  # fb
 
         # Score for every group (the last is dropped at the end).
         expected = cause_total[:, None] * subdistribution_risk / subdistribution_risk.sum(axis=1)[:, None]
         score = (weight[:, None] * (cause_events - expected)).sum(axis=0)
 
         # A(t) = fb (diag(h) - h h' / H) and its weighted running sum C(t).
-        a_matrix = (np.einsum("t,ti,ij->tij", weight, h, np.eye(n_groups))
-                    - np.einsum("t,ti,tj->tij", weight / h_total, h, h))
+        a_matrix = np.einsum("t,ti,ij->tij", weight, h, np.eye(n_groups)) - np.einsum(
+            "t,ti,tj->tij", weight / h_total, h, h
+        )
         increment = np.where(cause_total > 0, cause_total / (h_total * (1.0 - pooled_before)), 0.0)
         c_matrix = np.cumsum(a_matrix * increment[:, None, None], axis=0)
 
         # Cause-of-interest part.
         cause_rows = in_risk_set & (cause_total > 0)[:, None]
         t4 = np.where(km_after > 0, 1.0 - (1.0 - pooled_after)[:, None] / km_after, 1.0)
-        tie = np.where(cause_total[:, None] > 1, 1.0 - (cause_total[:, None] - 1.0) / (h_total[:, None] * km_before
-                                                                                        - 1.0), 1.0)
+        tie = np.where(
+            cause_total[:, None] > 1, 1.0 - (cause_total[:, None] - 1.0) / (h_total[:, None] * km_before - 1.0), 1.0
+        )
         t3 = np.where(cause_rows, tie * km_before * cause_total[:, None] / (h_total[:, None] * at_risk), 0.0)
-        b_matrix = a_matrix - t4[:, None, :] * c_matrix                 # B_ik = A_ik - t4_k C_ik
+        b_matrix = a_matrix - t4[:, None, :] * c_matrix  # B_ik = A_ik - t4_k C_ik
         variance = np.einsum("tk,tik,tjk->ij", t3, b_matrix, b_matrix)
         v2 = np.einsum("tk,tik->ik", t3 * t4, b_matrix)
         v3 = (t3 * t4**2).sum(axis=0)

@@ -53,10 +53,15 @@ def _row(dataset: str, quantity: str, ours: np.ndarray, reference: np.ndarray) -
     worst = float(np.nanmax(measured)) if measured.size else 0.0
     if np.isnan(measured).any():
         worst = float("inf")
-    return {"dataset": dataset, "quantity": quantity, "compared": int(ours.size),
-            "max_abs_diff": float(np.max(difference)) if difference.size else 0.0,
-            "max_rel_diff": float(np.max(relative)) if relative.size else 0.0,
-            "tolerance": f"{kind} {bound:g}", "ok": bool(worst <= bound)}
+    return {
+        "dataset": dataset,
+        "quantity": quantity,
+        "compared": int(ours.size),
+        "max_abs_diff": float(np.max(difference)) if difference.size else 0.0,
+        "max_rel_diff": float(np.max(relative)) if relative.size else 0.0,
+        "tolerance": f"{kind} {bound:g}",
+        "ok": bool(worst <= bound),
+    }
 
 
 def cuminc_rows(fixture_dir: Path, name: str) -> list[dict]:
@@ -67,8 +72,9 @@ def cuminc_rows(fixture_dir: Path, name: str) -> list[dict]:
     ours_parts, reference_parts = [], []
     for (grouping, group, cause), expected in reference.groupby(["grouping", "group", "cause"], sort=True):
         subset = data if grouping == "none" else data[data[grouping] == group]
-        ours_parts.append(aalen_johansen(subset["time"], subset["event"], int(cause),
-                                         times=expected["time"].to_numpy()))
+        ours_parts.append(
+            aalen_johansen(subset["time"], subset["event"], int(cause), times=expected["time"].to_numpy())
+        )
         reference_parts.append(expected)
     ours = pd.concat(ours_parts, ignore_index=True)
     expected = pd.concat(reference_parts, ignore_index=True)
@@ -80,8 +86,12 @@ def cuminc_rows(fixture_dir: Path, name: str) -> list[dict]:
         _row(name, "cif estimate", ours["estimate"].to_numpy()[both], expected["estimate"].to_numpy()[both]),
         _row(name, "cif variance", ours["variance"].to_numpy()[both], expected["variance"].to_numpy()[both]),
         _row(name, "cif lower/upper", limits_ours, limits_r),
-        _row(name, "cif rows undefined in one only", (undefined_ours != undefined_r).astype(float),
-             np.zeros(undefined_r.size)),
+        _row(
+            name,
+            "cif rows undefined in one only",
+            (undefined_ours != undefined_r).astype(float),
+            np.zeros(undefined_r.size),
+        ),
     ]
 
 
@@ -93,14 +103,22 @@ def gray_rows(fixture_dir: Path, name: str) -> list[dict]:
     reference = pd.read_csv(path)
     statistics, p_values = [], []
     for test in reference.itertuples():
-        result = gray_test(data["time"], data["event"], data["group"], cause=int(test.cause), rho=float(test.rho),
-                           strata=data["strata"] if test.test == "stratified" else None)
+        result = gray_test(
+            data["time"],
+            data["event"],
+            data["group"],
+            cause=int(test.cause),
+            rho=float(test.rho),
+            strata=data["strata"] if test.test == "stratified" else None,
+        )
         if result.df != test.df:
             raise AssertionError(f"{name}: df {result.df} != R's {test.df}")
         statistics.append(result.statistic)
         p_values.append(result.p_value)
-    return [_row(name, "gray statistic", np.array(statistics), reference["statistic"].to_numpy()),
-            _row(name, "gray p-value", np.array(p_values), reference["p_value"].to_numpy())]
+    return [
+        _row(name, "gray statistic", np.array(statistics), reference["statistic"].to_numpy()),
+        _row(name, "gray p-value", np.array(p_values), reference["p_value"].to_numpy()),
+    ]
 
 
 def crr_rows(fixture_dir: Path, name: str) -> list[dict]:
@@ -112,7 +130,7 @@ def crr_rows(fixture_dir: Path, name: str) -> list[dict]:
     coefs, ses, logliks, reference_logliks = [], [], [], []
     for cause, expected in reference.groupby("cause", sort=True):
         terms = list(expected["term"])
-        complete = data.dropna(subset=terms)   # the R script fits crr on the complete cases
+        complete = data.dropna(subset=terms)  # the R script fits crr on the complete cases
         fit = fine_gray(complete["time"], complete["event"], complete[terms], cause=int(cause))
         if not fit.converged or fit.n != int(expected["n"].iloc[0]):
             raise AssertionError(f"{name} cause {cause}: converged={fit.converged}, n={fit.n}")
@@ -120,9 +138,11 @@ def crr_rows(fixture_dir: Path, name: str) -> list[dict]:
         ses.append(fit.se[terms].to_numpy())
         logliks += [fit.loglik, fit.loglik_null]
         reference_logliks += [expected["loglik"].iloc[0], expected["loglik_null"].iloc[0]]
-    return [_row(name, "crr coef", np.concatenate(coefs), reference["coef"].to_numpy()),
-            _row(name, "crr se", np.concatenate(ses), reference["se"].to_numpy()),
-            _row(name, "crr loglik", np.array(logliks), np.array(reference_logliks))]
+    return [
+        _row(name, "crr coef", np.concatenate(coefs), reference["coef"].to_numpy()),
+        _row(name, "crr se", np.concatenate(ses), reference["se"].to_numpy()),
+        _row(name, "crr loglik", np.array(logliks), np.array(reference_logliks)),
+    ]
 
 
 def parity_table(fixture_dir: Path = DEFAULT_FIXTURES, names: list[str] | None = None) -> pd.DataFrame:

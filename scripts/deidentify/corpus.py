@@ -13,12 +13,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from synthetic_twin import identity
 
 from .scrub import PatientIdentity
 
-MONTHS_GENITIVE = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-                   "октября", "ноября", "декабря"]
+MONTHS_GENITIVE = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+]
 RELATIONS = {True: ("дочь", "дочери"), False: ("сын", "сына")}
 
 
@@ -134,8 +147,9 @@ def generate_corpus(n_patients: int = 300, seed: int = 7) -> list[Document]:
         w.text(" - повторная госпитализация ")
         w.ident(when(), "date")
         w.text(".")
-        identity_ = PatientIdentity(full_name=p.full(), record_number=mrn,
-                                    numbers=(snils[i], policies[i], phones[i]), anchor=anchor)
+        identity_ = PatientIdentity(
+            full_name=p.full(), record_number=mrn, numbers=(snils[i], policies[i], phones[i]), anchor=anchor
+        )
         docs.append(Document("".join(w.parts), identity_, w.spans))
     return docs
 
@@ -158,5 +172,8 @@ def recall(docs: list[Document], scrubber) -> dict:
                 found[key][1] += 1
             if not hit and len(missed_examples) < 20:
                 missed_examples.append(f"{kind}: {doc.text[start:end]!r}")
-    return {"recall": {k: round(v[0] / v[1], 6) for k, v in sorted(found.items())},
-            "identifiers": {k: v[1] for k, v in sorted(found.items())}, "missed_examples": missed_examples}
+    return {
+        "recall": {k: round(v[0] / v[1], 6) for k, v in sorted(found.items())},
+        "identifiers": {k: v[1] for k, v in sorted(found.items())},
+        "missed_examples": missed_examples,
+    }

@@ -27,22 +27,33 @@ def normalise_site(code: str) -> str:
     return str(code).replace("С", "C").replace("с", "c").replace(" ", "").upper()[:3] or "unknown"
 
 
-def quasi_identifiers(patients: pd.DataFrame, diagnoses: pd.DataFrame, operations: pd.DataFrame,
-                      age_top_code: int) -> pd.DataFrame:
+def quasi_identifiers(
+    patients: pd.DataFrame, diagnoses: pd.DataFrame, operations: pd.DataFrame, age_top_code: int
+) -> pd.DataFrame:
     """One row per patient: age and year at the anchor operation (day 0), sex, primary site."""
-    anchor_ops = (operations[operations["operation_day"] == 0].sort_values(["patient_id", "source_line"])
-                  .drop_duplicates("patient_id"))
-    qi = pd.DataFrame({"patient_id": pd.concat([patients["patient_id"], diagnoses["patient_id"],
-                                                operations["patient_id"]]).drop_duplicates().sort_values()})
+    anchor_ops = (
+        operations[operations["operation_day"] == 0]
+        .sort_values(["patient_id", "source_line"])
+        .drop_duplicates("patient_id")
+    )
+    qi = pd.DataFrame(
+        {
+            "patient_id": pd.concat([patients["patient_id"], diagnoses["patient_id"], operations["patient_id"]])
+            .drop_duplicates()
+            .sort_values()
+        }
+    )
     qi = qi.merge(patients.drop_duplicates("patient_id")[["patient_id", "sex"]], how="left")
     qi = qi.merge(diagnoses.drop_duplicates("patient_id")[["patient_id", "primary_icd10"]], how="left")
     qi = qi.merge(anchor_ops[["patient_id", "age_at_operation", "operation_year"]], how="left")
-    return pd.DataFrame({
-        "age": pd.to_numeric(qi["age_at_operation"], errors="coerce").clip(upper=age_top_code),
-        "sex": qi["sex"].fillna("").map(normalise_sex),
-        "site": qi["primary_icd10"].fillna("").map(normalise_site),
-        "year": pd.to_numeric(qi["operation_year"], errors="coerce"),
-    })
+    return pd.DataFrame(
+        {
+            "age": pd.to_numeric(qi["age_at_operation"], errors="coerce").clip(upper=age_top_code),
+            "sex": qi["sex"].fillna("").map(normalise_sex),
+            "site": qi["primary_icd10"].fillna("").map(normalise_site),
+            "year": pd.to_numeric(qi["operation_year"], errors="coerce"),
+        }
+    )
 
 
 def generalise(qi: pd.DataFrame, age_band: int, years: int, site_digits: int, age_top_code: int) -> pd.DataFrame:
@@ -58,14 +69,21 @@ def report(qi: pd.DataFrame, age_band_years: int, threshold: int, age_top_code: 
         g = generalise(qi, band or age_band_years, years, site_digits, age_top_code)
         sizes = g.value_counts()
         below = int(sizes[sizes < threshold].sum())
-        levels.append({
-            "generalisation": name if band else f"{age_band_years}-year age bands, calendar year, ICD-10 category",
-            "k": int(sizes.min()) if len(sizes) else 0,
-            "equivalence_classes": int(len(sizes)),
-            "patients_in_classes_below_k_threshold": below,
-            "share_below_k_threshold": round(below / len(g), 4) if len(g) else 0.0,
-            "class_size_histogram": {str(size): int(count) for size, count in
-                                     sizes.value_counts().sort_index().items()},
-        })
-    return {"quasi_identifiers": ["age band at surgery", "sex", "primary site (ICD-10)", "year of surgery"],
-            "k_threshold": threshold, "patients": int(len(qi)), "levels": levels}
+        levels.append(
+            {
+                "generalisation": name if band else f"{age_band_years}-year age bands, calendar year, ICD-10 category",
+                "k": int(sizes.min()) if len(sizes) else 0,
+                "equivalence_classes": int(len(sizes)),
+                "patients_in_classes_below_k_threshold": below,
+                "share_below_k_threshold": round(below / len(g), 4) if len(g) else 0.0,
+                "class_size_histogram": {
+                    str(size): int(count) for size, count in sizes.value_counts().sort_index().items()
+                },
+            }
+        )
+    return {
+        "quasi_identifiers": ["age band at surgery", "sex", "primary site (ICD-10)", "year of surgery"],
+        "k_threshold": threshold,
+        "patients": int(len(qi)),
+        "levels": levels,
+    }

@@ -22,8 +22,9 @@ class KeyError_(RuntimeError):
     """No usable key: the message says what to set."""
 
 
-def load_key(environment_variable: str, key_file: str, source: str, demo_key_file: str | None,
-             project_dir: str | Path) -> tuple[bytes, str]:
+def load_key(
+    environment_variable: str, key_file: str, source: str, demo_key_file: str | None, project_dir: str | Path
+) -> tuple[bytes, str]:
     """The key and a description of where it came from (never the key itself).
 
     Order: the environment variable, then the key file; only the synthetic twin may fall back to its demo key.
@@ -36,8 +37,10 @@ def load_key(environment_variable: str, key_file: str, source: str, demo_key_fil
         if not path.is_file():
             raise KeyError_(f"deidentification.key.file is {key_file!r}, which is not a file")
         if source == "real" and path.is_relative_to(Path(project_dir).resolve()):
-            raise KeyError_(f"the pseudonymisation key file {key_file!r} is inside the project folder; for real data "
-                            "keep it outside the repository (GDPR art. 4(5): the key is kept apart from the data)")
+            raise KeyError_(
+                f"the pseudonymisation key file {key_file!r} is inside the project folder; for real data "
+                "keep it outside the repository (GDPR art. 4(5): the key is kept apart from the data)"
+            )
         key, origin = path.read_bytes().strip(), f"key file {path.name}"
     elif source == "synthetic" and demo_key_file:
         key, origin = Path(demo_key_file).read_bytes().strip(), "the synthetic twin's demo key"
@@ -45,7 +48,8 @@ def load_key(environment_variable: str, key_file: str, source: str, demo_key_fil
         raise KeyError_(
             f"raw_exports.source is {source!r} and no pseudonymisation key is given: set the environment variable "
             f"{environment_variable} or deidentification.key.file (a file outside the repository). Only the "
-            "synthetic twin may run on its generated demo key.")
+            "synthetic twin may run on its generated demo key."
+        )
     if len(key) < MIN_KEY_BYTES:
         raise KeyError_(f"the pseudonymisation key from {origin} is {len(key)} bytes; use at least {MIN_KEY_BYTES}")
     return key, origin
@@ -62,8 +66,9 @@ def normalise(value: str) -> str:
 
 
 def patient_pseudonym(key: bytes, record_number: str) -> str:
-    return "P" + hmac.new(key, b"patient\x00" + normalise(record_number).encode("utf-8"),
-                          hashlib.sha256).hexdigest()[:16]
+    return (
+        "P" + hmac.new(key, b"patient\x00" + normalise(record_number).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+    )
 
 
 def staff_pseudonym(key: bytes, name: str) -> str:

@@ -15,13 +15,14 @@ value, so the gate's own report cannot leak.
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from synthetic_twin.identity import snils_is_valid
+from deidentify.identifiers import snils_is_valid
 
 log = logging.getLogger("leak_gate")
 
@@ -115,7 +116,7 @@ class LeakScanner:
             words = normalise_text(line).split()
             # Only positions where an identifier can start: its first word must be there.
             for i in (i for i, w in enumerate(words) if w in self.first_words):
-                if any(" ".join(words[i:i + n]) in self.text for n in self.text_lengths):
+                if any(" ".join(words[i : i + n]) in self.text for n in self.text_lengths):
                     found.add((number, "identifier"))
                     break
         for m in NUMBER_RUN.finditer(text):
@@ -149,8 +150,12 @@ def mask_scripts(html: str) -> str:
     """The page with the content of its <script> blocks blanked (newlines kept). Bundled JavaScript (Snakemake's
     report) is full of large integer constants that look like policy numbers; the files a report embeds are scanned
     on their own, and known identifiers are still searched everywhere."""
-    return re.sub(r"(<script\b[^>]*>)(.*?)(</script>)",
-                  lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3), html, flags=re.S | re.I)
+    return re.sub(
+        r"(<script\b[^>]*>)(.*?)(</script>)",
+        lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3),
+        html,
+        flags=re.S | re.I,
+    )
 
 
 def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:
@@ -163,3 +168,47 @@ def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:
             out += [p for p in root.rglob("*") if p.is_file()]
     excluded = {e.resolve() for e in exclude}
     return [p for p in out if p.resolve() not in excluded]
+
+
+def run_leak_gate(
+    identifier_lists: list[str],
+    declared_inputs: list[str],
+    scan: list[str],
+    report_path: str,
+    log_path: str,
+    log: logging.Logger,
+) -> None:
+    """The leak gate of a rule: scan every file under `scan` (logs too, whichever rule wrote them) and every declared
+    input for the identifiers of `identifier_lists`; write the report, or stop the run naming file, line and kind.
+
+    The report is part of results/ and must be byte-identical across runs: it names what the rule depends on, not
+    how many log files other jobs happened to have written by then (that goes to the log).
+    """
+    identifiers = sorted(
+        {value for path in identifier_lists for value in json.loads(Path(path).read_text(encoding="utf-8"))}
+    )
+    lists = {Path(p).resolve() for p in identifier_lists}
+    declared = sorted({Path(p) for p in declared_inputs if Path(p).resolve() not in lists and Path(p).suffix != ".py"})
+    paths = sorted(set(files_under(scan, exclude={Path(report_path)})) | set(declared))
+    findings, scanned = LeakScanner(identifiers).scan_files(paths)
+    log.info(
+        "scanned %d files (%d declared inputs, the rest found in %s) for %d identifiers and identifier "
+        "patterns: %d findings",
+        scanned,
+        len(declared),
+        scan,
+        len(identifiers),
+        len(findings),
+    )
+    if findings:
+        for f in findings:
+            log.error("possible identifier in %s, line %d (%s)", f.file, f.line, f.kind)
+        raise SystemExit(
+            f"leak gate: {len(findings)} possible identifiers in files written after de-identification; see {log_path}"
+        )
+    report = {
+        "identifiers_checked": len(identifiers),
+        "declared_inputs_scanned": [str(p) for p in declared],
+        "findings": [],
+    }
+    Path(report_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

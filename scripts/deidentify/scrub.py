@@ -13,7 +13,7 @@
 
 Each pass returns character spans of the original text; overlapping spans are merged and each merged span becomes
 one placeholder ([ФИО], [ДАТА +123], [ТЕЛЕФОН], ...). Recall is measured on a generated annotated corpus
-(deidentify.corpus); see scripts/measure_deid_recall.py.
+(deidentify.corpus); see deidentify.recall.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
-MONTHS = ("январ", "феврал", "март", "апрел", "ма[йя]", "июн", "июл", "август", "сентябр", "октябр", "ноябр",
-          "декабр")
+MONTHS = ("январ", "феврал", "март", "апрел", "ма[йя]", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр")
 MONTH_NAMES = r"(?:" + "|".join(m + r"[а-яё]*" for m in MONTHS) + r")"
 NAME_WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:вич|вн|ичн|инич|ьич)[а-яё]{0,3}"
@@ -42,14 +41,18 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("snils", re.compile(r"(?<!\d)\d{3}[- ]\d{3}[- ]\d{3}[- ]\d{2}(?!\d)")),
     ("record_number", re.compile(r"(?:ИБ|И/Б|МК|№)\s*[-№]?\s*\d[\d/-]*", re.I)),
     ("number", re.compile(r"(?<![\w.,])\d{6,}(?!\w|[.,]\d)")),
-    ("address", re.compile(
-        r"(?:[А-ЯЁ][а-яё]+(?:ская|ский) (?:обл\.|область|край|р-н)"
-        r"|(?:г\.|город|пос\.|пгт|с\.|дер\.)\s?[А-ЯЁ][а-яё-]+"
-        r"|(?:ул\.|улица|пер\.|переулок|пр-т|проспект|пр\.|ш\.|шоссе|б-р|бульвар|наб\.|пл\.)\s?[А-ЯЁ0-9][\w-]*"
-        r"(?:\s[А-ЯЁ][\w-]*)?"
-        r"|[А-ЯЁ][а-яё]+(?:ий|ый|ой|ая)?\s(?:пр-т|проспект|ш\.|шоссе|б-р|бульвар|пер\.)"
-        r"|(?:д\.|дом)\s?\d+[а-я]?(?:/\d+)?(?:,?\s?(?:корп\.|к\.|стр\.)\s?\d+)?"
-        r"|(?:кв\.|квартира)\s?\d+)")),
+    (
+        "address",
+        re.compile(
+            r"(?:[А-ЯЁ][а-яё]+(?:ская|ский) (?:обл\.|область|край|р-н)"
+            r"|(?:г\.|город|пос\.|пгт|с\.|дер\.)\s?[А-ЯЁ][а-яё-]+"
+            r"|(?:ул\.|улица|пер\.|переулок|пр-т|проспект|пр\.|ш\.|шоссе|б-р|бульвар|наб\.|пл\.)\s?[А-ЯЁ0-9][\w-]*"
+            r"(?:\s[А-ЯЁ][\w-]*)?"
+            r"|[А-ЯЁ][а-яё]+(?:ий|ый|ой|ая)?\s(?:пр-т|проспект|ш\.|шоссе|б-р|бульвар|пер\.)"
+            r"|(?:д\.|дом)\s?\d+[а-я]?(?:/\d+)?(?:,?\s?(?:корп\.|к\.|стр\.)\s?\d+)?"
+            r"|(?:кв\.|квартира)\s?\d+)"
+        ),
+    ),
     ("name", re.compile(NAME_WORD + r"\s" + NAME_WORD + r"\s" + PATRONYMIC + r"\b")),
     ("name", re.compile(NAME_WORD + r"\s" + PATRONYMIC + r"\b")),
     ("name", re.compile(NAME_WORD + r"\s" + INITIALS)),
@@ -57,8 +60,16 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("name", re.compile(r"(?<![\w.])" + INITIALS + r"(?!\w)")),
 ]
 PLACEHOLDER = {
-    "name": "[ФИО]", "date": "[ДАТА]", "phone": "[ТЕЛЕФОН]", "snils": "[СНИЛС]", "record_number": "[НОМЕР]",
-    "number": "[НОМЕР]", "address": "[АДРЕС]", "email": "[EMAIL]", "url": "[URL]", "place": "[МЕСТО]",
+    "name": "[ФИО]",
+    "date": "[ДАТА]",
+    "phone": "[ТЕЛЕФОН]",
+    "snils": "[СНИЛС]",
+    "record_number": "[НОМЕР]",
+    "number": "[НОМЕР]",
+    "address": "[АДРЕС]",
+    "email": "[EMAIL]",
+    "url": "[URL]",
+    "place": "[МЕСТО]",
 }
 # Which class wins when two spans overlap (the merged span takes the first class present in this order).
 PRIORITY = ["name", "address", "date", "phone", "snils", "record_number", "number", "email", "url", "place"]
@@ -71,8 +82,10 @@ OLD_DATE_DAYS = 20 * 365
 
 
 # Endings of medical terms the dictionary does not know (Реэндопротезирование, Энхондрома, Реостеосинтез).
-MEDICAL_ENDING = re.compile(r"(?:ирован\w*|синтез\w*|ом[аыуео]й?|эктоми\w*|томи\w*|пластик\w*|скопи\w*|графи\w*|"
-                            r"ит[аыуе]?|оз[аыуе]?|патия|патии)$")
+MEDICAL_ENDING = re.compile(
+    r"(?:ирован\w*|синтез\w*|ом[аыуео]й?|эктоми\w*|томи\w*|пластик\w*|скопи\w*|графи\w*|"
+    r"ит[аыуе]?|оз[аыуе]?|патия|патии)$"
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,7 @@ class PatientIdentity:
     full_name: str = ""
     record_number: str = ""
     numbers: tuple[str, ...] = ()  # SNILS, policy, phone: any form, digits are compared
-    anchor: date | None = None     # the day dates in text are counted from
+    anchor: date | None = None  # the day dates in text are counted from
 
 
 @dataclass
@@ -109,7 +122,7 @@ def stem(word: str) -> str:
     return w
 
 
-@lru_cache(maxsize=None)
+@cache
 def name_stems(full_name: str) -> tuple[str, ...]:
     """Case-folded stems of the parts of a name: if none occurs in a text, no form of the name does."""
     parts = [p for p in re.split(r"\s+", full_name.strip()) if len(p) >= 2]
@@ -132,8 +145,13 @@ def own_name_pattern(full_name: str) -> re.Pattern | None:
     if len(parts) >= 3:
         first, patronymic = parts[1][0], parts[2][0]
         initials = rf"|{first}\.\s?{patronymic}\.?"
-    return re.compile(r"(?<![\w])(?:" + "|".join(sorted(set(alternatives), key=len, reverse=True)) + r")(?![\w])"
-                      + initials.replace("|", "|(?<![\\w])", 1), re.I)
+    return re.compile(
+        r"(?<![\w])(?:"
+        + "|".join(sorted(set(alternatives), key=len, reverse=True))
+        + r")(?![\w])"
+        + initials.replace("|", "|(?<![\\w])", 1),
+        re.I,
+    )
 
 
 DIGIT_RUN = re.compile(r"\+?\d[\d\s()\-]{4,}\d")
@@ -213,16 +231,25 @@ class Scrubber:
                     continue
                 kind = "name" if span.type == "PER" else "place"
                 tokens = list(re.finditer(r"[\w.-]+", span.text))
-                initial = [not text[: span.start + t.start()].strip() or
-                           text[: span.start + t.start()].rstrip()[-1] in ".!?;" for t in tokens]
+                initial = [
+                    not text[: span.start + t.start()].strip() or text[: span.start + t.start()].rstrip()[-1] in ".!?;"
+                    for t in tokens
+                ]
                 flags = [self._is_identifying(t.group().strip(".-"), i) for t, i in zip(tokens, initial, strict=True)]
                 # One name-tagged word makes the whole span a person ("Вера Сомина": Вера is a first name).
                 words = [t.group().strip(".-") for t in tokens]
                 free = [w.casefold() not in self.kept_terms for w in words]
-                if kind == "name" and len(tokens) > 1 and any(self._name_tagged(w) and k for w, k in zip(words, free, strict=True)):
+                if (
+                    kind == "name"
+                    and len(tokens) > 1
+                    and any(self._name_tagged(w) and k for w, k in zip(words, free, strict=True))
+                ):
                     flags = [f or (w[:1].isupper() and k) for f, w, k in zip(flags, words, free, strict=True)]
-                spans += [(span.start + t.start(), span.start + t.end(), kind)
-                          for t, f in zip(tokens, flags, strict=True) if f]
+                spans += [
+                    (span.start + t.start(), span.start + t.end(), kind)
+                    for t, f in zip(tokens, flags, strict=True)
+                    if f
+                ]
             self._ner_cache[text] = spans
         return self._ner_cache[text]
 
@@ -275,7 +302,7 @@ def merge(spans: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, 
         if merged:
             prev = merged[-1]
             touching = start <= prev[1]
-            glued = kind in GLUE and kind in prev[2] and GLUE[kind].match(text[prev[1]:start])
+            glued = kind in GLUE and kind in prev[2] and GLUE[kind].match(text[prev[1] : start])
             if touching or glued:
                 prev[1] = max(prev[1], end)
                 prev[2].add(kind)

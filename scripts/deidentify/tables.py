@@ -22,9 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
-from raw_exports import RawTable, parse_dates
 
-from progress import progress
+from common.progress import progress
+from raw_exports import RawTable, parse_dates
 
 from . import keys
 from .scrub import PatientIdentity, Scrubber
@@ -60,14 +60,17 @@ def check_roles(columns: dict[str, dict[str, str]], specs: dict[str, dict]) -> N
             raise ValueError(f"deidentification.columns.{table}: unknown roles {unknown}; known: {sorted(ROLES)}")
         undeclared = set(roles) - set(specs[table]["columns"])
         if undeclared:
-            raise ValueError(f"deidentification.columns.{table} lists {sorted(undeclared)}, which raw_exports.tables."
-                             f"{table}.columns does not declare")
+            raise ValueError(
+                f"deidentification.columns.{table} lists {sorted(undeclared)}, which raw_exports.tables."
+                f"{table}.columns does not declare"
+            )
         if list(roles.values()).count("patient_id") != 1:
             raise ValueError(f"deidentification.columns.{table} needs exactly one patient_id column")
 
 
-def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes,
-               scrubber: Scrubber) -> Deidentified:
+def deidentify(
+    raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes, scrubber: Scrubber
+) -> Deidentified:
     """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification."""
     columns = settings["columns"]
     check_roles(columns, specs)
@@ -92,18 +95,38 @@ def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict,
 
     # The anchor: each patient's first valid date in the anchor column, else the first valid date anywhere.
     anchor_table, anchor_column = settings["anchor"]["table"], settings["anchor"]["column"]
-    first = pd.Series(parsed[(anchor_table, anchor_column)][0].to_numpy(),
-                      index=data[anchor_table]["__record"]).dropna().groupby(level=0).min()
-    fallback = pd.concat([pd.Series(parsed[(t, c)][0].to_numpy(), index=data[t]["__record"])
-                          for (t, c) in parsed if role_of[(t, c)] == "date"]).dropna().groupby(level=0).min()
+    first = (
+        pd.Series(parsed[(anchor_table, anchor_column)][0].to_numpy(), index=data[anchor_table]["__record"])
+        .dropna()
+        .groupby(level=0)
+        .min()
+    )
+    fallback = (
+        pd.concat(
+            [
+                pd.Series(parsed[(t, c)][0].to_numpy(), index=data[t]["__record"])
+                for (t, c) in parsed
+                if role_of[(t, c)] == "date"
+            ]
+        )
+        .dropna()
+        .groupby(level=0)
+        .min()
+    )
     anchor = first.combine_first(fallback)
 
     # What the raw tables say about each patient, for the first scrub pass and for the leak gate.
     who = identities(data, columns, anchor)
     staff_names: set[str] = set()
 
-    audit: dict = {"tables": {}, "dropped_tables": [], "free_text": {}, "coded_values_scrubbed": {}, "dates": {},
-                   "ages_top_coded": 0}
+    audit: dict = {
+        "tables": {},
+        "dropped_tables": [],
+        "free_text": {},
+        "coded_values_scrubbed": {},
+        "dates": {},
+        "ages_top_coded": 0,
+    }
     out_tables = {}
     for table, df in data.items():
         roles = columns.get(table, {})
@@ -120,8 +143,12 @@ def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict,
             audit["dropped_tables"].append(table)
             table_audit["rows_written"] = 0
             continue
-        out = pd.DataFrame({"patient_id": df[cols(table, "patient_id")[0]].map(lambda v: keys.patient_pseudonym(key, v)),
-                            "source_line": df["source_line"]})
+        out = pd.DataFrame(
+            {
+                "patient_id": df[cols(table, "patient_id")[0]].map(lambda v: keys.patient_pseudonym(key, v)),
+                "source_line": df["source_line"],
+            }
+        )
         patient_of_row = df["__record"].map(who)
         anchors = df["__record"].map(anchor)
         sort_day = None
@@ -134,22 +161,26 @@ def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict,
                 out[f"{base}_day"] = day.astype("Int64")
                 out[f"{base}_year"] = dates.dt.year.astype("Int64")
                 out[f"{base}_date_unparseable"] = invalid.astype(int)
-                audit["dates"][f"{table}.{column}"] = {"converted": int(dates.notna().sum()),
-                                                       "unparseable": int(invalid.sum()),
-                                                       "empty": int((dates.isna() & ~invalid).sum())}
+                audit["dates"][f"{table}.{column}"] = {
+                    "converted": int(dates.notna().sum()),
+                    "unparseable": int(invalid.sum()),
+                    "empty": int((dates.isna() & ~invalid).sum()),
+                }
                 sort_day = out[f"{base}_day"] if sort_day is None else sort_day
                 age_at = settings.get("age_at", {})
                 if age_at.get("table") == table and age_at.get("column") == column:
-                    out[f"age_at_{base}"] = ages(data, columns, parsed, dates, df["__record"],
-                                                 settings["age_top_code"], audit)
+                    out[f"age_at_{base}"] = ages(
+                        data, columns, parsed, dates, df["__record"], settings["age_top_code"], audit
+                    )
             elif role == "staff_id":
                 staff_names.update(v for v in df[column] if v.strip())
                 out[column] = df[column].map(lambda v: keys.staff_pseudonym(key, v) if v.strip() else "")
             elif role in ("free_text", "keep"):
                 use_ner = role == "free_text"
                 values, counts, changed = [], Counter(), 0
-                rows = progress(zip(df[column], patient_of_row, strict=True), len(df), f"scrubbing {table}.{column}",
-                                log)
+                rows = progress(
+                    zip(df[column], patient_of_row, strict=True), len(df), f"scrubbing {table}.{column}", log
+                )
                 for text, patient in rows:
                     result = scrubber.scrub(text, patient, ner=use_ner)
                     values.append(result.text)
@@ -158,10 +189,14 @@ def deidentify(raw: dict[str, RawTable], specs: dict[str, dict], settings: dict,
                 out[column] = values
                 target = audit["free_text"] if use_ner else audit["coded_values_scrubbed"]
                 if use_ner or changed:
-                    target[f"{table}.{column}"] = {"values": int(len(values)), "values_changed": int(changed),
-                                                   "replacements": dict(sorted(counts.items()))}
-        order = pd.DataFrame({"p": out["patient_id"], "d": sort_day if sort_day is not None else 0,
-                              "l": out["source_line"]})
+                    target[f"{table}.{column}"] = {
+                        "values": int(len(values)),
+                        "values_changed": int(changed),
+                        "replacements": dict(sorted(counts.items())),
+                    }
+        order = pd.DataFrame(
+            {"p": out["patient_id"], "d": sort_day if sort_day is not None else 0, "l": out["source_line"]}
+        )
         out = out.loc[order.sort_values(["p", "d", "l"], na_position="first", kind="stable").index]
         out = out.reset_index(drop=True)
         table_audit["rows_written"] = int(len(out))
@@ -196,18 +231,21 @@ def identities(data: dict[str, pd.DataFrame], columns: dict, anchor: pd.Series) 
     out = {}
     for record, raw_record in raw_records.items():
         day = anchor.get(record)
-        out[record] = PatientIdentity(full_name=names.get(record, ""), record_number=raw_record,
-                                      numbers=tuple(sorted(numbers.get(record, ()))),
-                                      anchor=None if day is None or pd.isna(day) else day.date())
+        out[record] = PatientIdentity(
+            full_name=names.get(record, ""),
+            record_number=raw_record,
+            numbers=tuple(sorted(numbers.get(record, ()))),
+            anchor=None if day is None or pd.isna(day) else day.date(),
+        )
     return pd.Series(out, dtype=object)
 
 
 def ages(data, columns, parsed, dates: pd.Series, records: pd.Series, top_code: int, audit: dict) -> pd.Series:
     """Age in completed years on each date, from the birth date column; ages above top_code - 1 become top_code."""
-    birth_table, birth_column = next((t, c) for t, roles in columns.items() for c, r in roles.items()
-                                     if r == "birth_date")
-    birth = pd.Series(parsed[(birth_table, birth_column)][0].to_numpy(),
-                      index=data[birth_table]["__record"]).dropna()
+    birth_table, birth_column = next(
+        (t, c) for t, roles in columns.items() for c, r in roles.items() if r == "birth_date"
+    )
+    birth = pd.Series(parsed[(birth_table, birth_column)][0].to_numpy(), index=data[birth_table]["__record"]).dropna()
     birth = birth[~birth.index.duplicated(keep="first")]
     born = pd.to_datetime(records.map(birth))
     years = completed_years(born, dates).astype("Int64")

@@ -16,28 +16,46 @@ import jinja2
 import pandas as pd
 
 PRIMARY = {
-    "breast": "breast cancer", "kidney": "kidney cancer", "lung": "lung cancer", "prostate": "prostate cancer",
-    "rectum": "rectal cancer", "liver": "liver cancer", "ewing_sarcoma": "Ewing sarcoma",
-    "thyroid": "thyroid cancer", "melanoma": "melanoma", "stomach": "gastric cancer", "bladder": "bladder cancer",
-    "cervix": "cervical cancer", "unknown_primary": "cancer of unknown primary",
+    "breast": "breast cancer",
+    "kidney": "kidney cancer",
+    "lung": "lung cancer",
+    "prostate": "prostate cancer",
+    "rectum": "rectal cancer",
+    "liver": "liver cancer",
+    "ewing_sarcoma": "Ewing sarcoma",
+    "thyroid": "thyroid cancer",
+    "melanoma": "melanoma",
+    "stomach": "gastric cancer",
+    "bladder": "bladder cancer",
+    "cervix": "cervical cancer",
+    "unknown_primary": "cancer of unknown primary",
 }
 CAUSE = {
     "preoperative_diagnostic_error": "mistakes in preoperative diagnosis",
     "postoperative_infection": "postoperative infection",
     "endoprosthesis_dislocation": "dislocation of the endoprosthesis",
     "solitary_metastasis_progression_after_osteosynthesis": "continued growth of a solitary metastasis after "
-                                                            "osteosynthesis",
+    "osteosynthesis",
     "aseptic_instability_after_intramedullary_osteosynthesis": "aseptic instability after intramedullary "
-                                                               "osteosynthesis",
+    "osteosynthesis",
     "endoprosthesis_stem_fracture": "traumatic fracture of the endoprosthesis stem",
 }
-METHOD = {"endoprosthesis": "endoprostheses", "intramedullary_osteosynthesis": "intramedullary osteosyntheses",
-          "plate_osteosynthesis": "plate osteosyntheses", "other": "other operations"}
+METHOD = {
+    "endoprosthesis": "endoprostheses",
+    "intramedullary_osteosynthesis": "intramedullary osteosyntheses",
+    "plate_osteosynthesis": "plate osteosyntheses",
+    "other": "other operations",
+}
 EXCLUSION = {
-    "label_needs_review": "unresolved label", "no_operation": "no operation", "unparseable_date": "unparseable date",
-    "no_long_bone_operation": "no long-bone operation", "no_metastatic_disease": "no bone metastasis",
-    "operation_outside_study_period": "operated outside the study period", "missing_follow_up": "no follow-up",
-    "impossible_date_order": "impossible date order", "inconsistent_vital_status": "inconsistent vital status",
+    "label_needs_review": "unresolved label",
+    "no_operation": "no operation",
+    "unparseable_date": "unparseable date",
+    "no_long_bone_operation": "no long-bone operation",
+    "no_metastatic_disease": "no bone metastasis",
+    "operation_outside_study_period": "operated outside the study period",
+    "missing_follow_up": "no follow-up",
+    "impossible_date_order": "impossible date order",
+    "inconsistent_vital_status": "inconsistent vital status",
     "zero_follow_up": "no follow-up time",
 }
 # STROBE statement for cohort studies (von Elm et al. 2007, Lancet 370:1453): item, topic, where this paper meets it.
@@ -95,8 +113,11 @@ class Formatter:
         if digits is None:
             whole = float(value).is_integer()
             # Thin grouping only from five digits on, so years stay 2006 (journal style).
-            text = (f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))) if whole \
+            text = (
+                (f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value)))
+                if whole
                 else f"{value:.2f}"
+            )
         else:
             text = f"{value:.{digits}f}"
         return self.wrap(text)
@@ -117,8 +138,10 @@ def markdown_table(frame: pd.DataFrame, f: Formatter) -> str:
     """A pipe table; every cell is an injected value."""
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    rows = ["| " + " | ".join(f.lit(v) if str(v) != "" else "" for v in row) + " |"
-            for row in frame.astype(str).itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(f.lit(v) if str(v) != "" else "" for v in row) + " |"
+        for row in frame.astype(str).itertuples(index=False)
+    ]
     return "\n".join([header, rule, *rows])
 
 
@@ -126,8 +149,7 @@ def caption(report_dir: Path, name: str) -> str:
     return " ".join((report_dir / name).read_text(encoding="utf-8").split())
 
 
-def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, synthetic: bool,
-            f: Formatter) -> dict:
+def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, synthetic: bool, f: Formatter) -> dict:
     import json
 
     def tsv(path):
@@ -138,11 +160,12 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
     kanon = json.loads((results / "deid" / "k_anonymity.json").read_text(encoding="utf-8"))
     models = tsv("analysis/hazard_models.tsv")
     gray_tests = tsv("analysis/gray_tests.tsv").set_index("factor")
-    rec_tests = tsv("analysis/recommendation_gray_tests.tsv").astype({"prognostic_group": str}).set_index(
-        "prognostic_group")
+    rec_tests = (
+        tsv("analysis/recommendation_gray_tests.tsv").astype({"prognostic_group": str}).set_index("prognostic_group")
+    )
 
     def counts(mapping: dict, names: dict, by_count: bool = False) -> str:
-        """"breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
+        """ "breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
         from the largest count down."""
         order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
         if by_count:
@@ -181,40 +204,72 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
     table1 = table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
     causes = tsv("analysis/causes_by_primary.tsv")
     causes["revision_cause"] = causes["revision_cause"].map(lambda c: CAUSE.get(c, c))
-    causes = causes.rename(columns={"revision_cause": "Cause", **{k: v for k, v in PRIMARY.items()},
-                                    "total": "Total"})
+    causes = causes.rename(columns={"revision_cause": "Cause", **{k: v for k, v in PRIMARY.items()}, "total": "Total"})
     risk = tsv("analysis/revision_risk.tsv")
-    risk_table = pd.DataFrame({
-        "Time": risk["horizon"],
-        "1 - Kaplan-Meier": [f"{100 * r.km_revision:.1f} % ({100 * r.km_lower:.1f}-{100 * r.km_upper:.1f})"
-                             for r in risk.itertuples()],
-        "Cumulative incidence": [f"{100 * r.cif_revision:.1f} % ({100 * r.cif_lower:.1f}-{100 * r.cif_upper:.1f})"
-                                 for r in risk.itertuples()],
-        "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
-    })
+    risk_table = pd.DataFrame(
+        {
+            "Time": risk["horizon"],
+            "1 - Kaplan-Meier": [
+                f"{100 * r.km_revision:.1f} % ({100 * r.km_lower:.1f}-{100 * r.km_upper:.1f})"
+                for r in risk.itertuples()
+            ],
+            "Cumulative incidence": [
+                f"{100 * r.cif_revision:.1f} % ({100 * r.cif_lower:.1f}-{100 * r.cif_upper:.1f})"
+                for r in risk.itertuples()
+            ],
+            "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
+        }
+    )
     multi = models[models["model"] == "multivariable"]
-    model_table = pd.DataFrame({
-        "Covariate": multi["label"], "Model": multi["kind"],
-        "HR (95 % CI)": [f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})" for r in multi.itertuples()],
-        "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
-    })
+    model_table = pd.DataFrame(
+        {
+            "Covariate": multi["label"],
+            "Model": multi["kind"],
+            "HR (95 % CI)": [f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})" for r in multi.itertuples()],
+            "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
+        }
+    )
     strobe = pd.DataFrame(STROBE, columns=["Item", "Topic", "Where it is met"])
-    figures = [{"path": os.path.relpath(results / path, paper_dir), "caption": caption(report_dir, cap)}
-               for path, cap in FIGURES]
+    figures = [
+        {"path": os.path.relpath(results / path, paper_dir), "caption": caption(report_dir, cap)}
+        for path, cap in FIGURES
+    ]
     return {
-        "n": n, "synthetic": synthetic, "software": software, "PRIMARY": PRIMARY, "CAUSE": CAUSE, "METHOD": METHOD,
-        "counts": counts, "top": top, "gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "exclusions": excluded,
-        "deid": {"identifiers": recall["identifiers"]["all"], "recall_all": recall["recall"]["all"],
-                 "recall_own": recall["recall"]["own"], "k": kanon["levels"][0]["k"]},
-        "table1": markdown_table(table1, f), "causes_table": markdown_table(causes, f),
-        "risk_table": markdown_table(risk_table, f), "model_table": markdown_table(model_table, f),
-        "strobe_table": markdown_table(strobe, Formatter(False)), "figures": figures,
+        "n": n,
+        "synthetic": synthetic,
+        "software": software,
+        "PRIMARY": PRIMARY,
+        "CAUSE": CAUSE,
+        "METHOD": METHOD,
+        "counts": counts,
+        "top": top,
+        "gray": gray,
+        "hr": hr,
+        "rec": rec,
+        "rec_p": rec_p,
+        "exclusions": excluded,
+        "deid": {
+            "identifiers": recall["identifiers"]["all"],
+            "recall_all": recall["recall"]["all"],
+            "recall_own": recall["recall"]["own"],
+            "k": kanon["levels"][0]["k"],
+        },
+        "table1": markdown_table(table1, f),
+        "causes_table": markdown_table(causes, f),
+        "risk_table": markdown_table(risk_table, f),
+        "model_table": markdown_table(model_table, f),
+        "strobe_table": markdown_table(strobe, Formatter(False)),
+        "figures": figures,
     }
 
 
 def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template.parent)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template.parent)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
     env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit)
     return env.get_template(template.name).render(**ctx)
 
@@ -240,8 +295,14 @@ def convert(markdown: str, paper_dir: Path, html: Path, docx: Path) -> None:
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     css = Path(__file__).with_name("manuscript.css")
     common = [f"--resource-path={paper_dir.resolve()}", "--standalone"]
-    pypandoc.convert_text(markdown, "html5", format="markdown", outputfile=str(html.resolve()),
-                          extra_args=common + ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"],
-                          cworkdir=str(paper_dir))
-    pypandoc.convert_text(markdown, "docx", format="markdown", outputfile=str(docx.resolve()), extra_args=common,
-                          cworkdir=str(paper_dir))
+    pypandoc.convert_text(
+        markdown,
+        "html5",
+        format="markdown",
+        outputfile=str(html.resolve()),
+        extra_args=common + ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"],
+        cworkdir=str(paper_dir),
+    )
+    pypandoc.convert_text(
+        markdown, "docx", format="markdown", outputfile=str(docx.resolve()), extra_args=common, cworkdir=str(paper_dir)
+    )

@@ -37,6 +37,7 @@ def requirement_versions(requirements: str | Path) -> dict[str, str]:
 
 def git_state(project_dir: str | Path) -> dict:
     """The commit the code came from and whether the working tree differed from it."""
+
     def git(*args):
         return subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True)
 
@@ -89,7 +90,7 @@ def draw_rulegraph(nodes: dict[str, str], edges: list[tuple[str, str]]):
     paths are left out."""
     import matplotlib.pyplot as plt
 
-    from plotting import BOX, use_style
+    from common.plotting import BOX, use_style
 
     use_style()
     depth = layers(nodes, edges)
@@ -104,8 +105,12 @@ def draw_rulegraph(nodes: dict[str, str], edges: list[tuple[str, str]]):
     ax.set_axis_off()
     for a, b in transitive_reduction(edges):
         (x0, y0), (x1, y1) = position[a], position[b]
-        ax.annotate("", xy=(x1, y1 + 0.02), xytext=(x0, y0 - 0.02),
-                    arrowprops={"arrowstyle": "-|>", "color": "#8a9bb0", "linewidth": 0.7})
+        ax.annotate(
+            "",
+            xy=(x1, y1 + 0.02),
+            xytext=(x0, y0 - 0.02),
+            arrowprops={"arrowstyle": "-|>", "color": "#8a9bb0", "linewidth": 0.7},
+        )
     for node, (x, y) in position.items():
         ax.text(x, y, nodes[node], ha="center", va="center", fontsize=7.5, bbox=BOX)
     ax.set_xlim(0, 1)

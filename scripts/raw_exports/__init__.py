@@ -46,10 +46,13 @@ def decode(path: Path, raw: bytes, encoding: str, separator: str) -> str:
     except UnicodeDecodeError as err:
         line_start = raw.rfind(b"\n", 0, err.start) + 1
         line = raw.count(b"\n", 0, err.start) + 1
-        field_number = raw[line_start:err.start].count(separator.encode("ascii", "replace")) + 1
-        raise RawExportError(path, f"bytes {raw[err.start:err.end]!r} are not valid {encoding} "
-                                   f"(field {field_number} of the line); is the declared encoding right?",
-                             line=line) from None
+        field_number = raw[line_start : err.start].count(separator.encode("ascii", "replace")) + 1
+        raise RawExportError(
+            path,
+            f"bytes {raw[err.start : err.end]!r} are not valid {encoding} "
+            f"(field {field_number} of the line); is the declared encoding right?",
+            line=line,
+        ) from None
     return text.removeprefix("\ufeff")  # a byte-order mark is not part of the first header
 
 
@@ -79,8 +82,12 @@ def read_raw_table(path: str | Path, spec: dict) -> RawTable:
         hint = ""
         if len(header) == 1 and spec["separator"] not in text.splitlines()[0]:
             hint = f" (the header has no {spec['separator']!r}: is the declared separator right?)"
-        raise RawExportError(path, f"declared columns missing from the header: {missing}; header is {header}{hint}",
-                             line=1, column=missing[0])
+        raise RawExportError(
+            path,
+            f"declared columns missing from the header: {missing}; header is {header}{hint}",
+            line=1,
+            column=missing[0],
+        )
     rows, lines = [], []
     width = len(header)
     try:
@@ -88,9 +95,13 @@ def read_raw_table(path: str | Path, spec: dict) -> RawTable:
             if not record or (len(record) == 1 and record[0] == ""):
                 continue  # blank line
             if len(record) != width:
-                raise RawExportError(path, f"{len(record)} fields where the header has {width}"
-                                     + (" (truncated file?)" if len(record) < width else ""),
-                                     line=reader.line_num, column=header[min(len(record), width) - 1])
+                raise RawExportError(
+                    path,
+                    f"{len(record)} fields where the header has {width}"
+                    + (" (truncated file?)" if len(record) < width else ""),
+                    line=reader.line_num,
+                    column=header[min(len(record), width) - 1],
+                )
             rows.append(record)
             lines.append(reader.line_num)
     except csv.Error as err:

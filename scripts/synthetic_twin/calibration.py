@@ -71,7 +71,8 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
     endo = truth[truth["operation_method"] == "endoprosthesis"]
     for bone, segment in (("femur", "proximal"), ("humerus", "proximal"), ("femur", "distal")):
         out[f"share_endoprosthesis_{segment}_{bone}"] = float(
-            ((endo["bone"] == bone) & (endo["segment"] == segment)).mean())
+            ((endo["bone"] == bone) & (endo["segment"] == segment)).mean()
+        )
     nails = truth[truth["operation_method"] == "intramedullary_osteosynthesis"]
     out["share_nail_proximal_femur"] = float(((nails["bone"] == "femur") & (nails["segment"] == "proximal")).mean())
 
@@ -80,9 +81,12 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
     for years in (1, 2, 3):
         out[f"overall_survival_{years}y"] = float(fit.predict(12 * years))
     out["overall_survival_median_months"] = float(fit.median_survival_time_)
-    for group, key, what in (("lung", "survival_1y_lung", 12), ("kidney", "survival_1y_kidney", 12),
-                             ("kidney", "survival_2y_kidney", 24), ("prostate", "survival_median_months_prostate",
-                                                                    None)):
+    for group, key, what in (
+        ("lung", "survival_1y_lung", 12),
+        ("kidney", "survival_1y_kidney", 12),
+        ("kidney", "survival_2y_kidney", 24),
+        ("prostate", "survival_median_months_prostate", None),
+    ):
         mask = (truth["primary_group"] == group).to_numpy()
         fit_g = km(days[mask], died[mask])
         out[key] = float(fit_g.median_survival_time_ if what is None else fit_g.predict(what))
@@ -91,8 +95,12 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
     osteo = truth["operation_method"].isin(["intramedullary_osteosynthesis", "plate_osteosynthesis"])
     endo_mask = truth["operation_method"] == "endoprosthesis"
     out["revision_ratio_osteosynthesis_to_endoprosthesis"] = float(revised[osteo].mean() / revised[endo_mask].mean())
-    local = truth["revision_cause"].isin(["aseptic_instability_after_intramedullary_osteosynthesis",
-                                          "solitary_metastasis_progression_after_osteosynthesis"])
+    local = truth["revision_cause"].isin(
+        [
+            "aseptic_instability_after_intramedullary_osteosynthesis",
+            "solitary_metastasis_progression_after_osteosynthesis",
+        ]
+    )
     out["local_failure_median_months"] = float(np.median(truth.loc[local, "time_days"]) / DAYS_PER_MONTH)
 
     time, event = truth["time_days"].to_numpy(), truth["event"].to_numpy()
@@ -116,7 +124,15 @@ def check(truth: pd.DataFrame) -> pd.DataFrame:
             # A scaled twin keeps the paper's proportions: compare shares of the cohort.
             value, target = value / n, target / design.PAPER_COHORT_SIZE
             tolerance = SCALED_SHARE_TOLERANCE
-        rows.append({"quantity": t.quantity, "kind": t.kind, "target": target, "tolerance": tolerance,
-                     "observed": value, "within": bool(abs(value - target) <= tolerance + 1e-12),
-                     "source": t.source})
+        rows.append(
+            {
+                "quantity": t.quantity,
+                "kind": t.kind,
+                "target": target,
+                "tolerance": tolerance,
+                "observed": value,
+                "within": bool(abs(value - target) <= tolerance + 1e-12),
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(rows)

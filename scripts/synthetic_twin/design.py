@@ -15,7 +15,13 @@ import datetime as dt
 PAPER_COHORT_SIZE = 247
 PAPER_MEDIAN_AGE = 62
 PAPER_REVISED_BY_PRIMARY = {
-    "breast": 10, "kidney": 13, "lung": 3, "prostate": 2, "rectum": 3, "liver": 1, "ewing_sarcoma": 1,
+    "breast": 10,
+    "kidney": 13,
+    "lung": 3,
+    "prostate": 2,
+    "rectum": 3,
+    "liver": 1,
+    "ewing_sarcoma": 1,
 }
 PAPER_REVISED_BY_CAUSE = {
     "preoperative_diagnostic_error": 3,
@@ -32,30 +38,54 @@ STUDY_PERIOD = (dt.date(2006, 1, 1), dt.date(2020, 12, 31))
 # stem fracture follow endoprostheses, progression of a solitary metastasis follows osteosynthesis (nail or plate),
 # and kidney primaries, often solitary, carry most of the local progression (Wedin 1999: local failure 24 % vs 11 %).
 REVISED = (
-    [("kidney", "solitary_metastasis_progression_after_osteosynthesis", m) for m in
-     ("intramedullary_osteosynthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis",
-      "plate_osteosynthesis")]
+    [
+        ("kidney", "solitary_metastasis_progression_after_osteosynthesis", m)
+        for m in (
+            "intramedullary_osteosynthesis",
+            "intramedullary_osteosynthesis",
+            "plate_osteosynthesis",
+            "plate_osteosynthesis",
+        )
+    ]
     + [("lung", "solitary_metastasis_progression_after_osteosynthesis", "intramedullary_osteosynthesis")]
-    + [(p, "aseptic_instability_after_intramedullary_osteosynthesis", "intramedullary_osteosynthesis") for p in
-       ["kidney"] * 5 + ["breast"] * 5 + ["lung", "prostate", "rectum", "liver"]]
+    + [
+        (p, "aseptic_instability_after_intramedullary_osteosynthesis", "intramedullary_osteosynthesis")
+        for p in ["kidney"] * 5 + ["breast"] * 5 + ["lung", "prostate", "rectum", "liver"]
+    ]
     + [(p, "endoprosthesis_dislocation", "endoprosthesis") for p in ("kidney", "breast", "breast", "prostate")]
     + [("breast", "endoprosthesis_stem_fracture", "endoprosthesis")]
-    + [("kidney", "postoperative_infection", "endoprosthesis"), ("kidney", "postoperative_infection", "endoprosthesis"),
-       ("breast", "postoperative_infection", "endoprosthesis"), ("ewing_sarcoma", "postoperative_infection",
-                                                                 "endoprosthesis"),
-       ("lung", "postoperative_infection", "intramedullary_osteosynthesis"),
-       ("rectum", "postoperative_infection", "plate_osteosynthesis")]
-    + [("kidney", "preoperative_diagnostic_error", "intramedullary_osteosynthesis"),
-       ("breast", "preoperative_diagnostic_error", "plate_osteosynthesis"),
-       ("rectum", "preoperative_diagnostic_error", "other")]
+    + [
+        ("kidney", "postoperative_infection", "endoprosthesis"),
+        ("kidney", "postoperative_infection", "endoprosthesis"),
+        ("breast", "postoperative_infection", "endoprosthesis"),
+        ("ewing_sarcoma", "postoperative_infection", "endoprosthesis"),
+        ("lung", "postoperative_infection", "intramedullary_osteosynthesis"),
+        ("rectum", "postoperative_infection", "plate_osteosynthesis"),
+    ]
+    + [
+        ("kidney", "preoperative_diagnostic_error", "intramedullary_osteosynthesis"),
+        ("breast", "preoperative_diagnostic_error", "plate_osteosynthesis"),
+        ("rectum", "preoperative_diagnostic_error", "other"),
+    ]
 )
 
 # --- Soft targets: composition of the 247 ------------------------------------------------------------------------
 # Primary mix: breast ~25 %, lung ~17 %, kidney ~16 %, prostate ~7 % (Ristevski 2009; Chafey 2018); the rest spread
 # over the usual other primaries.
 PRIMARY_COUNTS = {
-    "breast": 62, "kidney": 40, "lung": 42, "prostate": 18, "rectum": 10, "liver": 5, "ewing_sarcoma": 2,
-    "thyroid": 14, "melanoma": 7, "stomach": 8, "bladder": 9, "cervix": 6, "unknown_primary": 24,
+    "breast": 62,
+    "kidney": 40,
+    "lung": 42,
+    "prostate": 18,
+    "rectum": 10,
+    "liver": 5,
+    "ewing_sarcoma": 2,
+    "thyroid": 14,
+    "melanoma": 7,
+    "stomach": 8,
+    "bladder": 9,
+    "cervix": 6,
+    "unknown_primary": 24,
 }
 # Index operation mix: endoprostheses and nails dominate a tertiary oncology centre's series.
 METHOD_COUNTS = {"endoprosthesis": 112, "intramedullary_osteosynthesis": 93, "plate_osteosynthesis": 30, "other": 12}
@@ -63,15 +93,35 @@ METHOD_COUNTS = {"endoprosthesis": 112, "intramedullary_osteosynthesis": 93, "pl
 # Operated site by method: (bone, segment, weight). Endoprostheses: proximal femur 45 %, proximal humerus 26 %,
 # distal femur 17 % (Henrichs 2014). Nails: mostly subtrochanteric / proximal femur, then diaphyses (Tanaka 2016).
 SITES = {
-    "endoprosthesis": [("femur", "proximal", 45), ("humerus", "proximal", 26), ("femur", "distal", 17),
-                       ("tibia", "proximal", 8), ("humerus", "distal", 4)],
-    "intramedullary_osteosynthesis": [("femur", "proximal", 65), ("femur", "diaphysis", 15),
-                                      ("humerus", "diaphysis", 12), ("tibia", "diaphysis", 5),
-                                      ("humerus", "proximal", 3)],
-    "plate_osteosynthesis": [("humerus", "diaphysis", 30), ("femur", "distal", 25), ("femur", "proximal", 15),
-                             ("radius", "diaphysis", 10), ("ulna", "diaphysis", 5), ("tibia", "distal", 15)],
-    "other": [("femur", "proximal", 35), ("humerus", "proximal", 25), ("tibia", "proximal", 20),
-              ("fibula", "proximal", 10), ("radius", "distal", 10)],
+    "endoprosthesis": [
+        ("femur", "proximal", 45),
+        ("humerus", "proximal", 26),
+        ("femur", "distal", 17),
+        ("tibia", "proximal", 8),
+        ("humerus", "distal", 4),
+    ],
+    "intramedullary_osteosynthesis": [
+        ("femur", "proximal", 65),
+        ("femur", "diaphysis", 15),
+        ("humerus", "diaphysis", 12),
+        ("tibia", "diaphysis", 5),
+        ("humerus", "proximal", 3),
+    ],
+    "plate_osteosynthesis": [
+        ("humerus", "diaphysis", 30),
+        ("femur", "distal", 25),
+        ("femur", "proximal", 15),
+        ("radius", "diaphysis", 10),
+        ("ulna", "diaphysis", 5),
+        ("tibia", "distal", 15),
+    ],
+    "other": [
+        ("femur", "proximal", 35),
+        ("humerus", "proximal", 25),
+        ("tibia", "proximal", 20),
+        ("fibula", "proximal", 10),
+        ("radius", "distal", 10),
+    ],
 }
 
 PATHOLOGICAL_FRACTURE_SHARE = 0.68  # 60-80 % pathological (Ristevski 2009; Guzik 2018; Chafey 2018)
@@ -84,9 +134,18 @@ AGE_SPREAD = 11.5  # years, standard deviation of age at surgery around the medi
 # lung 3-4 months, kidney 58 % / 37 % at 1 / 2 years, all primaries ~40 % / 30 % at 1 / 2 years
 # (Hansen 2004; Weiss 2012; Fottner 2010; Willeumier 2018).
 SURVIVAL = {
-    "breast": (22.0, 0.85), "kidney": (15.0, 0.9), "lung": (4.0, 0.9), "prostate": (5.5, 1.0),
-    "rectum": (8.0, 1.0), "liver": (4.5, 1.0), "ewing_sarcoma": (16.0, 1.0), "thyroid": (40.0, 0.9),
-    "melanoma": (5.0, 1.0), "stomach": (4.0, 1.0), "bladder": (5.0, 1.0), "cervix": (6.0, 1.0),
+    "breast": (22.0, 0.85),
+    "kidney": (15.0, 0.9),
+    "lung": (4.0, 0.9),
+    "prostate": (5.5, 1.0),
+    "rectum": (8.0, 1.0),
+    "liver": (4.5, 1.0),
+    "ewing_sarcoma": (16.0, 1.0),
+    "thyroid": (40.0, 0.9),
+    "melanoma": (5.0, 1.0),
+    "stomach": (4.0, 1.0),
+    "bladder": (5.0, 1.0),
+    "cervix": (6.0, 1.0),
     "unknown_primary": (5.0, 1.0),
 }
 # Time from the index operation to revision by cause: log-normal (median in months, sigma). Local failure after

@@ -16,46 +16,84 @@ SECOND_CENTRE = "second_centre"
 
 HERZEN_HEADERS = {
     "patients": {
-        "record_number": "№ ИБ", "full_name": "ФИО", "birth_date": "Дата рождения", "sex": "Пол",
-        "snils": "СНИЛС", "oms_policy": "Полис ОМС", "address": "Адрес", "phone": "Телефон",
+        "record_number": "№ ИБ",
+        "full_name": "ФИО",
+        "birth_date": "Дата рождения",
+        "sex": "Пол",
+        "snils": "СНИЛС",
+        "oms_policy": "Полис ОМС",
+        "address": "Адрес",
+        "phone": "Телефон",
     },
     "diagnoses": {
-        "record_number": "№ ИБ", "diagnosis_date": "Дата установления диагноза", "primary_icd10": "Код МКБ-10",
-        "primary_text": "Диагноз", "bone_lesion_icd10": "Поражение кости (МКБ-10)",
-        "bone_metastases_count": "Число костных метастазов", "visceral_metastases": "Висцеральные метастазы",
-        "ecog": "ECOG", "chemotherapy_before_surgery": "Химиотерапия до операции",
+        "record_number": "№ ИБ",
+        "diagnosis_date": "Дата установления диагноза",
+        "primary_icd10": "Код МКБ-10",
+        "primary_text": "Диагноз",
+        "bone_lesion_icd10": "Поражение кости (МКБ-10)",
+        "bone_metastases_count": "Число костных метастазов",
+        "visceral_metastases": "Висцеральные метастазы",
+        "ecog": "ECOG",
+        "chemotherapy_before_surgery": "Химиотерапия до операции",
         "lesion_size_cm": "Размер очага, см",
     },
     "operations": {
-        "record_number": "№ ИБ", "operation_date": "Дата операции", "bone": "Кость", "segment": "Отдел",
-        "fracture": "Перелом", "procedure": "Операция", "surgeon": "Хирург", "is_revision": "Ревизия",
+        "record_number": "№ ИБ",
+        "operation_date": "Дата операции",
+        "bone": "Кость",
+        "segment": "Отдел",
+        "fracture": "Перелом",
+        "procedure": "Операция",
+        "surgeon": "Хирург",
+        "is_revision": "Ревизия",
         "revision_reason": "Причина ревизии",
     },
     "follow_up": {
-        "record_number": "№ ИБ", "last_contact_date": "Дата последнего контакта", "vital_status": "Статус",
+        "record_number": "№ ИБ",
+        "last_contact_date": "Дата последнего контакта",
+        "vital_status": "Статус",
         "death_date": "Дата смерти",
     },
     "notes": {"record_number": "№ ИБ", "note_date": "Дата записи", "text": "Текст"},
 }
 SECOND_CENTRE_HEADERS = {
     "patients": {
-        "record_number": "MRN", "full_name": "Patient name", "birth_date": "Date of birth", "sex": "Sex",
-        "snils": "SNILS", "oms_policy": "Insurance policy", "address": "Address", "phone": "Phone",
+        "record_number": "MRN",
+        "full_name": "Patient name",
+        "birth_date": "Date of birth",
+        "sex": "Sex",
+        "snils": "SNILS",
+        "oms_policy": "Insurance policy",
+        "address": "Address",
+        "phone": "Phone",
     },
     "diagnoses": {
-        "record_number": "MRN", "diagnosis_date": "Diagnosis date", "primary_icd10": "Primary ICD-10",
-        "primary_text": "Primary tumour", "bone_lesion_icd10": "Bone lesion ICD-10",
-        "bone_metastases_count": "Bone metastases", "visceral_metastases": "Visceral metastases",
-        "ecog": "ECOG PS", "chemotherapy_before_surgery": "Chemotherapy before surgery",
+        "record_number": "MRN",
+        "diagnosis_date": "Diagnosis date",
+        "primary_icd10": "Primary ICD-10",
+        "primary_text": "Primary tumour",
+        "bone_lesion_icd10": "Bone lesion ICD-10",
+        "bone_metastases_count": "Bone metastases",
+        "visceral_metastases": "Visceral metastases",
+        "ecog": "ECOG PS",
+        "chemotherapy_before_surgery": "Chemotherapy before surgery",
         "lesion_size_cm": "Lesion size (cm)",
     },
     "operations": {
-        "record_number": "MRN", "operation_date": "Surgery date", "bone": "Bone", "segment": "Segment",
-        "fracture": "Fracture", "procedure": "Procedure", "surgeon": "Surgeon", "is_revision": "Revision",
+        "record_number": "MRN",
+        "operation_date": "Surgery date",
+        "bone": "Bone",
+        "segment": "Segment",
+        "fracture": "Fracture",
+        "procedure": "Procedure",
+        "surgeon": "Surgeon",
+        "is_revision": "Revision",
         "revision_reason": "Revision reason",
     },
     "follow_up": {
-        "record_number": "MRN", "last_contact_date": "Last contact", "vital_status": "Vital status",
+        "record_number": "MRN",
+        "last_contact_date": "Last contact",
+        "vital_status": "Vital status",
         "death_date": "Date of death",
     },
     "notes": {"record_number": "MRN", "note_date": "Note date", "text": "Note"},
@@ -65,49 +103,96 @@ DIALECTS = {
     HERZEN: {
         "headers": HERZEN_HEADERS,
         # The information system is a Windows program: cp1251, ';', CRLF, decimal commas; the notes module UTF-8.
-        "formats": {name: {"encoding": "utf-8" if name == "notes" else "cp1251", "separator": ";",
-                           "date_format": "%d.%m.%Y", "decimal": "." if name == "notes" else ",",
-                           "lineterminator": "\n" if name == "notes" else "\r\n"} for name in HERZEN_HEADERS},
+        "formats": {
+            name: {
+                "encoding": "utf-8" if name == "notes" else "cp1251",
+                "separator": ";",
+                "date_format": "%d.%m.%Y",
+                "decimal": "." if name == "notes" else ",",
+                "lineterminator": "\n" if name == "notes" else "\r\n",
+            }
+            for name in HERZEN_HEADERS
+        },
     },
     SECOND_CENTRE: {
         "headers": SECOND_CENTRE_HEADERS,
-        "formats": {name: {"encoding": "utf-8", "separator": ",", "date_format": "%Y-%m-%d", "decimal": ".",
-                           "lineterminator": "\n"} for name in SECOND_CENTRE_HEADERS},
+        "formats": {
+            name: {
+                "encoding": "utf-8",
+                "separator": ",",
+                "date_format": "%Y-%m-%d",
+                "decimal": ".",
+                "lineterminator": "\n",
+            }
+            for name in SECOND_CENTRE_HEADERS
+        },
     },
 }
 
 # English labels of the second centre: field -> category -> label.
 ENGLISH = {
-    "bone": {"femur": "Femur", "humerus": "Humerus", "tibia": "Tibia", "radius": "Radius", "ulna": "Ulna",
-             "fibula": "Fibula", "spine": "Spine", "pelvis": "Pelvis"},
+    "bone": {
+        "femur": "Femur",
+        "humerus": "Humerus",
+        "tibia": "Tibia",
+        "radius": "Radius",
+        "ulna": "Ulna",
+        "fibula": "Fibula",
+        "spine": "Spine",
+        "pelvis": "Pelvis",
+    },
     "segment": {"proximal": "proximal", "diaphysis": "shaft", "distal": "distal", "none": ""},
     "fracture": {"pathological": "pathological fracture", "impending": "impending fracture"},
     "sex": {"female": "F", "male": "M"},
     "yes_no": {"yes": "yes", "no": "no"},
     "revision_flag": {"yes": "yes", "no": "no"},
     "vital_status": {"alive": "alive", "dead": "dead"},
-    "procedure": {"endoprosthesis": "endoprosthetic replacement",
-                  "intramedullary_osteosynthesis": "intramedullary nailing",
-                  "plate_osteosynthesis": "plate osteosynthesis", "other": "curettage and cementation"},
-    "revision_procedure": {"preoperative_diagnostic_error": "resection and endoprosthetic replacement",
-                           "postoperative_infection": "debridement and implant removal",
-                           "endoprosthesis_dislocation": "open reduction of dislocation",
-                           "solitary_metastasis_progression_after_osteosynthesis": "implant removal and resection",
-                           "aseptic_instability_after_intramedullary_osteosynthesis": "nail removal and revision",
-                           "endoprosthesis_stem_fracture": "revision arthroplasty"},
-    "revision_reason": {"preoperative_diagnostic_error": "diagnostic error", "postoperative_infection": "infection",
-                        "endoprosthesis_dislocation": "dislocation",
-                        "solitary_metastasis_progression_after_osteosynthesis":
-                            "progression of a solitary metastasis after osteosynthesis",
-                        "aseptic_instability_after_intramedullary_osteosynthesis": "aseptic loosening",
-                        "endoprosthesis_stem_fracture": "stem fracture"},
-    "primary": {"breast": "breast cancer", "kidney": "renal cell carcinoma", "lung": "lung cancer",
-                "prostate": "prostate cancer", "rectum": "rectal cancer", "liver": "liver cancer",
-                "ewing_sarcoma": "Ewing sarcoma", "thyroid": "thyroid cancer", "melanoma": "melanoma",
-                "stomach": "gastric cancer", "bladder": "bladder cancer", "cervix": "cervical cancer",
-                "unknown_primary": "cancer of unknown primary"},
-    "non_metastatic": {"C40.2": "osteosarcoma", "D48.0": "giant cell tumour of bone", "C41.4": "chondrosarcoma",
-                       "D16.2": "enchondroma", "M85.5": "aneurysmal bone cyst"},
+    "procedure": {
+        "endoprosthesis": "endoprosthetic replacement",
+        "intramedullary_osteosynthesis": "intramedullary nailing",
+        "plate_osteosynthesis": "plate osteosynthesis",
+        "other": "curettage and cementation",
+    },
+    "revision_procedure": {
+        "preoperative_diagnostic_error": "resection and endoprosthetic replacement",
+        "postoperative_infection": "debridement and implant removal",
+        "endoprosthesis_dislocation": "open reduction of dislocation",
+        "solitary_metastasis_progression_after_osteosynthesis": "implant removal and resection",
+        "aseptic_instability_after_intramedullary_osteosynthesis": "nail removal and revision",
+        "endoprosthesis_stem_fracture": "revision arthroplasty",
+    },
+    "revision_reason": {
+        "preoperative_diagnostic_error": "diagnostic error",
+        "postoperative_infection": "infection",
+        "endoprosthesis_dislocation": "dislocation",
+        "solitary_metastasis_progression_after_osteosynthesis": (
+            "progression of a solitary metastasis after osteosynthesis"
+        ),
+        "aseptic_instability_after_intramedullary_osteosynthesis": "aseptic loosening",
+        "endoprosthesis_stem_fracture": "stem fracture",
+    },
+    "primary": {
+        "breast": "breast cancer",
+        "kidney": "renal cell carcinoma",
+        "lung": "lung cancer",
+        "prostate": "prostate cancer",
+        "rectum": "rectal cancer",
+        "liver": "liver cancer",
+        "ewing_sarcoma": "Ewing sarcoma",
+        "thyroid": "thyroid cancer",
+        "melanoma": "melanoma",
+        "stomach": "gastric cancer",
+        "bladder": "bladder cancer",
+        "cervix": "cervical cancer",
+        "unknown_primary": "cancer of unknown primary",
+    },
+    "non_metastatic": {
+        "C40.2": "osteosarcoma",
+        "D48.0": "giant cell tumour of bone",
+        "C41.4": "chondrosarcoma",
+        "D16.2": "enchondroma",
+        "M85.5": "aneurysmal bone cyst",
+    },
 }
 SPINE_SURGERY_EN = "spinal decompression and fixation"
 
@@ -153,8 +238,9 @@ def render(raw: dict[str, pd.DataFrame], dialect: str) -> dict[str, pd.DataFrame
     d["primary_icd10"] = d["primary_icd10"].str.replace("С", "C", regex=False)
     metastatic = d["bone_lesion_icd10"] != ""
     groups = d["primary_text"].map(reverse({g: texts for g, (_, texts) in vocab.PRIMARY.items()}))
-    d["primary_text"] = groups.map(ENGLISH["primary"]).where(metastatic, d["primary_icd10"].map(
-        ENGLISH["non_metastatic"]))
+    d["primary_text"] = groups.map(ENGLISH["primary"]).where(
+        metastatic, d["primary_icd10"].map(ENGLISH["non_metastatic"])
+    )
     d["bone_lesion_icd10"] = d["bone_lesion_icd10"].where(~metastatic, "C79.5")
     for column in ("visceral_metastases", "chemotherapy_before_surgery"):
         d[column] = _map(d[column], vocab.YES_NO, ENGLISH["yes_no"])
@@ -167,8 +253,9 @@ def render(raw: dict[str, pd.DataFrame], dialect: str) -> dict[str, pd.DataFrame
     o["is_revision"] = _map(o["is_revision"], vocab.REVISION_FLAG, ENGLISH["revision_flag"])
     index_method = o["procedure"].map(reverse(vocab.INDEX_OPERATION))
     revision_kind = o["procedure"].map(reverse(vocab.REVISION_OPERATION))
-    o["procedure"] = index_method.map(ENGLISH["procedure"]).where(~revision, revision_kind.map(
-        ENGLISH["revision_procedure"]))
+    o["procedure"] = index_method.map(ENGLISH["procedure"]).where(
+        ~revision, revision_kind.map(ENGLISH["revision_procedure"])
+    )
     o.loc[o["procedure"].isna(), "procedure"] = SPINE_SURGERY_EN
     o["revision_reason"] = o["revision_reason"].map(lambda t: _reason(t) if t else "")
     f = out["follow_up"]

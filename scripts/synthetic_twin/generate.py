@@ -22,7 +22,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from . import design, dialects, identity, vocabulary as vocab
+from . import design, dialects, identity
+from . import vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
 DAYS_PER_MONTH = 365.25 / 12
@@ -30,8 +31,10 @@ RAW_DATE_FORMAT = "%d.%m.%Y"
 
 # The Herzen institute's headers and formats; other centres' dialects are in dialects.py.
 HEADERS = dialects.HERZEN_HEADERS
-TABLE_FORMAT = {name: {k: fmt[k] for k in ("encoding", "separator")}
-                for name, fmt in dialects.DIALECTS[dialects.HERZEN]["formats"].items()}
+TABLE_FORMAT = {
+    name: {k: fmt[k] for k in ("encoding", "separator")}
+    for name, fmt in dialects.DIALECTS[dialects.HERZEN]["formats"].items()
+}
 UNPARSEABLE_DATES = ["31.02.2014", "12.13.2011", "неизв.", "0.05.2016", "2015/07/12"]
 # Where the evidence for each exclusion is written: (table, column).
 EXCLUSION_EVIDENCE = {
@@ -44,8 +47,14 @@ EXCLUSION_EVIDENCE = {
     "no_operation": ("operations", ""),
 }
 BONE_GENITIVE = {
-    "femur": "бедра", "humerus": "плеча", "tibia": "голени", "radius": "предплечья", "ulna": "предплечья",
-    "fibula": "голени", "spine": "позвоночника", "pelvis": "таза",
+    "femur": "бедра",
+    "humerus": "плеча",
+    "tibia": "голени",
+    "radius": "предплечья",
+    "ulna": "предплечья",
+    "fibula": "голени",
+    "spine": "позвоночника",
+    "pelvis": "таза",
 }
 
 
@@ -167,22 +176,24 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
     revised = (c["revision_cause"] != "").to_numpy()
     rev_median = c["revision_cause"].map({k: v[0] for k, v in design.REVISION_TIME.items()}).fillna(1.0)
     rev_sigma = c["revision_cause"].map({k: v[1] for k, v in design.REVISION_TIME.items()}).fillna(1.0)
-    rev_days = np.round(np.exp(np.log(rev_median.to_numpy() * DAYS_PER_MONTH) + rev_sigma.to_numpy()
-                               * rng.standard_normal(n))).astype(int)
+    rev_days = np.round(
+        np.exp(np.log(rev_median.to_numpy() * DAYS_PER_MONTH) + rev_sigma.to_numpy() * rng.standard_normal(n))
+    ).astype(int)
     rev_days = np.clip(rev_days, 5, 8 * 365)
     export = pd.Timestamp(design.EXPORT_DATE)
     period_end = pd.Timestamp(design.STUDY_PERIOD[1])
     room_for_revision = (export - pd.to_timedelta(rev_days + 30, unit="D")).to_numpy()
-    latest_index = np.where(revised, np.minimum(period_end.to_datetime64(), room_for_revision),
-                            period_end.to_datetime64())
+    latest_index = np.where(
+        revised, np.minimum(period_end.to_datetime64(), room_for_revision), period_end.to_datetime64()
+    )
     index_date = random_dates(rng, design.STUDY_PERIOD[0], latest_index)
-    median, shape = (c["primary_group"].map({k: v[i] for k, v in design.SURVIVAL.items()}).to_numpy()
-                     for i in (0, 1))
+    median, shape = (c["primary_group"].map({k: v[i] for k, v in design.SURVIVAL.items()}).to_numpy() for i in (0, 1))
     death_days = weibull_days(rng, median, shape) + np.where(revised, rev_days, 0)
     admin_days = (export - index_date).days.to_numpy()
     lost = rng.uniform(size=n) < design.LOSS_TO_FOLLOW_UP_SHARE
-    loss_days = np.where(revised, rev_days + rng.integers(30, 730, n),
-                         np.ceil(rng.uniform(size=n) * death_days).astype(int) + 1)
+    loss_days = np.where(
+        revised, rev_days + rng.integers(30, 730, n), np.ceil(rng.uniform(size=n) * death_days).astype(int) + 1
+    )
     loss_days = np.where(lost, loss_days, np.iinfo(np.int64).max)
     contact_days = np.minimum.reduce([death_days, admin_days, loss_days])
     died = death_days <= np.minimum(admin_days, loss_days)
@@ -203,8 +214,12 @@ def modified_bauer_score(c: pd.DataFrame) -> pd.Series:
     """Modified Bauer score (Leithner 2008): one point each for no visceral metastases, primary not lung,
     primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis."""
     favourable = c["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
-    return ((~c["visceral_metastases"]).astype(int) + (c["primary_group"] != "lung").astype(int)
-            + favourable.astype(int) + c["solitary_bone_metastasis"].astype(int))
+    return (
+        (~c["visceral_metastases"]).astype(int)
+        + (c["primary_group"] != "lung").astype(int)
+        + favourable.astype(int)
+        + c["solitary_bone_metastasis"].astype(int)
+    )
 
 
 # --- 3. export -----------------------------------------------------------------------------------------------------
@@ -232,37 +247,56 @@ class ExportBuilder:
         self.relative_is_child = rng.uniform(size=n) < 0.6
         patient_female = (self.p["sex"] == "female").to_numpy()
         self.relatives = identity.draw_people(
-            rng, np.where(self.relative_is_child, rng.uniform(size=n) < 0.5, ~patient_female))
+            rng, np.where(self.relative_is_child, rng.uniform(size=n) < 0.5, ~patient_female)
+        )
         surgeon_people = identity.draw_people(rng, rng.uniform(size=design.SURGEON_COUNT) < 0.2)
         self.surgeons = surgeon_people
         self.surgeon_of = rng.integers(0, design.SURGEON_COUNT, n)
         self.identifiers: set[str] = set()
         self.defects: list[dict] = []
         self.rows: dict[str, list[pd.DataFrame]] = {t: [] for t in HEADERS}
-        self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)],
-                            dtype=object)
+        self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)], dtype=object)
         self.snils = identity.draw_snils(rng, n)
         self.policy = identity.draw_policies(rng, n)
         self.phone = identity.draw_phones(rng, 2 * n)
         self.address = identity.draw_addresses(rng, 2 * n)
 
     def defect(self, kind: str, i: int, table: str, column: str, written: str, expected: str) -> None:
-        self.defects.append({"defect": kind, "record_number": self.mrn[i], "table": table, "column": column,
-                             "value_written": written, "expected_handling": expected})
+        self.defects.append(
+            {
+                "defect": kind,
+                "record_number": self.mrn[i],
+                "table": table,
+                "column": column,
+                "value_written": written,
+                "expected_handling": expected,
+            }
+        )
 
     # Each table is assembled column-wise from canonical names; headers are applied at the very end.
     def patients_table(self) -> pd.DataFrame:
         n = len(self.p)
-        table = pd.DataFrame({
-            "record_number": self.mrn,
-            "full_name": [person.full() for person in self.people],
-            "birth_date": fmt_dates(self.p["birth_date"]),
-            "sex": vocab.spell(self.rng, vocab.SEX, self.p["sex"].to_numpy()),
-            "snils": self.snils, "oms_policy": self.policy,
-            "address": self.address[:n], "phone": self.phone[:n],
-        })
-        self.identifiers.update(table["full_name"], table["birth_date"], table["snils"], table["oms_policy"],
-                                table["address"], table["phone"], table["record_number"])
+        table = pd.DataFrame(
+            {
+                "record_number": self.mrn,
+                "full_name": [person.full() for person in self.people],
+                "birth_date": fmt_dates(self.p["birth_date"]),
+                "sex": vocab.spell(self.rng, vocab.SEX, self.p["sex"].to_numpy()),
+                "snils": self.snils,
+                "oms_policy": self.policy,
+                "address": self.address[:n],
+                "phone": self.phone[:n],
+            }
+        )
+        self.identifiers.update(
+            table["full_name"],
+            table["birth_date"],
+            table["snils"],
+            table["oms_policy"],
+            table["address"],
+            table["phone"],
+            table["record_number"],
+        )
         return table
 
     def diagnoses_table(self, non_metastatic: np.ndarray) -> pd.DataFrame:
@@ -282,34 +316,43 @@ class ExportBuilder:
         for i in non_metastatic:
             codes[i], texts[i] = vocab.NON_METASTATIC[self.rng.integers(len(vocab.NON_METASTATIC))]
             lesion[i], count[i], visceral[i] = "", 0, "нет"
-        return pd.DataFrame({
-            "record_number": self.mrn,
-            "diagnosis_date": fmt_dates(self.p["diagnosis_date"]),
-            "primary_icd10": codes, "primary_text": texts, "bone_lesion_icd10": lesion,
-            "bone_metastases_count": count, "visceral_metastases": visceral,
-            "ecog": self.p["ecog"].to_numpy(),
-            "chemotherapy_before_surgery": vocab.spell(
-                self.rng, vocab.YES_NO, np.where(self.p["chemotherapy_before_surgery"], "yes", "no")),
-            "lesion_size_cm": self.p["lesion_size_cm"].to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "record_number": self.mrn,
+                "diagnosis_date": fmt_dates(self.p["diagnosis_date"]),
+                "primary_icd10": codes,
+                "primary_text": texts,
+                "bone_lesion_icd10": lesion,
+                "bone_metastases_count": count,
+                "visceral_metastases": visceral,
+                "ecog": self.p["ecog"].to_numpy(),
+                "chemotherapy_before_surgery": vocab.spell(
+                    self.rng, vocab.YES_NO, np.where(self.p["chemotherapy_before_surgery"], "yes", "no")
+                ),
+                "lesion_size_cm": self.p["lesion_size_cm"].to_numpy(),
+            }
+        )
 
-    def operation_rows(self, idx: np.ndarray, dates, bones, segments, procedures, revision: bool,
-                       reasons=None) -> pd.DataFrame:
+    def operation_rows(
+        self, idx: np.ndarray, dates, bones, segments, procedures, revision: bool, reasons=None
+    ) -> pd.DataFrame:
         k = len(idx)
         surgeons = [self.surgeons[s].short() for s in self.surgeon_of[idx]]
         self.identifiers.update(surgeons)
-        return pd.DataFrame({
-            "record_number": self.mrn[idx],
-            "operation_date": fmt_dates(dates),
-            "bone": vocab.spell(self.rng, vocab.BONE, np.asarray(bones, dtype=object)),
-            "segment": vocab.spell(self.rng, vocab.SEGMENT, np.asarray(segments, dtype=object)),
-            "fracture": vocab.spell(self.rng, vocab.FRACTURE, self.p["fracture"].to_numpy()[idx]),
-            "procedure": procedures,
-            "surgeon": surgeons,
-            "is_revision": vocab.pick(self.rng, vocab.REVISION_FLAG["yes" if revision else "no"], k),
-            "revision_reason": reasons if reasons is not None else np.full(k, "", dtype=object),
-            "_sort_date": pd.to_datetime(pd.Series(dates)).to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "record_number": self.mrn[idx],
+                "operation_date": fmt_dates(dates),
+                "bone": vocab.spell(self.rng, vocab.BONE, np.asarray(bones, dtype=object)),
+                "segment": vocab.spell(self.rng, vocab.SEGMENT, np.asarray(segments, dtype=object)),
+                "fracture": vocab.spell(self.rng, vocab.FRACTURE, self.p["fracture"].to_numpy()[idx]),
+                "procedure": procedures,
+                "surgeon": surgeons,
+                "is_revision": vocab.pick(self.rng, vocab.REVISION_FLAG["yes" if revision else "no"], k),
+                "revision_reason": reasons if reasons is not None else np.full(k, "", dtype=object),
+                "_sort_date": pd.to_datetime(pd.Series(dates)).to_numpy(),
+            }
+        )
 
     def notes_rows(self, idx: np.ndarray) -> pd.DataFrame:
         """Clinical notes: admission, operation and (for the revised) readmission, full of identifiers."""
@@ -317,8 +360,19 @@ class ExportBuilder:
         admitted = p["index_date"] - pd.to_timedelta(self.rng.integers(1, 4, len(idx)), unit="D")
         readmitted = p["revision_date"] - pd.to_timedelta(self.rng.integers(1, 6, len(idx)), unit="D")
         child = self.relative_is_child[idx]
-        columns = zip(idx, fmt_dates(p["birth_date"]), admitted, fmt_dates(admitted), p["index_date"],
-                      fmt_dates(p["index_date"]), readmitted, fmt_dates(readmitted), p["bone"], child, strict=True)
+        columns = zip(
+            idx,
+            fmt_dates(p["birth_date"]),
+            admitted,
+            fmt_dates(admitted),
+            p["index_date"],
+            fmt_dates(p["index_date"]),
+            readmitted,
+            fmt_dates(readmitted),
+            p["bone"],
+            child,
+            strict=True,
+        )
         rows = []
         for i, dob, adm_date, adm, op_date, op, re_date, re, bone, is_child in columns:
             person, relative = self.people[i], self.relatives[i]
@@ -329,27 +383,45 @@ class ExportBuilder:
             else:
                 relation = "супруга" if relative.female else "супруг"
             rel_phone = self.phone[len(self.p) + i]
-            rows.append((i, adm_date,
-                         f"{'Пациентка' if female else 'Пациент'} {person.full()}, {dob} г.р., "
-                         f"поступил{'а' if female else ''} {adm} с жалобами на боли в области "
-                         f"{BONE_GENITIVE[bone]}. Контактный телефон: {self.phone[i]}. "
-                         f"Адрес: {self.address[i]}."))
-            rows.append((i, op_date,
-                         f"{op} {person.short('dat')} выполнена операция, оперирующий хирург {surgeon.short()}; "
-                         f"родственники информированы ({relation} {relative.full()}, тел. {rel_phone})."))
-            self.identifiers.update([person.full(), person.short("dat"), surgeon.short(), relative.full(),
-                                     rel_phone, dob])
+            rows.append(
+                (
+                    i,
+                    adm_date,
+                    f"{'Пациентка' if female else 'Пациент'} {person.full()}, {dob} г.р., "
+                    f"поступил{'а' if female else ''} {adm} с жалобами на боли в области "
+                    f"{BONE_GENITIVE[bone]}. Контактный телефон: {self.phone[i]}. "
+                    f"Адрес: {self.address[i]}.",
+                )
+            )
+            rows.append(
+                (
+                    i,
+                    op_date,
+                    f"{op} {person.short('dat')} выполнена операция, оперирующий хирург {surgeon.short()}; "
+                    f"родственники информированы ({relation} {relative.full()}, тел. {rel_phone}).",
+                )
+            )
+            self.identifiers.update(
+                [person.full(), person.short("dat"), surgeon.short(), relative.full(), rel_phone, dob]
+            )
             if re:
-                rows.append((i, re_date,
-                             f"Повторная госпитализация {person.short_reversed('gen')} {re}. "
-                             f"Консультирован{'а' if female else ''} хирургом {surgeon.short('ins')}"))
+                rows.append(
+                    (
+                        i,
+                        re_date,
+                        f"Повторная госпитализация {person.short_reversed('gen')} {re}. "
+                        f"Консультирован{'а' if female else ''} хирургом {surgeon.short('ins')}",
+                    )
+                )
                 self.identifiers.update([person.short_reversed("gen"), surgeon.short("ins")])
-        return pd.DataFrame({
-            "record_number": self.mrn[[i for i, *_ in rows]],
-            "note_date": fmt_dates([d for _, d, _ in rows]),
-            "text": [t for *_, t in rows],
-            "_sort_date": pd.to_datetime(pd.Series([d for _, d, _ in rows])).to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "record_number": self.mrn[[i for i, *_ in rows]],
+                "note_date": fmt_dates([d for _, d, _ in rows]),
+                "text": [t for *_, t in rows],
+                "_sort_date": pd.to_datetime(pd.Series([d for _, d, _ in rows])).to_numpy(),
+            }
+        )
 
 
 def spell_procedures(rng, table: dict[str, list[str]], categories) -> np.ndarray:
@@ -393,14 +465,16 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     export = pd.Timestamp(design.EXPORT_DATE)
     cohort.loc[outside, "last_contact_date"] = cohort.loc[outside, "last_contact_date"].clip(upper=export)
     cohort.loc[outside, "death_date"] = cohort.loc[outside, "death_date"].where(
-        cohort.loc[outside, "death_date"] <= export)
+        cohort.loc[outside, "death_date"] <= export
+    )
     b.p = cohort
     non_long = excluded_idx["no_long_bone_operation"]
     cohort.loc[non_long, "bone"] = np.where(np.arange(len(non_long)) % 2 == 0, "spine", "pelvis")
     cohort.loc[non_long, "segment"] = "none"
     impossible = excluded_idx["impossible_date_order"]
     cohort.loc[impossible, "death_date"] = cohort.loc[impossible, "index_date"] - pd.to_timedelta(
-        rng.integers(10, 200, len(impossible)), unit="D")
+        rng.integers(10, 200, len(impossible)), unit="D"
+    )
     cohort.loc[impossible, "last_contact_date"] = cohort.loc[impossible, "death_date"]
 
     # --- patients, diagnoses
@@ -410,10 +484,16 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
 
     # --- operations: index operation of everyone who has one
     has_op = np.setdiff1d(np.arange(len(cohort)), excluded_idx["no_operation"])
-    ops = [b.operation_rows(has_op, cohort.loc[has_op, "index_date"], cohort.loc[has_op, "bone"],
-                            cohort.loc[has_op, "segment"],
-                            spell_procedures(rng, vocab.INDEX_OPERATION, cohort.loc[has_op, "operation_method"]),
-                            revision=False)]
+    ops = [
+        b.operation_rows(
+            has_op,
+            cohort.loc[has_op, "index_date"],
+            cohort.loc[has_op, "bone"],
+            cohort.loc[has_op, "segment"],
+            spell_procedures(rng, vocab.INDEX_OPERATION, cohort.loc[has_op, "operation_method"]),
+            revision=False,
+        )
+    ]
     # Unparseable date strings written in place of the index operation date.
     ops[0] = ops[0].reset_index(drop=True)
     written = {}
@@ -429,51 +509,66 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     revised = np.flatnonzero(cohort["revision_date"].notna().to_numpy())
     reasons = spell_procedures(rng, vocab.REVISION_REASON, cohort.loc[revised, "revision_cause"])
     taken: set = set()
-    with_ids = pick_patients(rng, revised, scale_count(design.ROW_DEFECTS["identifiers_in_revision_reason"], n),
-                             taken)
+    with_ids = pick_patients(rng, revised, scale_count(design.ROW_DEFECTS["identifiers_in_revision_reason"], n), taken)
     for i in with_ids:
         pos = int(np.flatnonzero(revised == i)[0])
         seen = cohort.loc[i, "revision_date"] - pd.Timedelta(days=int(rng.integers(1, 10)))
         surgeon = b.surgeons[int(rng.integers(design.SURGEON_COUNT))]
         reasons[pos] = f"{reasons[pos]}. Осмотр {seen:%d.%m.%Y}, хирург {surgeon.short()}"
         b.identifiers.add(surgeon.short())
-        b.defect("identifiers_in_revision_reason", i, "operations", "revision_reason", "",
-                 "scrub:free_text")
-    ops.append(b.operation_rows(revised, cohort.loc[revised, "revision_date"], cohort.loc[revised, "bone"],
-                                cohort.loc[revised, "segment"],
-                                spell_procedures(rng, vocab.REVISION_OPERATION,
-                                                 cohort.loc[revised, "revision_cause"]),
-                                revision=True, reasons=reasons))
+        b.defect("identifiers_in_revision_reason", i, "operations", "revision_reason", "", "scrub:free_text")
+    ops.append(
+        b.operation_rows(
+            revised,
+            cohort.loc[revised, "revision_date"],
+            cohort.loc[revised, "bone"],
+            cohort.loc[revised, "segment"],
+            spell_procedures(rng, vocab.REVISION_OPERATION, cohort.loc[revised, "revision_cause"]),
+            revision=True,
+            reasons=reasons,
+        )
+    )
 
     included = np.arange(n)
     taken = set()
     # A later, non-revision operation on another long bone: not an outcome.
-    long_follow = included[(cohort.loc[included, "last_contact_date"] - cohort.loc[included, "index_date"]).dt.days
-                           .to_numpy() > 60]
+    long_follow = included[
+        (cohort.loc[included, "last_contact_date"] - cohort.loc[included, "index_date"]).dt.days.to_numpy() > 60
+    ]
     later = pick_patients(rng, long_follow, scale_count(design.ROW_DEFECTS["later_operation_other_site"], n), taken)
     later_bone = np.where(cohort.loc[later, "bone"].to_numpy() == "femur", "humerus", "femur")
-    later_days = [int(rng.integers(30, (cohort.loc[i, "last_contact_date"] - cohort.loc[i, "index_date"]).days))
-                  for i in later]
-    ops.append(b.operation_rows(later, cohort.loc[later, "index_date"] + pd.to_timedelta(later_days, unit="D"),
-                                later_bone, np.full(len(later), "diaphysis"),
-                                spell_procedures(rng, vocab.INDEX_OPERATION,
-                                                 np.full(len(later), "intramedullary_osteosynthesis")),
-                                revision=False))
+    later_days = [
+        int(rng.integers(30, (cohort.loc[i, "last_contact_date"] - cohort.loc[i, "index_date"]).days)) for i in later
+    ]
+    ops.append(
+        b.operation_rows(
+            later,
+            cohort.loc[later, "index_date"] + pd.to_timedelta(later_days, unit="D"),
+            later_bone,
+            np.full(len(later), "diaphysis"),
+            spell_procedures(rng, vocab.INDEX_OPERATION, np.full(len(later), "intramedullary_osteosynthesis")),
+            revision=False,
+        )
+    )
     for i in later:
         b.defect("later_operation_other_site", i, "operations", "bone", "", "ignore:not_the_index_site")
     # An earlier operation on the spine: the index operation is the first one on a long bone.
-    earlier = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["earlier_operation_not_long_bone"], n),
-                            taken)
-    ops.append(b.operation_rows(earlier, cohort.loc[earlier, "index_date"] - pd.to_timedelta(
-        rng.integers(30, 700, len(earlier)), unit="D"), np.full(len(earlier), "spine"),
-        np.full(len(earlier), "none"),
-        np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object), revision=False))
+    earlier = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["earlier_operation_not_long_bone"], n), taken)
+    ops.append(
+        b.operation_rows(
+            earlier,
+            cohort.loc[earlier, "index_date"] - pd.to_timedelta(rng.integers(30, 700, len(earlier)), unit="D"),
+            np.full(len(earlier), "spine"),
+            np.full(len(earlier), "none"),
+            np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object),
+            revision=False,
+        )
+    )
     for i in earlier:
         b.defect("earlier_operation_not_long_bone", i, "operations", "bone", "", "ignore:not_a_long_bone")
     operations = pd.concat(ops, ignore_index=True)
     # Exact duplicates of index-operation rows (a double export).
-    dup_ops = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_operation_row"], n),
-                            set())
+    dup_ops = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_operation_row"], n), set())
     first_rows = operations.drop_duplicates("record_number").set_index("record_number")
     operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
     for i in dup_ops:
@@ -484,31 +579,42 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     # --- follow-up
     has_fu = np.setdiff1d(np.arange(len(cohort)), excluded_idx["missing_follow_up"])
     dead = cohort.loc[has_fu, "death_date"].notna().to_numpy()
-    follow_up = pd.DataFrame({
-        "record_number": b.mrn[has_fu],
-        "last_contact_date": fmt_dates(cohort.loc[has_fu, "last_contact_date"]),
-        "vital_status": vocab.spell(rng, vocab.VITAL_STATUS, np.where(dead, "dead", "alive")),
-        "death_date": fmt_dates(cohort.loc[has_fu, "death_date"]),
-    })
+    follow_up = pd.DataFrame(
+        {
+            "record_number": b.mrn[has_fu],
+            "last_contact_date": fmt_dates(cohort.loc[has_fu, "last_contact_date"]),
+            "vital_status": vocab.spell(rng, vocab.VITAL_STATUS, np.where(dead, "dead", "alive")),
+            "death_date": fmt_dates(cohort.loc[has_fu, "death_date"]),
+        }
+    )
     # Conflicting duplicates: an older follow-up row (alive, earlier contact). Rule: the latest contact wins.
-    conflicted = pick_patients(rng, long_follow, scale_count(design.ROW_DEFECTS["conflicting_duplicate_follow_up"],
-                                                             n), set())
-    older = pd.DataFrame({
-        "record_number": b.mrn[conflicted],
-        "last_contact_date": fmt_dates(cohort.loc[conflicted, "index_date"] + pd.to_timedelta(
-            rng.integers(10, 50, len(conflicted)), unit="D")),
-        "vital_status": vocab.pick(rng, vocab.VITAL_STATUS["alive"], len(conflicted)),
-        "death_date": "",
-    })
+    conflicted = pick_patients(
+        rng, long_follow, scale_count(design.ROW_DEFECTS["conflicting_duplicate_follow_up"], n), set()
+    )
+    older = pd.DataFrame(
+        {
+            "record_number": b.mrn[conflicted],
+            "last_contact_date": fmt_dates(
+                cohort.loc[conflicted, "index_date"] + pd.to_timedelta(rng.integers(10, 50, len(conflicted)), unit="D")
+            ),
+            "vital_status": vocab.pick(rng, vocab.VITAL_STATUS["alive"], len(conflicted)),
+            "death_date": "",
+        }
+    )
     for i in conflicted:
-        b.defect("conflicting_duplicate_follow_up", i, "follow_up", "last_contact_date", "",
-                 "resolve:latest_last_contact")
+        b.defect(
+            "conflicting_duplicate_follow_up", i, "follow_up", "last_contact_date", "", "resolve:latest_last_contact"
+        )
     follow_up = pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
 
     # --- patients: exact duplicates and a duplicate with updated contacts
     dup_pat = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_patient_row"], n), set())
-    moved = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["conflicting_duplicate_patient_contacts"],
-                                                     n), set(dup_pat.tolist()))
+    moved = pick_patients(
+        rng,
+        included,
+        scale_count(design.ROW_DEFECTS["conflicting_duplicate_patient_contacts"], n),
+        set(dup_pat.tolist()),
+    )
     updated = patients.iloc[moved].copy()
     updated["phone"] = [b.phone[len(cohort) + i] + "" for i in moved]
     updated["address"] = [b.address[len(cohort) + i] for i in moved]
@@ -516,8 +622,14 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     for i in dup_pat:
         b.defect("exact_duplicate_patient_row", i, "patients", "", "", "resolve:drop_exact_duplicate")
     for i in moved:
-        b.defect("conflicting_duplicate_patient_contacts", i, "patients", "address;phone", "",
-                 "resolve:contacts_dropped_by_deidentification")
+        b.defect(
+            "conflicting_duplicate_patient_contacts",
+            i,
+            "patients",
+            "address;phone",
+            "",
+            "resolve:contacts_dropped_by_deidentification",
+        )
     patients = pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
 
     # --- notes
@@ -525,54 +637,71 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
     progress(f"follow-up and notes ({len(notes):,} notes)")
 
-    raw = {"patients": patients, "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
-           "operations": operations, "follow_up": follow_up, "notes": notes}
+    raw = {
+        "patients": patients,
+        "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
+        "operations": operations,
+        "follow_up": follow_up,
+        "notes": notes,
+    }
     raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
 
     truth = truth_table(cohort.iloc[:n], b.mrn[:n])
     defects = pd.DataFrame(b.defects).sort_values(["defect", "record_number"], kind="stable").reset_index(drop=True)
     summary = {
-        "cohort_size": n, "seed": seed, "patients_in_export": int(len(cohort)),
-        "excluded": excluded_counts, "rows": {name: int(len(t)) for name, t in raw.items()},
+        "cohort_size": n,
+        "seed": seed,
+        "patients_in_export": int(len(cohort)),
+        "excluded": excluded_counts,
+        "rows": {name: int(len(t)) for name, t in raw.items()},
     }
     return Twin(raw=raw, truth=truth, defects=defects, identifiers=sorted(b.identifiers), summary=summary)
 
 
 def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
     """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient."""
-    t = pd.DataFrame({
-        "record_number": mrn,
-        "sex": c["sex"].to_numpy(),
-        "birth_date": c["birth_date"].dt.strftime("%Y-%m-%d").to_numpy(),
-        "age_at_surgery": completed_years(c["birth_date"], c["index_date"]).to_numpy(),
-        "primary_group": c["primary_group"].to_numpy(),
-        "operation_method": c["operation_method"].to_numpy(),
-        "bone": c["bone"].to_numpy(),
-        "segment": c["segment"].to_numpy(),
-        "pathological_fracture": (c["fracture"] == "pathological").to_numpy(),
-        "solitary_bone_metastasis": c["solitary_bone_metastasis"].to_numpy(),
-        "bone_metastases_count": c["bone_metastases_count"].to_numpy(),
-        "visceral_metastases": c["visceral_metastases"].to_numpy(),
-        "ecog": c["ecog"].to_numpy(),
-        "chemotherapy_before_surgery": c["chemotherapy_before_surgery"].to_numpy(),
-        "modified_bauer_score": modified_bauer_score(c).to_numpy(),
-        "index_date": c["index_date"].dt.strftime("%Y-%m-%d").to_numpy(),
-        "year_of_surgery": c["index_date"].dt.year.to_numpy(),
-        "revision_date": c["revision_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-        "death_date": c["death_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-        "last_contact_date": c["last_contact_date"].dt.strftime("%Y-%m-%d").to_numpy(),
-        "time_days": c["time_days"].to_numpy(),
-        "event": c["event"].to_numpy(),
-        "revision_cause": c["revision_cause"].to_numpy(),
-        "survival_days": (c["death_date"].fillna(c["last_contact_date"]) - c["index_date"]).dt.days.to_numpy(),
-        "died": c["death_date"].notna().to_numpy(),
-    })
+    t = pd.DataFrame(
+        {
+            "record_number": mrn,
+            "sex": c["sex"].to_numpy(),
+            "birth_date": c["birth_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "age_at_surgery": completed_years(c["birth_date"], c["index_date"]).to_numpy(),
+            "primary_group": c["primary_group"].to_numpy(),
+            "operation_method": c["operation_method"].to_numpy(),
+            "bone": c["bone"].to_numpy(),
+            "segment": c["segment"].to_numpy(),
+            "pathological_fracture": (c["fracture"] == "pathological").to_numpy(),
+            "solitary_bone_metastasis": c["solitary_bone_metastasis"].to_numpy(),
+            "bone_metastases_count": c["bone_metastases_count"].to_numpy(),
+            "visceral_metastases": c["visceral_metastases"].to_numpy(),
+            "ecog": c["ecog"].to_numpy(),
+            "chemotherapy_before_surgery": c["chemotherapy_before_surgery"].to_numpy(),
+            "modified_bauer_score": modified_bauer_score(c).to_numpy(),
+            "index_date": c["index_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "year_of_surgery": c["index_date"].dt.year.to_numpy(),
+            "revision_date": c["revision_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+            "death_date": c["death_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
+            "last_contact_date": c["last_contact_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "time_days": c["time_days"].to_numpy(),
+            "event": c["event"].to_numpy(),
+            "revision_cause": c["revision_cause"].to_numpy(),
+            "survival_days": (c["death_date"].fillna(c["last_contact_date"]) - c["index_date"]).dt.days.to_numpy(),
+            "died": c["death_date"].notna().to_numpy(),
+        }
+    )
     return t.sort_values("record_number", kind="stable").reset_index(drop=True)
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
-def write_csv(df: pd.DataFrame, path: Path, encoding: str, separator: str, header: dict[str, str] | None = None,
-              decimal: str = ".", lineterminator: str = "\n") -> None:
+def write_csv(
+    df: pd.DataFrame,
+    path: Path,
+    encoding: str,
+    separator: str,
+    header: dict[str, str] | None = None,
+    decimal: str = ".",
+    lineterminator: str = "\n",
+) -> None:
     out = df.rename(columns=header) if header else df
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -584,8 +713,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path,
-               dialect: str = dialects.HERZEN) -> dict:
+def write_twin(
+    twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path, dialect: str = dialects.HERZEN
+) -> dict:
     """Write the raw exports in a centre's `dialect` to `raw_paths` (table -> file) and the twin's own files
     (truth, defects, identifiers, manifest) to `synthetic_dir`; return the manifest."""
     synthetic_dir = Path(synthetic_dir)
@@ -594,8 +724,15 @@ def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str 
     for name, table in dialects.render(twin.raw, dialect).items():
         fmt = spec["formats"][name]
         path = Path(raw_paths[name])
-        write_csv(table, path, fmt["encoding"], fmt["separator"], spec["headers"][name], decimal=fmt["decimal"],
-                  lineterminator=fmt["lineterminator"])
+        write_csv(
+            table,
+            path,
+            fmt["encoding"],
+            fmt["separator"],
+            spec["headers"][name],
+            decimal=fmt["decimal"],
+            lineterminator=fmt["lineterminator"],
+        )
         files[f"raw/{path.name}"] = sha256(path)
     write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
     write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
@@ -608,6 +745,7 @@ def write_twin(twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str 
     for name in ("truth.csv", "defects.csv", "identifiers.json"):
         files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
     manifest = {**twin.summary, "dialect": dialect, "formats": spec["formats"], "sha256": files}
-    (synthetic_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                                 encoding="utf-8")
+    (synthetic_dir / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return manifest

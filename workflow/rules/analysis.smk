@@ -6,7 +6,7 @@ rule describe_cohort:
     input:
         analysis="results/cleaning/analysis_table.tsv",
         codebook=CLEANING["codebook"],
-        code=package_code("analysis"),
+        code=rule_code("describe_cohort"),
     output:
         table1="results/analysis/table1.tsv",
         table1_by_revision="results/analysis/table1_by_revision.tsv",
@@ -32,13 +32,13 @@ rule describe_cohort:
     conda:
         "../envs/python.yaml"
     script:
-        "../../scripts/describe_cohort.py"
+        "../scripts/describe_cohort.py"
 
 
 rule estimate_revision_risk:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        code=package_code("analysis", "competing_risks"),
+        code=rule_code("estimate_revision_risk"),
     output:
         risk="results/analysis/revision_risk.tsv",
         curves="results/analysis/revision_curves.tsv",
@@ -74,13 +74,13 @@ rule estimate_revision_risk:
         primary_groups_shown=ANALYSIS["primary_groups_shown"],
         max_months=ANALYSIS["figure_max_months"],
     script:
-        "../../scripts/estimate_revision_risk.py"
+        "../scripts/estimate_revision_risk.py"
 
 
 rule compare_factors:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        code=package_code("analysis", "competing_risks"),
+        code=rule_code("compare_factors"),
     output:
         cif_by_factor="results/analysis/cif_by_factor.tsv",
         gray="results/analysis/gray_tests.tsv",
@@ -122,13 +122,13 @@ rule compare_factors:
         primary_groups_shown=ANALYSIS["primary_groups_shown"],
         max_months=ANALYSIS["figure_max_months"],
     script:
-        "../../scripts/compare_factors.py"
+        "../scripts/compare_factors.py"
 
 
-rule test_recommendation:
+rule assess_recommendation:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        code=package_code("analysis", "competing_risks"),
+        code=rule_code("assess_recommendation"),
     output:
         scores="results/analysis/modified_bauer_scores.tsv",
         table="results/analysis/recommendation_cif.tsv",
@@ -141,7 +141,7 @@ rule test_recommendation:
         ),
         figure_pdf="results/figures/recommendation_fixation_by_prognosis.pdf",
     log:
-        "logs/test_recommendation.log",
+        "logs/assess_recommendation.log",
     conda:
         "../envs/python.yaml"
     params:
@@ -149,7 +149,7 @@ rule test_recommendation:
         confidence_level=ANALYSIS["confidence_level"],
         max_months=ANALYSIS["figure_max_months"],
     script:
-        "../../scripts/test_recommendation.py"
+        "../scripts/assess_recommendation.py"
 
 
 rule collect_numbers:
@@ -161,9 +161,9 @@ rule collect_numbers:
         gray=rules.compare_factors.output.gray,
         models=rules.compare_factors.output.models,
         record=rules.compare_factors.output.record,
-        recommendation_tests=rules.test_recommendation.output.tests,
+        recommendation_tests=rules.assess_recommendation.output.tests,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
-        code=package_code("analysis"),
+        code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
     log:
@@ -176,4 +176,4 @@ rule collect_numbers:
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         confidence_level=ANALYSIS["confidence_level"],
     script:
-        "../../scripts/collect_numbers.py"
+        "../scripts/collect_numbers.py"

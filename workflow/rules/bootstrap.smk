@@ -5,7 +5,7 @@
 rule bootstrap_shard:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        code=package_code("analysis", "competing_risks"),
+        code=rule_code("bootstrap_shard"),
     output:
         replicates="results/bootstrap/shards/{scatteritem}.tsv",
     log:
@@ -17,12 +17,13 @@ rule bootstrap_shard:
         seed=BOOTSTRAP["seed"],
         covariates=ANALYSIS["multivariable_covariates"][:3],
     script:
-        "../../scripts/bootstrap_shard.py"
+        "../scripts/bootstrap_shard.py"
 
 
 rule gather_bootstrap:
     input:
         shards=gather.bootstrap("results/bootstrap/shards/{scatteritem}.tsv"),
+        code=rule_code("gather_bootstrap"),
     output:
         replicates="results/bootstrap/replicates.tsv",
         intervals="results/bootstrap/intervals.tsv",
@@ -34,4 +35,4 @@ rule gather_bootstrap:
         resamples=BOOTSTRAP["resamples"],
         confidence_level=ANALYSIS["confidence_level"],
     script:
-        "../../scripts/gather_bootstrap.py"
+        "../scripts/gather_bootstrap.py"

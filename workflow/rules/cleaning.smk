@@ -6,7 +6,7 @@ rule clean_cohort:
         **deidentified_table_paths(),
         leak_gate="results/deid/leak_check.json",
         codebook=CLEANING["codebook"],
-        code=package_code("cleaning"),
+        code=rule_code("clean_cohort"),
     output:
         analysis="results/cleaning/analysis_table.tsv",
         flow="results/cleaning/flow.json",
@@ -36,4 +36,4 @@ rule clean_cohort:
         settings=CLEANING,
         decimals={table: spec["decimal"] for table, spec in RAW["tables"].items()},
     script:
-        "../../scripts/clean_cohort.py"
+        "../scripts/clean_cohort.py"

@@ -1,4 +1,5 @@
 # Helpers shared by the rule files. No rules here.
+import ast
 import json
 import os
 from pathlib import Path
@@ -106,14 +107,79 @@ def demo_key_input():
     )
 
 
-def package_code(*packages):
-    """The source files of the packages a rule's script imports. Listed as an input, so that a change to the
-    package (not only to the script) makes the rule rerun."""
-    return sorted(
-        os.path.relpath(path)
-        for package in packages
-        for path in (Path(workflow.basedir) / "scripts" / package).glob("*.py")
+# The project's packages (analysis, competing_risks, ...) live in scripts/, the rule scripts in workflow/scripts/.
+# Rule scripts import the packages by name, so scripts/ goes first on the path of every job Snakemake starts.
+PACKAGES_DIR = Path(workflow.basedir) / "scripts"
+RULE_SCRIPTS_DIR = Path(workflow.basedir) / "workflow" / "scripts"
+# (Setting a variable, not reading one: no `envvars:` needed.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [str(PACKAGES_DIR), *filter(None, [os.getenv("PYTHONPATH")])]
     )
+)
+
+
+def module_file(module):
+    """The source file of a project module ("analysis.data" -> scripts/analysis/data.py), or None if the module is
+    not the project's (numpy, pandas, ...)."""
+    base = PACKAGES_DIR.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def source_of(path):
+    """Python source of a rule script or, for a notebook, of its code cells."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix != ".ipynb":
+        return text
+    cells = json.loads(text)["cells"]
+    return "\n".join(
+        "".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"
+    )
+
+
+def imported_modules(path, package):
+    """Every module a source file names in an import statement, absolute names (relative imports resolved against
+    `package`). `from a import b` yields both a and a.b: b may be a submodule."""
+    for node in ast.walk(ast.parse(source_of(path), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".") if node.level else []
+            base = ".".join(
+                parts[: len(parts) - node.level + 1]
+                + ([node.module] if node.module else [])
+            )
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def code_inputs(script):
+    """The project source files that a script runs: the modules it imports, the modules those import, and so on, with
+    every enclosing package's __init__.py (importing a.b runs a/__init__.py). Computed from the code at parse time,
+    so that editing any module reruns exactly the rules whose scripts reach it."""
+    found, todo = set(), [(Path(script), "")]
+    while todo:
+        path, package = todo.pop()
+        for module in imported_modules(path, package):
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                name = ".".join(parts[:depth])
+                source = module_file(name)
+                if source is not None and source not in found:
+                    found.add(source)
+                    is_package = source.name == "__init__.py"
+                    todo.append(
+                        (source, name if is_package else name.rpartition(".")[0])
+                    )
+    return sorted(os.path.relpath(path) for path in found)
+
+
+def rule_code(rule_name):
+    """The code input of a rule: the project modules its script reaches (see code_inputs)."""
+    return code_inputs(RULE_SCRIPTS_DIR / f"{rule_name}.py")
 
 
 CLEANING = config["cleaning"]

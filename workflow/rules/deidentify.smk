@@ -5,7 +5,7 @@ rule deidentify_exports:
     input:
         **raw_table_paths(),
         **demo_key_input(),
-        code=package_code("deidentify", "raw_exports"),
+        code=rule_code("deidentify_exports"),
     output:
         **deidentified_table_paths(),
         audit="results/deid/audit.json",
@@ -20,7 +20,7 @@ rule deidentify_exports:
         tables=RAW["tables"],
         settings=DEID,
     script:
-        "../../scripts/deidentify_exports.py"
+        "../scripts/deidentify_exports.py"
 
 
 rule k_anonymity_report:
@@ -28,7 +28,7 @@ rule k_anonymity_report:
         patients="results/deid/patients.tsv",
         diagnoses="results/deid/diagnoses.tsv",
         operations="results/deid/operations.tsv",
-        code=package_code("deidentify"),
+        code=rule_code("k_anonymity_report"),
     output:
         report="results/deid/k_anonymity.json",
     log:
@@ -40,12 +40,12 @@ rule k_anonymity_report:
         k=DEID["k_anonymity"]["k"],
         age_top_code=DEID["age_top_code"],
     script:
-        "../../scripts/k_anonymity_report.py"
+        "../scripts/k_anonymity_report.py"
 
 
 rule measure_deid_recall:
     input:
-        code=package_code("deidentify"),
+        code=rule_code("measure_deid_recall"),
     output:
         report="results/deid/recall.json",
     log:
@@ -60,7 +60,7 @@ rule measure_deid_recall:
         ner=DEID["ner"],
         kept_terms=DEID["kept_terms"],
     script:
-        "../../scripts/measure_deid_recall.py"
+        "../scripts/measure_deid_recall.py"
 
 
 rule check_deidentified_for_leaks:
@@ -68,7 +68,7 @@ rule check_deidentified_for_leaks:
         tables=list(deidentified_table_paths().values()),
         audit="results/deid/audit.json",
         identifiers=known_identifier_lists(),
-        code=package_code("deidentify"),
+        code=rule_code("check_deidentified_for_leaks"),
     output:
         report="results/deid/leak_check.json",
     log:
@@ -78,4 +78,4 @@ rule check_deidentified_for_leaks:
     params:
         scan=["results/deid", "logs"],
     script:
-        "../../scripts/check_leaks.py"
+        "../scripts/check_deidentified_for_leaks.py"

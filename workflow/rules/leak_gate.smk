@@ -7,7 +7,7 @@ rule check_results_for_leaks:
         results=study_targets(),
         provenance="results/provenance/manifest.json",
         identifiers=known_identifier_lists(),
-        code=package_code("deidentify"),
+        code=rule_code("check_results_for_leaks"),
     output:
         report="results/leak_check.json",
     log:
@@ -17,4 +17,4 @@ rule check_results_for_leaks:
     params:
         scan=["results", "logs"],
     script:
-        "../../scripts/check_leaks.py"
+        "../scripts/check_results_for_leaks.py"

@@ -17,7 +17,7 @@ rule render_manuscript:
         ],
         figures=manuscript_figures(),
         captions=manuscript_captions(),
-        code=package_code("manuscript"),
+        code=rule_code("render_manuscript"),
     output:
         markdown="results/paper/manuscript.md",
         html=report(
@@ -35,13 +35,13 @@ rule render_manuscript:
         synthetic=is_synthetic(),
         packages=SOFTWARE_REPORTED,
     script:
-        "../../scripts/render_manuscript.py"
+        "../scripts/render_manuscript.py"
 
 
 rule explore_cohort_notebook:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        code=package_code("analysis", "competing_risks"),
+        code=code_inputs("workflow/notebooks/explore_cohort.py.ipynb"),
     output:
         summary="results/paper/notebook_summary.json",
         figure="results/paper/notebook_cif.png",
@@ -59,6 +59,7 @@ rule render_notebook:
         # The notebook rule's own output, so that a notebook left half-executed by an interrupted run is run
         # again rather than rendered.
         summary=rules.explore_cohort_notebook.output.summary,
+        code=rule_code("render_notebook"),
     output:
         notebook="results/paper/explore_cohort.ipynb",
         html=report(
@@ -72,7 +73,7 @@ rule render_notebook:
     conda:
         "../envs/python.yaml"
     script:
-        "../../scripts/render_notebook.py"
+        "../scripts/render_notebook.py"
 
 
 rule write_provenance:
@@ -81,7 +82,7 @@ rule write_provenance:
         config="config/config.yaml",
         codebook=CLEANING["codebook"],
         requirements="requirements.txt",
-        code=package_code("provenance"),
+        code=rule_code("write_provenance"),
     output:
         manifest="results/provenance/manifest.json",
         rulegraph_png=report(
@@ -99,4 +100,4 @@ rule write_provenance:
         raw_inputs=list(raw_table_paths().values()),
         rule_graph=rule_graph_edges,
     script:
-        "../../scripts/write_provenance.py"
+        "../scripts/write_provenance.py"

@@ -3,7 +3,7 @@
 
 rule synthesize_raw_exports:
     input:
-        code=package_code("synthetic_twin"),
+        code=rule_code("synthesize_raw_exports"),
     output:
         **raw_table_paths(),
         truth=f"{TWIN['directory']}/truth.csv",
@@ -21,13 +21,13 @@ rule synthesize_raw_exports:
         dialect=TWIN["dialect"],
         tables=RAW["tables"],
     script:
-        "../../scripts/synthesize_raw_exports.py"
+        "../scripts/synthesize_raw_exports.py"
 
 
 rule check_twin_calibration:
     input:
         truth=rules.synthesize_raw_exports.output.truth,
-        code=package_code("synthetic_twin"),
+        code=rule_code("check_twin_calibration"),
     output:
         table="results/twin/calibration.tsv",
         figure=report(
@@ -43,4 +43,4 @@ rule check_twin_calibration:
     params:
         cohort_size=TWIN["cohort_size"],
     script:
-        "../../scripts/check_twin_calibration.py"
+        "../scripts/check_twin_calibration.py"

@@ -3,22 +3,40 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from plotting import save_figure, use_style
-from rule_log import to_log
+from common.plotting import save_figure, use_style
+from common.rule_log import to_log
 from synthetic_twin.calibration import check
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-truth = pd.read_csv(snakemake.input.truth, dtype={"revision_cause": str, "revision_date": str,  # noqa: F821
-                                                  "death_date": str}, keep_default_na=False)
+log = to_log(snakemake)
+truth = pd.read_csv(
+    snakemake.input.truth,
+    dtype={
+        "revision_cause": str,
+        "revision_date": str,
+        "death_date": str,
+    },
+    keep_default_na=False,
+)
 report = check(truth)
-report.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.6g")  # noqa: F821
+report.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.6g")
 
 hard, soft = report[report["kind"] == "hard"], report[report["kind"] == "soft"]
 for row in report[~report["within"]].itertuples():
-    log.warning("%s target %s: observed %.4g, target %.4g +/- %.4g", row.quantity, row.kind, row.observed,
-                row.target, row.tolerance)
-log.info("hard targets met: %d of %d; soft targets within tolerance: %d of %d", hard["within"].sum(), len(hard),
-         soft["within"].sum(), len(soft))
+    log.warning(
+        "%s target %s: observed %.4g, target %.4g +/- %.4g",
+        row.quantity,
+        row.kind,
+        row.observed,
+        row.target,
+        row.tolerance,
+    )
+log.info(
+    "hard targets met: %d of %d; soft targets within tolerance: %d of %d",
+    hard["within"].sum(),
+    len(hard),
+    soft["within"].sum(),
+    len(soft),
+)
 
 # One row per soft target: how far the twin is from the literature, in units of the tolerance.
 use_style()
@@ -32,11 +50,14 @@ ax.set_yticks(list(y), soft["quantity"].str.replace("_", " "), fontsize=7)
 ax.invert_yaxis()
 ax.set_xlim(-2, 2)
 ax.set_xlabel("(observed - target) / tolerance")
-ax.set_title(f"Synthetic twin against its calibration targets\nhard targets (the paper) met exactly: "
-             f"{int(hard['within'].sum())} of {len(hard)}", fontsize=9)
+ax.set_title(
+    f"Synthetic twin against its calibration targets\nhard targets (the paper) met exactly: "
+    f"{int(hard['within'].sum())} of {len(hard)}",
+    fontsize=9,
+)
 ax.legend(loc="lower right", fontsize=7)
 fig.tight_layout()
-save_figure(fig, snakemake.output.figure)  # noqa: F821
+save_figure(fig, snakemake.output.figure)
 if not hard["within"].all():
     missed = ", ".join(hard.loc[~hard["within"], "quantity"])
-    raise SystemExit(f"the synthetic twin misses hard targets of the paper: {missed} (see {snakemake.output.table})")  # noqa: F821
+    raise SystemExit(f"the synthetic twin misses hard targets of the paper: {missed} (see {snakemake.output.table})")

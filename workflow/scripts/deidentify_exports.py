@@ -2,20 +2,25 @@
 
 import json
 
+from common.rule_log import PROJECT_DIR, to_log
 from deidentify.keys import KeyError_, fingerprint, load_key
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
 from raw_exports import RawExportError, read_raw_table
-from rule_log import PROJECT_DIR, to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-params, output = snakemake.params, snakemake.output  # noqa: F821
+log = to_log(snakemake)
+params, output = snakemake.params, snakemake.output
 settings = params.settings
 
 try:
-    key, origin = load_key(settings["key"]["environment_variable"], settings["key"]["file"], params.source,
-                           snakemake.input.get("demo_key"), PROJECT_DIR)  # noqa: F821
-    raw = {name: read_raw_table(snakemake.input[name], spec) for name, spec in params.tables.items()}  # noqa: F821
+    key, origin = load_key(
+        settings["key"]["environment_variable"],
+        settings["key"]["file"],
+        params.source,
+        snakemake.input.get("demo_key"),
+        PROJECT_DIR,
+    )
+    raw = {name: read_raw_table(snakemake.input[name], spec) for name, spec in params.tables.items()}
 except (KeyError_, RawExportError) as err:
     log.error("%s", err)
     raise SystemExit(f"deidentify_exports: {err}") from None
@@ -27,14 +32,23 @@ result = deidentify(raw, params.tables, settings, key, Scrubber(settings["ner"],
 for name, table in result.tables.items():
     table.to_csv(output[name], sep="\t", index=False, lineterminator="\n")
     log.info("wrote %s: %d rows, columns %s", output[name], len(table), list(table.columns))
-audit = {"key": {"source": origin, "fingerprint": fingerprint(key)},
-         "raw_exports": {"source": params.source, "directory": params.directory}, **result.audit}
+audit = {
+    "key": {"source": origin, "fingerprint": fingerprint(key)},
+    "raw_exports": {"source": params.source, "directory": params.directory},
+    **result.audit,
+}
 with open(output.audit, "w", encoding="utf-8") as f:
     json.dump(audit, f, ensure_ascii=False, indent=2, sort_keys=True)
     f.write("\n")
 with open(output.identifiers, "w", encoding="utf-8") as f:
     json.dump(result.identifiers, f, ensure_ascii=False, indent=0)
     f.write("\n")
-log.info("key: %s (fingerprint %s); %d patients, %d staff; %d ages top-coded; tables dropped whole: %s", origin,
-         audit["key"]["fingerprint"], audit["patients"], audit["staff"], audit["ages_top_coded"],
-         audit["dropped_tables"])
+log.info(
+    "key: %s (fingerprint %s); %d patients, %d staff; %d ages top-coded; tables dropped whole: %s",
+    origin,
+    audit["key"]["fingerprint"],
+    audit["patients"],
+    audit["staff"],
+    audit["ages_top_coded"],
+    audit["dropped_tables"],
+)

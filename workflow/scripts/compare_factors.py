@@ -5,10 +5,10 @@ import pandas as pd
 
 from analysis import data, factors, figures, risk
 from analysis.output import write_figure, write_json, write_tsv
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
 alpha = 1 - p.confidence_level
 df = data.load(inp.analysis)
 
@@ -23,8 +23,9 @@ write_tsv(pd.concat(cif_rows, ignore_index=True), out.cif_by_factor)
 tests = pd.DataFrame(tests)
 write_tsv(tests, out.gray)
 
-table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable_covariates,
-                                   p.min_events_per_variable, alpha)
+table, ph, record = factors.models(
+    df, p.candidate_covariates, p.multivariable_covariates, p.min_events_per_variable, alpha
+)
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
 write_json(record, out.record)
@@ -35,8 +36,11 @@ for name, png, pdf, title, order in (
     ("prognostic_group", out.prognosis_png, out.prognosis_pdf, "By modified Bauer score", ["0-1", "2", "3-4"]),
 ):
     curves = risk.curves(df, alpha, groups[name])
-    write_figure(figures.cif_by_group(curves, df, groups[name], title, test_of.loc[name].to_dict(), p.max_months,
-                                      order), png, pdf)
+    write_figure(
+        figures.cif_by_group(curves, df, groups[name], title, test_of.loc[name].to_dict(), p.max_months, order),
+        png,
+        pdf,
+    )
 if len(table):
     write_figure(figures.forest(table), out.forest_png, out.forest_pdf)
 for t in tests.itertuples():

@@ -6,10 +6,10 @@ import re
 import nbformat
 from nbconvert import HTMLExporter
 
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-notebook = nbformat.read(snakemake.input.notebook, as_version=4)  # noqa: F821
+log = to_log(snakemake)
+notebook = nbformat.read(snakemake.input.notebook, as_version=4)
 notebook.metadata.pop("papermill", None)
 notebook.metadata.pop("widgets", None)
 for number, cell in enumerate(notebook.cells):
@@ -20,12 +20,12 @@ for number, cell in enumerate(notebook.cells):
         # Snakemake's injected preamble holds this run's temporary paths: not part of the analysis.
         cell.source = "# Snakemake's preamble (the rule's inputs, outputs and config) was injected here."
         cell.outputs = []
-nbformat.write(notebook, snakemake.output.notebook)  # noqa: F821
+nbformat.write(notebook, snakemake.output.notebook)
 html, _ = HTMLExporter().from_notebook_node(notebook)
 # nbconvert links require.js and MathJax from a CDN; the notebook needs neither, and a page that reaches out to the
 # network when opened does not belong in an offline workflow's results.
 html = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", html)
-with open(snakemake.output.html, "w", encoding="utf-8") as f:  # noqa: F821
+with open(snakemake.output.html, "w", encoding="utf-8") as f:
     f.write(html)
 errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
 log.info("rendered %d cells; %d error outputs", len(notebook.cells), len(errors))

@@ -3,10 +3,10 @@ osteosynthesis versus endoprosthesis within each prognostic group."""
 
 from analysis import data, figures, recommendation, risk
 from analysis.output import write_figure, write_tsv
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
 df = data.load(inp.analysis)
 write_tsv(df[["patient_id", "modified_bauer_score", "prognostic_group", "fixation"]], out.scores)
 table, tests = recommendation.fixation_within_prognostic_groups(df, p.horizons_months)

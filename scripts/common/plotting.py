@@ -35,8 +35,10 @@ def save_figure(fig, *paths: str | Path) -> None:
     """Save without the metadata that changes from run to run (creation date, software version)."""
     for path in paths:
         suffix = Path(path).suffix
-        metadata = {".png": {"Software": None},
-                    ".pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-                    ".svg": {"Date": None, "Creator": None}}.get(suffix, {})
+        metadata = {
+            ".png": {"Software": None},
+            ".pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+            ".svg": {"Date": None, "Creator": None},
+        }.get(suffix, {})
         fig.savefig(path, metadata=metadata)
     plt.close(fig)

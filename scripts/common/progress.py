@@ -16,5 +16,6 @@ def progress(items: Iterable[T], total: int, label: str, log: logging.Logger) ->
     for done, item in enumerate(items, start=1):
         yield item
         if total >= LONG and (done % step == 0 or done == total):
-            log.info("%s: %d of %d (%.0f %%) in %.1f s", label, done, total, 100 * done / total,
-                     time.perf_counter() - start)
+            log.info(
+                "%s: %d of %d (%.0f %%) in %.1f s", label, done, total, 100 * done / total, time.perf_counter() - start
+            )

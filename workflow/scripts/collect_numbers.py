@@ -7,10 +7,10 @@ import pandas as pd
 
 from analysis import data
 from analysis.output import write_json
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, p = snakemake.input, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, p = snakemake.input, snakemake.params
 
 
 def tsv(path):
@@ -65,25 +65,38 @@ numbers = {
     "km_overestimate_relative": {h: risk.loc[h, "overestimate_relative"] for h in risk.index},
     "overall_survival": {h: overall[f"survival_{h}"] for h in p.horizons},
     "overall_survival_median_months": overall["median_months"],
-    "time_to_revision_months": {c: {"median": time_to_revision.loc[c, "median_months"],
-                                    "q1": time_to_revision.loc[c, "q1_months"],
-                                    "q3": time_to_revision.loc[c, "q3_months"]}
-                                for c in time_to_revision.index if time_to_revision.loc[c, "n"] > 0},
-    "gray_tests": {f: {"statistic": gray.loc[f, "statistic"], "df": int(gray.loc[f, "df"]),
-                       "p_value": gray.loc[f, "p_value"]} for f in gray.index},
+    "time_to_revision_months": {
+        c: {
+            "median": time_to_revision.loc[c, "median_months"],
+            "q1": time_to_revision.loc[c, "q1_months"],
+            "q3": time_to_revision.loc[c, "q3_months"],
+        }
+        for c in time_to_revision.index
+        if time_to_revision.loc[c, "n"] > 0
+    },
+    "gray_tests": {
+        f: {"statistic": gray.loc[f, "statistic"], "df": int(gray.loc[f, "df"]), "p_value": gray.loc[f, "p_value"]}
+        for f in gray.index
+    },
     "hazard_ratios": {
-        f"{row.kind}|{row.model}|{row.covariate}": {"hr": row.hr, "lower": row.lower, "upper": row.upper,
-                                                    "p_value": row.p_value}
+        f"{row.kind}|{row.model}|{row.covariate}": {
+            "hr": row.hr,
+            "lower": row.lower,
+            "upper": row.upper,
+            "p_value": row.p_value,
+        }
         for row in models.itertuples()
     },
     "events_per_variable": record.get("events_per_variable"),
     "multivariable_covariates": record.get("multivariable_covariates", []),
     "model_warnings": record.get("warnings", []),
-    "recommendation_gray": {g: {"statistic": recommendation.loc[g, "statistic"],
-                                "p_value": recommendation.loc[g, "p_value"]} for g in recommendation.index},
+    "recommendation_gray": {
+        g: {"statistic": recommendation.loc[g, "statistic"], "p_value": recommendation.loc[g, "p_value"]}
+        for g in recommendation.index
+    },
     "prognostic_groups": {g: int(n) for g, n in df["prognostic_group"].value_counts().sort_index().items()},
     "min_events_per_variable": p.min_events_per_variable,
     "confidence_percent": round(100 * p.confidence_level),
 }
-write_json(numbers, snakemake.output.numbers)  # noqa: F821
+write_json(numbers, snakemake.output.numbers)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])

@@ -4,18 +4,20 @@ import yaml
 
 from analysis import data, description, figures
 from analysis.output import write_figure, write_tsv
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+log = to_log(snakemake)
+inp, out = snakemake.input, snakemake.output
 df = data.load(inp.analysis)
 codebook = yaml.safe_load(open(inp.codebook, encoding="utf-8"))
 causes = list(codebook["revision_cause"])
 primaries = list(codebook["primary_group"])
 
 write_tsv(description.table_one(df, None), out.table1)
-write_tsv(description.table_one(df.assign(revised=df["revised"].map({True: "revised", False: "not revised"})),
-                                "revised"), out.table1_by_revision)
+write_tsv(
+    description.table_one(df.assign(revised=df["revised"].map({True: "revised", False: "not revised"})), "revised"),
+    out.table1_by_revision,
+)
 write_tsv(description.table_one(df, "operation_method"), out.table1_by_method)
 by_primary = description.causes_by_primary(df, causes, primaries)
 write_tsv(by_primary, out.causes_by_primary)

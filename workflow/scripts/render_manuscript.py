@@ -4,22 +4,24 @@ import platform
 from importlib.metadata import version
 from pathlib import Path
 
+from common.rule_log import to_log
 from manuscript.render import Formatter, context, convert, render_markdown, results_section, typed_numbers
-from rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
 paper_dir = Path(out.markdown).parent
 results = Path(inp.numbers).parent  # results/numbers.json
 report_dir = Path(inp.captions[0]).parent
 software = {"python": platform.python_version(), **{name: version(name) for name in p.packages}}
 
 ctx = context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=False))
-markdown = render_markdown(Path(snakemake.input.template), ctx, Formatter(mark=False))  # noqa: F821
+markdown = render_markdown(Path(snakemake.input.template), ctx, Formatter(mark=False))
 # The same template with every injected value marked: the results section must hold no typed-in number.
-marked = render_markdown(Path(snakemake.input.template),  # noqa: F821
-                         context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=True)),
-                         Formatter(mark=True))
+marked = render_markdown(
+    Path(snakemake.input.template),
+    context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=True)),
+    Formatter(mark=True),
+)
 typed = typed_numbers(results_section(marked))
 if typed:
     raise SystemExit(f"the results section of the template holds numbers that are not injected: {typed}")

@@ -5,10 +5,10 @@ import pandas as pd
 
 from analysis import data, figures, risk
 from analysis.output import write_figure, write_tsv
-from rule_log import to_log
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
 alpha = 1 - p.confidence_level
 df = data.load(inp.analysis)
 
@@ -22,8 +22,14 @@ write_tsv(curves, out.curves)
 write_tsv(pd.concat([os_table.assign(grouping="all"), os_by_primary.assign(grouping="primary_group")]), out.survival)
 write_figure(figures.km_versus_cif(curves, table, p.max_months), out.km_cif_png, out.km_cif_pdf)
 write_figure(figures.stacked_cif(curves, p.max_months), out.stacked_png, out.stacked_pdf)
-write_figure(figures.overall_survival(os_curves, os_by_primary_curves, p.max_months), out.survival_png,
-             out.survival_pdf)
+write_figure(
+    figures.overall_survival(os_curves, os_by_primary_curves, p.max_months), out.survival_png, out.survival_pdf
+)
 for row in table.itertuples():
-    log.info("%s: 1-KM %.3f, cumulative incidence %.3f (overstated by %.1f points)", row.horizon, row.km_revision,
-             row.cif_revision, row.overestimate_points)
+    log.info(
+        "%s: 1-KM %.3f, cumulative incidence %.3f (overstated by %.1f points)",
+        row.horizon,
+        row.km_revision,
+        row.cif_revision,
+        row.overestimate_points,
+    )

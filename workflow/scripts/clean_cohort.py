@@ -7,11 +7,11 @@ from cleaning.codebook import Codebook
 from cleaning.cohort import derive_cohort
 from cleaning.errors import CleaningError
 from cleaning.report import flow_figure, quality_markdown
-from plotting import save_figure
-from rule_log import to_log
+from common.plotting import save_figure
+from common.rule_log import to_log
 
-log = to_log(snakemake)  # noqa: F821 - injected by Snakemake
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+log = to_log(snakemake)
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations", "follow_up")}
 
 try:
@@ -35,8 +35,9 @@ write_tsv(cohort.label_usage, out.labels)
 write_tsv(cohort.review, out.review)
 for path, content in ((out.flow, cohort.flow), (out.quality, cohort.quality)):
     Path(path).write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-Path(out.quality_report).write_text(quality_markdown(cohort.flow, cohort.quality, cohort.flow["excluded"]),
-                                    encoding="utf-8")
+Path(out.quality_report).write_text(
+    quality_markdown(cohort.flow, cohort.quality, cohort.flow["excluded"]), encoding="utf-8"
+)
 save_figure(flow_figure(cohort.flow), out.flow_png, out.flow_pdf)
 log.info("flow: %s", json.dumps(cohort.flow))
 log.info("corrections: %s", cohort.quality["corrections"])

@@ -1,0 +1,15 @@
+"""Rule check_results_for_leaks: the final leak gate, over every file under results/
+and logs/: stop the run if any identifier is found."""
+
+from common.rule_log import to_log
+from deidentify.leaks import run_leak_gate
+
+log = to_log(snakemake)
+run_leak_gate(
+    snakemake.input.identifiers,
+    list(snakemake.input),
+    snakemake.params.scan,
+    snakemake.output.report,
+    snakemake.log[0],
+    log,
+)
