@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from analysis import data, description, factors, recommendation, risk
+from common.study import DAYS_PER_MONTH, DEATH, REVISION
 
 HORIZONS = {"6m": 6, "1y": 12, "2y": 24, "5y": 60}
-MONTH = data.DAYS_PER_MONTH
+MONTH = DAYS_PER_MONTH
 
 
 def patients(rows: list[dict]) -> pd.DataFrame:
@@ -36,8 +37,8 @@ def patients(rows: list[dict]) -> pd.DataFrame:
     for i, r in enumerate(rows):
         row = {"patient_id": f"P{i:016x}", **base, **r}
         row.setdefault("survival_days", row["time_days"])
-        row.setdefault("died", row["event"] == data.DEATH)
-        if row["event"] == data.REVISION and not row["revision_cause"]:
+        row.setdefault("died", row["event"] == DEATH)
+        if row["event"] == REVISION and not row["revision_cause"]:
             row["revision_cause"] = "postoperative_infection"
         out.append(row)
     return data.with_derived(pd.DataFrame(out))

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, SKIP, SNAKEMAKE, run
 
-from analysis import bootstrap, data
+from analysis import bootstrap, data, factors
 
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+ANALYSIS = CONFIG["analysis"]
+HORIZONS = {label: ANALYSIS["horizons_months"][label] for label in CONFIG["bootstrap"]["horizons"]}
 COVARIATES = ["osteosynthesis", "modified_bauer_score", "pathological_fracture"]
 SMALL = "bootstrap:\n  resamples: 40\n  shards: {shards}\n"
 TARGETS = ["results/bootstrap/intervals.tsv", "results/numbers.json"]
@@ -35,7 +39,9 @@ def test_shards_cover_every_resample_once(resamples, shards):
 
 def test_the_answer_does_not_depend_on_the_number_of_shards(analysed):
     def with_shards(n):
-        parts = [bootstrap.run_shard(analysed, COVARIATES, 11, bootstrap.shard_indices(21, n, k)) for k in range(n)]
+        parts = [
+            bootstrap.run_shard(analysed, COVARIATES, HORIZONS, 11, bootstrap.shard_indices(21, n, k)) for k in range(n)
+        ]
         return pd.concat(parts, ignore_index=True)
 
     one = with_shards(1)
@@ -44,6 +50,19 @@ def test_the_answer_does_not_depend_on_the_number_of_shards(analysed):
     assert one["cif_2y"].between(0, 1).all() and one["fg_osteosynthesis"].notna().sum() >= 19
     intervals = bootstrap.intervals(one, 0.95).set_index("estimate")
     assert (intervals["lower"] <= intervals["upper"]).all()
+
+
+def test_the_bootstrap_resamples_the_reported_multivariable_model(analysed):
+    multivariable, min_epv = ANALYSIS["multivariable_covariates"], ANALYSIS["min_events_per_variable"]
+    chosen = factors.multivariable_covariates(analysed, multivariable, min_epv)
+    _, _, record = factors.models(analysed, [], multivariable, min_epv, 0.05)
+    assert chosen == record["multivariable_covariates"]
+    assert chosen == COVARIATES  # the twin's 33 revisions allow 3 covariates at 10 events per variable
+    assert factors.multivariable_selection(9, multivariable, 10) == (multivariable[:1], multivariable[1:])
+
+
+def test_the_bootstrap_horizons_are_labels_of_the_analysis_horizons():
+    assert HORIZONS == {"1y": 12, "2y": 24, "5y": 60}
 
 
 def project_copy(where: Path, shards: int) -> Path:

@@ -14,6 +14,7 @@ import matplotlib.image
 import pytest
 from conftest import ROOT, SNAKEMAKE, run
 
+from common.study import MANUSCRIPT_FIGURES
 from manuscript.render import Formatter, context, render_markdown, results_section, typed_numbers
 
 TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.md.j2"
@@ -25,6 +26,11 @@ PUBLISHED_CAUSES = [
     "aseptic instability after intramedullary osteosynthesis 14",
     "traumatic fracture of the endoprosthesis stem 1",
 ]
+
+
+def figures_of(project: Path) -> list[tuple[Path, Path]]:
+    """The manuscript's figures in a built project, each with its caption file, as the rule passes them."""
+    return [(project / f, ROOT / "workflow" / "report" / f"{Path(f).stem}.rst") for f in MANUSCRIPT_FIGURES]
 
 
 def text_of(path: Path) -> str:
@@ -61,7 +67,7 @@ def test_results_section_holds_no_number_that_is_not_injected(full_run):
     results = full_run / "results"
     ctx = context(
         results,
-        ROOT / "workflow" / "report",
+        figures_of(full_run),
         results / "paper",
         {"python": "3.11"}
         | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")},
@@ -87,7 +93,7 @@ def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run):
         k: "x"
         for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")
     }
-    ctx = context(results, ROOT / "workflow" / "report", results / "paper", software, True, Formatter(mark=True))
+    ctx = context(results, figures_of(full_run), results / "paper", software, True, Formatter(mark=True))
     assert typed_numbers(results_section(render_markdown(template, ctx, Formatter(mark=True)))) == ["13", "100)."]
 
 

@@ -1,5 +1,6 @@
-"""Bootstrap confidence intervals for the key estimates: the cumulative incidence of revision at 1, 2 and 5 years and
-the multivariable Fine-Gray coefficients.
+"""Bootstrap confidence intervals for the key estimates: the cumulative incidence of revision at the configured
+horizons (config bootstrap.horizons, labels of analysis.horizons_months) and the coefficients of the reported
+multivariable Fine-Gray model (the covariates analysis.factors.multivariable_covariates chooses).
 
 Resample i draws patients with replacement using a generator seeded by (seed, i) alone, so a resample is the same
 whichever shard computes it: any number of shards gives the same result (Efron & Tibshirani 1993, percentile
@@ -13,11 +14,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray
 
-from .data import DAYS_PER_MONTH, REVISION, covariate_frame
-
-HORIZONS = {"1y": 12, "2y": 24, "5y": 60}
+from .data import covariate_frame
 
 
 def shard_indices(resamples: int, shards: int, shard: int) -> range:
@@ -27,13 +27,15 @@ def shard_indices(resamples: int, shards: int, shard: int) -> range:
     return range(start, start + size + (1 if shard < extra else 0))
 
 
-def one_resample(df: pd.DataFrame, covariates: list[str], seed: int, index: int) -> dict:
+def one_resample(df: pd.DataFrame, covariates: list[str], horizons: dict[str, float], seed: int, index: int) -> dict:
+    """Resample `index`: the cumulative incidence of revision at each horizon (label -> months) and the Fine-Gray
+    coefficients of `covariates`, on patients drawn with replacement with the generator seeded by (seed, index)."""
     rng = np.random.default_rng([seed, index])
     sample = df.iloc[rng.integers(0, len(df), len(df))]
     time, event = sample["time_days"].to_numpy(float), sample["event"].to_numpy(int)
     row = {"resample": index}
-    cif = aalen_johansen(time, event, cause=REVISION, times=[m * DAYS_PER_MONTH for m in HORIZONS.values()])
-    row.update({f"cif_{label}": value for label, value in zip(HORIZONS, cif["estimate"], strict=True)})
+    cif = aalen_johansen(time, event, cause=REVISION, times=[m * DAYS_PER_MONTH for m in horizons.values()])
+    row.update({f"cif_{label}": value for label, value in zip(horizons, cif["estimate"], strict=True)})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -44,8 +46,11 @@ def one_resample(df: pd.DataFrame, covariates: list[str], seed: int, index: int)
     return row
 
 
-def run_shard(df: pd.DataFrame, covariates: list[str], seed: int, indices: range) -> pd.DataFrame:
-    return pd.DataFrame([one_resample(df, covariates, seed, i) for i in indices])
+def run_shard(
+    df: pd.DataFrame, covariates: list[str], horizons: dict[str, float], seed: int, indices: range
+) -> pd.DataFrame:
+    """The resamples `indices`, one row each."""
+    return pd.DataFrame([one_resample(df, covariates, horizons, seed, i) for i in indices])
 
 
 def intervals(replicates: pd.DataFrame, level: float) -> pd.DataFrame:

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CENSORED, REVISION, DEATH = 0, 1, 2
-DAYS_PER_MONTH = 365.25 / 12
+# DAYS_PER_MONTH is also read as data.DAYS_PER_MONTH by the exploratory notebook.
+from common.study import DAYS_PER_MONTH as DAYS_PER_MONTH
+from common.study import REVISION
+
 OSTEOSYNTHESIS = ("intramedullary_osteosynthesis", "plate_osteosynthesis")
 PROGNOSTIC_GROUPS = ("0-1", "2", "3-4")
 BOOLEAN = (

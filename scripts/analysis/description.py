@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from tableone import TableOne
 
-from .data import DAYS_PER_MONTH, REVISION
+from common.study import DAYS_PER_MONTH, REVISION
 
 TABLE1_COLUMNS = {
     "age_at_surgery": "Age at surgery, years",

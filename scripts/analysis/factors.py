@@ -19,9 +19,10 @@ from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test
 from scipy.stats import norm
 
+from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray, gray_test
 
-from .data import COVARIATES, DAYS_PER_MONTH, REVISION, covariate_frame
+from .data import COVARIATES, covariate_frame
 
 log = logging.getLogger("analysis.factors")
 
@@ -74,6 +75,20 @@ def gray(df: pd.DataFrame, group: pd.Series, factor: str) -> dict:
 
 def events_per_variable(events: int, covariates: int) -> float:
     return events / covariates if covariates else float("inf")
+
+
+def multivariable_selection(events: int, multivariable: list[str], min_epv: float) -> tuple[list[str], list[str]]:
+    """The covariates of the multivariable model and those left out: the configured covariates in their order of
+    priority, as many as `events` allow at `min_epv` events per variable (Peduzzi et al. 1996), but at least one so
+    that there is a model to report."""
+    allowed = max(1, int(events // min_epv))
+    return multivariable[:allowed], multivariable[allowed:]
+
+
+def multivariable_covariates(df: pd.DataFrame, multivariable: list[str], min_epv: float) -> list[str]:
+    """The covariates of the reported multivariable model for the analysis table `df`: what `models` fits, chosen
+    by the table's number of revisions. The bootstrap resamples exactly this model."""
+    return multivariable_selection(int((df["event"] == REVISION).sum()), multivariable, min_epv)[0]
 
 
 def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -141,10 +156,9 @@ def models(
         record["warnings"].append("no revisions: no model can be fitted")
         log.warning("no revisions: no model can be fitted")
         return pd.DataFrame(), pd.DataFrame(), record
-    allowed = max(1, int(events // min_epv))
-    chosen = multivariable[:allowed]
+    chosen, dropped = multivariable_selection(events, multivariable, min_epv)
     epv = events_per_variable(events, len(chosen))
-    record.update(multivariable_covariates=chosen, events_per_variable=epv, dropped_for_epv=multivariable[allowed:])
+    record.update(multivariable_covariates=chosen, events_per_variable=epv, dropped_for_epv=dropped)
     if epv < min_epv:
         message = (
             f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "

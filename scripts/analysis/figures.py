@@ -8,8 +8,8 @@ import pandas as pd
 from matplotlib.transforms import blended_transform_factory
 
 from common.plotting import PALETTE, use_style
+from common.study import DAYS_PER_MONTH, REVISION
 
-from .data import DAYS_PER_MONTH, REVISION
 from .risk import at_risk
 
 CAUSE_LABELS = {

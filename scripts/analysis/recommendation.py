@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import DAYS_PER_MONTH, PROGNOSTIC_GROUPS, REVISION
+from common.study import DAYS_PER_MONTH, REVISION
+
+from .data import PROGNOSTIC_GROUPS
 from .factors import gray
 
 COMPARED = ("osteosynthesis", "endoprosthesis")

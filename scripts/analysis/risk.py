@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
+from common.study import DAYS_PER_MONTH, DEATH, REVISION
 from competing_risks import aalen_johansen
-
-from .data import DAYS_PER_MONTH, DEATH, REVISION
 
 
 def km_fit(days: pd.Series, observed: pd.Series, alpha: float) -> KaplanMeierFitter:

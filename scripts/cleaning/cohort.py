@@ -21,24 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.study import CENSORED, DEATH, EXCLUSION_RULES, REVISION
+
 from .codebook import Codebook, Review, normalise_icd
 from .errors import CleaningError
 from .schemas import analysis_schema, validate
 
 INDEX_METHODS = ("endoprosthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis", "other")
-# Every exclusion rule the config may name, with what it means. The functions are in `exclusion_flags`.
-EXCLUSION_RULES = {
-    "label_needs_review": "label not in the codebook (review mode)",
-    "no_operation": "no operation recorded",
-    "unparseable_date": "unparseable operation or follow-up date",
-    "no_long_bone_operation": "no operation on a long bone",
-    "no_metastatic_disease": "no bone metastasis (ICD-10 C79.5)",
-    "operation_outside_study_period": "index operation outside the study period",
-    "missing_follow_up": "no follow-up (date of last contact)",
-    "impossible_date_order": "death, last contact or a revision before the index operation",
-    "zero_follow_up": "no time at risk: last contact on the day of the index operation, alive and unrevised",
-    "inconsistent_vital_status": "vital status and date of death disagree",
-}
 
 
 @dataclass
@@ -281,9 +270,9 @@ def derive_cohort(
         "patients_in_export": int(len(everyone)),
         "excluded": {name: int((reason == name).sum()) for name in settings["exclusions"]},
         "patients_analysed": int(len(analysis)),
-        "patients_revised": int((analysis["event"] == 1).sum()),
-        "deaths_without_revision": int((analysis["event"] == 2).sum()),
-        "censored": int((analysis["event"] == 0).sum()),
+        "patients_revised": int((analysis["event"] == REVISION).sum()),
+        "deaths_without_revision": int((analysis["event"] == DEATH).sum()),
+        "censored": int((analysis["event"] == CENSORED).sum()),
     }
     if flow["patients_in_export"] != flow["patients_analysed"] + sum(flow["excluded"].values()):
         raise RuntimeError(f"the flow does not add up: {flow}")
@@ -345,7 +334,7 @@ def analysis_table(
     revision_day = first_revision["operation_day"].reindex(analysed)
     revised = revision_day.notna()
     died = q["death_day"].notna() & (q["status"] == "dead")
-    event = np.select([revised.to_numpy(), died.to_numpy()], [1, 2], 0)
+    event = np.select([revised.to_numpy(), died.to_numpy()], [REVISION, DEATH], CENSORED)
     end = np.where(revised, revision_day, np.where(died, q["death_day"], q["last_contact_day"]))
     table = pd.DataFrame(
         {

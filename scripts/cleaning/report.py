@@ -5,8 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from common.plotting import BOX, use_style
-
-from .cohort import EXCLUSION_RULES
+from common.study import EXCLUSION_RULES
 
 
 def flow_figure(flow: dict):

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from common.study import EVENT_CODES, REVISION
+
 from .errors import CleaningError
 
 PSEUDONYM = pa.Check.str_matches(r"^P[0-9a-f]{16}$", error="a patient pseudonym P + 16 hex digits")
@@ -120,7 +122,7 @@ def analysis_schema(codebook) -> pa.DataFrameSchema:
             "lesion_size_cm": pa.Column(float, nullable=True),
             "year_of_surgery": pa.Column("Int64", nullable=False),
             "time_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
-            "event": pa.Column("Int64", pa.Check.isin([0, 1, 2]), nullable=False),
+            "event": pa.Column("Int64", pa.Check.isin(list(EVENT_CODES)), nullable=False),
             "revision_cause": pa.Column(str, nullable=False),
             "survival_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
             "died": pa.Column(bool),
@@ -129,7 +131,7 @@ def analysis_schema(codebook) -> pa.DataFrameSchema:
         ordered=True,
         checks=[
             pa.Check(
-                lambda df: (df["event"] == 1) == (df["revision_cause"] != ""),
+                lambda df: (df["event"] == REVISION) == (df["revision_cause"] != ""),
                 error="revision_cause is given exactly for revised patients (event 1)",
             ),
             pa.Check(

@@ -24,15 +24,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from common.progress import progress
+from common.study import DATA_ROLES, PASSING_ROLES, ROLES
 from raw_exports import RawTable, parse_dates
 
 from . import keys
 from .scrub import PatientIdentity, Scrubber
 
 log = logging.getLogger("deidentify")
-
-PASSING_ROLES = {"patient_id", "staff_id", "date", "free_text", "keep"}
-ROLES = PASSING_ROLES | {"birth_date", "name", "identifier", "drop"}
 
 
 @dataclass
@@ -131,7 +129,7 @@ def deidentify(
     for table, df in data.items():
         roles = columns.get(table, {})
         declared = list(specs[table]["columns"])
-        passing = [c for c in declared if roles.get(c) in PASSING_ROLES and roles.get(c) != "patient_id"]
+        passing = [c for c in declared if roles.get(c) in DATA_ROLES]
         table_audit = {
             "rows_read": int(len(df)),
             "columns_read": declared,

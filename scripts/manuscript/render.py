@@ -15,6 +15,8 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from common.study import EXCLUSION_LABELS
+
 PRIMARY = {
     "breast": "breast cancer",
     "kidney": "kidney cancer",
@@ -46,18 +48,6 @@ METHOD = {
     "plate_osteosynthesis": "plate osteosyntheses",
     "other": "other operations",
 }
-EXCLUSION = {
-    "label_needs_review": "unresolved label",
-    "no_operation": "no operation",
-    "unparseable_date": "unparseable date",
-    "no_long_bone_operation": "no long-bone operation",
-    "no_metastatic_disease": "no bone metastasis",
-    "operation_outside_study_period": "operated outside the study period",
-    "missing_follow_up": "no follow-up",
-    "impossible_date_order": "impossible date order",
-    "inconsistent_vital_status": "inconsistent vital status",
-    "zero_follow_up": "no follow-up time",
-}
 # STROBE statement for cohort studies (von Elm et al. 2007, Lancet 370:1453): item, topic, where this paper meets it.
 STROBE = [
     ("1", "Title and abstract", "Title; Abstract"),
@@ -82,18 +72,6 @@ STROBE = [
     ("20", "Interpretation", "Discussion"),
     ("21", "Generalisability", "Discussion; Limitations"),
     ("22", "Funding", "not applicable: a reproduction built by the workflow"),
-]
-FIGURES = [  # (file under results/, caption file under workflow/report/)
-    ("cleaning/flow_diagram.png", "flow_diagram.rst"),
-    ("figures/revision_causes_by_primary.png", "revision_causes_by_primary.rst"),
-    ("figures/swimmer_revised.png", "swimmer_revised.rst"),
-    ("figures/km_versus_cumulative_incidence.png", "km_versus_cumulative_incidence.rst"),
-    ("figures/stacked_cumulative_incidence.png", "stacked_cumulative_incidence.rst"),
-    ("figures/cif_by_operation_method.png", "cif_by_operation_method.rst"),
-    ("figures/cif_by_prognostic_group.png", "cif_by_prognostic_group.rst"),
-    ("figures/forest_hazard_ratios.png", "forest_hazard_ratios.rst"),
-    ("figures/recommendation_fixation_by_prognosis.png", "recommendation_fixation_by_prognosis.rst"),
-    ("figures/overall_survival.png", "overall_survival.rst"),
 ]
 OPEN, CLOSE = "⟦", "⟧"
 
@@ -145,11 +123,19 @@ def markdown_table(frame: pd.DataFrame, f: Formatter) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def caption(report_dir: Path, name: str) -> str:
-    return " ".join((report_dir / name).read_text(encoding="utf-8").split())
+def caption(path: str | Path) -> str:
+    """A figure's caption (workflow/report/<figure>.rst) as one line of text."""
+    return " ".join(Path(path).read_text(encoding="utf-8").split())
 
 
-def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, synthetic: bool, f: Formatter) -> dict:
+def context(
+    results: Path,
+    figures: list[tuple[str | Path, str | Path]],
+    paper_dir: Path,
+    software: dict,
+    synthetic: bool,
+    f: Formatter,
+) -> dict:
     import json
 
     def tsv(path):
@@ -198,7 +184,7 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
         value = rec_p(group)
         return f.p(value) if value is not None else f.wrap("not testable")
 
-    excluded = ", ".join(f"{EXCLUSION.get(k, k)} {f.num(v)}" for k, v in n["flow"]["excluded"].items() if v)
+    excluded = ", ".join(f"{EXCLUSION_LABELS.get(k, k)} {f.num(v)}" for k, v in n["flow"]["excluded"].items() if v)
     table1 = tsv("analysis/table1_by_revision.tsv")
     table1["variable"] = table1["variable"].where(table1["variable"] != table1["variable"].shift(), "")
     table1 = table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
@@ -230,10 +216,7 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
         }
     )
     strobe = pd.DataFrame(STROBE, columns=["Item", "Topic", "Where it is met"])
-    figures = [
-        {"path": os.path.relpath(results / path, paper_dir), "caption": caption(report_dir, cap)}
-        for path, cap in FIGURES
-    ]
+    embedded = [{"path": os.path.relpath(path, paper_dir), "caption": caption(cap)} for path, cap in figures]
     return {
         "n": n,
         "synthetic": synthetic,
@@ -259,7 +242,7 @@ def context(results: Path, report_dir: Path, paper_dir: Path, software: dict, sy
         "risk_table": markdown_table(risk_table, f),
         "model_table": markdown_table(model_table, f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
-        "figures": figures,
+        "figures": embedded,
     }
 
 

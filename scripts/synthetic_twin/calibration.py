@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
+from common.study import DAYS_PER_MONTH, DAYS_PER_YEAR, REVISION
+
 from . import design
 
 CALIBRATION_TABLE = Path(__file__).with_name("calibration.tsv")
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 # At a scaled size, a hard count n_k of 247 is checked as the share n_k / 247 within this absolute tolerance.
 SCALED_SHARE_TOLERANCE = 0.02
 
@@ -55,7 +55,7 @@ def cumulative_incidence(time: np.ndarray, event: np.ndarray, cause: int, at: fl
 def measure(truth: pd.DataFrame) -> dict[str, float]:
     """Every quantity of the calibration table, measured on an analysis-ready cohort (the truth table)."""
     n = len(truth)
-    revised = truth["event"] == 1
+    revised = truth["event"] == REVISION
     out: dict[str, float] = {
         "analysed_patients": n,
         "revised_patients": int(revised.sum()),
@@ -105,7 +105,7 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
 
     time, event = truth["time_days"].to_numpy(), truth["event"].to_numpy()
     two_years = 2 * DAYS_PER_YEAR
-    one_minus_km = 1 - float(KaplanMeierFitter().fit(time, event == 1).predict(two_years))
+    one_minus_km = 1 - float(KaplanMeierFitter().fit(time, event == REVISION).predict(two_years))
     cif = cumulative_incidence(time, event, 1, two_years)
     out["km_overstatement_2y"] = (one_minus_km - cif) / cif
     return out

@@ -22,11 +22,12 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from common.study import CENSORED, DAYS_PER_MONTH, DEATH, REVISION
+
 from . import design, dialects, identity
 from . import vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
-DAYS_PER_MONTH = 365.25 / 12
 RAW_DATE_FORMAT = "%d.%m.%Y"
 
 # The Herzen institute's headers and formats; other centres' dialects are in dialects.py.
@@ -205,7 +206,7 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
     c["revision_date"] = pd.Series(index_date + pd.to_timedelta(rev_days, unit="D")).where(revised)
     c["death_date"] = pd.Series(index_date + pd.to_timedelta(death_days, unit="D")).where(died)
     c["last_contact_date"] = index_date + pd.to_timedelta(contact_days, unit="D")
-    c["event"] = np.select([revised, died], [1, 2], 0)
+    c["event"] = np.select([revised, died], [REVISION, DEATH], CENSORED)
     c["time_days"] = np.where(revised, rev_days, contact_days)
     return c
 

@@ -15,7 +15,10 @@ rule bootstrap_shard:
     params:
         resamples=BOOTSTRAP["resamples"],
         seed=BOOTSTRAP["seed"],
-        covariates=ANALYSIS["multivariable_covariates"][:3],
+        horizons_months=bootstrap_horizons(),
+        # The script keeps as many as the events allow, as compare_factors does for the reported model.
+        multivariable_covariates=ANALYSIS["multivariable_covariates"],
+        min_events_per_variable=ANALYSIS["min_events_per_variable"],
     script:
         "../scripts/bootstrap_shard.py"
 

@@ -1,8 +1,23 @@
 # Helpers shared by the rule files. No rules here.
 import ast
+import importlib.util
 import json
 import os
 from pathlib import Path
+
+
+def load_study_constants():
+    """scripts/common/study.py, the one home of the study's constants, loaded from its file (the rule files run
+    before scripts/ is on any path)."""
+    path = Path(workflow.basedir) / "scripts" / "common" / "study.py"
+    spec = importlib.util.spec_from_file_location("study_constants", path)
+    constants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(constants)
+    return constants
+
+
+STUDY = load_study_constants()
+DATA_ROLES = STUDY.DATA_ROLES
 
 RAW = config["raw_exports"]
 TWIN = config["synthetic_twin"]
@@ -74,7 +89,6 @@ def study_targets():
 
 
 DEID = config["deidentification"]
-PASSING_ROLES = {"staff_id", "date", "free_text", "keep"}
 
 
 def deidentified_tables():
@@ -82,7 +96,7 @@ def deidentified_tables():
     return [
         table
         for table, roles in DEID["columns"].items()
-        if PASSING_ROLES & set(roles.values())
+        if DATA_ROLES & set(roles.values())
     ]
 
 
@@ -189,6 +203,17 @@ ANALYSIS = config["analysis"]
 BOOTSTRAP = config["bootstrap"]
 
 
+def bootstrap_horizons():
+    """The bootstrap's horizons (config bootstrap.horizons, labels of analysis.horizons_months), label -> months."""
+    unknown = [h for h in BOOTSTRAP["horizons"] if h not in ANALYSIS["horizons_months"]]
+    if unknown:
+        raise ValueError(
+            f"bootstrap.horizons names {unknown}, which analysis.horizons_months does not define "
+            f"(it has {list(ANALYSIS['horizons_months'])})"
+        )
+    return {h: ANALYSIS["horizons_months"][h] for h in BOOTSTRAP["horizons"]}
+
+
 def analysis_targets():
     """The analysis stage's final outputs (figures and tables are listed by its rules)."""
     return [
@@ -213,19 +238,8 @@ SOFTWARE_REPORTED = [
 
 
 def manuscript_figures():
-    """Every figure the manuscript embeds, in the order it numbers them."""
-    return [
-        "results/cleaning/flow_diagram.png",
-        "results/figures/revision_causes_by_primary.png",
-        "results/figures/swimmer_revised.png",
-        "results/figures/km_versus_cumulative_incidence.png",
-        "results/figures/stacked_cumulative_incidence.png",
-        "results/figures/cif_by_operation_method.png",
-        "results/figures/cif_by_prognostic_group.png",
-        "results/figures/forest_hazard_ratios.png",
-        "results/figures/recommendation_fixation_by_prognosis.png",
-        "results/figures/overall_survival.png",
-    ]
+    """Every figure the manuscript embeds, in the order it numbers them (scripts/common/study.py)."""
+    return list(STUDY.MANUSCRIPT_FIGURES)
 
 
 def manuscript_captions():

@@ -8,6 +8,7 @@ import pandas as pd
 from analysis import data
 from analysis.output import write_json
 from common.rule_log import to_log
+from common.study import CENSORED, DEATH
 
 log = to_log(snakemake)
 inp, p = snakemake.input, snakemake.params
@@ -53,8 +54,8 @@ numbers = {
     "operation_methods": {m: int(n) for m, n in df["operation_method"].value_counts().sort_index().items()},
     "revised_by_method": {m: int(n) for m, n in revised["operation_method"].value_counts().sort_index().items()},
     "pathological_fractures": int(df["pathological_fracture"].sum()),
-    "deaths_without_revision": int((df["event"] == data.DEATH).sum()),
-    "censored": int((df["event"] == data.CENSORED).sum()),
+    "deaths_without_revision": int((df["event"] == DEATH).sum()),
+    "censored": int((df["event"] == CENSORED).sum()),
     "deaths": int(df["died"].sum()),
     "flow": flow,
     "km_revision": {h: risk.loc[h, "km_revision"] for h in risk.index},

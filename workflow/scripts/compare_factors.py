@@ -33,7 +33,7 @@ write_json(record, out.record)
 test_of = tests.set_index("factor")
 for name, png, pdf, title, order in (
     ("operation_method", out.method_png, out.method_pdf, "By operation method", None),
-    ("prognostic_group", out.prognosis_png, out.prognosis_pdf, "By modified Bauer score", ["0-1", "2", "3-4"]),
+    ("prognostic_group", out.prognosis_png, out.prognosis_pdf, "By modified Bauer score", list(data.PROGNOSTIC_GROUPS)),
 ):
     curves = risk.curves(df, alpha, groups[name])
     write_figure(

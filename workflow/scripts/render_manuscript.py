@@ -11,15 +11,16 @@ log = to_log(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 paper_dir = Path(out.markdown).parent
 results = Path(inp.numbers).parent  # results/numbers.json
-report_dir = Path(inp.captions[0]).parent
+# The figures the rule lists (workflow/rules/common.smk), in the manuscript's order, with their captions.
+figures = list(zip(inp.figures, inp.captions, strict=True))
 software = {"python": platform.python_version(), **{name: version(name) for name in p.packages}}
 
-ctx = context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=False))
+ctx = context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=False))
 markdown = render_markdown(Path(snakemake.input.template), ctx, Formatter(mark=False))
 # The same template with every injected value marked: the results section must hold no typed-in number.
 marked = render_markdown(
     Path(snakemake.input.template),
-    context(results, report_dir, paper_dir, software, p.synthetic, Formatter(mark=True)),
+    context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=True)),
     Formatter(mark=True),
 )
 typed = typed_numbers(results_section(marked))

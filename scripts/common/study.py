@@ -1,0 +1,72 @@
+"""The study's constants, one home each. Every package, rule script and rule file takes them from here; values that
+are the study's choices (horizons, covariates, the order of the exclusion rules, ...) live in config/config.yaml
+instead and reach the rules as params.
+
+Plain Python with no imports, so that the rule files (workflow/rules/common.smk) can read it at parse time.
+"""
+
+from __future__ import annotations
+
+# Units. A month is the mean Gregorian month, so that 12 months are a year of 365.25 days.
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
+# Event codes of the analysis table and of the twin's truth (the competing-risks convention: 0 is censoring, each
+# cause a positive integer): the first revision of the index bone, else death, else censoring at last contact.
+CENSORED, REVISION, DEATH = 0, 1, 2
+EVENT_CODES = {
+    CENSORED: "censored at last contact",
+    REVISION: "revision of the index bone",
+    DEATH: "death without revision",
+}
+
+# De-identification roles (config deidentification.columns, table -> column -> role); see deidentify.tables.
+PASSING_ROLES = frozenset({"patient_id", "staff_id", "date", "free_text", "keep"})
+"""Roles whose columns reach results/ (transformed as their role says)."""
+DATA_ROLES = PASSING_ROLES - {"patient_id"}
+"""Passing roles that carry data: a table none of whose columns has one is dropped whole (the record number alone,
+replaced by the pseudonym, is no reason to keep a table)."""
+ROLES = PASSING_ROLES | {"birth_date", "name", "identifier", "drop"}
+"""Every role the config may name."""
+
+# Every exclusion rule the config (cleaning.exclusions) may name: what it means (exclusions.tsv, the data-quality
+# report) and how the manuscript's flow sentence names it. The rules themselves are in cleaning.cohort.
+EXCLUSION_RULES = {
+    "label_needs_review": "label not in the codebook (review mode)",
+    "no_operation": "no operation recorded",
+    "unparseable_date": "unparseable operation or follow-up date",
+    "no_long_bone_operation": "no operation on a long bone",
+    "no_metastatic_disease": "no bone metastasis (ICD-10 C79.5)",
+    "operation_outside_study_period": "index operation outside the study period",
+    "missing_follow_up": "no follow-up (date of last contact)",
+    "impossible_date_order": "death, last contact or a revision before the index operation",
+    "zero_follow_up": "no time at risk: last contact on the day of the index operation, alive and unrevised",
+    "inconsistent_vital_status": "vital status and date of death disagree",
+}
+EXCLUSION_LABELS = {
+    "label_needs_review": "unresolved label",
+    "no_operation": "no operation",
+    "unparseable_date": "unparseable date",
+    "no_long_bone_operation": "no long-bone operation",
+    "no_metastatic_disease": "no bone metastasis",
+    "operation_outside_study_period": "operated outside the study period",
+    "missing_follow_up": "no follow-up",
+    "impossible_date_order": "impossible date order",
+    "inconsistent_vital_status": "inconsistent vital status",
+    "zero_follow_up": "no follow-up time",
+}
+
+# Every figure the manuscript embeds, in the order it numbers them; each has its caption in
+# workflow/report/<stem>.rst.
+MANUSCRIPT_FIGURES = (
+    "results/cleaning/flow_diagram.png",
+    "results/figures/revision_causes_by_primary.png",
+    "results/figures/swimmer_revised.png",
+    "results/figures/km_versus_cumulative_incidence.png",
+    "results/figures/stacked_cumulative_incidence.png",
+    "results/figures/cif_by_operation_method.png",
+    "results/figures/cif_by_prognostic_group.png",
+    "results/figures/forest_hazard_ratios.png",
+    "results/figures/recommendation_fixation_by_prognosis.png",
+    "results/figures/overall_survival.png",
+)
