@@ -7,9 +7,11 @@ number that was typed into the template.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -128,39 +130,41 @@ def caption(path: str | Path) -> str:
     return " ".join(Path(path).read_text(encoding="utf-8").split())
 
 
-def context(
-    results: Path,
-    figures: list[tuple[str | Path, str | Path]],
-    paper_dir: Path,
-    software: dict,
-    synthetic: bool,
-    f: Formatter,
-) -> dict:
-    import json
+def read_tsv(results: Path, path: str) -> pd.DataFrame:
+    """A results table as text (empty cells stay ""), so that the manuscript formats every value itself."""
+    return pd.read_csv(results / path, sep="\t", keep_default_na=False)
 
-    def tsv(path):
-        return pd.read_csv(results / path, sep="\t", keep_default_na=False)
 
-    n = json.loads((results / "numbers.json").read_text(encoding="utf-8"))
-    recall = json.loads((results / "deid" / "recall.json").read_text(encoding="utf-8"))
-    kanon = json.loads((results / "deid" / "k_anonymity.json").read_text(encoding="utf-8"))
-    models = tsv("analysis/hazard_models.tsv")
-    gray_tests = tsv("analysis/gray_tests.tsv").set_index("factor")
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def counts_phrase(f: Formatter, mapping: dict, names: dict, by_count: bool = False) -> str:
+    """ "breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
+    from the largest count down."""
+    order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
+    if by_count:
+        order = sorted(mapping, key=lambda k: (-mapping[k], k))
+    items = [f"{names.get(k, k.replace('_', ' '))} {f.num(mapping[k])}" for k in order if mapping[k]]
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+
+
+def top(mapping: dict, k: int) -> dict:
+    """The `k` largest counts of a mapping, largest first (ties by name)."""
+    return dict(sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
+
+
+def quoted_tests(results: Path, f: Formatter) -> dict:
+    """The template's functions that quote a test or a model by name: Gray's test of a factor (`gray`), a hazard
+    ratio with its interval (`hr`), and the recommendation's test within a prognostic group (`rec`, `rec_p`). They
+    read the results tables once, and say "not testable" or "not estimable" where the analysis could not answer."""
+    models = read_tsv(results, "analysis/hazard_models.tsv")
+    gray_tests = read_tsv(results, "analysis/gray_tests.tsv").set_index("factor")
     rec_tests = (
-        tsv("analysis/recommendation_gray_tests.tsv").astype({"prognostic_group": str}).set_index("prognostic_group")
+        read_tsv(results, "analysis/recommendation_gray_tests.tsv")
+        .astype({"prognostic_group": str})
+        .set_index("prognostic_group")
     )
-
-    def counts(mapping: dict, names: dict, by_count: bool = False) -> str:
-        """ "breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
-        from the largest count down."""
-        order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
-        if by_count:
-            order = sorted(mapping, key=lambda k: (-mapping[k], k))
-        items = [f"{names.get(k, k.replace('_', ' '))} {f.num(mapping[k])}" for k in order if mapping[k]]
-        return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
-
-    def top(mapping: dict, k: int) -> dict:
-        return dict(sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0]))[:k])
 
     def gray(factor: str) -> str:
         row = gray_tests.loc[factor]
@@ -184,15 +188,33 @@ def context(
         value = rec_p(group)
         return f.p(value) if value is not None else f.wrap("not testable")
 
-    excluded = ", ".join(f"{EXCLUSION_LABELS.get(k, k)} {f.num(v)}" for k, v in n["flow"]["excluded"].items() if v)
-    table1 = tsv("analysis/table1_by_revision.tsv")
+    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p}
+
+
+def exclusions_phrase(flow: dict, f: Formatter) -> str:
+    """The flow's exclusions in the manuscript's words, in the order the rules were applied (reasons with no patient
+    left out)."""
+    return ", ".join(f"{EXCLUSION_LABELS.get(k, k)} {f.num(v)}" for k, v in flow["excluded"].items() if v)
+
+
+def table1_frame(results: Path) -> pd.DataFrame:
+    """Table 1 by revision, each variable's name on its first row only (as journals print it)."""
+    table1 = read_tsv(results, "analysis/table1_by_revision.tsv")
     table1["variable"] = table1["variable"].where(table1["variable"] != table1["variable"].shift(), "")
-    table1 = table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
-    causes = tsv("analysis/causes_by_primary.tsv")
+    return table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
+
+
+def causes_frame(results: Path) -> pd.DataFrame:
+    """Table 2: revision causes by primary tumour, causes and primaries in the paper's words."""
+    causes = read_tsv(results, "analysis/causes_by_primary.tsv")
     causes["revision_cause"] = causes["revision_cause"].map(lambda c: CAUSE.get(c, c))
-    causes = causes.rename(columns={"revision_cause": "Cause", **{k: v for k, v in PRIMARY.items()}, "total": "Total"})
-    risk = tsv("analysis/revision_risk.tsv")
-    risk_table = pd.DataFrame(
+    return causes.rename(columns={"revision_cause": "Cause", **{k: v for k, v in PRIMARY.items()}, "total": "Total"})
+
+
+def risk_frame(results: Path) -> pd.DataFrame:
+    """Table 3: the risk of revision at each horizon, 1 - Kaplan-Meier against the cumulative incidence, in %."""
+    risk = read_tsv(results, "analysis/revision_risk.tsv")
+    return pd.DataFrame(
         {
             "Time": risk["horizon"],
             "1 - Kaplan-Meier": [
@@ -206,8 +228,13 @@ def context(
             "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
         }
     )
+
+
+def model_frame(results: Path) -> pd.DataFrame:
+    """Table 4: the multivariable models (cause-specific Cox and Fine-Gray), hazard ratios with intervals."""
+    models = read_tsv(results, "analysis/hazard_models.tsv")
     multi = models[models["model"] == "multivariable"]
-    model_table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Covariate": multi["label"],
             "Model": multi["kind"],
@@ -215,8 +242,38 @@ def context(
             "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
         }
     )
+
+
+def deidentification_summary(results: Path) -> dict:
+    """What the methods say about de-identification: identifiers known, the scrubber's recall, the k reached."""
+    recall = read_json(results / "deid" / "recall.json")
+    kanon = read_json(results / "deid" / "k_anonymity.json")
+    return {
+        "identifiers": recall["identifiers"]["all"],
+        "recall_all": recall["recall"]["all"],
+        "recall_own": recall["recall"]["own"],
+        "k": kanon["levels"][0]["k"],
+    }
+
+
+def embedded_figures(figures: list[tuple[str | Path, str | Path]], paper_dir: Path) -> list[dict]:
+    """The figures as the manuscript embeds them: paths relative to the paper (so HTML and DOCX find them), and
+    each caption as one line."""
+    return [{"path": os.path.relpath(path, paper_dir), "caption": caption(cap)} for path, cap in figures]
+
+
+def context(
+    results: Path,
+    figures: list[tuple[str | Path, str | Path]],
+    paper_dir: Path,
+    software: dict,
+    synthetic: bool,
+    f: Formatter,
+) -> dict:
+    """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
+    the steps above; `figures` are (figure, caption file) pairs in the manuscript's order."""
+    n = read_json(results / "numbers.json")
     strobe = pd.DataFrame(STROBE, columns=["Item", "Topic", "Where it is met"])
-    embedded = [{"path": os.path.relpath(path, paper_dir), "caption": caption(cap)} for path, cap in figures]
     return {
         "n": n,
         "synthetic": synthetic,
@@ -224,25 +281,17 @@ def context(
         "PRIMARY": PRIMARY,
         "CAUSE": CAUSE,
         "METHOD": METHOD,
-        "counts": counts,
+        "counts": partial(counts_phrase, f),
         "top": top,
-        "gray": gray,
-        "hr": hr,
-        "rec": rec,
-        "rec_p": rec_p,
-        "exclusions": excluded,
-        "deid": {
-            "identifiers": recall["identifiers"]["all"],
-            "recall_all": recall["recall"]["all"],
-            "recall_own": recall["recall"]["own"],
-            "k": kanon["levels"][0]["k"],
-        },
-        "table1": markdown_table(table1, f),
-        "causes_table": markdown_table(causes, f),
-        "risk_table": markdown_table(risk_table, f),
-        "model_table": markdown_table(model_table, f),
+        **quoted_tests(results, f),
+        "exclusions": exclusions_phrase(n["flow"], f),
+        "deid": deidentification_summary(results),
+        "table1": markdown_table(table1_frame(results), f),
+        "causes_table": markdown_table(causes_frame(results), f),
+        "risk_table": markdown_table(risk_frame(results), f),
+        "model_table": markdown_table(model_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
-        "figures": embedded,
+        "figures": embedded_figures(figures, paper_dir),
     }
 
 
