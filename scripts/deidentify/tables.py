@@ -66,33 +66,44 @@ def check_roles(columns: dict[str, dict[str, str]], specs: dict[str, dict]) -> N
             raise ValueError(f"deidentification.columns.{table} needs exactly one patient_id column")
 
 
-def deidentify(
-    raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes, scrubber: Scrubber
-) -> Deidentified:
-    """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification."""
-    columns = settings["columns"]
-    check_roles(columns, specs)
-    role_of = {(t, c): r for t, roles in columns.items() for c, r in roles.items()}
+def columns_with_role(columns: dict, table: str, role: str) -> list[str]:
+    """The columns of `table` that the allow-list gives `role`, in the config's order."""
+    return [c for c, r in columns.get(table, {}).items() if r == role]
 
-    def cols(table, role):
-        return [c for c, r in columns.get(table, {}).items() if r == role]
 
-    # Every table's rows get the patient's raw record number, for joins on the raw side only.
+def raw_side_frames(raw: dict[str, RawTable], columns: dict) -> dict[str, pd.DataFrame]:
+    """Copies of the raw tables with the patient's normalised record number (`__record`, for joins on the raw side
+    only) and each row's line in the export (`source_line`, so every result row can be traced back)."""
     data = {}
     for table, rt in raw.items():
         df = rt.data.copy()
-        df["__record"] = df[cols(table, "patient_id")[0]].map(keys.normalise)
+        df["__record"] = df[columns_with_role(columns, table, "patient_id")[0]].map(keys.normalise)
         df["source_line"] = rt.lines
         data[table] = df
+    return data
 
-    # Parse every date column once.
+
+def parse_date_columns(
+    data: dict[str, pd.DataFrame], columns: dict, specs: dict[str, dict]
+) -> dict[tuple[str, str], tuple[pd.Series, pd.Series]]:
+    """Every date and birth-date column parsed once in its table's declared format: (dates, unparseable) by
+    (table, column)."""
     parsed: dict[tuple[str, str], tuple[pd.Series, pd.Series]] = {}
     for table, df in data.items():
-        for column in cols(table, "date") + cols(table, "birth_date"):
+        for column in columns_with_role(columns, table, "date") + columns_with_role(columns, table, "birth_date"):
             parsed[(table, column)] = parse_dates(df[column], specs[table]["date_format"])
+    return parsed
 
-    # The anchor: each patient's first valid date in the anchor column, else the first valid date anywhere.
-    anchor_table, anchor_column = settings["anchor"]["table"], settings["anchor"]["column"]
+
+def patient_anchors(
+    data: dict[str, pd.DataFrame],
+    parsed: dict[tuple[str, str], tuple[pd.Series, pd.Series]],
+    role_of: dict[tuple[str, str], str],
+    anchor_setting: dict,
+) -> pd.Series:
+    """Each patient's anchor date, from which days are counted: the first valid date in the anchor column, else
+    the patient's first valid date anywhere (so a patient without the anchor event keeps relative dates)."""
+    anchor_table, anchor_column = anchor_setting["table"], anchor_setting["column"]
     first = (
         pd.Series(parsed[(anchor_table, anchor_column)][0].to_numpy(), index=data[anchor_table]["__record"])
         .dropna()
@@ -111,13 +122,12 @@ def deidentify(
         .groupby(level=0)
         .min()
     )
-    anchor = first.combine_first(fallback)
+    return first.combine_first(fallback)
 
-    # What the raw tables say about each patient, for the first scrub pass and for the leak gate.
-    who = identities(data, columns, anchor)
-    staff_names: set[str] = set()
 
-    audit: dict = {
+def empty_audit() -> dict:
+    """The audit record de-identification fills in: what was read, dropped, converted and scrubbed."""
+    return {
         "tables": {},
         "dropped_tables": [],
         "free_text": {},
@@ -125,6 +135,82 @@ def deidentify(
         "dates": {},
         "ages_top_coded": 0,
     }
+
+
+def relative_date_columns(
+    table: str, column: str, parsed: tuple[pd.Series, pd.Series], anchors: pd.Series, audit: dict
+) -> dict[str, pd.Series]:
+    """A date column as `<base>_day` (days from the patient's anchor), `<base>_year` and `<base>_date_unparseable`;
+    the date itself never passes. Counts converted, unparseable and empty values in the audit."""
+    dates, invalid = parsed
+    base = date_base(column)
+    day = (dates - pd.to_datetime(anchors)).dt.days
+    audit["dates"][f"{table}.{column}"] = {
+        "converted": int(dates.notna().sum()),
+        "unparseable": int(invalid.sum()),
+        "empty": int((dates.isna() & ~invalid).sum()),
+    }
+    return {
+        f"{base}_day": day.astype("Int64"),
+        f"{base}_year": dates.dt.year.astype("Int64"),
+        f"{base}_date_unparseable": invalid.astype(int),
+    }
+
+
+def scrubbed_column(
+    table: str, column: str, values: pd.Series, patients: pd.Series, use_ner: bool, scrubber: Scrubber, audit: dict
+) -> list[str]:
+    """Free text (with NER) or coded values (pattern scrub only, a safety net) scrubbed row by row against each
+    row's patient. Free text is always audited; coded values only when a value changed."""
+    out, counts, changed = [], Counter(), 0
+    rows = progress(zip(values, patients, strict=True), len(values), f"scrubbing {table}.{column}", log)
+    for text, patient in rows:
+        result = scrubber.scrub(text, patient, ner=use_ner)
+        out.append(result.text)
+        counts.update(result.counts)
+        changed += result.text != text
+    target = audit["free_text"] if use_ner else audit["coded_values_scrubbed"]
+    if use_ner or changed:
+        target[f"{table}.{column}"] = {
+            "values": int(len(out)),
+            "values_changed": int(changed),
+            "replacements": dict(sorted(counts.items())),
+        }
+    return out
+
+
+def in_patient_order(out: pd.DataFrame, sort_day: pd.Series | None) -> pd.DataFrame:
+    """Rows by pseudonym, then by the table's first relative date, then by source line: an order that reveals
+    nothing of the export's (which may follow record numbers or admission)."""
+    order = pd.DataFrame(
+        {"p": out["patient_id"], "d": sort_day if sort_day is not None else 0, "l": out["source_line"]}
+    )
+    out = out.loc[order.sort_values(["p", "d", "l"], na_position="first", kind="stable").index]
+    return out.reset_index(drop=True)
+
+
+def check_pseudonyms_unique(key: bytes, records: pd.Index) -> int:
+    """The number of patients, after checking that no two record numbers share a pseudonym."""
+    pseudonyms = {keys.patient_pseudonym(key, r) for r in records}
+    if len(pseudonyms) != len(set(records)):
+        raise RuntimeError("two record numbers share a pseudonym (HMAC truncated to 64 bits); widen the pseudonym")
+    return len(pseudonyms)
+
+
+def deidentify(
+    raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes, scrubber: Scrubber
+) -> Deidentified:
+    """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification."""
+    columns = settings["columns"]
+    check_roles(columns, specs)
+    role_of = {(t, c): r for t, roles in columns.items() for c, r in roles.items()}
+    data = raw_side_frames(raw, columns)
+    parsed = parse_date_columns(data, columns, specs)
+    anchor = patient_anchors(data, parsed, role_of, settings["anchor"])
+    # What the raw tables say about each patient, for the first scrub pass and for the leak gate.
+    who = identities(data, columns, anchor)
+    staff_names: set[str] = set()
+    audit = empty_audit()
     out_tables = {}
     for table, df in data.items():
         roles = columns.get(table, {})
@@ -143,7 +229,9 @@ def deidentify(
             continue
         out = pd.DataFrame(
             {
-                "patient_id": df[cols(table, "patient_id")[0]].map(lambda v: keys.patient_pseudonym(key, v)),
+                "patient_id": df[columns_with_role(columns, table, "patient_id")[0]].map(
+                    lambda v: keys.patient_pseudonym(key, v)
+                ),
                 "source_line": df["source_line"],
             }
         )
@@ -153,58 +241,36 @@ def deidentify(
         for column in declared:
             role = roles.get(column)
             if role == "date":
-                dates, invalid = parsed[(table, column)]
                 base = date_base(column)
-                day = (dates - pd.to_datetime(anchors)).dt.days
-                out[f"{base}_day"] = day.astype("Int64")
-                out[f"{base}_year"] = dates.dt.year.astype("Int64")
-                out[f"{base}_date_unparseable"] = invalid.astype(int)
-                audit["dates"][f"{table}.{column}"] = {
-                    "converted": int(dates.notna().sum()),
-                    "unparseable": int(invalid.sum()),
-                    "empty": int((dates.isna() & ~invalid).sum()),
-                }
+                for name, values in relative_date_columns(
+                    table, column, parsed[(table, column)], anchors, audit
+                ).items():
+                    out[name] = values
                 sort_day = out[f"{base}_day"] if sort_day is None else sort_day
                 age_at = settings.get("age_at", {})
                 if age_at.get("table") == table and age_at.get("column") == column:
                     out[f"age_at_{base}"] = ages(
-                        data, columns, parsed, dates, df["__record"], settings["age_top_code"], audit
+                        data,
+                        columns,
+                        parsed,
+                        parsed[(table, column)][0],
+                        df["__record"],
+                        settings["age_top_code"],
+                        audit,
                     )
             elif role == "staff_id":
                 staff_names.update(v for v in df[column] if v.strip())
                 out[column] = df[column].map(lambda v: keys.staff_pseudonym(key, v) if v.strip() else "")
             elif role in ("free_text", "keep"):
-                use_ner = role == "free_text"
-                values, counts, changed = [], Counter(), 0
-                rows = progress(
-                    zip(df[column], patient_of_row, strict=True), len(df), f"scrubbing {table}.{column}", log
+                out[column] = scrubbed_column(
+                    table, column, df[column], patient_of_row, role == "free_text", scrubber, audit
                 )
-                for text, patient in rows:
-                    result = scrubber.scrub(text, patient, ner=use_ner)
-                    values.append(result.text)
-                    counts.update(result.counts)
-                    changed += result.text != text
-                out[column] = values
-                target = audit["free_text"] if use_ner else audit["coded_values_scrubbed"]
-                if use_ner or changed:
-                    target[f"{table}.{column}"] = {
-                        "values": int(len(values)),
-                        "values_changed": int(changed),
-                        "replacements": dict(sorted(counts.items())),
-                    }
-        order = pd.DataFrame(
-            {"p": out["patient_id"], "d": sort_day if sort_day is not None else 0, "l": out["source_line"]}
-        )
-        out = out.loc[order.sort_values(["p", "d", "l"], na_position="first", kind="stable").index]
-        out = out.reset_index(drop=True)
+        out = in_patient_order(out, sort_day)
         table_audit["rows_written"] = int(len(out))
         table_audit["columns_written"] = list(out.columns)
         out_tables[table] = out
 
-    pseudonyms = {keys.patient_pseudonym(key, r) for r in anchor.index.union(pd.Index(who.index))}
-    if len(pseudonyms) != len(set(anchor.index.union(pd.Index(who.index)))):
-        raise RuntimeError("two record numbers share a pseudonym (HMAC truncated to 64 bits); widen the pseudonym")
-    audit["patients"] = len(pseudonyms)
+    audit["patients"] = check_pseudonyms_unique(key, anchor.index.union(pd.Index(who.index)))
     audit["staff"] = len({keys.normalise(s) for s in staff_names})
     identifiers = identifier_list(data, columns, staff_names)
     return Deidentified(out_tables, audit, identifiers)
