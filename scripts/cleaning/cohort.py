@@ -104,43 +104,44 @@ def latest_follow_up(df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
     return ordered[keep]
 
 
-def derive_cohort(
-    tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, settings: dict
-) -> Cohort:
-    fixes = _Corrections()
-    review = Review() if settings["unknown_labels"] == "review" else None
-    t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
+class _Labels:
+    """Maps raw labels with the codebook, table by table, and remembers the patients with a label that needs review
+    (review mode), so that the exclusion rule `label_needs_review` can exclude them."""
 
-    needs_review: set[str] = set()
+    def __init__(
+        self, tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, review: Review | None
+    ):
+        self.tables, self.paths, self.codebook, self.review = tables, paths, codebook, review
+        self.needs_review: set[str] = set()
 
-    def mapped(name: str, field_name: str, column: str, rows: pd.Series | None = None) -> pd.Series:
-        df = t[name] if rows is None else t[name][rows]
-        result = codebook.map(field_name, df[column], paths[name], df["source_line"], column, review)
-        needs_review.update(df.loc[result.isna(), "patient_id"])
+    def map(self, name: str, field_name: str, column: str, rows: pd.Series | None = None) -> pd.Series:
+        df = self.tables[name] if rows is None else self.tables[name][rows]
+        result = self.codebook.map(field_name, df[column], self.paths[name], df["source_line"], column, self.review)
+        self.needs_review.update(df.loc[result.isna(), "patient_id"])
         return result
 
-    # --- labels
-    patients = t["patients"].assign(sex=mapped("patients", "sex", "sex"))
-    patients = one_row_per_patient("patients", patients, paths["patients"])
 
-    dx = t["diagnoses"]
-    dx = dx.assign(
-        primary_group=mapped("diagnoses", "primary_group", "primary_text"),
-        visceral_metastases=mapped("diagnoses", "yes_no", "visceral_metastases") == "yes",
-        chemotherapy_before_surgery=mapped("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
-    )
+def bone_metastasis_flags(dx: pd.DataFrame, codebook: Codebook, path: Path) -> pd.Series:
+    """Whether each diagnosis row codes a bone metastasis (C79.5). A bone lesion code must be empty or such a code:
+    anything else stops the run, naming the line."""
     lesion = dx["bone_lesion_icd10"].map(normalise_icd)
-    dx["bone_metastasis"] = lesion.map(lambda c: any(c.startswith(m) for m in codebook.bone_metastasis_icd10))
-    unknown_code = (lesion != "") & ~dx["bone_metastasis"]
+    bone_metastasis = lesion.map(lambda c: any(c.startswith(m) for m in codebook.bone_metastasis_icd10))
+    unknown_code = (lesion != "") & ~bone_metastasis
     if unknown_code.any():
         row = unknown_code.idxmax()
         raise CleaningError(
-            paths["diagnoses"],
+            path,
             f"bone lesion code {dx['bone_lesion_icd10'][row]!r} is neither empty "
             f"nor a bone metastasis code {sorted(codebook.bone_metastasis_icd10)}",
             line=int(row) + 2,
             column="bone_lesion_icd10",
         )
+    return bone_metastasis
+
+
+def check_primary_codes(dx: pd.DataFrame, codebook: Codebook, path: Path) -> None:
+    """The ICD-10 code of the primary must belong to the primary group the diagnosis text names: two sources that
+    disagree stop the run rather than let one of them win silently."""
     known = dx["primary_group"].notna()
     consistent = pd.Series(
         [codebook.icd_matches(g, c) for g, c in zip(dx["primary_group"].fillna(""), dx["primary_icd10"], strict=True)],
@@ -149,38 +150,57 @@ def derive_cohort(
     if (known & ~consistent).any():
         row = (known & ~consistent).idxmax()
         raise CleaningError(
-            paths["diagnoses"],
+            path,
             f"ICD-10 code {dx['primary_icd10'][row]!r} does not belong to the "
             f"primary group {dx['primary_group'][row]!r} that the diagnosis text "
             f"{dx['primary_text'][row]!r} names (codebook {codebook.path})",
             line=int(row) + 2,
             column="primary_icd10",
         )
-    dx = one_row_per_patient("diagnoses", dx, paths["diagnoses"])
 
-    ops = t["operations"]
+
+def labelled_diagnoses(labels: _Labels, path: Path) -> pd.DataFrame:
+    """Diagnoses with harmonised primary group and yes/no fields, codes checked, one row per patient."""
+    dx = labels.tables["diagnoses"]
+    dx = dx.assign(
+        primary_group=labels.map("diagnoses", "primary_group", "primary_text"),
+        visceral_metastases=labels.map("diagnoses", "yes_no", "visceral_metastases") == "yes",
+        chemotherapy_before_surgery=labels.map("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
+    )
+    dx["bone_metastasis"] = bone_metastasis_flags(dx, labels.codebook, path)
+    check_primary_codes(dx, labels.codebook, path)
+    return one_row_per_patient("diagnoses", dx, path)
+
+
+def labelled_operations(labels: _Labels, path: Path) -> pd.DataFrame:
+    """Operations with harmonised bone, segment, fracture, method, revision flag and, for revisions, the cause; a
+    revision without a stated reason stops the run (the cause is an outcome of the study)."""
+    ops = labels.tables["operations"]
     ops = ops.assign(
-        bone_group=mapped("operations", "bone", "bone"),
-        segment_group=mapped("operations", "segment", "segment"),
-        fracture_group=mapped("operations", "fracture", "fracture"),
-        method=mapped("operations", "operation_method", "procedure"),
-        revision=mapped("operations", "revision_flag", "is_revision") == "yes",
+        bone_group=labels.map("operations", "bone", "bone"),
+        segment_group=labels.map("operations", "segment", "segment"),
+        fracture_group=labels.map("operations", "fracture", "fracture"),
+        method=labels.map("operations", "operation_method", "procedure"),
+        revision=labels.map("operations", "revision_flag", "is_revision") == "yes",
     )
     has_reason = ops["revision_reason"].str.strip() != ""
     ops["cause"] = pd.Series(pd.NA, index=ops.index, dtype=object)
     revision_rows = ops["revision"] & has_reason
     if revision_rows.any():
-        ops.loc[revision_rows, "cause"] = mapped("operations", "revision_cause", "revision_reason", revision_rows)
+        ops.loc[revision_rows, "cause"] = labels.map("operations", "revision_cause", "revision_reason", revision_rows)
     missing_reason = ops["revision"] & ~has_reason
     if missing_reason.any():
         row = missing_reason.idxmax()
-        raise CleaningError(
-            paths["operations"], "a revision without a stated reason", line=int(row) + 2, column="revision_reason"
-        )
+        raise CleaningError(path, "a revision without a stated reason", line=int(row) + 2, column="revision_reason")
+    return ops
 
-    fu = latest_follow_up(t["follow_up"].assign(status=mapped("follow_up", "vital_status", "vital_status")), fixes)
 
-    # --- the index operation and the outcome
+def index_operations(
+    ops: pd.DataFrame, codebook: Codebook, path: Path, fixes: _Corrections
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each patient's index operation: the first dated operation on a long bone that is not a revision. Returns the
+    index operations by patient and the candidates they were chosen from; the other non-revision operations are
+    recorded as ignored. An index operation of a method that cannot be one stops the run."""
     long_bone = ops["bone_group"].isin(codebook.long_bones)
     dated = ops["operation_day"].notna()
     candidates = ops[long_bone & ~ops["revision"] & dated].sort_values(
@@ -192,7 +212,7 @@ def derive_cohort(
         pid = not_index_method.idxmax()
         row = candidates.index[candidates["patient_id"] == pid][0]
         raise CleaningError(
-            paths["operations"],
+            path,
             f"the first long-bone operation of {pid} is "
             f"{index.loc[pid, 'method']!r}, which cannot be an index operation",
             line=int(row) + 2,
@@ -211,7 +231,13 @@ def derive_cohort(
         "later_operation_not_index",
         "a later or second operation, not the index operation",
     )
+    return index, candidates
 
+
+def first_revisions(ops: pd.DataFrame, index: pd.DataFrame, fixes: _Corrections) -> tuple[pd.DataFrame, set]:
+    """The outcome: each patient's first revision of the index bone after the index operation. Revisions of
+    another site are recorded as ignored; the patients with a revision of the index site dated before the index
+    operation are returned too (their dates are wrong: an exclusion rule)."""
     revisions = ops[ops["revision"]].merge(
         index[["operation_day", "bone_group"]].add_prefix("index_"), left_on="patient_id", right_index=True
     )
@@ -232,9 +258,20 @@ def derive_cohort(
     revised_before_index = set(
         revisions.loc[~other_site & (revisions["operation_day"] < revisions["index_operation_day"]), "patient_id"]
     )
+    return first_revision, revised_before_index
 
-    # --- one frame per patient, then the exclusion rules
-    everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
+
+def patient_frame(
+    everyone: pd.Index,
+    ops: pd.DataFrame,
+    fu: pd.DataFrame,
+    dx: pd.DataFrame,
+    index: pd.DataFrame,
+    first_revision: pd.DataFrame,
+    needs_review: set,
+    revised_before_index: set,
+) -> pd.DataFrame:
+    """One row per patient in any export with what the exclusion rules look at."""
     p = pd.DataFrame(index=everyone)
     p["has_operation"] = p.index.isin(ops["patient_id"])
     bad_dates = pd.concat(
@@ -255,20 +292,23 @@ def derive_cohort(
     p["needs_review"] = p.index.isin(sorted(needs_review))
     p["revised_before_index"] = p.index.isin(sorted(revised_before_index))
     p["revised"] = p.index.isin(first_revision.index)
+    return p
 
+
+def exclusion_reasons(p: pd.DataFrame, settings: dict) -> pd.Series:
+    """Each patient's exclusion reason: the first rule of the config's ordered list that applies ("" if none)."""
     flags = exclusion_flags(p, settings)
-    reason = pd.Series("", index=everyone)
+    reason = pd.Series("", index=p.index)
     for name in settings["exclusions"]:
         reason = reason.mask((reason == "") & flags[name], name)
-    exclusions = pd.DataFrame({"patient_id": everyone[reason != ""], "reason": reason[reason != ""].to_numpy()})
-    exclusions["description"] = exclusions["reason"].map(EXCLUSION_RULES)
-    analysed = everyone[reason == ""]
+    return reason
 
-    analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
-    analysis = validate(analysis, analysis_schema(codebook), "analysis table")
+
+def flow_record(everyone: pd.Index, reason: pd.Series, analysis: pd.DataFrame, exclusions: list[str]) -> dict:
+    """The flow of patients (STROBE item 13), checked to add up: in export = analysed + excluded."""
     flow = {
         "patients_in_export": int(len(everyone)),
-        "excluded": {name: int((reason == name).sum()) for name in settings["exclusions"]},
+        "excluded": {name: int((reason == name).sum()) for name in exclusions},
         "patients_analysed": int(len(analysis)),
         "patients_revised": int((analysis["event"] == REVISION).sum()),
         "deaths_without_revision": int((analysis["event"] == DEATH).sum()),
@@ -276,6 +316,40 @@ def derive_cohort(
     }
     if flow["patients_in_export"] != flow["patients_analysed"] + sum(flow["excluded"].values()):
         raise RuntimeError(f"the flow does not add up: {flow}")
+    return flow
+
+
+def derive_cohort(
+    tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, settings: dict
+) -> Cohort:
+    """The analysed cohort from the de-identified tables, by the steps of the module's docstring."""
+    fixes = _Corrections()
+    review = Review() if settings["unknown_labels"] == "review" else None
+    t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
+    labels = _Labels(t, paths, codebook, review)
+
+    # Labels, in the order of the tables (the codebook's usage and the review list follow it).
+    patients = t["patients"].assign(sex=labels.map("patients", "sex", "sex"))
+    patients = one_row_per_patient("patients", patients, paths["patients"])
+    dx = labelled_diagnoses(labels, paths["diagnoses"])
+    ops = labelled_operations(labels, paths["operations"])
+    fu = latest_follow_up(t["follow_up"].assign(status=labels.map("follow_up", "vital_status", "vital_status")), fixes)
+
+    # The index operation and the outcome.
+    index, _ = index_operations(ops, codebook, paths["operations"], fixes)
+    first_revision, revised_before_index = first_revisions(ops, index, fixes)
+
+    # One frame per patient, then the exclusion rules.
+    everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
+    p = patient_frame(everyone, ops, fu, dx, index, first_revision, labels.needs_review, revised_before_index)
+    reason = exclusion_reasons(p, settings)
+    exclusions = pd.DataFrame({"patient_id": everyone[reason != ""], "reason": reason[reason != ""].to_numpy()})
+    exclusions["description"] = exclusions["reason"].map(EXCLUSION_RULES)
+    analysed = everyone[reason == ""]
+
+    analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
+    analysis = validate(analysis, analysis_schema(codebook), "analysis table")
+    flow = flow_record(everyone, reason, analysis, settings["exclusions"])
     review_frame = pd.DataFrame(
         review.items if review else [], columns=["file", "line", "raw_export_line", "column", "label", "codebook_field"]
     )

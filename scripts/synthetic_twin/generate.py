@@ -429,15 +429,10 @@ def spell_procedures(rng, table: dict[str, list[str]], categories) -> np.ndarray
     return vocab.spell(rng, table, np.asarray(categories, dtype=object))
 
 
-def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) -> Twin:
-    """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude)."""
-    rng = np.random.default_rng(seed)
-    n = cohort_size
-    started = time.perf_counter()
-
-    def progress(step: str) -> None:
-        log.info("%-40s %8.1f s", step, time.perf_counter() - started)
-
+def cohort_with_excluded(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The twin's patients: `n` analysed ones with the paper's composition, then the patients the inclusion criteria
+    must drop (drawn like the analysed, never revised), each with the exclusion reason they are made for and their
+    clinical course. Returns the cohort and the number excluded by each reason."""
     analysed = scaled(rng, paper_composition(rng), n)
     excluded_counts = {reason: scale_count(k, n) for reason, k in design.EXCLUDED_PATIENTS.items()}
     m = sum(excluded_counts.values())
@@ -447,17 +442,15 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     ages = np.concatenate([ages_with_median(rng, n), np.clip(np.round(rng.normal(62, 12, m)), 25, 90).astype(int)])
     cohort = pd.concat([analysed, extra], ignore_index=True)
     cohort = clinical_course(rng, cohort, ages)
-    progress(f"clinical course of {len(cohort):,} patients")
     cohort["included"] = np.arange(len(cohort)) < n
     cohort["exclusion_reason"] = ""
     cohort.loc[n:, "exclusion_reason"] = np.repeat(list(excluded_counts), list(excluded_counts.values()))
+    return cohort, excluded_counts
 
-    b = ExportBuilder(rng, cohort)
-    reason_of = cohort["exclusion_reason"].to_numpy()
-    excluded_idx = {reason: np.flatnonzero(reason_of == reason) for reason in excluded_counts}
 
-    # Course changes for the excluded: operated outside the period, or on the spine / pelvis.
-    outside = excluded_idx["operation_outside_study_period"]
+def operate_outside_study_period(rng: np.random.Generator, cohort: pd.DataFrame, outside: np.ndarray) -> None:
+    """Moves the whole course of the `outside` patients before or after the study period (alternately), kept
+    within the export date: they must be excluded as operated outside the period."""
     early = pd.Timestamp("2003-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, len(outside)), unit="D")
     late = pd.Timestamp("2021-01-10") + pd.to_timedelta(rng.integers(0, 120, len(outside)), unit="D")
     shift = np.where(np.arange(len(outside)) % 2 == 0, early, late) - cohort.loc[outside, "index_date"].to_numpy()
@@ -468,45 +461,52 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
     cohort.loc[outside, "death_date"] = cohort.loc[outside, "death_date"].where(
         cohort.loc[outside, "death_date"] <= export
     )
-    b.p = cohort
-    non_long = excluded_idx["no_long_bone_operation"]
+
+
+def operate_off_long_bones(cohort: pd.DataFrame, non_long: np.ndarray) -> None:
+    """Operations on the spine or the pelvis (alternately): not long bones, so the patients must be excluded."""
     cohort.loc[non_long, "bone"] = np.where(np.arange(len(non_long)) % 2 == 0, "spine", "pelvis")
     cohort.loc[non_long, "segment"] = "none"
-    impossible = excluded_idx["impossible_date_order"]
+
+
+def die_before_the_operation(rng: np.random.Generator, cohort: pd.DataFrame, impossible: np.ndarray) -> None:
+    """Deaths (and last contacts) dated before the index operation: an impossible date order to be excluded."""
     cohort.loc[impossible, "death_date"] = cohort.loc[impossible, "index_date"] - pd.to_timedelta(
         rng.integers(10, 200, len(impossible)), unit="D"
     )
     cohort.loc[impossible, "last_contact_date"] = cohort.loc[impossible, "death_date"]
 
-    # --- patients, diagnoses
-    patients = b.patients_table()
-    diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
-    progress("patients and diagnoses tables")
 
-    # --- operations: index operation of everyone who has one
+def index_operation_rows(
+    rng: np.random.Generator, b: ExportBuilder, cohort: pd.DataFrame, excluded_idx: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The index operation of everyone who has one, with unparseable date strings written for the patients to be
+    excluded for them; records every exclusion's defect (with the evidence the cleaning must find)."""
     has_op = np.setdiff1d(np.arange(len(cohort)), excluded_idx["no_operation"])
-    ops = [
-        b.operation_rows(
-            has_op,
-            cohort.loc[has_op, "index_date"],
-            cohort.loc[has_op, "bone"],
-            cohort.loc[has_op, "segment"],
-            spell_procedures(rng, vocab.INDEX_OPERATION, cohort.loc[has_op, "operation_method"]),
-            revision=False,
-        )
-    ]
+    rows = b.operation_rows(
+        has_op,
+        cohort.loc[has_op, "index_date"],
+        cohort.loc[has_op, "bone"],
+        cohort.loc[has_op, "segment"],
+        spell_procedures(rng, vocab.INDEX_OPERATION, cohort.loc[has_op, "operation_method"]),
+        revision=False,
+    )
     # Unparseable date strings written in place of the index operation date.
-    ops[0] = ops[0].reset_index(drop=True)
+    rows = rows.reset_index(drop=True)
     written = {}
     for k, i in enumerate(excluded_idx["unparseable_date"]):
         row = int(np.flatnonzero(has_op == i)[0])
-        written[i] = ops[0].loc[row, "operation_date"] = UNPARSEABLE_DATES[k % len(UNPARSEABLE_DATES)]
+        written[i] = rows.loc[row, "operation_date"] = UNPARSEABLE_DATES[k % len(UNPARSEABLE_DATES)]
     for reason, idx in excluded_idx.items():
         table, column = EXCLUSION_EVIDENCE[reason]
         for i in idx:
             b.defect(reason, i, table, column, written.get(i, ""), f"exclude:{reason}")
+    return rows
 
-    # Revision operations: same site, the reason as free text, sometimes with a date and a name in it.
+
+def revision_operation_rows(rng: np.random.Generator, b: ExportBuilder, cohort: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Revision operations: same site, the reason as free text, sometimes with a date and a surgeon's name in it
+    (which the scrubber must remove)."""
     revised = np.flatnonzero(cohort["revision_date"].notna().to_numpy())
     reasons = spell_procedures(rng, vocab.REVISION_REASON, cohort.loc[revised, "revision_cause"])
     taken: set = set()
@@ -518,67 +518,86 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
         reasons[pos] = f"{reasons[pos]}. Осмотр {seen:%d.%m.%Y}, хирург {surgeon.short()}"
         b.identifiers.add(surgeon.short())
         b.defect("identifiers_in_revision_reason", i, "operations", "revision_reason", "", "scrub:free_text")
-    ops.append(
-        b.operation_rows(
-            revised,
-            cohort.loc[revised, "revision_date"],
-            cohort.loc[revised, "bone"],
-            cohort.loc[revised, "segment"],
-            spell_procedures(rng, vocab.REVISION_OPERATION, cohort.loc[revised, "revision_cause"]),
-            revision=True,
-            reasons=reasons,
-        )
+    return b.operation_rows(
+        revised,
+        cohort.loc[revised, "revision_date"],
+        cohort.loc[revised, "bone"],
+        cohort.loc[revised, "segment"],
+        spell_procedures(rng, vocab.REVISION_OPERATION, cohort.loc[revised, "revision_cause"]),
+        revision=True,
+        reasons=reasons,
     )
 
+
+def long_follow_up(cohort: pd.DataFrame, n: int) -> np.ndarray:
+    """The analysed patients followed for more than 60 days: room for a later operation or an older contact."""
     included = np.arange(n)
-    taken = set()
-    # A later, non-revision operation on another long bone: not an outcome.
-    long_follow = included[
+    return included[
         (cohort.loc[included, "last_contact_date"] - cohort.loc[included, "index_date"]).dt.days.to_numpy() > 60
     ]
+
+
+def other_operation_rows(
+    rng: np.random.Generator, b: ExportBuilder, cohort: pd.DataFrame, long_follow: np.ndarray, n: int
+) -> list[pd.DataFrame]:
+    """Operations that are neither index nor outcome: a later operation on another long bone (not an outcome) and
+    an earlier operation on the spine (the index operation is the first one on a long bone)."""
+    included = np.arange(n)
+    taken: set = set()
     later = pick_patients(rng, long_follow, scale_count(design.ROW_DEFECTS["later_operation_other_site"], n), taken)
     later_bone = np.where(cohort.loc[later, "bone"].to_numpy() == "femur", "humerus", "femur")
     later_days = [
         int(rng.integers(30, (cohort.loc[i, "last_contact_date"] - cohort.loc[i, "index_date"]).days)) for i in later
     ]
-    ops.append(
-        b.operation_rows(
-            later,
-            cohort.loc[later, "index_date"] + pd.to_timedelta(later_days, unit="D"),
-            later_bone,
-            np.full(len(later), "diaphysis"),
-            spell_procedures(rng, vocab.INDEX_OPERATION, np.full(len(later), "intramedullary_osteosynthesis")),
-            revision=False,
-        )
+    later_rows = b.operation_rows(
+        later,
+        cohort.loc[later, "index_date"] + pd.to_timedelta(later_days, unit="D"),
+        later_bone,
+        np.full(len(later), "diaphysis"),
+        spell_procedures(rng, vocab.INDEX_OPERATION, np.full(len(later), "intramedullary_osteosynthesis")),
+        revision=False,
     )
     for i in later:
         b.defect("later_operation_other_site", i, "operations", "bone", "", "ignore:not_the_index_site")
-    # An earlier operation on the spine: the index operation is the first one on a long bone.
     earlier = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["earlier_operation_not_long_bone"], n), taken)
-    ops.append(
-        b.operation_rows(
-            earlier,
-            cohort.loc[earlier, "index_date"] - pd.to_timedelta(rng.integers(30, 700, len(earlier)), unit="D"),
-            np.full(len(earlier), "spine"),
-            np.full(len(earlier), "none"),
-            np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object),
-            revision=False,
-        )
+    earlier_rows = b.operation_rows(
+        earlier,
+        cohort.loc[earlier, "index_date"] - pd.to_timedelta(rng.integers(30, 700, len(earlier)), unit="D"),
+        np.full(len(earlier), "spine"),
+        np.full(len(earlier), "none"),
+        np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object),
+        revision=False,
     )
     for i in earlier:
         b.defect("earlier_operation_not_long_bone", i, "operations", "bone", "", "ignore:not_a_long_bone")
-    operations = pd.concat(ops, ignore_index=True)
-    # Exact duplicates of index-operation rows (a double export).
-    dup_ops = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_operation_row"], n), set())
+    return [later_rows, earlier_rows]
+
+
+def with_duplicate_operations(
+    rng: np.random.Generator, b: ExportBuilder, operations: pd.DataFrame, n: int
+) -> pd.DataFrame:
+    """Exact duplicates of index-operation rows (a double export), then the rows in date order as exported."""
+    dup_ops = pick_patients(
+        rng, np.arange(n), scale_count(design.ROW_DEFECTS["exact_duplicate_operation_row"], n), set()
+    )
     first_rows = operations.drop_duplicates("record_number").set_index("record_number")
     operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
     for i in dup_ops:
         b.defect("exact_duplicate_operation_row", i, "operations", "", "", "resolve:drop_exact_duplicate")
-    operations = operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
-    progress(f"operations table ({len(operations):,} rows)")
+    return operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
 
-    # --- follow-up
-    has_fu = np.setdiff1d(np.arange(len(cohort)), excluded_idx["missing_follow_up"])
+
+def follow_up_table(
+    rng: np.random.Generator,
+    b: ExportBuilder,
+    cohort: pd.DataFrame,
+    missing: np.ndarray,
+    long_follow: np.ndarray,
+    n: int,
+) -> pd.DataFrame:
+    """Last contact and vital status of everyone but the `missing`, plus conflicting duplicates: an older row
+    (alive, earlier contact); the rule is that the latest contact wins."""
+    has_fu = np.setdiff1d(np.arange(len(cohort)), missing)
     dead = cohort.loc[has_fu, "death_date"].notna().to_numpy()
     follow_up = pd.DataFrame(
         {
@@ -588,7 +607,6 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
             "death_date": fmt_dates(cohort.loc[has_fu, "death_date"]),
         }
     )
-    # Conflicting duplicates: an older follow-up row (alive, earlier contact). Rule: the latest contact wins.
     conflicted = pick_patients(
         rng, long_follow, scale_count(design.ROW_DEFECTS["conflicting_duplicate_follow_up"], n), set()
     )
@@ -606,9 +624,15 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
         b.defect(
             "conflicting_duplicate_follow_up", i, "follow_up", "last_contact_date", "", "resolve:latest_last_contact"
         )
-    follow_up = pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
+    return pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
 
-    # --- patients: exact duplicates and a duplicate with updated contacts
+
+def with_duplicate_patients(
+    rng: np.random.Generator, b: ExportBuilder, patients: pd.DataFrame, n_cohort: int, n: int
+) -> pd.DataFrame:
+    """Exact duplicate patient rows, and duplicates with updated contacts (a move): both resolved by the cleaning
+    or dropped by de-identification; the new contacts are identifiers too."""
+    included = np.arange(n)
     dup_pat = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["exact_duplicate_patient_row"], n), set())
     moved = pick_patients(
         rng,
@@ -617,8 +641,8 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
         set(dup_pat.tolist()),
     )
     updated = patients.iloc[moved].copy()
-    updated["phone"] = [b.phone[len(cohort) + i] + "" for i in moved]
-    updated["address"] = [b.address[len(cohort) + i] for i in moved]
+    updated["phone"] = [b.phone[n_cohort + i] + "" for i in moved]
+    updated["address"] = [b.address[n_cohort + i] for i in moved]
     b.identifiers.update(updated["phone"], updated["address"])
     for i in dup_pat:
         b.defect("exact_duplicate_patient_row", i, "patients", "", "", "resolve:drop_exact_duplicate")
@@ -631,9 +655,43 @@ def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) 
             "",
             "resolve:contacts_dropped_by_deidentification",
         )
-    patients = pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
+    return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
 
-    # --- notes
+
+def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) -> Twin:
+    """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude). The
+    steps run in a fixed order on one random generator, so a seed always gives the same twin."""
+    rng = np.random.default_rng(seed)
+    n = cohort_size
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        log.info("%-40s %8.1f s", step, time.perf_counter() - started)
+
+    cohort, excluded_counts = cohort_with_excluded(rng, n)
+    progress(f"clinical course of {len(cohort):,} patients")
+    b = ExportBuilder(rng, cohort)
+    reason_of = cohort["exclusion_reason"].to_numpy()
+    excluded_idx = {reason: np.flatnonzero(reason_of == reason) for reason in excluded_counts}
+
+    # Course changes for the excluded: operated outside the period, or on the spine / pelvis, or dead before.
+    operate_outside_study_period(rng, cohort, excluded_idx["operation_outside_study_period"])
+    b.p = cohort
+    operate_off_long_bones(cohort, excluded_idx["no_long_bone_operation"])
+    die_before_the_operation(rng, cohort, excluded_idx["impossible_date_order"])
+
+    patients = b.patients_table()
+    diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
+    progress("patients and diagnoses tables")
+
+    ops = [index_operation_rows(rng, b, cohort, excluded_idx), revision_operation_rows(rng, b, cohort, n)]
+    long_follow = long_follow_up(cohort, n)
+    ops += other_operation_rows(rng, b, cohort, long_follow, n)
+    operations = with_duplicate_operations(rng, b, pd.concat(ops, ignore_index=True), n)
+    progress(f"operations table ({len(operations):,} rows)")
+
+    follow_up = follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n)
+    patients = with_duplicate_patients(rng, b, patients, len(cohort), n)
     notes = b.notes_rows(np.arange(len(cohort)))
     notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
     progress(f"follow-up and notes ({len(notes):,} notes)")
