@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.prognosis import modified_bauer_score
+
 # DAYS_PER_MONTH is also read as data.DAYS_PER_MONTH by the exploratory notebook.
 from common.study import DAYS_PER_MONTH as DAYS_PER_MONTH
 from common.study import REVISION
@@ -28,19 +30,6 @@ def load(path: str | Path) -> pd.DataFrame:
     for column in BOOLEAN:
         df[column] = df[column].astype(str).str.lower().map({"true": True, "false": False}).astype(bool)
     return with_derived(df)
-
-
-def modified_bauer_score(df: pd.DataFrame) -> pd.Series:
-    """Modified Bauer score (Leithner et al. 2008, Eur Spine J 17:1488): one point each for no visceral
-    metastases, primary not lung, primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis.
-    0-1: supportive care; 2: short-term palliation; 3-4: long-term local control."""
-    favourable = df["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
-    return (
-        (~df["visceral_metastases"]).astype(int)
-        + (df["primary_group"] != "lung").astype(int)
-        + favourable.astype(int)
-        + df["solitary_bone_metastasis"].astype(int)
-    )
 
 
 def prognostic_group(score: pd.Series) -> pd.Series:

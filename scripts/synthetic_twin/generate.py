@@ -22,6 +22,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from common.prognosis import modified_bauer_score
 from common.study import CENSORED, DAYS_PER_MONTH, DEATH, REVISION
 
 from . import design, dialects, identity
@@ -209,18 +210,6 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
     c["event"] = np.select([revised, died], [REVISION, DEATH], CENSORED)
     c["time_days"] = np.where(revised, rev_days, contact_days)
     return c
-
-
-def modified_bauer_score(c: pd.DataFrame) -> pd.Series:
-    """Modified Bauer score (Leithner 2008): one point each for no visceral metastases, primary not lung,
-    primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis."""
-    favourable = c["primary_group"].isin(["breast", "kidney", "lymphoma", "myeloma"])
-    return (
-        (~c["visceral_metastases"]).astype(int)
-        + (c["primary_group"] != "lung").astype(int)
-        + favourable.astype(int)
-        + c["solitary_bone_metastasis"].astype(int)
-    )
 
 
 # --- 3. export -----------------------------------------------------------------------------------------------------
