@@ -49,3 +49,27 @@ def test_pre_commit_hooks_run_offline_with_the_pinned_tools():
     assert {hook["language"] for hook in hooks} == {"system"}
     entries = " ".join(hook["entry"] for hook in hooks)
     assert "ruff check" in entries and "ruff format" in entries and "snakefmt" in entries
+
+
+def test_the_schema_names_the_roles_and_exclusion_rules_of_the_one_home():
+    """The config schema cannot import scripts/common/study.py, so its enums restate the names: they must agree."""
+    from common import study
+
+    text = (ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text(encoding="utf-8")
+    names = [{n.strip() for n in e.split(",")} for e in re.findall(r"enum: \[([^\]]*)\]", text, flags=re.S)]
+    assert set(study.ROLES) in names
+    assert set(study.EXCLUSION_RULES) in names
+    assert set(study.EXCLUSION_LABELS) == set(study.EXCLUSION_RULES)
+    assert study.PASSING_ROLES <= study.ROLES and "patient_id" not in study.DATA_ROLES
+
+
+def test_the_study_constants_are_the_ones_everybody_uses():
+    from analysis import data
+    from cleaning import cohort
+    from common import study
+
+    assert data.DAYS_PER_MONTH is study.DAYS_PER_MONTH and study.DAYS_PER_MONTH * 12 == study.DAYS_PER_YEAR
+    assert (study.CENSORED, study.REVISION, study.DEATH) == (0, 1, 2)
+    assert cohort.EXCLUSION_RULES is study.EXCLUSION_RULES
+    for figure in study.MANUSCRIPT_FIGURES:
+        assert (ROOT / "workflow" / "report" / f"{Path(figure).stem}.rst").is_file(), figure
