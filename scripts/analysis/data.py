@@ -33,7 +33,9 @@ def load(path: str | Path) -> pd.DataFrame:
 
 
 def prognostic_group(score: pd.Series) -> pd.Series:
-    return pd.Series(np.select([score <= 1, score == 2], ["0-1", "2"], "3-4"), index=score.index)
+    """The modified Bauer group of a score: 0-1, 2 or 3-4 (PROGNOSTIC_GROUPS, in that order)."""
+    low, middle, high = PROGNOSTIC_GROUPS
+    return pd.Series(np.select([score <= 1, score == 2], [low, middle], high), index=score.index)
 
 
 def with_derived(df: pd.DataFrame) -> pd.DataFrame:

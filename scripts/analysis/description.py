@@ -7,6 +7,8 @@ from tableone import TableOne
 
 from common.study import DAYS_PER_MONTH, REVISION
 
+from .data import PROGNOSTIC_GROUPS
+
 TABLE1_COLUMNS = {
     "age_at_surgery": "Age at surgery, years",
     "sex": "Sex",
@@ -42,7 +44,7 @@ def table_one(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
         pval=False,
         overall=True,
         missing=True,
-        order={"prognostic_group": ["0-1", "2", "3-4"]},
+        order={"prognostic_group": list(PROGNOSTIC_GROUPS)},
         decimals={c: 0 for c in CONTINUOUS},
     )
     out = table.tableone.copy()

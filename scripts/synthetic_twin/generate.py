@@ -647,7 +647,7 @@ def with_duplicate_patients(
     return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
 
 
-def generate(cohort_size: int = design.PAPER_COHORT_SIZE, seed: int = 20210630) -> Twin:
+def generate(cohort_size: int, seed: int) -> Twin:
     """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude). The
     steps run in a fixed order on one random generator, so a seed always gives the same twin."""
     rng = np.random.default_rng(seed)
