@@ -173,8 +173,15 @@ def small_crate(root: Path) -> dict:
             "inputs": ["results/b/c.json"],
             "outputs": ["results/provenance/manifest.json", "results/provenance/ro-crate-metadata.json"],
         },
-        "gate_after_provenance": {"rule": "gate", "script": None, "inputs": [], "outputs": ["results/gate.json"]},
+        # Runs after the provenance: left out, even with its output left from an earlier run.
+        "gate_after_provenance": {
+            "rule": "gate",
+            "script": None,
+            "inputs": ["results/provenance/manifest.json"],
+            "outputs": ["results/gate.json"],
+        },
     }
+    (root / "results/gate.json").write_text("{}\n")
     return build_crate(
         jobs=jobs,
         run_inputs=["resources/raw/patients.csv"],
@@ -196,7 +203,7 @@ def test_small_crate_conforms_and_skips_jobs_that_have_not_run(small_run):
     assert profile_problems(crate, small_run) == []
     graph = {e["@id"]: e for e in crate["@graph"]}
     assert {"#run/make_b", "#run/write_provenance", "#run/workflow"} <= set(graph)
-    assert "#run/gate_after_provenance" not in graph  # its output is not there yet
+    assert "#run/gate_after_provenance" not in graph and "results/gate.json" not in graph
     assert ids(graph["#run/write_provenance"]["result"]) == ["results/provenance/manifest.json"]
     assert str(small_run) not in json.dumps(crate)
 

@@ -177,8 +177,12 @@ def build_crate(
         }
     )
 
-    # One action per job that ran before the provenance was written.
+    # One action per job that ran before the provenance was written (not those downstream of it, even if their
+    # outputs are left from an earlier run).
+    after = downstream_rules(jobs, crate_path)
     for job, spec in sorted(jobs.items()):
+        if spec["rule"] in after:
+            continue
         outputs = [file(p) for p in spec["outputs"] if p != crate_path]
         if not outputs or any(o is None for o in outputs):
             continue
@@ -205,6 +209,18 @@ def build_crate(
     root["mainEntity"] = {"@id": workflow.id}
     root["hasPart"] = [{"@id": path} for path in sorted({*files, workflow.id})]
     return ordered(crate.metadata.generate())
+
+
+def downstream_rules(jobs: dict[str, dict], path: str) -> set[str]:
+    """The rules that run after the one writing `path`: those reading its outputs, those reading theirs, and so on."""
+    writer = {job["rule"] for job in jobs.values() if path in job["outputs"]}
+    found: set[str] = set()
+    while True:
+        written = {p for job in jobs.values() if job["rule"] in writer | found for p in job["outputs"]}
+        more = {job["rule"] for job in jobs.values() if written & set(job["inputs"])} - found - writer
+        if not more:
+            return found
+        found |= more
 
 
 def execution_order(jobs: dict[str, dict]) -> list[str]:
