@@ -5,7 +5,8 @@ software versions and the git commit.
 
 The crate's root is the project's folder: every File @id is a path relative to it, as in the manifest (no absolute
 path of the machine). The metadata file is written to results/provenance/; copy it to the project's root to use the
-folder as an attached crate. Deterministic: no clock time, entities sorted by @id, dates from the git commit.
+folder as an attached crate. Deterministic: no clock time (no start or end times), entities sorted by @id, the
+crate dated by its git commit.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def build_crate(
     project_dir: str | Path = ".",
 ) -> dict:
     """The crate's JSON-LD. `jobs` maps each job to its rule, script, inputs and outputs (paths relative to
-    `project_dir`; rule_jobs in workflow/rules/common.smk);
-    jobs whose outputs are not all there yet (those that run after the provenance is written) are left out, and
-    files are described only if they exist. `crate_path` is where the crate goes: an output of the job writing it,
-    it cannot describe itself. Files under logs/ are described without a digest (logs hold run times)."""
+    `project_dir`; rule_jobs in workflow/rules/common.smk). `crate_path` is where the crate goes: the job writing it
+    is recorded without it (a file cannot hold its own digest), and the jobs downstream of that job (the final leak
+    gate), or whose outputs are missing, get no action. Files are described only if they exist; those under logs/
+    without a digest (logs hold run times). `date` (the git commit's) dates the crate; None gives UNDATED."""
     project_dir = Path(project_dir)
     date = date or UNDATED
     crate = ROCrate(version=RO_CRATE_VERSION)
