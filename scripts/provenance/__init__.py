@@ -48,6 +48,15 @@ def git_state(project_dir: str | Path) -> dict:
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
+def git_commit_date(project_dir: str | Path) -> str | None:
+    """The committer date of HEAD (ISO 8601), or None outside a git checkout: the date a run's crate carries, the
+    same for every run of the same code."""
+    result = subprocess.run(
+        ["git", "show", "-s", "--format=%cI", "HEAD"], cwd=project_dir, capture_output=True, text=True
+    )
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
 def layers(nodes: dict[str, str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Each rule's depth: the longest path from a rule with no inputs from other rules."""
     parents: dict[str, list[str]] = {n: [] for n in nodes}

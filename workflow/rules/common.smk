@@ -263,3 +263,51 @@ def rule_graph_edges(wildcards):
             if isinstance(path, str) and writer.get(str(path), step.name) != step.name:
                 edges.add((writer[str(path)], step.name))
     return sorted([a, b] for a, b in edges)
+
+
+def rule_jobs(wildcards):
+    """Every job of this configuration with its rule's script and the files it reads and writes, from the rules'
+    declared inputs and outputs: {job: {"rule", "script", "inputs", "outputs"}}, for the run's RO-Crate. A rule
+    runs once, except one scattered over shards ({scatteritem}), which runs once per shard. Rules that write
+    nothing (all) are left out. Like rule_graph_edges, inputs given as functions are not followed.
+    """
+    jobs = {}
+    for step in workflow.rules:
+        outputs = sorted(str(path) for path in step.output)
+        if not outputs:
+            continue
+        inputs = sorted({str(path) for path in step.input if isinstance(path, str)})
+        code = step.script or step.notebook
+        script = (
+            os.path.relpath(Path(step.basedir.get_path_or_uri(secret_free=True)) / code)
+            if code
+            else None
+        )
+        if "scatteritem" in step.wildcard_names:
+            for item in scatter.bootstrap("{scatteritem}"):
+                jobs[f"{step.name}[{item}]"] = {
+                    "rule": step.name,
+                    "script": script,
+                    "inputs": inputs,
+                    "outputs": [p.replace("{scatteritem}", item) for p in outputs],
+                }
+        else:
+            jobs[step.name] = {
+                "rule": step.name,
+                "script": script,
+                "inputs": inputs,
+                "outputs": outputs,
+            }
+    return {job: jobs[job] for job in sorted(jobs)}
+
+
+def twin_files():
+    """The twin's own files beside the raw exports (truth, defects, identifiers, manifest, demo key): their digests
+    go into the provenance, only when the study runs on the twin."""
+    if not is_synthetic():
+        return []
+    return sorted(
+        path
+        for name, path in rules.synthesize_raw_exports.output.items()
+        if name not in RAW_TABLES
+    )

@@ -82,6 +82,7 @@ rule write_provenance:
         config="config/config.yaml",
         codebook=CLEANING["codebook"],
         requirements="requirements.txt",
+        twin=twin_files(),
         code=rule_code("write_provenance"),
     output:
         manifest="results/provenance/manifest.json",
@@ -92,6 +93,7 @@ rule write_provenance:
             labels={"figure": "rule graph"},
         ),
         rulegraph_pdf="results/provenance/rulegraph.pdf",
+        crate="results/provenance/ro-crate-metadata.json",
     log:
         "logs/write_provenance.log",
     conda:
@@ -99,5 +101,6 @@ rule write_provenance:
     params:
         raw_inputs=list(raw_table_paths().values()),
         rule_graph=rule_graph_edges,
+        jobs=rule_jobs,
     script:
         "../scripts/write_provenance.py"
