@@ -18,13 +18,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from competing_risks import aalen_johansen
-from competing_risks.parity import crr_rows, cuminc_rows, datasets, gray_rows, parity_table
+from competing_risks import FineGrayConvergenceWarning, aalen_johansen, fine_gray
+from competing_risks.parity import (
+    crr_convergence_rows,
+    crr_rows,
+    cuminc_rows,
+    datasets,
+    gray_rows,
+    parity_table,
+    read_data,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "competing_risks"
 R_SCRIPT = ROOT / "tests" / "r" / "competing_risks_fixtures.R"
-EXPECTED_DATASETS = ["bmt", "hand_cif", "hand_fg", "hand_fg_censored", "hand_gray", "melanoma", "mgus2", "synthetic"]
+EXPECTED_DATASETS = [
+    "bmt",
+    "gray_cif_one",
+    "hand_cif",
+    "hand_fg",
+    "hand_fg_censored",
+    "hand_gray",
+    "melanoma",
+    "mgus2",
+    "monotone_fg",
+    "synthetic",
+]
 R_PACKAGES = "r-base-core r-cran-survival r-cran-cmprsk r-cran-mass"
 
 
@@ -53,15 +72,57 @@ def test_cumulative_incidence_matches_cuminc(name):
     assert_within_tolerance(cuminc_rows(FIXTURES, name))
 
 
-@pytest.mark.parametrize("name", ["bmt", "hand_gray", "melanoma", "mgus2", "synthetic"])
+@pytest.mark.parametrize("name", ["bmt", "gray_cif_one", "hand_gray", "melanoma", "mgus2", "monotone_fg", "synthetic"])
 def test_gray_test_matches_cuminc(name):
     """Unstratified and stratified, rho 0, 0.5 and 1, both causes."""
     assert_within_tolerance(gray_rows(FIXTURES, name))
 
 
-@pytest.mark.parametrize("name", ["bmt", "hand_fg", "hand_fg_censored", "melanoma", "mgus2", "synthetic"])
+@pytest.mark.parametrize(
+    "name", ["bmt", "hand_fg", "hand_fg_censored", "melanoma", "mgus2", "monotone_fg", "synthetic"]
+)
 def test_fine_gray_matches_crr(name):
     assert_within_tolerance(crr_rows(FIXTURES, name))
+
+
+def pooled_incidence_before(data: pd.DataFrame, cause: int = 1) -> list[float]:
+    """Gray's pooled F(t-) at each event time, F(t) = F(t-) + D1 / sum_k n_k / S_k(t-), written out plainly."""
+    survival = dict.fromkeys(data["group"].unique(), 1.0)
+    pooled, before = 0.0, []
+    for t in sorted(data.loc[data["event"] > 0, "time"].unique()):
+        at_risk = data[data["time"] >= t]
+        h_total = sum(len(part) / survival[g] for g, part in at_risk.groupby("group"))
+        before.append(pooled)
+        pooled += ((data["time"] == t) & (data["event"] == cause)).sum() / h_total
+        for g, part in at_risk.groupby("group"):
+            survival[g] *= 1 - ((part["time"] == t) & (part["event"] > 0)).sum() / len(part)
+    return before
+
+
+def test_gray_cif_one_data_reach_a_pooled_incidence_of_one():
+    """The fixture exercises the case of issue 16: unstratified F(t-) passes 1; in stratum s2 it is exactly 1."""
+    data = read_data(FIXTURES, "gray_cif_one")
+    assert max(pooled_incidence_before(data)) > 1
+    assert 1.0 in pooled_incidence_before(data[data["strata"] == "s2"])
+    assert pd.read_csv(FIXTURES / "gray_cif_one_gray.csv")["statistic"].notna().all()  # cuminc's are finite
+
+
+def test_fine_gray_convergence_flag_matches_crr_on_a_monotone_likelihood():
+    """Arm 1 has no events of cause 1: crr (defaults) reports converged FALSE and so do we, with arm not estimable.
+
+    crr with gtol 1e-12 meets its score criterion at arm ~ -30.7 and says TRUE (recorded in the fixture); that fit
+    is the false convergence the divergence check catches. The age coefficient beside it equals crr's.
+    """
+    assert_within_tolerance(crr_convergence_rows(FIXTURES, "monotone_fg"))
+    reference = pd.read_csv(FIXTURES / "monotone_fg_crr_convergence.csv")
+    assert not reference[reference["settings"] == "default"]["crr_converged"].any()
+    assert reference[reference["settings"] == "strict"]["crr_converged"].all()
+    assert (reference.loc[reference["term"] == "arm", "coef"] < -10).all()
+    data = read_data(FIXTURES, "monotone_fg")
+    with pytest.warns(FineGrayConvergenceWarning, match="'arm'"):
+        fit = fine_gray(data["time"], data["event"], data[["arm", "age"]], cause=1)
+    assert not fit.converged and fit.estimable.to_dict() == {"arm": False, "age": True}
+    assert fit.summary.loc["arm"].isna().all()
 
 
 def test_default_rows_are_the_distinct_observed_times():

@@ -104,6 +104,64 @@ def test_command_errors_are_clear(tmp_path):
     assert negative.returncode == 2 and "negative" in negative.stderr
 
 
+def write_with_missing(tmp_path: Path) -> Path:
+    """BMT with the group missing on data rows 3 and 7 (file lines 4 and 8) and the covariate missing on row 5."""
+    data = pd.read_csv(BMT)
+    data["strata"] = ["s1", "s2"] * 17 + ["s1"]
+    data.loc[[2, 6], "group"] = None
+    data.loc[[4], "aml"] = None
+    path = tmp_path / "missing.csv"
+    data.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "column", "lines"),
+    [
+        ("cif", ["--group", "group"], "group", "4, 8"),
+        ("gray", ["--group", "group"], "group", "4, 8"),
+        ("gray", ["--group", "strata", "--strata", "group"], "group", "4, 8"),
+        ("finegray", ["--covariates", "aml"], "aml", "6"),
+    ],
+)
+def test_missing_values_are_an_error_naming_the_lines_in_every_command(tmp_path, command, options, column, lines):
+    """No command drops rows silently (cif --group used to leave out the rows with a missing group)."""
+    path = write_with_missing(tmp_path)
+    completed = run_module("competing_risks", command, str(path), "--time", "time", "--event", "event", *options)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert f"column {column!r} has {len(lines.split(','))} missing value(s), at line(s) {lines} of" in completed.stderr
+    assert "the header is line 1" in completed.stderr
+
+
+def test_cif_without_the_group_column_ignores_missing_groups(tmp_path):
+    """Only the columns a command uses are checked: the overall curve does not need the group."""
+    path = write_with_missing(tmp_path)
+    completed = run_module("competing_risks", "cif", str(path), "--time", "time", "--event", "event")
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["n"] == 35
+
+
+def test_finegray_command_reports_a_diverging_coefficient(tmp_path):
+    """An arm without events of cause 1: converged false, the coefficient null (not estimable), a warning."""
+    data = pd.DataFrame(
+        {
+            "time": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+            "event": [1, 1, 2, 1, 0, 1, 2, 0, 2, 0, 2, 0],
+            "arm": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
+        }
+    )
+    path = tmp_path / "monotone.csv"
+    data.to_csv(path, index=False)
+    completed = run_module(
+        "competing_risks", "finegray", str(path), "--time", "time", "--event", "event", "--covariates", "arm"
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = json.loads(completed.stdout)
+    assert output["converged"] is False and output["estimable"] == {"arm": False}
+    assert output["coef"]["arm"] is None and output["summary"][0]["exp(coef)"] is None
+    assert "FineGrayConvergenceWarning" in completed.stderr and "'arm'" in completed.stderr
+
+
 def test_parity_report_runs_and_passes():
     completed = run_module("competing_risks.parity")
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -7,6 +7,7 @@ arithmetic is also checked against cmprsk by tests/test_competing_risks.py.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -261,6 +262,50 @@ def test_fine_gray_monotone_likelihood_warns():
     with pytest.warns(FineGrayConvergenceWarning):
         fit = fine_gray(time, event, x, max_iter=15)
     assert not fit.converged
+
+
+def test_fine_gray_arm_without_events_is_not_estimable():
+    """Arm 1 has no events of cause 1 (only competing events and censorings): beta_arm -> -infinity.
+
+    crr's score criterion alone is met at beta ~ -30 (HR 1e-13, p = 0); the fit must instead say that it did not
+    converge, name the covariate, and report the coefficient as not estimable (NaN HR, CI and p). The other
+    covariate stays estimable, with a finite standard error.
+    """
+    rng = np.random.default_rng(16)
+    n = 120
+    arm = np.repeat([0.0, 1.0], n // 2)
+    age = rng.normal(size=n).round(1)
+    time = rng.integers(1, 40, n).astype(float)
+    event = rng.choice([0, 1, 1, 2], n)
+    event[(arm == 1) & (event == 1)] = 2
+    covariates = pd.DataFrame({"arm": arm, "age": age})
+    with pytest.warns(FineGrayConvergenceWarning, match=r"'arm' \(towards -infinity") as caught:
+        fit = fine_gray(time, event, covariates)
+    assert "age" not in str(caught[0].message)
+    assert not fit.converged
+    assert fit.estimable.to_dict() == {"arm": False, "age": True}
+    assert fit.summary.loc["arm"].isna().all()
+    assert np.isnan(fit.coef["arm"]) and np.isnan(fit.se["arm"]) and fit.variance.loc["arm"].isna().all()
+    assert np.isfinite(fit.summary.loc["age"]).all() and fit.se["age"] > 0
+    with pytest.warns(FineGrayConvergenceWarning, match="'x1'"):
+        single = fine_gray(time, event, arm)  # array input: named x1
+    assert np.isnan(single.coef.iloc[0])
+
+
+def test_fine_gray_large_finite_effect_is_not_called_divergent():
+    """A strong but finite effect of a covariate with a wide range (|beta| range(x) > 10) converges normally."""
+    rng = np.random.default_rng(4)
+    n = 400
+    dose = rng.uniform(0, 10, n)
+    cause_1 = rng.exponential(1 / (0.1 * np.exp(1.5 * dose)))
+    cause_2, censoring = rng.exponential(10, n), rng.uniform(0, 20, n)
+    time = np.minimum(np.minimum(cause_1, cause_2), censoring)
+    event = np.where(censoring == time, 0, np.where(cause_1 == time, 1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FineGrayConvergenceWarning)
+        fit = fine_gray(time, event, pd.DataFrame({"dose": dose}))
+    assert fit.converged and fit.estimable["dose"]
+    assert abs(fit.coef["dose"]) * (dose.max() - dose.min()) > 10  # the divergence check did run
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
     python -m competing_risks finegray data.csv --time T --event E --covariates A,B [--cause 1]
 
 Run with scripts/ as the working directory or on PYTHONPATH. Event codes: 0 censored, 1, 2, ... causes. Exit code
-0 on success, 2 for invalid input (the message is printed to stderr).
+0 on success, 2 for invalid input (the message is printed to stderr). A missing value in any column a command uses
+(time, event, group, strata, covariates) is an error that names the file's lines: no command drops rows silently.
+Warnings (e.g. a Fine-Gray coefficient that diverges: "converged": false, its estimate null) go to stderr.
 """
 
 from __future__ import annotations
@@ -62,6 +64,23 @@ def _columns(frame: pd.DataFrame, names: Sequence[str]) -> None:
         raise ValueError(f"column(s) {missing} not in the data; the columns are {list(frame.columns)}")
 
 
+def _reject_missing(frame: pd.DataFrame, names: Sequence[str], path: Path) -> None:
+    """Every command treats a missing value in a column it uses the same way: an error naming the file's lines.
+
+    No row is dropped silently (``cif --group`` used to leave out rows with a missing group, through pandas'
+    groupby); drop or recode such rows before the analysis, e.g. as an explicit "unknown" group.
+    """
+    for name in names:
+        missing = frame[name].isna().to_numpy()
+        if missing.any():
+            lines = (missing.nonzero()[0] + 2).tolist()  # the header is line 1
+            shown = ", ".join(str(line) for line in lines[:10]) + (", ..." if len(lines) > 10 else "")
+            raise ValueError(
+                f"column {name!r} has {len(lines)} missing value(s), at line(s) {shown} of {path} (the header is "
+                f"line 1); no row is dropped silently: drop those rows or give them an explicit value first"
+            )
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict(orient="records")]
 
@@ -79,7 +98,9 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     frame = pd.read_csv(arguments.data)
     base = [arguments.time, arguments.event]
     if arguments.command == "cif":
-        _columns(frame, base + ([arguments.group] if arguments.group else []))
+        used = base + ([arguments.group] if arguments.group else [])
+        _columns(frame, used)
+        _reject_missing(frame, used, arguments.data)
         times = [float(t) for t in arguments.times.split(",")] if arguments.times else None
         output: dict[str, Any] = {
             "estimator": "aalen_johansen",
@@ -106,7 +127,9 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             )
         return output
     if arguments.command == "gray":
-        _columns(frame, base + [arguments.group] + ([arguments.strata] if arguments.strata else []))
+        used = base + [arguments.group] + ([arguments.strata] if arguments.strata else [])
+        _columns(frame, used)
+        _reject_missing(frame, used, arguments.data)
         result = gray_test(
             frame[arguments.time],
             frame[arguments.event],
@@ -127,6 +150,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
         }
     covariates = [name.strip() for name in arguments.covariates.split(",") if name.strip()]
     _columns(frame, base + covariates)
+    _reject_missing(frame, base + covariates, arguments.data)
     fit = fine_gray(
         frame[arguments.time],
         frame[arguments.event],
@@ -142,6 +166,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
         "n_events": fit.n_events,
         "converged": fit.converged,
         "iterations": fit.iterations,
+        "estimable": {k: bool(v) for k, v in fit.estimable.items()},
         "loglik": _plain(fit.loglik),
         "loglik_null": _plain(fit.loglik_null),
         "coef": {k: _plain(v) for k, v in fit.coef.items()},

@@ -23,6 +23,8 @@ from ._tables import CAUSE, CENSORED, OTHER, record_kinds, shift_down
 # quadratic model predicts (an Armijo condition), else halve it.
 ARMIJO_FRACTION = 1e-4
 MAX_HALVINGS = 30
+# Divergence check (see _diverging): coefficients whose log hazard ratio across the covariate's range exceeds this.
+DIVERGENCE_SPAN = 10.0
 
 
 class FineGrayConvergenceWarning(RuntimeWarning):
@@ -31,7 +33,10 @@ class FineGrayConvergenceWarning(RuntimeWarning):
 
 @dataclass(frozen=True)
 class FineGrayResult:
-    """A fitted Fine-Gray model. ``coef``/``se`` are indexed by covariate name; ``variance`` is the sandwich."""
+    """A fitted Fine-Gray model. ``coef``/``se`` are indexed by covariate name; ``variance`` is the sandwich.
+
+    ``estimable`` is False for a coefficient that diverges (monotone likelihood); its ``coef``, ``se`` and summary
+    row are NaN (see ``fine_gray``)."""
 
     coef: pd.Series
     se: pd.Series
@@ -46,6 +51,7 @@ class FineGrayResult:
     n_events: int
     converged: bool
     iterations: int
+    estimable: pd.Series
     conf_level: float = field(default=0.95)
 
 
@@ -98,9 +104,22 @@ def fine_gray(
     gtol, max_iter : convergence tolerance (crr's criterion) and the maximum number of Newton iterations.
     conf_level : level of the confidence intervals in ``summary``.
 
+    Divergence (monotone likelihood): when a covariate level has no events of ``cause`` (or all of them), the
+    partial likelihood keeps rising as that coefficient goes to +-infinity and no finite estimate exists. The score
+    then decays like exp(-|beta_j|), so crr's criterion is met at |beta_j| ~ 30 (crr with gtol 1e-12 reports
+    converged = TRUE there, with its defaults gtol 1e-6 / maxiter 10 FALSE), which used to give an HR of ~1e-13
+    with p = 0. After the iteration each coefficient with |beta_j| range(x_j) > 10 is pushed 10 / range(x_j)
+    further out; if the log-likelihood does not drop (by more than 1e-9 relative) it is diverging. Then
+    ``converged = False``, a FineGrayConvergenceWarning names the covariate(s) and the direction, and those
+    coefficients are reported as not estimable: ``estimable`` False, NaN in ``coef``, ``se``, their rows and
+    columns of ``variance`` and their ``summary`` row (HR, CI, z, p). The other coefficients keep their values (the
+    limit of the fit with the diverging ones at infinity) and their sandwich variance is computed from the
+    information and score residuals of the estimable coefficients only. ``loglik`` is the last (supremum-
+    approaching) value.
+
     Raises ValueError for invalid input, no or too few events of ``cause`` (fewer than p + 1) and a singular design
     (a constant covariate or collinear covariates). Warns FineGrayConvergenceWarning if the iteration does not
-    converge (the result then has ``converged = False``).
+    converge or a coefficient diverges (the result then has ``converged = False``).
     """
     time_array, event_array = check_time_event(time, event)
     cause = check_cause(cause)
@@ -124,13 +143,18 @@ def fine_gray(
     loglik = loglik_null
     converged = False
     iterations = 0
+    singular: ValueError | None = None
     for iterations in range(max_iter + 1):
         if np.max(np.abs(score) * np.maximum(np.abs(beta), 1.0)) < max(abs(loglik), 1.0) * gtol:
             converged = True
             break
         if iterations == max_iter:
             break
-        step = _solve(information, score, names)
+        try:
+            step = _solve(information, score, names)
+        except ValueError as error:  # a diverging coefficient can make the information singular: checked below
+            singular = error
+            break
         beta_new = _halving_step(data, beta, step, loglik, score)
         if beta_new is None:
             break
@@ -140,7 +164,24 @@ def fine_gray(
         if tiny_step:
             converged = True
             break
-    if not converged:
+    diverging = _diverging(data, beta, loglik, design)
+    if diverging.any():
+        converged = False
+        described = ", ".join(
+            f"{name!r} (towards {'+' if value > 0 else '-'}infinity, stopped at {value:.3g})"
+            for name, value, flag in zip(names, beta, diverging, strict=True)
+            if flag
+        )
+        warnings.warn(
+            f"Fine-Gray fit for cause {cause} did not converge: the coefficient(s) of {described} grow without "
+            f"bound while the partial likelihood keeps increasing (monotone likelihood, typically a covariate "
+            f"level without events of cause {cause}); they are not estimable and are reported as NaN",
+            FineGrayConvergenceWarning,
+            stacklevel=2,
+        )
+    elif singular is not None:
+        raise singular
+    elif not converged:
         warnings.warn(
             f"Fine-Gray fit for cause {cause} did not converge in {iterations} iteration(s) (max |score| "
             f"{np.max(np.abs(score)):.3g}); the coefficients may be infinite or the data degenerate",
@@ -148,11 +189,17 @@ def fine_gray(
             stacklevel=2,
         )
 
-    inverse_information = np.linalg.inv(_checked_information(information, names))
-    meat = data.score_residuals(beta)
-    variance = inverse_information @ (meat.T @ meat) @ inverse_information
-    variance = (variance + variance.T) / 2.0
-    coef = pd.Series(beta, index=names, name="coef")
+    # The sandwich for the estimable coefficients, with the diverging ones held at their last value (their
+    # subjects then carry ~0 weight in the risk sets, as in the limit); NaN rows and columns for the others.
+    keep = ~diverging
+    variance = np.full((n_covariates, n_covariates), np.nan)
+    if keep.any():
+        kept_names = [name for name, flag in zip(names, keep, strict=True) if flag]
+        inverse_information = np.linalg.inv(_checked_information(information[np.ix_(keep, keep)], kept_names))
+        meat = data.score_residuals(beta)[:, keep]
+        kept_variance = inverse_information @ (meat.T @ meat) @ inverse_information
+        variance[np.ix_(keep, keep)] = (kept_variance + kept_variance.T) / 2.0
+    coef = pd.Series(np.where(keep, beta, np.nan), index=names, name="coef")
     se = pd.Series(np.sqrt(np.diag(variance)), index=names, name="se(coef)")
     return FineGrayResult(
         coef=coef,
@@ -168,6 +215,7 @@ def fine_gray(
         n_events=n_events,
         converged=converged,
         iterations=iterations,
+        estimable=pd.Series(keep, index=names, name="estimable"),
         conf_level=conf_level,
     )
 
@@ -260,6 +308,26 @@ def _checked_information(information: np.ndarray, names: list[str]) -> np.ndarra
 
 def _solve(information: np.ndarray, score: np.ndarray, names: list[str]) -> np.ndarray:
     return np.linalg.solve(_checked_information(information, names), score)
+
+
+def _diverging(data: _SortedData, beta: np.ndarray, loglik: float, design: np.ndarray) -> np.ndarray:
+    """Which coefficients diverge: large, and the log-likelihood does not drop when they are pushed further out.
+
+    A coefficient is a candidate when |beta_j| times the range of x_j exceeds DIVERGENCE_SPAN (a hazard ratio of
+    e^10 = 22,026 across the observed values). It diverges if moving it by another DIVERGENCE_SPAN / range further
+    in the same direction does not lower the log-likelihood (by more than rounding): with a finite maximum at
+    beta_j, the concave log-likelihood falls by a clear amount over such a step; with a monotone likelihood it
+    still rises, by amounts that vanish like exp(-|beta_j|). (crr's score criterion alone is met by such a fit at
+    |beta_j| ~ 30, where the score has decayed below gtol.)
+    """
+    spans = design.max(axis=0) - design.min(axis=0)
+    diverging = np.zeros(beta.size, dtype=bool)
+    for j in np.flatnonzero(np.abs(beta) * spans > DIVERGENCE_SPAN):
+        pushed = beta.copy()
+        pushed[j] += np.sign(beta[j]) * DIVERGENCE_SPAN / spans[j]
+        pushed_loglik = data.loglik(pushed)
+        diverging[j] = bool(np.isfinite(pushed_loglik) and pushed_loglik >= loglik - 1e-9 * max(abs(loglik), 1.0))
+    return diverging
 
 
 def _halving_step(

@@ -54,7 +54,7 @@ def gray_test(
     The statistic is s' V^-1 s on the scores s of the first K-1 groups, chi-square with K-1 degrees of freedom under
     H0. With ``strata`` the scores and variances are computed within each stratum and added up (the groups are
     compared within strata). Groups are ordered as R orders factor levels (sorted); the statistic does not depend on
-    which group is left out. If V is singular the statistic and p-value are NaN (cuminc reports -1).
+    which group is left out. If V is singular or not finite the statistic and p-value are NaN (cuminc reports -1).
 
     Formulas, per stratum, at each distinct time t with an event (cmprsk's crstm routine; Gray 1988 section 2):
     for group k: n_k at risk, d1_k and d2_k events of the cause and of other causes, S_k(t-) the all-cause
@@ -62,6 +62,12 @@ def gray_test(
     h_k = n_k / S_k(t-), H = sum_k h_k, R_k = h_k (1 - F_k(t-)) (the subdistribution risk set), D1 = sum_k d1_k.
 
     - Pooled estimate used in the weight: F(t) = F(t-) + D1 / H; weight fb = (1 - F(t-))^rho.
+      This F is not a distribution function: it can reach 1 (and go beyond) while one group is still at risk, e.g.
+      when the other groups have all failed from the cause. Then 1 / (1 - F(t-)) (in C below) and, for fractional
+      rho, fb are infinite or NaN, but they only multiply terms that are exactly zero (A(t) = 0 when a single group
+      is at risk; no score term for a group outside the risk set): such products count as 0, as in cuminc, which
+      then gives a finite statistic. (Before this was handled, 0 * inf made the variance NaN and the test failed
+      with "SVD did not converge".) Where a non-finite factor meets a non-zero term the statistic is NaN.
     - Score: s_i = sum_t fb (d1_i - D1 R_i / sum_k R_k).
     - Variance: with A_ij(t) = fb h_i (delta_ij - h_j / H) and C(t) = sum_{u<=t} A(u) D1(u) / (H(u) (1 - F(u-))),
       cause part (times with D1 > 0, groups with n_k > 0): t4_k = 1 - (1 - F(t)) / S_k(t) (1 if S_k(t) = 0),
@@ -145,16 +151,16 @@ def _gray_score_variance(
         pooled_before = shift_down(pooled_after, 0.0)  # F(t-)
         weight = (1.0 - pooled_before) ** rho  # fb
 
-        # Score for every group (the last is dropped at the end).
+        # Score for every group (the last is dropped at the end). Cells that are zero (a group not at risk, a time
+        # without events of the cause) stay zero even where the weight is not finite (see _masked_product).
         expected = cause_total[:, None] * subdistribution_risk / subdistribution_risk.sum(axis=1)[:, None]
-        score = (weight[:, None] * (cause_events - expected)).sum(axis=0)
+        score = _masked_product(weight[:, None], cause_events - expected).sum(axis=0)
 
         # A(t) = fb (diag(h) - h h' / H) and its weighted running sum C(t).
-        a_matrix = np.einsum("t,ti,ij->tij", weight, h, np.eye(n_groups)) - np.einsum(
-            "t,ti,tj->tij", weight / h_total, h, h
-        )
+        a_unweighted = np.einsum("ti,ij->tij", h, np.eye(n_groups)) - np.einsum("t,ti,tj->tij", 1.0 / h_total, h, h)
+        a_matrix = _masked_product(weight[:, None, None], a_unweighted)
         increment = np.where(cause_total > 0, cause_total / (h_total * (1.0 - pooled_before)), 0.0)
-        c_matrix = np.cumsum(a_matrix * increment[:, None, None], axis=0)
+        c_matrix = np.cumsum(_masked_product(increment[:, None, None], a_matrix), axis=0)
 
         # Cause-of-interest part.
         cause_rows = in_risk_set & (cause_total > 0)[:, None]
@@ -184,9 +190,22 @@ def _gray_score_variance(
     return score[:keep], variance[:keep, :keep]
 
 
+def _masked_product(factor: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """factor * cells with 0 wherever a cell is exactly 0, whatever the factor (0 * inf and 0 * NaN count as 0).
+
+    The factors that can be infinite or NaN are (1 - F(t-))^rho and 1 / (1 - F(t-)) once the pooled estimate F
+    has reached 1; the cells they multiply are zero when no group other than one is at risk (then A(t) = 0) or a
+    group has left the risk set. A structurally zero term contributes nothing, as in cuminc.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(cells == 0.0, 0.0, factor * cells)
+
+
 def _quadratic_form(score: np.ndarray, variance: np.ndarray) -> float:
-    """s' V^-1 s, or NaN when V is singular (numerically rank deficient)."""
-    if variance.size == 0 or np.linalg.matrix_rank(variance) < variance.shape[0]:
+    """s' V^-1 s, or NaN when V is singular (numerically rank deficient) or not finite."""
+    if variance.size == 0 or not (np.isfinite(variance).all() and np.isfinite(score).all()):
+        return float("nan")
+    if np.linalg.matrix_rank(variance) < variance.shape[0]:
         return float("nan")
     return float(score @ np.linalg.solve(variance, score))
 

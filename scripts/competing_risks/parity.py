@@ -9,13 +9,14 @@ non-zero if any tolerance is exceeded. The tests use the same functions on the s
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .cif import aalen_johansen
-from .fine_gray import fine_gray
+from .fine_gray import FineGrayConvergenceWarning, fine_gray
 from .gray import gray_test
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "competing_risks"
@@ -31,6 +32,8 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "crr coef": ("abs", 1e-6),
     "crr se": ("rel", 1e-5),
     "crr loglik": ("rel", 1e-9),
+    "crr converged flag": ("abs", 0.0),
+    "crr coef beside a diverging one": ("abs", 1e-6),
 }
 
 
@@ -145,10 +148,43 @@ def crr_rows(fixture_dir: Path, name: str) -> list[dict]:
     ]
 
 
+def crr_convergence_rows(fixture_dir: Path, name: str) -> list[dict]:
+    """Fits where a coefficient diverges (NAME_crr_convergence.csv): our converged flag against crr's.
+
+    The flag is compared with crr's at its default settings (gtol 1e-6, maxiter 10), which reports non-convergence;
+    with gtol 1e-12 crr's score criterion is met at a coefficient of ~-30 and it reports convergence, which is what
+    fine_gray's divergence check corrects. The coefficients that stay estimable are compared with crr's strict fit.
+    """
+    path = Path(fixture_dir) / f"{name}_crr_convergence.csv"
+    if not path.exists():
+        return []
+    data = read_data(fixture_dir, name)
+    reference = pd.read_csv(path)
+    flags, reference_flags, coefs, reference_coefs = [], [], [], []
+    for (_model, cause), expected in reference.groupby(["model", "cause"], sort=True):
+        terms = list(dict.fromkeys(expected["term"]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FineGrayConvergenceWarning)
+            fit = fine_gray(data["time"], data["event"], data[terms], cause=int(cause))
+        default = expected[expected["settings"] == "default"]
+        flags.append(float(fit.converged))
+        reference_flags.append(float(default["crr_converged"].iloc[0]))
+        strict = expected[expected["settings"] == "strict"].set_index("term")
+        for term in terms:
+            if fit.estimable[term]:
+                coefs.append(fit.coef[term])
+                reference_coefs.append(strict.loc[term, "coef"])
+    rows = [_row(name, "crr converged flag", np.array(flags), np.array(reference_flags))]
+    if coefs:
+        rows.append(_row(name, "crr coef beside a diverging one", np.array(coefs), np.array(reference_coefs)))
+    return rows
+
+
 def parity_table(fixture_dir: Path = DEFAULT_FIXTURES, names: list[str] | None = None) -> pd.DataFrame:
     rows = []
     for name in names or datasets(fixture_dir):
         rows += cuminc_rows(fixture_dir, name) + gray_rows(fixture_dir, name) + crr_rows(fixture_dir, name)
+        rows += crr_convergence_rows(fixture_dir, name)
     return pd.DataFrame(rows)
 
 

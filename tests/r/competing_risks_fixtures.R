@@ -10,7 +10,9 @@
 #
 # Data sets: the BMT data of Scrucca et al. 2007 (tests/r/bmt_scrucca2007.csv, see the comment at its top),
 # survival's mgus2 (progression vs death), MASS's Melanoma, a synthetic data set with heavy ties, events at time 0,
-# three groups and two strata (fixed seed), and the hand-worked examples of tests/test_competing_risks.py.
+# three groups and two strata (fixed seed), the hand-worked examples of tests/test_competing_risks.py, and the two
+# degenerate cases of issue 16 (Gray's test once the pooled incidence reaches 1; a Fine-Gray covariate level
+# without events, where crr does not converge).
 
 suppressPackageStartupMessages({
   library(survival)
@@ -223,6 +225,46 @@ reference_set("hand_gray", hand_gray, group_col = "group")
 hand_fg <- data.frame(time = c(1, 1.5, 2, 3, 2.5), event = c(1L, 2L, 1L, 1L, 0L), x = c(1, 1, 0, 1, 0))
 reference_set("hand_fg", hand_fg[1:4, ], covariate_cols = "x", crr_causes = 1L)
 reference_set("hand_fg_censored", hand_fg, covariate_cols = "x", crr_causes = 1L)
+
+# Gray's test once the pooled cumulative incidence reaches 1 (issue 16): groups A and B fail early, C alone is at
+# risk for the last events. Unstratified, the pooled estimate F(t) = F(t-) + D1 / H goes past 1 (1.0965 before
+# t = 9); in stratum s2 it reaches exactly 1 (1/3 + 1/3 + 1/3 at t = 6) before C's last event at t = 7, where
+# 1 / (1 - F(t-)) is infinite. cuminc gives finite statistics here for rho 0, 0.5 and 1 (the infinite factors
+# only meet terms that are zero); scripts/competing_risks used to fail with "SVD did not converge".
+gray_cif_one <- data.frame(
+  time = c(1, 2, 2, 3, 1, 2, 3, 4, 2, 5, 6, 6, 8, 9, 2, 2, 5, 6, 1, 4, 7),
+  event = c(1L, 1L, 2L, 1L, 2L, 1L, 1L, 1L, 0L, 1L, 2L, 1L, 1L, 1L, 1L, 1L, 1L, 1L, 0L, 0L, 1L),
+  group = c(rep("A", 4), rep("B", 4), rep("C", 6), "A", "A", "B", "B", "C", "C", "C"),
+  strata = c(rep("s1", 14), rep("s2", 7)),
+  stringsAsFactors = FALSE
+)
+reference_set("gray_cif_one", gray_cif_one, group_col = "group", strata_col = "strata", gray_rhos = c(0, 0.5, 1))
+
+# Monotone likelihood (issue 16): arm 1 has no events of cause 1 (only competing events and censorings), so the
+# Fine-Gray coefficient of arm goes to -infinity for cause 1. With its defaults (gtol 1e-6, maxiter 10) crr reports
+# converged = FALSE; with gtol 1e-12 its score criterion is met at arm ~ -30.7 (the score decays like exp(beta))
+# and it reports TRUE. NAME_crr_convergence.csv records both; cause 2 (estimable) goes to NAME_crr.csv as usual.
+set.seed(16)
+n_mono <- 60
+mono_arm <- rep(c(0L, 1L), each = n_mono / 2)
+mono_age <- round(rnorm(n_mono), 1)
+mono_time <- sample(1:40, n_mono, replace = TRUE)
+mono_event <- sample(c(0L, 1L, 1L, 2L), n_mono, replace = TRUE)
+mono_event[mono_arm == 1L & mono_event == 1L] <- 2L
+monotone_fg <- data.frame(time = mono_time, event = mono_event, group = ifelse(mono_arm == 1L, "arm1", "arm0"),
+                          arm = mono_arm, age = mono_age, stringsAsFactors = FALSE)
+stopifnot(sum(monotone_fg$event == 1 & monotone_fg$arm == 1) == 0, sum(monotone_fg$event == 1) > 0)
+reference_set("monotone_fg", monotone_fg, group_col = "group", covariate_cols = c("arm", "age"), crr_causes = 2L)
+crr_convergence <- do.call(rbind, lapply(list(c("arm"), c("arm", "age")), function(terms) {
+  do.call(rbind, lapply(list(list("default", 1e-6, 10L), list("strict", CRR_GTOL, CRR_MAXITER)), function(s) {
+    fit <- crr(monotone_fg$time, monotone_fg$event, cov1 = as.matrix(monotone_fg[, terms, drop = FALSE]),
+               failcode = 1L, cencode = 0, gtol = s[[2]], maxiter = s[[3]])
+    data.frame(model = paste(terms, collapse = "+"), cause = 1L, settings = s[[1]], gtol = s[[2]],
+               maxiter = s[[3]], term = terms, coef = unname(fit$coef), crr_converged = fit$converged,
+               max_abs_score = max(abs(fit$score)), stringsAsFactors = FALSE)
+  }))
+}))
+write_fixture(crr_convergence, "monotone_fg_crr_convergence.csv")
 
 write_fixture(versions, "versions.csv")
 cat("fixtures written to", normalizePath(out_dir), "\n")
