@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -122,3 +123,37 @@ def clean(deid_dir: Path, config: dict, settings: dict | None = None, codebook_p
 @pytest.fixture(scope="session")
 def cohort(deid_dir, config):
     return clean(deid_dir, config)
+
+
+# Tests that run Snakemake (or the whole pipeline) are marked `workflow`, so that `pytest -m "not workflow"` runs the
+# unit tests alone. A test runs Snakemake if it uses a fixture that does (`project` is a copy made for running it,
+# `full_run` a finished run), or if its own code, a fixture it uses, or a module-level helper it calls names
+# SNAKEMAKE.
+WORKFLOW_FIXTURES = {"project", "full_run"}
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
+def runs_snakemake(item) -> bool:
+    if WORKFLOW_FIXTURES & set(item.fixturenames):
+        return True
+    functions = [item.function]
+    for name in item.fixturenames:
+        for definition in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            functions.append(definition.func)
+    module = vars(item.module)
+    for function in list(functions):
+        source = _source(function)
+        functions += [value for name, value in module.items() if inspect.isfunction(value) and f"{name}(" in source]
+    return any("SNAKEMAKE" in _source(function) for function in functions)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if isinstance(item, pytest.Function) and runs_snakemake(item):
+            item.add_marker(pytest.mark.workflow)

@@ -212,6 +212,7 @@ def test_7_contact_and_insurance_columns_are_dropped_surgeons_pseudonymised(deid
 
 
 # 8. Free text is scrubbed; recall measured on an annotated corpus.
+@pytest.mark.slow  # NER over a 150-patient corpus: about 10-25 s
 def test_8_recall_on_the_annotated_corpus(scrubber):
     from deidentify.corpus import generate_corpus, recall
 
@@ -362,6 +363,7 @@ def test_11_deidentification_runs_with_the_network_blocked(monkeypatch, twin_dir
 
 
 # 12. Same input and key: byte-identical outputs; another key: other pseudonyms, same content.
+@pytest.mark.slow  # de-identifies the whole twin twice more, with NER
 def test_12_same_input_and_key_give_identical_bytes(deidentified, twin_dir, config):
     again = deidentify(
         read_raw(twin_dir, config),

@@ -1,6 +1,7 @@
 # Helpers shared by the rule files. No rules here.
 import ast
 import importlib.util
+import functools
 import json
 import os
 from pathlib import Path
@@ -154,20 +155,23 @@ def source_of(path):
     )
 
 
+@functools.cache
 def imported_modules(path, package):
     """Every module a source file names in an import statement, absolute names (relative imports resolved against
-    `package`). `from a import b` yields both a and a.b: b may be a submodule."""
+    `package`). `from a import b` gives both a and a.b: b may be a submodule. Cached: every rule's script reaches
+    many of the same modules, and parsing each once keeps the workflow quick to load."""
+    names = []
     for node in ast.walk(ast.parse(source_of(path), filename=str(path))):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
+            names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             parts = package.split(".") if node.level else []
             base = ".".join(
                 parts[: len(parts) - node.level + 1]
                 + ([node.module] if node.module else [])
             )
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return tuple(names)
 
 
 def code_inputs(script):
