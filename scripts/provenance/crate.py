@@ -88,6 +88,7 @@ def build_crate(
         "with the files it read and wrote (SHA-256), the config, the software versions and the git commit."
     )
     root["datePublished"] = date
+    root["license"] = "https://spdx.org/licenses/MIT"  # the project's LICENSE
     for uri, (name, version) in sorted(PROFILES.items()):
         crate.add_jsonld({"@id": uri, "@type": ["CreativeWork", "Profile"], "name": name, "version": version})
     root["conformsTo"] = [{"@id": uri} for uri in sorted(PROFILES)]
