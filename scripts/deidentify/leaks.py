@@ -23,6 +23,8 @@ from datetime import date
 from pathlib import Path
 
 from deidentify.identifiers import snils_is_valid
+from deidentify.normalise import fold_text
+from deidentify.translit import name_variants
 
 log = logging.getLogger("leak_gate")
 
@@ -212,3 +214,89 @@ def run_leak_gate(
         "findings": [],
     }
     Path(report_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def name_words(texts, protected: set[str], morph=None) -> set[str]:
+    """The words of names (found by the scrubber or read from name columns) that are worth a leak-gate entry:
+    capitalised, four letters or more, not a protected (clinical, configured) term, and read by the dictionary as
+    a name, surname or patronymic or not known to it at all."""
+    import pymorphy3
+
+    morph = morph or pymorphy3.MorphAnalyzer()
+    out = set()
+    for text in texts:
+        for word in re.findall(r"[^\W\d_]+", fold_text(text)):
+            if len(word) < 4 or not word[0].isupper() or word.casefold() in protected:
+                continue
+            parses = morph.parse(word.lower())
+            if any({"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes)) for p in parses) or not (
+                morph.word_is_known(word.lower())
+            ):
+                out.add(word)
+    return out
+
+
+def name_identifiers(full_names, protected: set[str] = frozenset()) -> set[str]:
+    """Every case form of every part of each name, in Cyrillic and in each Latin transliteration, for the leak
+    gate (parts shorter than the scanner's minimum are left out: they would match everyday words)."""
+    out: set[str] = set()
+    for name in full_names:
+        for form in name_variants(name):
+            if len(form) >= MIN_TEXT_LENGTH and form not in protected:
+                out.add(form)
+    return out
+
+
+def protected_words(*documents) -> set[str]:
+    """Every word of the given configuration documents (config, codebook: bone names, procedures, diagnoses),
+    case-folded: clinical vocabulary that is never taken for a name."""
+    out: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(k)
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+        elif isinstance(node, str):
+            out.update(w.casefold() for w in re.findall(r"[^\W\d_]+", node))
+
+    for document in documents:
+        walk(document)
+    return out
+
+
+NAME_ROLES = ("name", "staff_id")
+NOT_TEXT_ROLES = ("patient_id", "identifier", "birth_date", "date")
+
+
+def raw_names(raw_tables: dict, columns: dict) -> set[str]:
+    """The names the raw tables hold in their name and staff columns."""
+    out = set()
+    for table, rt in raw_tables.items():
+        for column, role in columns.get(table, {}).items():
+            if role in NAME_ROLES and column in rt.data:
+                out.update(v.strip() for v in rt.data[column] if isinstance(v, str) and v.strip())
+    return out
+
+
+def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber, protected: set[str]) -> list[str]:
+    """The leak gate's identifier list, built from all raw text: the stage's list, plus every case form and Latin
+    transliteration of every name in the name and staff columns and of every name the scrubber found in any other
+    text column of the raw exports (free text it scrubbed, coded and dropped columns too)."""
+    names = raw_names(raw_tables, columns)
+    found = set(scrubber.found_names)
+    for table, rt in raw_tables.items():
+        roles = columns.get(table, {})
+        for column in rt.data.columns:
+            if roles.get(column) in NAME_ROLES + NOT_TEXT_ROLES:
+                continue
+            for value in set(rt.data[column]):
+                if isinstance(value, str) and re.search(r"[^\W\d_]", value):
+                    spans = scrubber.find(value, None, ner=True)
+                    found.update(value[s:e] for s, e, kind in spans if kind == "name")
+    words = name_words(found, protected) | name_words(names, protected)
+    extra = name_identifiers(words | names, protected)
+    return sorted(set(identifiers) | extra)

@@ -5,6 +5,7 @@ rule deidentify_exports:
     input:
         **raw_table_paths(),
         **demo_key_input(),
+        codebook=CLEANING["codebook"],
         code=rule_code("deidentify_exports"),
     output:
         **deidentified_table_paths(),
