@@ -14,16 +14,20 @@ value, so the gate's own report cannot leak.
 
 from __future__ import annotations
 
+import base64
 import bisect
+import html
 import json
 import logging
 import re
+import shutil
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from deidentify.identifiers import snils_is_valid
-from deidentify.normalise import fold_text
+from deidentify.normalise import fold, fold_text
 from deidentify.translit import name_variants
 
 log = logging.getLogger("leak_gate")
@@ -47,6 +51,8 @@ class Finding:
     file: str
     line: int
     kind: str
+    offset: int = -1  # character offset in the file's text (in `part` for a DOCX or an embedded file)
+    part: str = ""  # a member of a DOCX (word/document.xml) or an embedded data URI of a page
 
 
 def normalise_text(value: str) -> str:
@@ -106,46 +112,106 @@ class LeakScanner:
 
     def scan_text(self, text: str, shapes_in: str | None = None) -> list[tuple[int, str]]:
         """(line, kind) of every finding in one text, at most one per line and kind. Identifier shapes are searched
-        in `shapes_in` (the same text with parts blanked out, line for line) when given. The regular expressions
-        run over the whole text at once and their matches are mapped to lines: fast on registry-sized tables."""
-        found: set[tuple[int, str]] = set()
-        breaks = [m.start() for m in re.finditer("\n", text)]
+        in `shapes_in` (the same text with parts blanked out, line for line) when given."""
+        return sorted({(line, kind) for line, _, kind in self.scan_text_offsets(text, shapes_in)})
 
-        def line_of(position: int) -> int:
-            return bisect.bisect_right(breaks, position - 1) + 1
+    def scan_text_offsets(self, text: str, shapes_in: str | None = None) -> list[tuple[int, int, str]]:
+        """(line, offset, kind) of every finding, at most one per line and kind; the offset is the character offset
+        of the first finding of that kind on that line, in `text`. The text is folded first (normalise.fold:
+        invisible characters removed, NFKC, look-alike letters in each word's script), so "Иванoв" with a Latin o
+        or "Ива\u00adнов" with a soft hyphen is found; offsets point into the original text. The regular
+        expressions run over the whole text at once and their matches are mapped to lines: fast on registry-sized
+        tables."""
+        original = text
+        text, index = fold(text)
+        if shapes_in is not None:
+            shapes_text, shapes_index = fold(shapes_in)
+        else:
+            shapes_text, shapes_index = text, index
+        found: dict[tuple[int, str], int] = {}
+        breaks = [m.start() for m in re.finditer("\n", original)]
 
-        for number, line in enumerate(text.splitlines(), start=1):
-            words = normalise_text(line).split()
-            # Only positions where an identifier can start: its first word must be there.
-            for i in (i for i, w in enumerate(words) if w in self.first_words):
-                if any(" ".join(words[i : i + n]) in self.text for n in self.text_lengths):
-                    found.add((number, "identifier"))
+        def add(position: int, kind: str, positions: list[int]) -> None:
+            offset = positions[position] if position < len(positions) else len(original)
+            key = (bisect.bisect_right(breaks, offset - 1) + 1, kind)
+            found[key] = min(found.get(key, offset), offset)
+
+        line_start = 0
+        for line in text.split("\n"):
+            words = [(m.start(), m.group()) for m in re.finditer(r"[^\W_]+", line.casefold())]
+            tokens = [w for _, w in words]
+            for i in (i for i, w in enumerate(tokens) if w in self.first_words):
+                if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
+                    add(line_start + words[i][0], "identifier", index)
                     break
+            line_start += len(line) + 1
         for m in NUMBER_RUN.finditer(text):
             run = re.sub(r"\D", "", m.group())
             if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
-                found.add((line_of(m.start()), "identifier_digits"))
+                add(m.start(), "identifier_digits", index)
         for m in DATE_LIKE.finditer(text):
             if date_key(m) in self.dates:
-                found.add((line_of(m.start()), "identifier_date"))
+                add(m.start(), "identifier_date", index)
         for kind, pattern in SHAPES.items():
-            for m in pattern.finditer(shapes_in if shapes_in is not None else text):
+            for m in pattern.finditer(shapes_text):
                 if kind != "snils" or snils_is_valid(m.group()):
-                    found.add((line_of(m.start()), f"pattern_{kind}"))
-        return sorted(found)
+                    add(m.start(), f"pattern_{kind}", shapes_index)
+        return sorted((line, offset, kind) for (line, kind), offset in found.items())
 
     def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
         findings, scanned = [], 0
         for path in sorted(paths):
             if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
                 log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
-            data = path.read_bytes()
-            # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
-            text = data.decode("utf-8", errors="replace")
-            shapes_in = mask_scripts(text) if path.suffix.lower() in (".html", ".htm") else None
-            findings += [Finding(str(path), line, kind) for line, kind in self.scan_text(text, shapes_in)]
+            for part, text, shapes_in in texts_of(path):
+                findings += [
+                    Finding(str(path), line, kind, offset, part)
+                    for line, offset, kind in self.scan_text_offsets(text, shapes_in)
+                ]
             scanned += 1
         return findings, scanned
+
+
+OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
+DATA_URI = re.compile(r"data:([\w/+.-]+)(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)")
+
+
+def xml_text(xml: str) -> str:
+    """The text of an XML part: paragraph and row ends become newlines, other tags vanish (so a name split over
+    several runs of a DOCX is read whole)."""
+    xml = re.sub(r"</(?:w:p|a:p|text:p|text:h|row|si|w:tr)>|<w:br/>|<w:tab/>", "\n", xml)
+    text = re.sub(r"<[^>]+>", "", xml)
+    return html.unescape(text)
+
+
+def texts_of(path: Path):
+    """(part, text, shapes_in) of each text a file holds: the file itself; the XML parts of an office document
+    (DOCX: word/document.xml, headers, footers, comments, docProps); for a web page, its text without tags and each
+    embedded data URI (a report embeds the files it shows)."""
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix in OFFICE_SUFFIXES and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(z.namelist()):
+                if name.endswith((".xml", ".rels")):
+                    yield name, xml_text(z.read(name).decode("utf-8", errors="replace")), None
+        return
+    # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
+    text = data.decode("utf-8", errors="replace")
+    if suffix in (".html", ".htm"):
+        masked = mask_scripts(text)
+        yield "", text, masked
+        yield "(text without tags)", xml_text(masked), None
+        for n, m in enumerate(DATA_URI.finditer(text)):
+            try:
+                embedded = base64.b64decode(m.group(2), validate=False)
+            except ValueError:
+                continue
+            if embedded[:2] == b"PK" or m.group(1).startswith(("image/png", "image/jpeg", "font/")):
+                continue
+            yield f"(embedded data URI {n + 1}, {m.group(1)})", embedded.decode("utf-8", errors="replace"), None
+        return
+    yield "", text, None
 
 
 def mask_scripts(html: str) -> str:
@@ -172,6 +238,24 @@ def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:
     return [p for p in out if p.resolve() not in excluded]
 
 
+def quarantine(paths: list[Path], folder: Path, keep: set[Path]) -> list[tuple[Path, Path]]:
+    """Move files with findings out of results/ and logs/ into `folder` (on the raw side, under resources/), at
+    their relative path, so nothing flagged stays where outputs are published. Files outside the project and the
+    files in `keep` (the gate's own log and lists) stay."""
+    moved = []
+    here = Path.cwd().resolve()
+    keep = {k.resolve() for k in keep}
+    for path in sorted(set(paths)):
+        resolved = path.resolve()
+        if resolved in keep or not resolved.exists() or not resolved.is_relative_to(here):
+            continue
+        target = folder / resolved.relative_to(here)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(resolved), target)
+        moved.append((path, target))
+    return moved
+
+
 def run_leak_gate(
     identifier_lists: list[str],
     declared_inputs: list[str],
@@ -179,9 +263,11 @@ def run_leak_gate(
     report_path: str,
     log_path: str,
     log: logging.Logger,
+    quarantine_folder: str | None = "resources/quarantine",
 ) -> None:
     """The leak gate of a rule: scan every file under `scan` (logs too, whichever rule wrote them) and every declared
-    input for the identifiers of `identifier_lists`; write the report, or stop the run naming file, line and kind.
+    input for the identifiers of `identifier_lists`; write the report, or move every file with a finding to
+    `quarantine_folder` (outside results/) and stop the run naming file, line, offset and kind, never the value.
 
     The report is part of results/ and must be byte-identical across runs: it names what the rule depends on, not
     how many log files other jobs happened to have written by then (that goes to the log).
@@ -204,9 +290,20 @@ def run_leak_gate(
     )
     if findings:
         for f in findings:
-            log.error("possible identifier in %s, line %d (%s)", f.file, f.line, f.kind)
+            where = f"{f.file}" + (f" [{f.part}]" if f.part else "")
+            log.error("possible identifier in %s, line %d, offset %d (%s)", where, f.line, f.offset, f.kind)
+        moved = []
+        if quarantine_folder:
+            keep = {Path(log_path), *map(Path, identifier_lists)}
+            moved = quarantine([Path(f.file) for f in findings], Path(quarantine_folder), keep)
+            for source, target in moved:
+                log.error("quarantined %s -> %s", source, target)
+        first = findings[0]
         raise SystemExit(
-            f"leak gate: {len(findings)} possible identifiers in files written after de-identification; see {log_path}"
+            f"leak gate: {len(findings)} possible identifiers in {len({f.file for f in findings})} files written "
+            f"after de-identification (first: {first.file}{f' [{first.part}]' if first.part else ''}, line "
+            f"{first.line}, offset {first.offset}, {first.kind}); {len(moved)} files moved to {quarantine_folder}; "
+            f"see {log_path}"
         )
     report = {
         "identifiers_checked": len(identifiers),
