@@ -100,7 +100,13 @@ EXTRA_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("date", re.compile(r"(?<![\w])" + ABBREVIATED_MONTHS + r"[а-яё]*\.?[\s.\-/,]*" + YEAR + r"(?!\d)", re.I)),
     (
         "date",
-        re.compile(r"(?<![\w.])\d{1,2}[\s.\-/]+" + ROMAN_MONTHS + r"[\s.\-/]+(?:" + YEAR + r"|\d{2})(?![\w])"),
+        re.compile(
+            r"(?<![\w.])\d{1,2}[\s.\-/]+"
+            + ROMAN_MONTHS
+            + r"[\s.\-/]+(?:"
+            + YEAR
+            + r"|\d{2})(?![\w])(?:\s*г(?:ода|\.)?)?"
+        ),
     ),
     ("date", re.compile(r"(?<![\w.])" + ROMAN_MONTHS + r"[.\s/-]" + YEAR + r"(?!\d)")),
     (
@@ -122,7 +128,7 @@ EXTRA_PATTERNS: list[tuple[str, re.Pattern]] = [
         ),
     ),
     ("date", re.compile(r"(?<![\w.])\d{1,2}\s\d{1,2}\s" + YEAR + r"(?!\d)")),
-    ("date", re.compile(r"(?<![\w.])\d{1,2}[./-]\d{1,2}[./-]" + YEAR + r"(?=г)")),
+    ("date", re.compile(r"(?<![\w.])\d{1,2}[./-]\d{1,2}[./-]" + YEAR + r"г\.?(?![а-яё])")),
     # Ages over 89, and birth years (which give the age).
     (
         "age",
@@ -187,7 +193,23 @@ EXTRA_PATTERNS: list[tuple[str, re.Pattern]] = [
             r"(?:\s*[-/,]\s*(?:кв\.?\s*)?\d{1,4})?(?!\d|[.,]\d)"
         ),
     ),
-    ("address", re.compile(r"(?<![\w-])(?:д|дом|кв|корп|стр|к)\s\d{1,4}[а-я]?(?:[-/]\d+)?(?![\w])")),
+    ("address", re.compile(r"(?<![\w/-])(?:д|дом|кв|корп|стр|к)\s\d{1,4}[а-я]?(?:[-/]\d+)?(?![\w/])")),
+    # Social-network and messenger addresses without a scheme.
+    (
+        "url",
+        re.compile(
+            r"(?<![\w.@])(?:vk\.com|vkontakte\.ru|t\.me|ok\.ru|instagram\.com|facebook\.com|fb\.com|twitter\.com|x\.com"
+            r"|youtube\.com|tiktok\.com)/[\w./-]+"
+        ),
+    ),
+    # The check digits of a SNILS written apart ("контрольное число 64").
+    ("snils", re.compile(r"(?:[Кк]онтрольн\w+\s+(?:числ\w+|цифр\w*|сумм\w*)|к\.\s?ч\.)[\s:№-]*(\d{2})(?!\d)")),
+    # Names in capitals with initials or a patronymic (У.Г. КУЗНЕЦ, КУЗНЕЦ У.Г., ЖУК МИЛАНА РОДИОНОВНА).
+    ("name", re.compile(r"(?<![\w.])" + INITIALS + r"\s?[А-ЯЁ]{3,}(?![а-яё\w])")),
+    ("name", re.compile(r"(?<![\w])[А-ЯЁ]{3,}\s[А-ЯЁ]\.\s?[А-ЯЁ]\.")),
+    ("name", re.compile(r"(?<![\w])[А-ЯЁ]{2,}\s[А-ЯЁ]{2,}\s[А-ЯЁ]+(?:ВИЧ|ВН|ИЧН|ИНИЧ|ЬИЧ)[А-ЯЁ]{0,3}(?![\w])")),
+    # Settlements with a one-letter marker and a two-word name (с. Ясная Поляна, пос. Ясная Поляна).
+    ("address", re.compile(r"(?<![\w])(?:с|пос|пгт|дер|д|г|ст)\.\s?[А-ЯЁ][а-яё-]+(?:\s[А-ЯЁ][а-яё-]+)?")),
     # Initials in Latin letters (D.S., D. S.).
     ("name", re.compile(r"(?<![\w.])[A-Z]\.\s?[A-Z]\.(?![\w])")),
     # Names after a word that introduces a person, even when the dictionary reads them as common nouns.
@@ -338,12 +360,14 @@ DIGIT_RUN = re.compile(r"\+?\d[\d\s()\-]{4,}\d")
 # Digits written with any separators, split into parts ("123.456.789 01", "4506 № 123456"): for own numbers, the
 # span is exactly the digits of the number (a loose run may hold neighbouring numbers too).
 LOOSE_DIGIT_RUN = re.compile(r"\d(?:[\s.\-_/()№:]{0,3}\d)*")
+LATIN_INITIALS_AFTER = re.compile(r"\s?(?:[A-Z]\.\s?)?[A-Z]\.(?![A-Za-z])")
+COUNTRY_WORDS = frozenset("рф россия россии россию российская российской федерация федерации ссср russia".split())
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁё]")
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9'])[A-Za-z][A-Za-z']*(?:-[A-Za-z]+)?(?![A-Za-z0-9])")
 WORD_TOKEN = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
 LATIN_SURNAME = re.compile(
-    r"(?:[bcdfghjklmnpqrstvwxz](?:ov|ev|yov|iev|in|yn)(?:a|u|y|oy|oi|oj|om|ym|im|e|ykh|ikh|ich)?"
+    r"(?:[bcdfghjklmnpqrstvwxz](?:ov|ev|ow|ew|yov|iev|in|yn)(?:a|u|y|oy|oi|oj|om|ym|im|ykh|ikh|ych|ich)?"
     r"|(?:sk|tsk|zk|ck)(?:iy|ii|ij|y|aya|aia|aja|oy|oi|ogo|omu|im|ym|uyu|oj)|enko|chuk|[cs]huk|yuk|iuk"
     r"|(?:ovich|evich|ovna|evna|ichna|ovicha|evicha|ovny|evny|ovnoy|evnoy))$"
 )
@@ -448,6 +472,8 @@ class Scrubber:
         a medical term's ending or opens the sentence (where NER mistakes capitalised terms for names)."""
         if token.casefold() in self.kept_terms or not re.search(r"[А-ЯЁа-яёA-Za-z]", token):
             return False
+        if token.casefold() in COUNTRY_WORDS:
+            return False  # a country is not a place that identifies (HIPAA: geography below the state level)
         if not re.search(r"[А-ЯЁа-яё]", token):
             return True  # a Latin word inside a person or place span: a transliterated name
         if self._name_tagged(token):
@@ -519,16 +545,50 @@ class Scrubber:
         or a first name or patronymic the dictionary knows once written back in Cyrillic."""
         if not LATIN_LETTER.search(text) or not CYRILLIC_LETTER.search(text):
             return []  # an all-Latin text (a device name, a code) is not a Russian record
-        spans = []
-        for m in LATIN_WORD.finditer(text):
+        words = list(LATIN_WORD.finditer(text))
+        flags = []
+        for m in words:
             word = m.group()
             low = word.lower()
-            if len(low) < 4 or low in self.kept_terms or low in ENGLISH_WORDS or not word[0].isupper():
-                continue
-            if word.isupper() and len(word) < 6:
-                continue  # an abbreviation (LCP, PFNA, DHS)
-            if LATIN_SURNAME.search(low) or self._latin_first_name(low):
-                spans.append((m.start(), m.end(), "name"))
+            flag = False
+            if len(low) >= 3 and low not in self.kept_terms and low not in ENGLISH_WORDS:
+                if word.isupper() and len(word) < 6 or not word[0].isupper() and len(word) < 6:
+                    flag = False  # an abbreviation (LCP, PFNA, DHS), a short lower-case word
+                elif LATIN_SURNAME.search(low) or self._latin_first_name(low):
+                    flag = True
+                # A capitalised word with initials after it (Karas S., Melnik A.V.).
+                flag = flag or bool(
+                    word[0].isupper() and not word.isupper() and LATIN_INITIALS_AFTER.match(text, m.end())
+                )
+            flags.append(flag)
+
+        def style(word: str) -> str:
+            return "upper" if word.isupper() else "lower" if word.islower() else "title"
+
+        # A name's neighbour in the same letter case is the rest of the name (sokol eduardom, PASTUKH IVAN).
+        for i in [i for i, f in enumerate(flags) if f]:
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(words) and not flags[j]:
+                    a, b = words[min(i, j)], words[max(i, j)]
+                    w = words[j].group()
+                    if (
+                        text[a.end() : b.start()] == " "
+                        and style(w) == style(words[i].group())
+                        and len(w) >= 3
+                        and w.lower() not in ENGLISH_WORDS
+                        and w.lower() not in self.kept_terms
+                    ):
+                        flags[j] = True
+        spans = []
+        for m, flag in zip(words, flags, strict=True):
+            if flag:
+                # With the initials written before or after it (I.I. Ivanov, Ivanov I.I.).
+                start, end = m.start(), m.end()
+                before = re.search(r"(?:[A-Z]\.\s?){1,2}\s?$", text[:start])
+                after = LATIN_INITIALS_AFTER.match(text, end)
+                start = before.start() if before else start
+                end = after.end() if after else end
+                spans.append((start, end, "name"))
         return spans
 
     def _latin_first_name(self, low: str) -> bool:
@@ -625,6 +685,7 @@ def merge(spans: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, 
 
 
 def parse_text_date(value: str) -> date | None:
+    value = re.sub(r"(?<=\d)г\.?$", "", value.strip())  # 12.03.2019г
     m = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})", value.strip())
     if m:
         d, mo, y = (int(g) for g in m.groups())

@@ -2,10 +2,11 @@
 
 Records write a Russian name in Latin letters in several systems; each known name is written in all of them:
 
-- GOST 7.79-2000 system B / ISO 9 with ASCII digraphs (Щ shch? no: shh, Ц cz, Х x, Ю yu, Я ya, Ё yo, Й j);
+- GOST 7.79-2000 system B (Щ shh, Ц cz, Х x, Ю yu, Я ya, Ё yo, Й j);
 - ISO 9 reduced to ASCII (Ж zh, Х h, Ц c, Ш sh, Щ sch/shch, Ю ju, Я ja, Й j);
 - BGN/PCGN (Ж zh, Х kh, Ц ts, Щ shch, Ю yu, Я ya, Й y, Ы y, Е e/ye, Ё yo/ye);
 - ICAO Doc 9303 as in Russian passports since 2013 (Ж zh, Х kh, Ц ts, Щ shch, Ю iu, Я ia, Й i, Ы y, Ъ ie);
+- German-style spelling of Russian names in older foreign documents (В w, Ж sch, З s, Х ch, Ч tsch, Ш sch);
 - the loose forms people type (Й y/i/j, ий -> y/iy/ii, Х h/kh, Ё e, Щ sch/shch, Ц c/ts/tz, Ю u/yu/ju/iu).
 
 Case forms come from the morphological dictionary (pymorphy3): every form of every reading of the word as a
@@ -70,6 +71,20 @@ SYSTEMS: dict[str, dict[str, str]] = {
         "э": "e",
     },
     "iso_9_ascii": {**_BASE, "й": "j", "х": "h", "ц": "c", "щ": "sch", "ю": "ju", "я": "ja", "ё": "jo"},
+    "german": {
+        **_BASE,
+        "в": "w",
+        "ж": "sch",
+        "з": "s",
+        "й": "j",
+        "х": "ch",
+        "ц": "z",
+        "ч": "tsch",
+        "ш": "sch",
+        "щ": "schtsch",
+        "ю": "ju",
+        "я": "ja",
+    },
     "loose": {**_BASE, "х": "h", "й": "i", "ц": "c", "ю": "u", "я": "a", "щ": "sch", "ь": "'"},
 }
 # Endings written differently from letter by letter (Юрий -> Yuriy / Yury / Iurii / Jurij).
