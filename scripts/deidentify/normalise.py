@@ -103,13 +103,31 @@ def _nfkc(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
-def _fold_word(word: str) -> str:
+def _fold_word(word: str) -> list[tuple[str, int]]:
+    """The word in its own script, as (character, position in the word) pairs. In a mostly Cyrillic word, a run of
+    Latin letters that all look like Cyrillic ones takes their look-alikes; any other Latin run was typed in the
+    wrong keyboard layout or transliterated ("Кукушкinа") and is read back into Cyrillic."""
     cyr, lat = len(CYRILLIC.findall(word)), len(LATIN.findall(word))
     if not cyr or not lat:
-        return word
-    if cyr >= lat:
-        return "".join(LATIN_TO_CYRILLIC.get(ch, ch) for ch in word)
-    return "".join(CYRILLIC_TO_LATIN.get(ch, ch) for ch in word)
+        return [(ch, i) for i, ch in enumerate(word)]
+    if cyr < lat:
+        return [(CYRILLIC_TO_LATIN.get(ch, ch), i) for i, ch in enumerate(word)]
+    out: list[tuple[str, int]] = []
+    for m in re.finditer(r"[A-Za-zëË]+|[^A-Za-zëË]+", word):
+        run = m.group()
+        if not LATIN.match(run) and run[0] not in "ëË":
+            out += [(ch, m.start() + i) for i, ch in enumerate(run)]
+        elif all(ch in LATIN_TO_CYRILLIC for ch in run):
+            out += [(LATIN_TO_CYRILLIC[ch], m.start() + i) for i, ch in enumerate(run)]
+        else:
+            from .translit import to_cyrillic
+
+            readings = to_cyrillic(run.lower())
+            back = readings[0] if readings else run
+            if run[0].isupper():
+                back = back[:1].upper() + back[1:]
+            out += [(ch, m.start()) for ch in back]
+    return out
 
 
 def fold(text: str) -> tuple[str, list[int]]:
@@ -133,13 +151,20 @@ def fold(text: str) -> tuple[str, list[int]]:
                 index.append(i)
         i = j
     flat = "".join(chars)
-    out = list(flat)
+    out: list[str] = []
+    out_index: list[int] = []
+    last = 0
     for m in WORD.finditer(flat):
-        w = _fold_word(m.group())
-        if w != m.group():
-            out[m.start() : m.end()] = list(w)
-    index.append(len(text))
-    return "".join(out), index
+        out += chars[last : m.start()]
+        out_index += index[last : m.start()]
+        for ch, i in _fold_word(m.group()):
+            out.append(ch)
+            out_index.append(index[m.start() + i])
+        last = m.end()
+    out += chars[last:]
+    out_index += index[last:]
+    out_index.append(len(text))
+    return "".join(out), out_index
 
 
 _PLAIN = re.compile(r"[\x00-\x7fА-Яа-яЁё№]*")

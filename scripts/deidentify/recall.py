@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from deidentify.adversarial import clinical_texts, generate
 from deidentify.corpus import generate_corpus, recall
 from deidentify.scrub import PatientIdentity, Scrubber
 
@@ -35,8 +36,6 @@ def measure_adversarial(
     patients: int, seed: int, ner: bool, kept_terms: list[str], codebook: str | Path | None = None
 ) -> dict:
     """Recall per kind on the adversarial corpus, precision on it and on identifier-free clinical text."""
-    from deidentify.adversarial import clinical_texts, generate
-
     records, staff = generate(patients, seed)
     scrubber = Scrubber(ner, tuple(kept_terms))
     # What the pipeline learns from the raw exports' name and staff columns.
