@@ -28,7 +28,7 @@ from pathlib import Path
 
 from deidentify.identifiers import snils_is_valid
 from deidentify.normalise import fold, fold_text
-from deidentify.translit import name_variants
+from deidentify.translit import GATE_SYSTEMS, name_variants
 
 log = logging.getLogger("leak_gate")
 
@@ -43,7 +43,14 @@ SHAPES = {
     "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),
     "policy": re.compile(r"(?<![0-9A-Za-z.,])\d{16}(?![0-9A-Za-z]|[.,]\d)"),
 }
-MIN_TEXT_LENGTH = 5  # shorter text identifiers (initials alone) would match everywhere
+MIN_TEXT_LENGTH = 5
+# English words that are also a transliterated Russian name or case form (results/ is written in English).
+# Eponyms of methods an English paper names (Markov chains, Kolmogorov-Smirnov test, Ilizarov frame) are Russian
+# surnames too: in Latin letters alone they are not searched (the Cyrillic forms and full names still are).
+ENGLISH_WORDS = frozenset(
+    "marina roman diana bella regina victoria rosa maria angelina stella nelly markov kolmogorov smirnov chebyshev "
+    "lyapunov ilizarov pavlov botkin pirogov sechenov mendeleev".split()
+)  # shorter text identifiers (initials alone) would match everywhere
 
 
 @dataclass(frozen=True)
@@ -338,8 +345,8 @@ def name_identifiers(full_names, protected: set[str] = frozenset()) -> set[str]:
     gate (parts shorter than the scanner's minimum are left out: they would match everyday words)."""
     out: set[str] = set()
     for name in full_names:
-        for form in name_variants(name):
-            if len(form) >= MIN_TEXT_LENGTH and form not in protected:
+        for form in name_variants(name, GATE_SYSTEMS):
+            if len(form) >= MIN_TEXT_LENGTH and form not in protected and form not in ENGLISH_WORDS:
                 out.add(form)
     return out
 

@@ -110,7 +110,11 @@ def _fold_word(word: str) -> list[tuple[str, int]]:
     cyr, lat = len(CYRILLIC.findall(word)), len(LATIN.findall(word))
     if not cyr or not lat:
         return [(ch, i) for i, ch in enumerate(word)]
-    if cyr < lat:
+    # A letter with no look-alike in the other script (Ж, Ш, Я; d, f, s) tells the script; else the majority does.
+    cyrillic_only = any(CYRILLIC.match(ch) and ch not in CYRILLIC_TO_LATIN for ch in word)
+    latin_only = any(LATIN.match(ch) and ch not in LATIN_TO_CYRILLIC for ch in word)
+    latin_word = latin_only and not cyrillic_only if cyrillic_only != latin_only else cyr < lat
+    if latin_word:
         return [(CYRILLIC_TO_LATIN.get(ch, ch), i) for i, ch in enumerate(word)]
     out: list[tuple[str, int]] = []
     for m in re.finditer(r"[A-Za-zëË]+|[^A-Za-zëË]+", word):

@@ -96,16 +96,22 @@ def transliterate(word: str, system: str) -> str:
     return "".join(table.get(ch, ch) for ch in word.lower())
 
 
+# The systems the leak gate writes known names in. German-style spelling turns common Russian surnames into English
+# words (Белов -> below), which every English results file holds: the scrubber uses it, the gate does not.
+GATE_SYSTEMS = ("bgn_pcgn", "icao", "gost_7_79_b", "iso_9_ascii", "loose")
+
+
 @cache
-def latin_forms(word: str) -> frozenset[str]:
-    """Every Latin spelling of one Cyrillic word (lower case), in all systems and their common endings."""
+def latin_forms(word: str, systems: tuple[str, ...] | None = None) -> frozenset[str]:
+    """Every Latin spelling of one Cyrillic word (lower case), in all systems (or `systems`) and common endings."""
     word = word.lower()
-    forms = {transliterate(word, s) for s in SYSTEMS}
+    systems = tuple(SYSTEMS) if systems is None else systems
+    forms = {transliterate(word, s) for s in systems}
     # "е" at the start or after a vowel is "ye" in BGN/PCGN, often "e" otherwise.
     forms |= {f.replace("'", "") for f in forms}
     for ending, latin in ENDINGS.items():
         if word.endswith(ending):
-            stem_forms = {transliterate(word[: -len(ending)], s) for s in SYSTEMS}
+            stem_forms = {transliterate(word[: -len(ending)], s) for s in systems}
             forms |= {a + b for a, b in itertools.product(stem_forms, latin)}
     return frozenset(f for f in forms if f)
 
@@ -133,7 +139,7 @@ def case_forms(word: str) -> frozenset[str]:
     return frozenset(f.replace("ё", "е") for f in forms) | {word}
 
 
-def name_variants(full_name: str) -> set[str]:
+def name_variants(full_name: str, systems: tuple[str, ...] | None = None) -> set[str]:
     """The case forms of every part of a name, in Cyrillic and in every Latin spelling (lower case)."""
     out: set[str] = set()
     for part in full_name.replace("-", " ").split():
@@ -141,7 +147,7 @@ def name_variants(full_name: str) -> set[str]:
             continue
         for form in case_forms(part):
             out.add(form)
-            out |= latin_forms(form)
+            out |= latin_forms(form, systems)
     return out
 
 
