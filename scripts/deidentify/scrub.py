@@ -392,6 +392,11 @@ def own_latin_pattern(full_name: str) -> re.Pattern | None:
     )
 
 
+@lru_cache(maxsize=4096)
+def own_latin_skeletons(full_name: str) -> frozenset[str]:
+    return frozenset(translit.skeleton(f) for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+
+
 def phone_spans(text: str) -> list[tuple[int, int, str]]:
     """Phone numbers phonenumbers finds (Russian and, with their country code, foreign), without its loosest
     guesses: a match needs a + or 00 or 8 prefix, or ten or more digits, or the city form NNN-NN-NN."""
@@ -526,7 +531,10 @@ class Scrubber:
             for form in translit.name_variants(str(full_name)):
                 if len(form) < 3 or form in self.kept_terms:
                     continue
-                (self.known_latin if form.isascii() else self.known_cyrillic).add(form)
+                if form.isascii():
+                    self.known_latin.add(translit.skeleton(form))
+                else:
+                    self.known_cyrillic.add(form)
         self._generic_cache.clear()
 
     def known_name_spans(self, text: str) -> list[tuple[int, int, str]]:
@@ -536,7 +544,9 @@ class Scrubber:
         for m in WORD_TOKEN.finditer(text):
             word = m.group()
             low = word.lower().replace("ё", "е")
-            if (low in self.known_latin and word.isascii()) or (word[0].isupper() and low in self.known_cyrillic):
+            if (word.isascii() and translit.skeleton(low) in self.known_latin) or (
+                word[0].isupper() and low in self.known_cyrillic
+            ):
                 spans.append((m.start(), m.end(), "name"))
         return spans
 
@@ -626,6 +636,13 @@ class Scrubber:
                 pattern = own_latin_pattern(patient.full_name)
                 if pattern is not None:
                     spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
+                # Any mixture of the systems (Zayac, Zaiats, Zajaz): compared by skeleton.
+                own = own_latin_skeletons(patient.full_name)
+                spans += [
+                    (m.start(), m.end(), "name")
+                    for m in LATIN_WORD.finditer(text)
+                    if len(m.group()) >= 3 and translit.skeleton(m.group()) in own
+                ]
             if any(ch.isdigit() for ch in text):  # every number, the record number too, has digits
                 spans += own_number_spans(text, patient)
         if text is not original:

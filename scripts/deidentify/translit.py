@@ -220,3 +220,63 @@ def to_cyrillic(latin: str, limit: int = 8) -> tuple[str, ...]:
         else:
             return ()
     return tuple(readings)
+
+
+_SKELETON = [
+    ("schtsch", "Ш"),
+    ("shch", "Ш"),
+    ("sch", "Ш"),
+    ("shh", "Ш"),
+    ("iya", "Я"),
+    ("iia", "Я"),
+    ("ija", "Я"),
+    ("yya", "Я"),
+    ("tsch", "Ч"),
+    ("zh", "Ж"),
+    ("kh", "Х"),
+    ("ts", "Ц"),
+    ("tz", "Ц"),
+    ("cz", "Ц"),
+    ("ch", "Ч"),
+    ("sh", "Ш"),
+    ("yu", "Ю"),
+    ("iu", "Ю"),
+    ("ju", "Ю"),
+    ("ya", "Я"),
+    ("ia", "Я"),
+    ("ja", "Я"),
+    ("yo", "Ё"),
+    ("jo", "Ё"),
+    ("ye", "Е"),
+    ("je", "Е"),
+    ("ie", "Е"),
+    ("iy", "И"),
+    ("ii", "И"),
+    ("ij", "И"),
+    ("yy", "И"),
+    ("yi", "И"),
+    ("c", "Ц"),
+    ("z", "Ц"),
+    ("h", "Х"),
+    ("x", "Х"),
+    ("w", "v"),
+    ("y", "И"),
+    ("i", "И"),
+    ("j", "И"),
+    ("e", "Е"),
+    ("'", ""),
+]
+_SKELETON_RE = None
+
+
+def skeleton(latin: str) -> str:
+    """A Latin spelling reduced so that the systems agree: Zayac, Zaiats, Zajaz and ZAYATS give one skeleton. Both
+    the known names' spellings and the words of a text are reduced the same way before they are compared."""
+    import re
+
+    global _SKELETON_RE
+    if _SKELETON_RE is None:
+        table = dict(_SKELETON)
+        _SKELETON_RE = (re.compile("|".join(re.escape(k) for k, _ in _SKELETON)), table)
+    pattern, table = _SKELETON_RE
+    return pattern.sub(lambda m: table[m.group()], latin.lower())
