@@ -154,6 +154,16 @@ def fold(text: str) -> tuple[str, list[int]]:
                 chars.append(ch)
                 index.append(i)
         i = j
+    # Letters written apart ("И в а н о в"): four or more single letters separated by single spaces are one word.
+    joined = "".join(chars)
+    if SPACED_LETTERS.search(joined):
+        keep = [True] * len(chars)
+        for m in SPACED_LETTERS.finditer(joined):
+            for k in range(m.start(), m.end()):
+                if chars[k] == " ":
+                    keep[k] = False
+        chars = [c for c, k in zip(chars, keep, strict=True) if k]
+        index = [i for i, k in zip(index, keep, strict=True) if k]
     flat = "".join(chars)
     out: list[str] = []
     out_index: list[int] = []
@@ -171,11 +181,12 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), out_index
 
 
+SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?: [^\W\d_]){3,}(?![^\W\d_])")
 _PLAIN = re.compile(r"[\x00-\x7fА-Яа-яЁё№]*")
 
 
 def _plain(text: str) -> bool:
-    if not _PLAIN.fullmatch(text):
+    if not _PLAIN.fullmatch(text) or SPACED_LETTERS.search(text):
         return False
     return not any(CYRILLIC.search(w) and LATIN.search(w) for w in WORD.findall(text))
 
