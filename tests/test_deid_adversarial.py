@@ -92,6 +92,16 @@ def test_transliterations_in_several_systems_and_case_forms():
         ("Пациентке 93 лет", "93 лет"),
         ("1921 г.р.", "1921 г.р."),
         ("профиль vk.com/ivanov93", "vk.com/ivanov93"),
+        ("ей девяносто три года", "девяносто три года"),
+        ("контроль 2020-V-05", "2020-V-05"),
+        ("seen on 5th of May 2020", "5th of May 2020"),
+        ("операция пятого мая 2020", "пятого мая 2020"),
+        ("в мае 2020 выписан", "мае 2020"),
+        ("3-й микрорайон, 14", "3-й микрорайон, 14"),
+        ("подпись: К у к у ш к и н а", "К у к у ш к и н а"),
+        ("почта kuku.d гав-гав gmail.com", "kuku.d гав-гав gmail.com"),
+        ("Сорока Л.Ф.", "Сорока Л.Ф."),
+        ("пациент ZAIATS GLEB", "ZAIATS GLEB"),
     ],
 )
 def test_identifier_forms_are_scrubbed(hard_scrubber, text, value):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from deidentify.identifiers import snils_is_valid
+from deidentify.identifiers import inn_is_valid, snils_is_valid
 from deidentify.normalise import fold, fold_text
 from deidentify.translit import GATE_SYSTEMS, name_variants
 
@@ -42,6 +42,7 @@ SHAPES = {
     "date": re.compile(r"(?<![\d.])\d{2}\.\d{2}\.(?:19|20)\d{2}(?![\d.])"),
     "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),
     "policy": re.compile(r"(?<![0-9A-Za-z.,])\d{16}(?![0-9A-Za-z]|[.,]\d)"),
+    "inn": re.compile(r"(?<![0-9A-Za-z.,])\d{4}[- ]?\d{6}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
 }
 MIN_TEXT_LENGTH = 5
 # English words that are also a transliterated Russian name or case form (results/ is written in English).
@@ -161,7 +162,7 @@ class LeakScanner:
                 add(m.start(), "identifier_date", index)
         for kind, pattern in SHAPES.items():
             for m in pattern.finditer(shapes_text):
-                if kind != "snils" or snils_is_valid(m.group()):
+                if (kind != "snils" or snils_is_valid(m.group())) and (kind != "inn" or inn_is_valid(m.group())):
                     add(m.start(), f"pattern_{kind}", shapes_index)
         return sorted((line, offset, kind) for (line, kind), offset in found.items())
 

@@ -11,7 +11,8 @@ Two corpora, reported side by side:
 
 From the command line anyone can re-run them:
 
-    PYTHONPATH=scripts python -m deidentify.recall [--corpus twin|adversarial|both] [--patients N] [--seed S]
+    PYTHONPATH=scripts python -m deidentify.recall [--corpus twin|adversarial|both] [--patients N] [--seed S] \
+        [--show] [--check]
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, help="corpus size (twin: config's corpus_patients; adversarial: 200)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--show", action="store_true", help="print the missed identifiers and false positives")
+    parser.add_argument("--check", action="store_true", help="exit non-zero below the configured minimums (CI)")
     args = parser.parse_args()
+    below = []
     codebook = ROOT / config["cleaning"]["codebook"]
     if args.corpus in ("twin", "both"):
         result = measure(
@@ -123,6 +126,7 @@ def main() -> None:
         )
         print("twin corpus (deidentify.corpus)")
         print(table(result))
+        below += below_minimums("twin", result, settings["recall"])
         for example in result["missed_examples"] if args.show else ():
             print("missed", example)
     if args.corpus in ("adversarial", "both"):
@@ -135,10 +139,21 @@ def main() -> None:
         )
         print("adversarial corpus (deidentify.adversarial)")
         print(table(result))
+        below += below_minimums("adversarial", result, settings["recall"])
         if args.show:
             for key in ("missed_examples", "false_positive_examples", "clinical_texts_changed"):
                 for example in result[key]:
                     print(key.split("_")[0], example)
+
+    if args.check and below:
+        raise SystemExit("; ".join(below))
+
+
+def below_minimums(name: str, result: dict, minimums: dict) -> list[str]:
+    overall, own = result["recall"]["all"], result["recall"]["own"]
+    if overall < minimums["minimum_overall"] or own < minimums["minimum_own"]:
+        return [f"{name} corpus: recall {overall:.4f} overall, {own:.4f} own, below the configured minimums"]
+    return []
 
 
 if __name__ == "__main__":
