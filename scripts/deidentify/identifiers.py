@@ -1,5 +1,5 @@
-"""Check digits of Russian personal identifiers (SNILS, INN). The de-identification stage uses them to tell a SNILS from any
-other 11-digit number; the synthetic twin imports them to write valid ones."""
+"""Check digits of Russian personal identifiers (SNILS, INN). The de-identification stage uses them to tell a SNILS
+or an INN from any other number; the synthetic twin imports them to write valid ones."""
 
 from __future__ import annotations
 
