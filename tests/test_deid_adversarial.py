@@ -144,9 +144,11 @@ def test_adversarial_recall_and_precision(config):
 
 def test_leak_scanner_folds_look_alikes_and_invisible_characters():
     scanner = LeakScanner(sorted(name_identifiers(["Блинова Зинаида Викторовна"])) + ["Блинова З.В."])
-    for planted in ("Блинoва", "Бли\u00adнова", "BLINOVA", "blinovoy", "Блиновой", "Blinowa", "Бли\u200bнова З.В."):
+    for planted in ("Блинoва", "Бли\u00adнова", "BLINOVA", "blinovoy", "Блиновой", "Бли\u200bнова З.В."):
         assert scanner.scan_text(f"ok\nx {planted} y\n") == [(2, "identifier")], planted
     assert scanner.scan_text("Blind review, нова\n") == []
+    # German-style spellings are the scrubber's, not the gate's (Белов would be "below" in every English file).
+    assert LeakScanner(sorted(name_identifiers(["Белов Иван Петрович"]))).scan_text("see below\n") == []
 
 
 def test_leak_scanner_reads_docx_and_page_text(tmp_path):

@@ -590,8 +590,10 @@ class Scrubber:
             low = word.lower()
             flag = False
             if len(low) >= 3 and low not in self.kept_terms and low not in ENGLISH_WORDS:
-                if word.isupper() and len(word) < 6 or not word[0].isupper() and len(word) < 6:
-                    flag = False  # an abbreviation (LCP, PFNA, DHS), a short lower-case word
+                if word.isupper() and len(word) < 6:
+                    flag = self._latin_first_name(low)  # GLEB, ANNA; not an abbreviation (LCP, PFNA, ECOG)
+                elif not word[0].isupper() and len(word) < 6:
+                    flag = False  # a short lower-case word
                 elif LATIN_SURNAME.search(low) or self._latin_first_name(low):
                     flag = True
                 # A capitalised word with initials after it (Karas S., Melnik A.V.).
