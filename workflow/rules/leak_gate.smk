@@ -15,6 +15,6 @@ rule check_results_for_leaks:
     conda:
         "../envs/python.yaml"
     params:
-        scan=["results", "logs"],
+        scan=["results", "logs", ".snakemake/log", ".snakemake/metadata"],
     script:
         "../scripts/check_results_for_leaks.py"
