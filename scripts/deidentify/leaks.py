@@ -7,9 +7,14 @@ Known identifiers are matched three ways:
   that is a number (six or more digits and no letters: phones, SNILS, policy numbers);
 - dates also in the other usual formats (DD.MM.YYYY, YYYY-MM-DD, DD/MM/YYYY, DD.MM.YY, digits only).
 
-Shapes are searched whatever the list says: a SNILS with a valid check digit, a Russian phone number, a full date
-DD.MM.YYYY, a record number "ИБ-...", a 16-digit policy number. A finding reports the file, line and kind, never the
-value, so the gate's own report cannot leak.
+Shapes are searched whatever the list says: a SNILS or an INN with valid check digits, a Russian phone number, a full
+date DD.MM.YYYY, a record number "ИБ-...", a 16-digit policy number. A finding reports the file, line, offset and
+kind, never the value, so the gate's own report cannot leak; the file is moved to resources/quarantine/.
+
+Text is folded before matching (deidentify.normalise, as the scrubber does), office documents (DOCX) are read part by
+part with their tags stripped, web pages also without tags and with their embedded data URIs decoded. The identifier
+list the stage writes holds, besides the raw tables' values, every case form and Latin transliteration of every name
+in the raw exports (`raw_side_identifiers`).
 """
 
 from __future__ import annotations

@@ -11,9 +11,19 @@
    if the morphological dictionary (pymorphy3) calls it a name, surname, patronymic or place, or does not know it,
    and it is not on the configured list of medical terms to keep (eponyms such as "Юинга").
 
+Before any pass the text is folded (deidentify.normalise: soft hyphens and zero-width characters removed, NFKC,
+Latin look-alikes inside Cyrillic words and keyboard-layout mixes read back, letters written apart joined); the passes
+match on the folded text and every span is mapped back to the original characters. Issue 14 added to pass 1 the
+patient's name in Latin letters (every case form in every transliteration system, compared by skeleton, see
+deidentify.translit) and own numbers in any split; to pass 2 the names of the raw exports' name and staff columns
+(`learn_names`), Latin words that read as Russian names, names after a word that introduces a person, phones found by
+`phonenumbers`, and pattern families for spelled-out e-mails, ID numbers after their keyword, record-number phrases,
+addresses without street markers, dates with abbreviated, Roman or English months, and ages over 89.
+
 Each pass returns character spans of the original text; overlapping spans are merged and each merged span becomes
 one placeholder ([ФИО], [ДАТА +123], [ТЕЛЕФОН], ...). Recall is measured on a generated annotated corpus
-(deidentify.corpus); see deidentify.recall.
+(deidentify.corpus) and on an adversarial corpus written independently (deidentify.adversarial); see
+deidentify.recall.
 """
 
 from __future__ import annotations
