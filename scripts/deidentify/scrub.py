@@ -494,6 +494,7 @@ class Scrubber:
         self._generic_cache: dict[tuple[str, bool], tuple[tuple[int, int, str], ...]] = {}
         self.known_cyrillic: set[str] = set()
         self.known_latin: set[str] = set()
+        self._latin_name_cache: dict[str, bool] = {}
         self.found_names: set[str] = set()  # every text replaced as a name, folded: for the leak gate's list
 
     # --- pass 3 -----------------------------------------------------------------------------------------------
@@ -642,6 +643,11 @@ class Scrubber:
         return spans
 
     def _latin_first_name(self, low: str) -> bool:
+        if low not in self._latin_name_cache:
+            self._latin_name_cache[low] = self._read_as_name(low)
+        return self._latin_name_cache[low]
+
+    def _read_as_name(self, low: str) -> bool:
         self._load_morph()
         for candidate in translit.to_cyrillic(low):
             if any(
