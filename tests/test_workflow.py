@@ -139,8 +139,13 @@ def test_leak_gate_fails_the_run_on_a_planted_identifier(full_run):
         assert result.returncode != 0
         log = (full_run / "logs" / "check_results_for_leaks.log").read_text()
         assert "stray_note.txt" in log and name not in log and name.upper() not in log
+        assert re.search(r"stray_note\.txt, line 1, offset \d+ \(identifier\)", log)
+        # The flagged file is moved out of results/ to the raw side.
+        quarantined = full_run / "resources" / "quarantine" / "results" / "twin" / "stray_note.txt"
+        assert not planted.exists() and quarantined.exists()
     finally:
-        planted.unlink()
+        planted.unlink(missing_ok=True)
+        shutil.rmtree(full_run / "resources" / "quarantine", ignore_errors=True)
         run(SNAKEMAKE + ["--cores", "2"], full_run)
 
 

@@ -7,22 +7,33 @@ Known identifiers are matched three ways:
   that is a number (six or more digits and no letters: phones, SNILS, policy numbers);
 - dates also in the other usual formats (DD.MM.YYYY, YYYY-MM-DD, DD/MM/YYYY, DD.MM.YY, digits only).
 
-Shapes are searched whatever the list says: a SNILS with a valid check digit, a Russian phone number, a full date
-DD.MM.YYYY, a record number "ИБ-...", a 16-digit policy number. A finding reports the file, line and kind, never the
-value, so the gate's own report cannot leak.
+Shapes are searched whatever the list says: a SNILS or an INN with valid check digits, a Russian phone number, a full
+date DD.MM.YYYY, a record number "ИБ-...", a 16-digit policy number. A finding reports the file, line, offset and
+kind, never the value, so the gate's own report cannot leak; the file is moved to resources/quarantine/.
+
+Text is folded before matching (deidentify.normalise, as the scrubber does), office documents (DOCX) are read part by
+part with their tags stripped, web pages also without tags and with their embedded data URIs decoded. The identifier
+list the stage writes holds, besides the raw tables' values, every case form and Latin transliteration of every name
+in the raw exports (`raw_side_identifiers`).
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
+import html
 import json
 import logging
 import re
+import shutil
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from deidentify.identifiers import snils_is_valid
+from deidentify.identifiers import inn_is_valid, snils_is_valid
+from deidentify.normalise import fold, fold_text
+from deidentify.translit import GATE_SYSTEMS, name_variants
 
 log = logging.getLogger("leak_gate")
 
@@ -36,8 +47,16 @@ SHAPES = {
     "date": re.compile(r"(?<![\d.])\d{2}\.\d{2}\.(?:19|20)\d{2}(?![\d.])"),
     "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),
     "policy": re.compile(r"(?<![0-9A-Za-z.,])\d{16}(?![0-9A-Za-z]|[.,]\d)"),
+    "inn": re.compile(r"(?<![0-9A-Za-z.,])\d{4}[- ]?\d{6}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
 }
-MIN_TEXT_LENGTH = 5  # shorter text identifiers (initials alone) would match everywhere
+MIN_TEXT_LENGTH = 5
+# English words that are also a transliterated Russian name or case form (results/ is written in English).
+# Eponyms of methods an English paper names (Markov chains, Kolmogorov-Smirnov test, Ilizarov frame) are Russian
+# surnames too: in Latin letters alone they are not searched (the Cyrillic forms and full names still are).
+ENGLISH_WORDS = frozenset(
+    "marina roman diana bella regina victoria rosa maria angelina stella nelly markov kolmogorov smirnov chebyshev "
+    "lyapunov ilizarov pavlov botkin pirogov sechenov mendeleev".split()
+)  # shorter text identifiers (initials alone) would match everywhere
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,8 @@ class Finding:
     file: str
     line: int
     kind: str
+    offset: int = -1  # character offset in the file's text (in `part` for a DOCX or an embedded file)
+    part: str = ""  # a member of a DOCX (word/document.xml) or an embedded data URI of a page
 
 
 def normalise_text(value: str) -> str:
@@ -104,46 +125,106 @@ class LeakScanner:
 
     def scan_text(self, text: str, shapes_in: str | None = None) -> list[tuple[int, str]]:
         """(line, kind) of every finding in one text, at most one per line and kind. Identifier shapes are searched
-        in `shapes_in` (the same text with parts blanked out, line for line) when given. The regular expressions
-        run over the whole text at once and their matches are mapped to lines: fast on registry-sized tables."""
-        found: set[tuple[int, str]] = set()
-        breaks = [m.start() for m in re.finditer("\n", text)]
+        in `shapes_in` (the same text with parts blanked out, line for line) when given."""
+        return sorted({(line, kind) for line, _, kind in self.scan_text_offsets(text, shapes_in)})
 
-        def line_of(position: int) -> int:
-            return bisect.bisect_right(breaks, position - 1) + 1
+    def scan_text_offsets(self, text: str, shapes_in: str | None = None) -> list[tuple[int, int, str]]:
+        """(line, offset, kind) of every finding, at most one per line and kind; the offset is the character offset
+        of the first finding of that kind on that line, in `text`. The text is folded first (normalise.fold:
+        invisible characters removed, NFKC, look-alike letters in each word's script), so "Иванoв" with a Latin o
+        or "Ива\u00adнов" with a soft hyphen is found; offsets point into the original text. The regular
+        expressions run over the whole text at once and their matches are mapped to lines: fast on registry-sized
+        tables."""
+        original = text
+        text, index = fold(text)
+        if shapes_in is not None:
+            shapes_text, shapes_index = fold(shapes_in)
+        else:
+            shapes_text, shapes_index = text, index
+        found: dict[tuple[int, str], int] = {}
+        breaks = [m.start() for m in re.finditer("\n", original)]
 
-        for number, line in enumerate(text.splitlines(), start=1):
-            words = normalise_text(line).split()
-            # Only positions where an identifier can start: its first word must be there.
-            for i in (i for i, w in enumerate(words) if w in self.first_words):
-                if any(" ".join(words[i : i + n]) in self.text for n in self.text_lengths):
-                    found.add((number, "identifier"))
+        def add(position: int, kind: str, positions: list[int]) -> None:
+            offset = positions[position] if position < len(positions) else len(original)
+            key = (bisect.bisect_right(breaks, offset - 1) + 1, kind)
+            found[key] = min(found.get(key, offset), offset)
+
+        line_start = 0
+        for line in text.split("\n"):
+            words = [(m.start(), m.group()) for m in re.finditer(r"[^\W_]+", line.casefold())]
+            tokens = [w for _, w in words]
+            for i in (i for i, w in enumerate(tokens) if w in self.first_words):
+                if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
+                    add(line_start + words[i][0], "identifier", index)
                     break
+            line_start += len(line) + 1
         for m in NUMBER_RUN.finditer(text):
             run = re.sub(r"\D", "", m.group())
             if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
-                found.add((line_of(m.start()), "identifier_digits"))
+                add(m.start(), "identifier_digits", index)
         for m in DATE_LIKE.finditer(text):
             if date_key(m) in self.dates:
-                found.add((line_of(m.start()), "identifier_date"))
+                add(m.start(), "identifier_date", index)
         for kind, pattern in SHAPES.items():
-            for m in pattern.finditer(shapes_in if shapes_in is not None else text):
-                if kind != "snils" or snils_is_valid(m.group()):
-                    found.add((line_of(m.start()), f"pattern_{kind}"))
-        return sorted(found)
+            for m in pattern.finditer(shapes_text):
+                if (kind != "snils" or snils_is_valid(m.group())) and (kind != "inn" or inn_is_valid(m.group())):
+                    add(m.start(), f"pattern_{kind}", shapes_index)
+        return sorted((line, offset, kind) for (line, kind), offset in found.items())
 
     def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
         findings, scanned = [], 0
         for path in sorted(paths):
             if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
                 log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
-            data = path.read_bytes()
-            # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
-            text = data.decode("utf-8", errors="replace")
-            shapes_in = mask_scripts(text) if path.suffix.lower() in (".html", ".htm") else None
-            findings += [Finding(str(path), line, kind) for line, kind in self.scan_text(text, shapes_in)]
+            for part, text, shapes_in in texts_of(path):
+                findings += [
+                    Finding(str(path), line, kind, offset, part)
+                    for line, offset, kind in self.scan_text_offsets(text, shapes_in)
+                ]
             scanned += 1
         return findings, scanned
+
+
+OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
+DATA_URI = re.compile(r"data:([\w/+.-]+)(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)")
+
+
+def xml_text(xml: str) -> str:
+    """The text of an XML part: paragraph and row ends become newlines, other tags vanish (so a name split over
+    several runs of a DOCX is read whole)."""
+    xml = re.sub(r"</(?:w:p|a:p|text:p|text:h|row|si|w:tr)>|<w:br/>|<w:tab/>", "\n", xml)
+    text = re.sub(r"<[^>]+>", "", xml)
+    return html.unescape(text)
+
+
+def texts_of(path: Path):
+    """(part, text, shapes_in) of each text a file holds: the file itself; the XML parts of an office document
+    (DOCX: word/document.xml, headers, footers, comments, docProps); for a web page, its text without tags and each
+    embedded data URI (a report embeds the files it shows)."""
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix in OFFICE_SUFFIXES and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(z.namelist()):
+                if name.endswith((".xml", ".rels")):
+                    yield name, xml_text(z.read(name).decode("utf-8", errors="replace")), None
+        return
+    # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
+    text = data.decode("utf-8", errors="replace")
+    if suffix in (".html", ".htm"):
+        masked = mask_scripts(text)
+        yield "", text, masked
+        yield "(text without tags)", xml_text(masked), None
+        for n, m in enumerate(DATA_URI.finditer(text)):
+            try:
+                embedded = base64.b64decode(m.group(2), validate=False)
+            except ValueError:
+                continue
+            if embedded[:2] == b"PK" or m.group(1).startswith(("image/png", "image/jpeg", "font/")):
+                continue
+            yield f"(embedded data URI {n + 1}, {m.group(1)})", embedded.decode("utf-8", errors="replace"), None
+        return
+    yield "", text, None
 
 
 def mask_scripts(html: str) -> str:
@@ -170,6 +251,24 @@ def files_under(roots: list[str | Path], exclude: set[Path]) -> list[Path]:
     return [p for p in out if p.resolve() not in excluded]
 
 
+def quarantine(paths: list[Path], folder: Path, keep: set[Path]) -> list[tuple[Path, Path]]:
+    """Move files with findings out of results/ and logs/ into `folder` (on the raw side, under resources/), at
+    their relative path, so nothing flagged stays where outputs are published. Files outside the project and the
+    files in `keep` (the gate's own log and lists) stay."""
+    moved = []
+    here = Path.cwd().resolve()
+    keep = {k.resolve() for k in keep}
+    for path in sorted(set(paths)):
+        resolved = path.resolve()
+        if resolved in keep or not resolved.exists() or not resolved.is_relative_to(here):
+            continue
+        target = folder / resolved.relative_to(here)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(resolved), target)
+        moved.append((path, target))
+    return moved
+
+
 def run_leak_gate(
     identifier_lists: list[str],
     declared_inputs: list[str],
@@ -177,9 +276,11 @@ def run_leak_gate(
     report_path: str,
     log_path: str,
     log: logging.Logger,
+    quarantine_folder: str | None = "resources/quarantine",
 ) -> None:
     """The leak gate of a rule: scan every file under `scan` (logs too, whichever rule wrote them) and every declared
-    input for the identifiers of `identifier_lists`; write the report, or stop the run naming file, line and kind.
+    input for the identifiers of `identifier_lists`; write the report, or move every file with a finding to
+    `quarantine_folder` (outside results/) and stop the run naming file, line, offset and kind, never the value.
 
     The report is part of results/ and must be byte-identical across runs: it names what the rule depends on, not
     how many log files other jobs happened to have written by then (that goes to the log).
@@ -202,9 +303,20 @@ def run_leak_gate(
     )
     if findings:
         for f in findings:
-            log.error("possible identifier in %s, line %d (%s)", f.file, f.line, f.kind)
+            where = f"{f.file}" + (f" [{f.part}]" if f.part else "")
+            log.error("possible identifier in %s, line %d, offset %d (%s)", where, f.line, f.offset, f.kind)
+        moved = []
+        if quarantine_folder:
+            keep = {Path(log_path), *map(Path, identifier_lists)}
+            moved = quarantine([Path(f.file) for f in findings], Path(quarantine_folder), keep)
+            for source, target in moved:
+                log.error("quarantined %s -> %s", source, target)
+        first = findings[0]
         raise SystemExit(
-            f"leak gate: {len(findings)} possible identifiers in files written after de-identification; see {log_path}"
+            f"leak gate: {len(findings)} possible identifiers in {len({f.file for f in findings})} files written "
+            f"after de-identification (first: {first.file}{f' [{first.part}]' if first.part else ''}, line "
+            f"{first.line}, offset {first.offset}, {first.kind}); {len(moved)} files moved to {quarantine_folder}; "
+            f"see {log_path}"
         )
     report = {
         "identifiers_checked": len(identifiers),
@@ -212,3 +324,89 @@ def run_leak_gate(
         "findings": [],
     }
     Path(report_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def name_words(texts, protected: set[str], morph=None) -> set[str]:
+    """The words of names (found by the scrubber or read from name columns) that are worth a leak-gate entry:
+    capitalised, four letters or more, not a protected (clinical, configured) term, and read by the dictionary as
+    a name, surname or patronymic or not known to it at all."""
+    import pymorphy3
+
+    morph = morph or pymorphy3.MorphAnalyzer()
+    out = set()
+    for text in texts:
+        for word in re.findall(r"[^\W\d_]+", fold_text(text)):
+            if len(word) < 4 or not word[0].isupper() or word.casefold() in protected:
+                continue
+            parses = morph.parse(word.lower())
+            if any({"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes)) for p in parses) or not (
+                morph.word_is_known(word.lower())
+            ):
+                out.add(word)
+    return out
+
+
+def name_identifiers(full_names, protected: set[str] = frozenset()) -> set[str]:
+    """Every case form of every part of each name, in Cyrillic and in each Latin transliteration, for the leak
+    gate (parts shorter than the scanner's minimum are left out: they would match everyday words)."""
+    out: set[str] = set()
+    for name in full_names:
+        for form in name_variants(name, GATE_SYSTEMS):
+            if len(form) >= MIN_TEXT_LENGTH and form not in protected and form not in ENGLISH_WORDS:
+                out.add(form)
+    return out
+
+
+def protected_words(*documents) -> set[str]:
+    """Every word of the given configuration documents (config, codebook: bone names, procedures, diagnoses),
+    case-folded: clinical vocabulary that is never taken for a name."""
+    out: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(k)
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+        elif isinstance(node, str):
+            out.update(w.casefold() for w in re.findall(r"[^\W\d_]+", node))
+
+    for document in documents:
+        walk(document)
+    return out
+
+
+NAME_ROLES = ("name", "staff_id")
+NOT_TEXT_ROLES = ("patient_id", "identifier", "birth_date", "date")
+
+
+def raw_names(raw_tables: dict, columns: dict) -> set[str]:
+    """The names the raw tables hold in their name and staff columns."""
+    out = set()
+    for table, rt in raw_tables.items():
+        for column, role in columns.get(table, {}).items():
+            if role in NAME_ROLES and column in rt.data:
+                out.update(v.strip() for v in rt.data[column] if isinstance(v, str) and v.strip())
+    return out
+
+
+def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber, protected: set[str]) -> list[str]:
+    """The leak gate's identifier list, built from all raw text: the stage's list, plus every case form and Latin
+    transliteration of every name in the name and staff columns and of every name the scrubber found in any other
+    text column of the raw exports (free text it scrubbed, coded and dropped columns too)."""
+    names = raw_names(raw_tables, columns)
+    found = set(scrubber.found_names)
+    for table, rt in raw_tables.items():
+        roles = columns.get(table, {})
+        for column in rt.data.columns:
+            if roles.get(column) in NAME_ROLES + NOT_TEXT_ROLES:
+                continue
+            for value in set(rt.data[column]):
+                if isinstance(value, str) and re.search(r"[^\W\d_]", value):
+                    spans = scrubber.find(value, None, ner=True)
+                    found.update(value[s:e] for s, e, kind in spans if kind == "name")
+    words = name_words(found, protected) | name_words(names, protected)
+    extra = name_identifiers(words | names, protected)
+    return sorted(set(identifiers) | extra)

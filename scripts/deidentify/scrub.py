@@ -11,9 +11,19 @@
    if the morphological dictionary (pymorphy3) calls it a name, surname, patronymic or place, or does not know it,
    and it is not on the configured list of medical terms to keep (eponyms such as "Юинга").
 
+Before any pass the text is folded (deidentify.normalise: soft hyphens and zero-width characters removed, NFKC,
+Latin look-alikes inside Cyrillic words and keyboard-layout mixes read back, letters written apart joined); the passes
+match on the folded text and every span is mapped back to the original characters. Issue 14 added to pass 1 the
+patient's name in Latin letters (every case form in every transliteration system, compared by skeleton, see
+deidentify.translit) and own numbers in any split; to pass 2 the names of the raw exports' name and staff columns
+(`learn_names`), Latin words that read as Russian names, names after a word that introduces a person, phones found by
+`phonenumbers`, and pattern families for spelled-out e-mails, ID numbers after their keyword, record-number phrases,
+addresses without street markers, dates with abbreviated, Roman or English months, and ages over 89.
+
 Each pass returns character spans of the original text; overlapping spans are merged and each merged span becomes
 one placeholder ([ФИО], [ДАТА +123], [ТЕЛЕФОН], ...). Recall is measured on a generated annotated corpus
-(deidentify.corpus); see deidentify.recall.
+(deidentify.corpus) and on an adversarial corpus written independently (deidentify.adversarial); see
+deidentify.recall.
 """
 
 from __future__ import annotations
@@ -24,11 +34,239 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 
+import phonenumbers
+
+from . import translit
+from .normalise import fold, map_span
+
 MONTHS = ("январ", "феврал", "март", "апрел", "ма[йя]", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр")
 MONTH_NAMES = r"(?:" + "|".join(m + r"[а-яё]*" for m in MONTHS) + r")"
 NAME_WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:вич|вн|ичн|инич|ьич)[а-яё]{0,3}"
 INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\.?"
+
+ABBREVIATED_MONTHS = r"(?:янв|фев|февр|мар|апр|ма[йяе]|июн|июл|авг|сен|сент|окт|ноя|нояб|дек)"
+DAY_WORDS = (
+    r"(?:перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят|десят|одиннадцат|двенадцат|тринадцат|четырнадцат"
+    r"|пятнадцат|шестнадцат|семнадцат|восемнадцат|девятнадцат|двадцат|тридцат)(?:ое|ого|ье|ьего|ий|ый|ом)"
+    r"(?:\s(?:перв|втор|трет|четв[её]рт|пят|шест|седьм|восьм|девят)(?:ое|ого|ье|ьего|ом))?"
+)
+ENGLISH_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+ROMAN_MONTHS = r"(?:XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I)"
+YEAR = r"(?:1[89]\d{2}|20\d{2})"
+# Street names written without a street marker ("Ленина 5-12"): a small gazetteer of the commonest.
+STREET_GAZETTEER = (
+    "Ленина Мира Гагарина Пушкина Кирова Чехова Лермонтова Горького Победы Строителей Маяковского Свердлова "
+    "Калинина Мичурина Куйбышева Фрунзе Дзержинского Жукова Королёва Королева Гоголя Некрасова Толстого Чкалова "
+    "Суворова Кутузова Ломоносова Менделеева Пирогова Тургенева Белинского Крупской Карла Маркса Энгельса "
+    "Войкова Щорса Островского Павлова Титова Шевченко Вавилова Арбат Тверская Садовая Советская Центральная "
+    "Молодёжная Молодежная Школьная Лесная Новая Набережная Заречная Зелёная Зеленая Полевая Октябрьская "
+    "Комсомольская Первомайская Профсоюзная Пролетарская Рабочая Солнечная Луговая Береговая Садовая "
+    "Пионерская Заводская Вокзальная Юбилейная Строительная Спортивная Парковая Северная Южная Восточная Западная"
+).split()
+# Words that introduce a person (a surname that the dictionary reads as a common noun is still a name there).
+PERSON_CUES = (
+    r"(?:ФИО|Ф\.\s?И\.\s?О\.|[Фф]амилия|[Пп]ациент(?:к[аеиуой]|у|а|ом)?|[Бб]ольн(?:ой|ая|ого|ому|ую|ым)"
+    r"|гр-н(?:ка)?|гр\.|[Гг]ражданин(?:а|у|ом)?|[Гг]ражданк[аеиуой]|[Вв]рач(?:а|у|ом)?|[Хх]ирург(?:а|у|ом)?"
+    r"|[Дд]октор(?:а|у|ом)?|д-р|проф\.|[Пп]рофессор(?:а|у|ом)?|доц\.|[Дд]оцент(?:а|у|ом)?|зав\.|[Зз]аведующ\w+"
+    r"|[Мм]едсестр[аыеуой]|м/с|[Аа]нестезиолог(?:а|у|ом)?|[Тт]равматолог(?:а|у|ом)?|[Оо]ртопед(?:а|у|ом)?"
+    r"|[Оо]нколог(?:а|у|ом)?|[Аа]ссистент(?:а|у|ом)?|[Оо]перировал[аи]?|[Аа]ссистировал[аи]?"
+    r"|[Кк]онсультировал[аи]?|[Сс]ын(?:а|у|ом)?|[Дд]оч(?:ь|ери|ерью)|[Жж]ен(?:а|ы|е|у|ой)|[Мм]уж(?:а|у|ем)?"
+    r"|[Мм]ат(?:ь|ери|ерью)|[Оо]т(?:ец|ца|цу|цом)|[Бб]рат(?:а|у|ом)?|[Сс]естр(?:а|ы|е|у|ой)"
+    r"|[Вв]нук(?:а|у|ом)?|[Вв]нучк[аиеуой]|[Рр]одственни(?:к|ца|ку|це|ка|цы)|[Оо]пекун(?:а|у|ом)?)"
+)
+NAME_TOKEN = r"(?:[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?|[А-ЯЁA-Z]{5,})"
+RECORD_PHRASE = (
+    r"(?:истори[яиюей]\s+болезни|ист\.\s*бол(?:езни|\.)?|и/б|номер(?:а|ом)?\s+(?:карты|истории(?:\s+болезни)?"
+    r"|амбулаторной\s+карты|медицинской\s+карты|госпитализации|пациента)|(?:амбулаторн|медицинск|стационарн)\w*"
+    r"\s+карт\w*|мед\.\s*карт\w*|карт[аыуеой]{1,2}|рег(?:истрационный|\.)\s*номер|МКСБ|МКАБ|ИБ|МК)"
+)
+ID_KEYWORDS = (
+    r"(?:СНИЛС|ИНН|[Пп]олис\w*(?:\s+ОМС)?|ОМС|[Пп]аспорт\w*|пасп\.|[Сс]ери[яи]|[Дд]окумент\w*|[Уу]достоверени\w+"
+    r"|ЕНП|[Сс]траховой\s+(?:номер|полис)|[Лл]ицевой\s+сч[её]т)"
+)
+DIGITS_PART = r"\d[\d\s.\-_/№N:]{0,30}\d|\d"
+EXTRA_PATTERNS: list[tuple[str, re.Pattern]] = [
+    # E-mails with the @ spelled out: ivanov собака mail.ru, ivanov (at) mail (dot) ru, ivanov at mail.ru
+    (
+        "email",
+        re.compile(
+            r"(?<![\w.])[A-Za-z0-9][A-Za-z0-9._+-]*\s*(?:@+|\(at\)|\[at\]|\{at\}|\(собака\)|\s(?:at|AT|собака|собачка|сабака|гав-гав|гав|dog)\s)"
+            r"\s*[A-Za-z0-9-]+(?:\s*(?:\.|\(dot\)|\[dot\]|\s(?:dot|DOT|точка)\s)\s*[A-Za-z0-9-]+)*"
+            r"\s*(?:\.|\(dot\)|\[dot\]|\s(?:dot|DOT|точка)\s)\s*(?:ru|com|net|org|su|ua|by|kz|info|biz|de|io|uk|рф)\b"
+        ),
+    ),
+    # Dates: abbreviated Russian months, Roman-numeral months, English month names, spaces as separators.
+    (
+        "date",
+        re.compile(
+            r"(?<!\d)«?\d{1,2}»?[\s.\-/]*"
+            + ABBREVIATED_MONTHS
+            + r"[а-яё]*\.?(?:[\s.\-/,]*(?:"
+            + YEAR
+            + r"|\d{2}(?!\d)))?"
+            r"(?:\s*г(?:ода|\.)?)?",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"(?<![\w])" + ABBREVIATED_MONTHS + r"[а-яё]*\.?[\s.\-/,]*" + YEAR + r"(?!\d)", re.I)),
+    (
+        "date",
+        re.compile(
+            r"(?<![\w.])\d{1,2}[\s.\-/]+"
+            + ROMAN_MONTHS
+            + r"[\s.\-/]+(?:"
+            + YEAR
+            + r"|\d{2})(?![\w])(?:\s*г(?:ода|\.)?)?"
+        ),
+    ),
+    ("date", re.compile(r"(?<![\w.])" + ROMAN_MONTHS + r"[.\s/-]" + YEAR + r"(?!\d)")),
+    (
+        "date",
+        re.compile(
+            r"(?<![\w])\d{1,2}(?:st|nd|rd|th)?[\s\-./]*"
+            + ENGLISH_MONTHS
+            + r"(?![a-z])\.?(?:[\s\-./,]*(?:"
+            + YEAR
+            + r"|\d{2}(?!\d)))?",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"(?<![\w])" + ENGLISH_MONTHS + r"(?![a-z])\.?\s*(?:\d{1,2}(?:st|nd|rd|th)?,?\s*)?" + YEAR + r"(?!\d)",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"(?<![\w.])\d{1,2}\s\d{1,2}\s" + YEAR + r"(?!\d)")),
+    ("date", re.compile(r"(?<![\w.])\d{1,2}[./-]\d{1,2}[./-]" + YEAR + r"г\.?(?![а-яё])")),
+    ("date", re.compile(DAY_WORDS + r"\s+" + MONTH_NAMES + r"(?:\s+" + YEAR + r"(?:\s*г(?:ода|\.)?)?)?", re.I)),
+    ("date", re.compile(r"(?<![\w.])" + YEAR + r"[-./]" + ROMAN_MONTHS + r"[-./]\d{1,2}(?!\d)")),
+    (
+        "date",
+        re.compile(
+            r"(?<![\w])\d{1,2}(?:st|nd|rd|th)?\s+of\s+" + ENGLISH_MONTHS + r"(?![a-z])\.?(?:,?\s*" + YEAR + ")?", re.I
+        ),
+    ),
+    (
+        "age",
+        re.compile(
+            r"(?<![\w])(?:[Вв]озраст\w*|age[ds]?)[\s:,]*(?:(?:составляет|of)\s*)?(?:9\d|1[0-2]\d)(?!\d|[.,]\d)", re.I
+        ),
+    ),
+    # Ages over 89 in words (девяносто три года, сто один год).
+    ("age", re.compile(r"(?<![\w])(?:девяност\w*|сто)(?:\s+[а-яё]+)?\s+(?:лет|года?|год)(?![\w])", re.I)),
+    # Microdistricts and quarters by number (3-й микрорайон, 14).
+    (
+        "address",
+        re.compile(
+            r"(?<![\w])\d{1,3}-?(?:й|я|ий|ый)?\s+(?:микрорайон\w*|мкр\.?|мкрн\.?|квартал\w*|кв-л)"
+            r"(?:,?\s*(?:д\.?\s*)?\d+[а-я]?(?:[-/]\d+)?)?"
+        ),
+    ),
+    # Ages over 89, and birth years (which give the age).
+    (
+        "age",
+        re.compile(
+            r"(?<![\d.,])(?:9\d|1[0-2]\d)\s*(?:-?\s*(?:ти|и|х|ми)\s*)?(?:лет|года?|годам|л\.|y\.?o\.?|years?)(?![а-яёa-z])"
+            r"|(?<![\d.,])(?:9\d|1[0-2]\d)-?\s*летн\w*",
+            re.I,
+        ),
+    ),
+    (
+        "age",
+        re.compile(
+            r"(?<![\d./-])" + YEAR + r"\s*(?:г\.?\s*р\.?|года?\s+рожд\w*|г\.\s*рожд\.?|гр\.|года?\s+р\.)"
+            r"|(?:[Гг]од\s+рождения|[Гг]\.\s?р\.|[Рр]одил(?:ся|ась)\s+в)[\s:]*" + YEAR + r"(?:\s*г(?:оду|\.)?)?",
+        ),
+    ),
+    # Phones: dotted, unprefixed, city 7- and 5/6-digit forms; foreign numbers come from phonenumbers (find()).
+    (
+        "phone",
+        re.compile(
+            r"(?<![\w.,])(?:(?:\+7|8|7)[\s.\-]?)?\(?\d{3,5}\)?[\s.\-]?\d{1,3}[.\-]\d{2}[.\-]\d{2}(?![\w]|[.,]\d)"
+        ),
+    ),
+    ("phone", re.compile(r"(?<![\w.,/\-])\d{1,3}-\d{2}-\d{2}(?![\w\-/]|[.,]\d)")),
+    ("phone", re.compile(r"(?<![\w.,/\-])\d{3} \d{2} \d{2}(?![\w\-/]|[.,]\d)")),
+    (
+        "phone",
+        re.compile(r"(?<![\w.,])(?:\+|00)[1-9]\d{0,2}[\s.\-]?\(?\d{1,5}\)?(?:[\s.\-]?\d{2,5}){2,4}(?![\w]|[.,]\d)"),
+    ),
+    # Identity documents and numbers after their keyword, in any split or separator.
+    ("number", re.compile(ID_KEYWORDS + r"[\s:№N#.]*(?:номер|серия|сер\.|No\.?)?[\s:№N#.]*(" + DIGITS_PART + r")")),
+    ("number", re.compile(r"(?<![\w.,])\d{2}\s?\d{2}\s*№\s*\d{6}(?!\d)")),
+    # Record numbers written in words: "история болезни 23456", "номер карты 12-345/2019", "карта № А-1234".
+    (
+        "record_number",
+        re.compile(r"(?i:" + RECORD_PHRASE + r")\b[\s:№N#.]*(?:[А-ЯЁA-Z]{1,3}[-/ ]?)?(\d[\d\s/\-]{0,20}\d|\d)(?![\d])"),
+    ),
+    # Addresses with no street marker: microdistricts, districts, "Профсоюзная 104-55", "Ленина 5".
+    (
+        "address",
+        re.compile(
+            r"(?:мкр|мкрн|мкр-н|м-н|микрорайон\w*|кв-л|квартал\w*|ЖК|СНТ|ДНТ|ТСН|пос[её]л(?:ок|ке|ка)|дер(?:евня|евне|евни)"
+            r"|сел[оеа]|станиц[аеы]|ст-ца|хутор\w*|х\.|р\.\s?п\.|рп|г\.\s?о\.|гор\.|(?<![\d\w])(?<!\d\s)г)\.?\s*[«\"]?[А-ЯЁ0-9][\w-]*"
+            r"(?:\s[А-ЯЁ][\w-]*)?[»\"]?(?:[\s,]*\d+[а-я]?(?:[-/]\d+)?)?"
+        ),
+    ),
+    (
+        "address",
+        re.compile(
+            r"[А-ЯЁ][а-яё]+(?:ск|цк)(?:ая|ой|ую|ий|ом|ого)\s+(?:област\w*|обл\.?|кра[йяею]|район\w*|р-н\w*|р-не|округ\w*)"
+            r"|[А-ЯЁ][а-яё]+(?:ный|ном|ного|ий|ый|ом|ого)\s+(?:район\w*|р-н\w*|р-не|округ\w*|АО)"
+            r"|(?:район\w*|р-н\w*|р-не)\s+[А-ЯЁ][\w-]+(?:\s[А-ЯЁ][\w-]+)?"
+            r"|(?:[Рр]еспублик\w+)\s+[А-ЯЁ][\w-]+"
+        ),
+    ),
+    (
+        "address",
+        re.compile(
+            r"(?<![\w-])[А-ЯЁ][а-яё]+(?:ая|яя|ий|ый|ой|ое|ее)\s+\d{1,4}[а-я]?\s*[-/]\s*\d{1,4}(?!\d|[.,]\d)"
+            r"|(?<![\w-])(?:" + "|".join(STREET_GAZETTEER) + r")(?:\s+[А-ЯЁ][а-яё]+)?,?\s+\d{1,4}[а-я]?"
+            r"(?:\s*[-/,]\s*(?:кв\.?\s*)?\d{1,4})?(?!\d|[.,]\d)"
+        ),
+    ),
+    ("address", re.compile(r"(?<![\w/-])(?:д|дом|кв|корп|стр|к)\s\d{1,4}[а-я]?(?:[-/]\d+)?(?![\w/])")),
+    # Social-network and messenger addresses without a scheme.
+    (
+        "url",
+        re.compile(
+            r"(?<![\w.@])(?:vk\.com|vkontakte\.ru|t\.me|ok\.ru|instagram\.com|facebook\.com|fb\.com|twitter\.com|x\.com"
+            r"|youtube\.com|tiktok\.com)/[\w./-]+"
+        ),
+    ),
+    # The check digits of a SNILS written apart ("контрольное число 64").
+    ("snils", re.compile(r"(?:[Кк]онтрольн\w+\s+(?:числ\w+|цифр\w*|сумм\w*)|к\.\s?ч\.)[\s:№-]*(\d{2})(?!\d)")),
+    # Names in capitals with initials or a patronymic (У.Г. КУЗНЕЦ, КУЗНЕЦ У.Г., ЖУК МИЛАНА РОДИОНОВНА).
+    ("name", re.compile(r"(?<![\w.])" + INITIALS + r"\s?[А-ЯЁ]{3,}(?![а-яё\w])")),
+    ("name", re.compile(r"(?<![\w])[А-ЯЁ]{3,}\s[А-ЯЁ]\.\s?[А-ЯЁ]\.")),
+    ("name", re.compile(r"(?<![\w])[А-ЯЁ]{2,}\s[А-ЯЁ]{2,}\s[А-ЯЁ]+(?:ВИЧ|ВН|ИЧН|ИНИЧ|ЬИЧ)[А-ЯЁ]{0,3}(?![\w])")),
+    # Settlements with a one-letter marker and a two-word name (с. Ясная Поляна, пос. Ясная Поляна).
+    ("address", re.compile(r"(?<![\w])(?:с|пос|пгт|дер|д|г|ст)\.\s?[А-ЯЁ][а-яё-]+(?:\s[А-ЯЁ][а-яё-]+)?")),
+    # Initials in Latin letters (D.S., D. S.).
+    ("name", re.compile(r"(?<![\w.])[A-Z]\.\s?[A-Z]\.(?![\w])")),
+    # Names after a word that introduces a person, even when the dictionary reads them as common nouns.
+    (
+        "name",
+        re.compile(
+            r"(?<![\w-])"
+            + PERSON_CUES
+            + r"[\s:,]+("
+            + NAME_TOKEN
+            + r"(?:\s"
+            + NAME_TOKEN
+            + r"){0,2}(?:\s?"
+            + INITIALS
+            + r")?)"
+        ),
+    ),
+]
+
 
 # Shapes of identifiers, most specific first. Each pattern's class becomes the placeholder.
 PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -58,6 +296,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("name", re.compile(NAME_WORD + r"\s" + INITIALS)),
     ("name", re.compile(INITIALS + r"\s?" + NAME_WORD)),
     ("name", re.compile(r"(?<![\w.])" + INITIALS + r"(?!\w)")),
+    *EXTRA_PATTERNS,
 ]
 PLACEHOLDER = {
     "name": "[ФИО]",
@@ -70,9 +309,10 @@ PLACEHOLDER = {
     "email": "[EMAIL]",
     "url": "[URL]",
     "place": "[МЕСТО]",
+    "age": "[ВОЗРАСТ]",
 }
 # Which class wins when two spans overlap (the merged span takes the first class present in this order).
-PRIORITY = ["name", "address", "date", "phone", "snils", "record_number", "number", "email", "url", "place"]
+PRIORITY = ["name", "address", "date", "phone", "snils", "record_number", "number", "email", "url", "place", "age"]
 # What may stand between two pieces of one identifier and still be merged into one placeholder:
 # "г. Москва, ул. Ленина, д. 1" is one address, "ИВАНОВА И.И." one name.
 GLUE = {"address": re.compile(r"^[\s,]*$"), "name": re.compile(r"^\s*$")}
@@ -155,6 +395,60 @@ def own_name_pattern(full_name: str) -> re.Pattern | None:
 
 
 DIGIT_RUN = re.compile(r"\+?\d[\d\s()\-]{4,}\d")
+# Digits written with any separators, split into parts ("123.456.789 01", "4506 № 123456"): for own numbers, the
+# span is exactly the digits of the number (a loose run may hold neighbouring numbers too).
+LOOSE_DIGIT_RUN = re.compile(r"\d(?:[\s.\-_/()№:]{0,3}\d)*")
+LATIN_INITIALS_AFTER = re.compile(r"\s?(?:[A-Z]\.\s?)?[A-Z]\.(?![A-Za-z])")
+COUNTRY_WORDS = frozenset("рф россия россии россию российская российской федерация федерации ссср russia".split())
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁё]")
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9'])[A-Za-z][A-Za-z']*(?:-[A-Za-z]+)?(?![A-Za-z0-9])")
+WORD_TOKEN = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
+LATIN_SURNAME = re.compile(
+    r"(?:[bcdfghjklmnpqrstvwxz](?:ov|ev|ow|ew|yov|iev|in|yn)(?:a|u|y|oy|oi|oj|om|ym|im|ykh|ikh|ych|ich)?"
+    r"|(?:sk|tsk|zk|ck)(?:iy|ii|ij|y|aya|aia|aja|oy|oi|ogo|omu|im|ym|uyu|oj)|enko|chuk|[cs]huk|yuk|iuk"
+    r"|(?:ovich|evich|ovna|evna|ichna|ovicha|evicha|ovny|evny|ovnoy|evnoy))$"
+)
+# English words with a surname's ending that Russian clinical text may quote (eponymous terms are in kept_terms).
+ENGLISH_WORDS = frozenset(
+    "vitamin protein insulin heparin aspirin penicillin within begin plugin login margin origin basin cabin "
+    "robin latin admin cousin skin spin twin thin grin chin satin resin toxin fibrin actin myosin keratin "
+    "collagen elastin ferritin albumin globulin troponin creatinin bilirubin medicine morphine lidocaine "
+    "ketorolac tramadol plan main brain train gain pain chain domain certain captain villain mountain "
+    "improv".split()
+)
+
+
+@lru_cache(maxsize=4096)
+def own_latin_pattern(full_name: str) -> re.Pattern | None:
+    """Every Latin spelling of every case form of each part of the patient's name, in any letter case."""
+    forms = {f for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3}
+    if not forms:
+        return None
+    return re.compile(
+        r"(?<![A-Za-z])(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + r")(?![A-Za-z])", re.I
+    )
+
+
+@lru_cache(maxsize=4096)
+def own_latin_skeletons(full_name: str) -> frozenset[str]:
+    return frozenset(translit.skeleton(f) for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+
+
+def phone_spans(text: str) -> list[tuple[int, int, str]]:
+    """Phone numbers phonenumbers finds (Russian and, with their country code, foreign), without its loosest
+    guesses: a match needs a + or 00 or 8 prefix, or ten or more digits, or the city form NNN-NN-NN."""
+    if sum(ch.isdigit() for ch in text) < 7:
+        return []
+    spans = []
+    for m in phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.POSSIBLE):
+        raw = m.raw_string
+        n = len(digits(raw))
+        if re.search(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}", raw) or not re.search(r"[\s().\-]", raw.strip()):
+            continue  # a date with a time, or a bare run of digits (the number pattern's)
+        if raw.lstrip("(").startswith(("+", "00", "8")) or n >= 10 or re.fullmatch(r"\d{3}-\d{2}-\d{2}", raw):
+            spans.append((m.start, m.end, "phone"))
+    return spans
 
 
 def digits(text: str) -> str:
@@ -170,6 +464,15 @@ def own_number_spans(text: str, patient: PatientIdentity) -> list[tuple[int, int
         for m in DIGIT_RUN.finditer(text):
             if any(w in digits(m.group()) for w in wanted):
                 spans.append((m.start(), m.end(), "number"))
+    if wanted:
+        for m in LOOSE_DIGIT_RUN.finditer(text):
+            positions = [m.start() + i for i, ch in enumerate(m.group()) if ch.isdigit()]
+            run = "".join(text[i] for i in positions)
+            for w in wanted:
+                k = run.find(w)
+                while k >= 0:
+                    spans.append((positions[k], positions[k + len(w) - 1] + 1, "number"))
+                    k = run.find(w, k + 1)
     record = patient.record_number.strip().casefold()
     if record:
         folded, start = text.casefold(), 0
@@ -189,6 +492,10 @@ class Scrubber:
         self._morph = None
         self._ner_cache: dict[str, list[tuple[int, int, str]]] = {}
         self._generic_cache: dict[tuple[str, bool], tuple[tuple[int, int, str], ...]] = {}
+        self.known_cyrillic: set[str] = set()
+        self.known_latin: set[str] = set()
+        self._latin_name_cache: dict[str, bool] = {}
+        self.found_names: set[str] = set()  # every text replaced as a name, folded: for the leak gate's list
 
     # --- pass 3 -----------------------------------------------------------------------------------------------
     def _load_ner(self):
@@ -198,7 +505,7 @@ class Scrubber:
 
             self._doc, self._segmenter = Doc, Segmenter()
             self._ner = NewsNERTagger(NewsEmbedding())
-            self._morph = pymorphy3.MorphAnalyzer()
+            self._morph = self._morph or pymorphy3.MorphAnalyzer()
 
     def _name_tagged(self, word: str) -> bool:
         return any(g in p.tag for p in self._morph.parse(word.lower()) for g in ("Name", "Surn", "Patr", "Geox"))
@@ -209,6 +516,8 @@ class Scrubber:
         a medical term's ending or opens the sentence (where NER mistakes capitalised terms for names)."""
         if token.casefold() in self.kept_terms or not re.search(r"[А-ЯЁа-яёA-Za-z]", token):
             return False
+        if token.casefold() in COUNTRY_WORDS:
+            return False  # a country is not a place that identifies (HIPAA: geography below the state level)
         if not re.search(r"[А-ЯЁа-яё]", token):
             return True  # a Latin word inside a person or place span: a transliterated name
         if self._name_tagged(token):
@@ -253,8 +562,113 @@ class Scrubber:
             self._ner_cache[text] = spans
         return self._ner_cache[text]
 
+    # --- names known from the raw exports, and names in Latin letters ----------------------------------------
+    def learn_names(self, full_names) -> None:
+        """Names found anywhere in the raw exports (patients, staff, relatives): every case form, Cyrillic and
+        Latin, is a name wherever it occurs (Cyrillic when capitalised, Latin in any case)."""
+        for full_name in full_names:
+            for form in translit.name_variants(str(full_name)):
+                if len(form) < 3 or form in self.kept_terms:
+                    continue
+                if form.isascii():
+                    self.known_latin.add(translit.skeleton(form))
+                else:
+                    self.known_cyrillic.add(form)
+        self._generic_cache.clear()
+
+    def known_name_spans(self, text: str) -> list[tuple[int, int, str]]:
+        if not (self.known_cyrillic or self.known_latin):
+            return []
+        spans = []
+        for m in WORD_TOKEN.finditer(text):
+            word = m.group()
+            low = word.lower().replace("ё", "е")
+            if (word.isascii() and translit.skeleton(low) in self.known_latin) or (
+                word[0].isupper() and low in self.known_cyrillic
+            ):
+                spans.append((m.start(), m.end(), "name"))
+        return spans
+
+    def latin_name_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Latin words that read as Russian names: a surname ending (Ivanov, Petrova, Kuznetsovoy, Sokolskiy),
+        or a first name or patronymic the dictionary knows once written back in Cyrillic."""
+        if not LATIN_LETTER.search(text) or not CYRILLIC_LETTER.search(text):
+            return []  # an all-Latin text (a device name, a code) is not a Russian record
+        words = list(LATIN_WORD.finditer(text))
+        flags = []
+        for m in words:
+            word = m.group()
+            low = word.lower()
+            flag = False
+            if len(low) >= 3 and low not in self.kept_terms and low not in ENGLISH_WORDS:
+                if word.isupper() and len(word) < 6:
+                    flag = self._latin_first_name(low)  # GLEB, ANNA; not an abbreviation (LCP, PFNA, ECOG)
+                elif not word[0].isupper() and len(word) < 6:
+                    flag = False  # a short lower-case word
+                elif LATIN_SURNAME.search(low) or self._latin_first_name(low):
+                    flag = True
+                # A capitalised word with initials after it (Karas S., Melnik A.V.).
+                flag = flag or bool(
+                    word[0].isupper() and not word.isupper() and LATIN_INITIALS_AFTER.match(text, m.end())
+                )
+            flags.append(flag)
+
+        def style(word: str) -> str:
+            return "upper" if word.isupper() else "lower" if word.islower() else "title"
+
+        # A name's neighbour in the same letter case is the rest of the name (sokol eduardom, PASTUKH IVAN).
+        for i in [i for i, f in enumerate(flags) if f]:
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(words) and not flags[j]:
+                    a, b = words[min(i, j)], words[max(i, j)]
+                    w = words[j].group()
+                    if (
+                        text[a.end() : b.start()] == " "
+                        and style(w) == style(words[i].group())
+                        and len(w) >= 3
+                        and w.lower() not in ENGLISH_WORDS
+                        and w.lower() not in self.kept_terms
+                    ):
+                        flags[j] = True
+        spans = []
+        for m, flag in zip(words, flags, strict=True):
+            if flag:
+                # With the initials written before or after it (I.I. Ivanov, Ivanov I.I.).
+                start, end = m.start(), m.end()
+                before = re.search(r"(?:[A-Z]\.\s?){1,2}\s?$", text[:start])
+                after = LATIN_INITIALS_AFTER.match(text, end)
+                start = before.start() if before else start
+                end = after.end() if after else end
+                spans.append((start, end, "name"))
+        return spans
+
+    def _latin_first_name(self, low: str) -> bool:
+        if low not in self._latin_name_cache:
+            self._latin_name_cache[low] = self._read_as_name(low)
+        return self._latin_name_cache[low]
+
+    def _read_as_name(self, low: str) -> bool:
+        self._load_morph()
+        for candidate in translit.to_cyrillic(low):
+            if any(
+                {"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes)) and p.score >= 0.3
+                for p in self._morph.parse(candidate)
+            ) and self._morph.word_is_known(candidate):
+                return True
+        return False
+
+    def _load_morph(self):
+        if self._morph is None:
+            import pymorphy3
+
+            self._morph = pymorphy3.MorphAnalyzer()
+
     # --- all passes -------------------------------------------------------------------------------------------
     def find(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> list[tuple[int, int, str]]:
+        """Spans of the original text. Matching runs on the folded text (normalise.fold: invisible characters
+        removed, NFKC, look-alike letters in the word's script); each span is mapped back to the original."""
+        original = text
+        text, index = fold(text)
         spans = list(self.generic_spans(text, ner))
         if patient is not None:
             # The full pattern (every case form, initials) only where a stem of the name occurs at all: most values
@@ -264,16 +678,36 @@ class Scrubber:
                 pattern = own_name_pattern(patient.full_name)
                 if pattern is not None:
                     spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
+            if patient.full_name and LATIN_LETTER.search(text):
+                pattern = own_latin_pattern(patient.full_name)
+                if pattern is not None:
+                    spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
+                # Any mixture of the systems (Zayac, Zaiats, Zajaz): compared by skeleton.
+                own = own_latin_skeletons(patient.full_name)
+                spans += [
+                    (m.start(), m.end(), "name")
+                    for m in LATIN_WORD.finditer(text)
+                    if len(m.group()) >= 3 and translit.skeleton(m.group()) in own
+                ]
             if any(ch.isdigit() for ch in text):  # every number, the record number too, has digits
                 spans += own_number_spans(text, patient)
-        return merge(spans, text)
+        if text is not original:
+            spans = [(*map_span(index, s, e), kind) for s, e, kind in spans]
+        return merge(spans, original)
 
     def generic_spans(self, text: str, ner: bool) -> tuple[tuple[int, int, str], ...]:
         """Passes 2 and 3, which depend on the text alone: computed once per distinct text (exports repeat the
         same labels hundreds of thousands of times)."""
         key = (text, ner)
         if key not in self._generic_cache:
-            spans = [(m.start(), m.end(), kind) for kind, pattern in PATTERNS for m in pattern.finditer(text)]
+            spans = [
+                (*(m.span(1) if pattern.groups and m.group(1) is not None else m.span()), kind)
+                for kind, pattern in PATTERNS
+                for m in pattern.finditer(text)
+            ]
+            spans += phone_spans(text)
+            spans += self.latin_name_spans(text)
+            spans += self.known_name_spans(text)
             if ner:
                 spans += self.ner_spans(text)
             self._generic_cache[key] = tuple(spans)
@@ -287,6 +721,8 @@ class Scrubber:
         out, counts, last = [], Counter(), 0
         anchor = patient.anchor if patient is not None else None
         for start, end, kind in spans:
+            if kind == "name":
+                self.found_names.add(fold(text[start:end])[0])
             out.append(text[last:start])
             out.append(placeholder(kind, text[start:end], anchor))
             counts[kind] += 1
@@ -312,6 +748,7 @@ def merge(spans: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, 
 
 
 def parse_text_date(value: str) -> date | None:
+    value = re.sub(r"(?<=\d)г\.?$", "", value.strip())  # 12.03.2019г
     m = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})", value.strip())
     if m:
         d, mo, y = (int(g) for g in m.groups())

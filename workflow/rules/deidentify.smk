@@ -5,6 +5,7 @@ rule deidentify_exports:
     input:
         **raw_table_paths(),
         **demo_key_input(),
+        codebook=CLEANING["codebook"],
         code=rule_code("deidentify_exports"),
     output:
         **deidentified_table_paths(),
@@ -45,6 +46,7 @@ rule k_anonymity_report:
 
 rule measure_deid_recall:
     input:
+        codebook=CLEANING["codebook"],
         code=rule_code("measure_deid_recall"),
     output:
         report="results/deid/recall.json",
@@ -59,6 +61,8 @@ rule measure_deid_recall:
         minimum_own=DEID["recall"]["minimum_own"],
         ner=DEID["ner"],
         kept_terms=DEID["kept_terms"],
+        adversarial_patients=DEID["recall"].get("adversarial_patients", 100),
+        adversarial_seed=DEID["recall"].get("adversarial_seed", 2024),
     script:
         "../scripts/measure_deid_recall.py"
 

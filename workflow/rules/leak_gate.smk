@@ -1,5 +1,5 @@
-# The last rule of the study: every file under results/ and logs/ is scanned for identifiers before the run counts
-# as done.
+# The last rule of the study: every file under results/ and logs/, and Snakemake's own logs and metadata, is scanned
+# for identifiers before the run counts as done; a file with a finding is moved to resources/quarantine/.
 
 
 rule check_results_for_leaks:
@@ -15,6 +15,6 @@ rule check_results_for_leaks:
     conda:
         "../envs/python.yaml"
     params:
-        scan=["results", "logs"],
+        scan=["results", "logs", ".snakemake/log", ".snakemake/metadata"],
     script:
         "../scripts/check_results_for_leaks.py"

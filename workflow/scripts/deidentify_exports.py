@@ -2,8 +2,11 @@
 
 import json
 
+import yaml
+
 from common.rule_log import PROJECT_DIR, to_log
 from deidentify.keys import KeyError_, fingerprint, load_key
+from deidentify.leaks import protected_words, raw_names, raw_side_identifiers
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
 from raw_exports import RawExportError, read_raw_table
@@ -27,7 +30,13 @@ except (KeyError_, RawExportError) as err:
 
 for name, table in raw.items():
     log.info("read %s: %d rows, %d unexpected columns (dropped)", name, len(table.data), len(table.unexpected_columns))
-result = deidentify(raw, params.tables, settings, key, Scrubber(settings["ner"], tuple(settings["kept_terms"])))
+scrubber = Scrubber(settings["ner"], tuple(settings["kept_terms"]))
+# Names from anywhere in the raw exports are names everywhere (scrubber), and the leak gate knows all their forms.
+scrubber.learn_names(raw_names(raw, settings["columns"]))
+result = deidentify(raw, params.tables, settings, key, scrubber)
+with open(snakemake.input.codebook, encoding="utf-8") as f:
+    protected = protected_words(snakemake.config, settings["kept_terms"], yaml.safe_load(f))
+identifiers = raw_side_identifiers(result.identifiers, raw, settings["columns"], scrubber, protected)
 
 for name, table in result.tables.items():
     table.to_csv(output[name], sep="\t", index=False, lineterminator="\n")
@@ -41,7 +50,7 @@ with open(output.audit, "w", encoding="utf-8") as f:
     json.dump(audit, f, ensure_ascii=False, indent=2, sort_keys=True)
     f.write("\n")
 with open(output.identifiers, "w", encoding="utf-8") as f:
-    json.dump(result.identifiers, f, ensure_ascii=False, indent=0)
+    json.dump(identifiers, f, ensure_ascii=False, indent=0)
     f.write("\n")
 log.info(
     "key: %s (fingerprint %s); %d patients, %d staff; %d ages top-coded; tables dropped whole: %s",
