@@ -61,8 +61,8 @@ rule measure_deid_recall:
         minimum_own=DEID["recall"]["minimum_own"],
         ner=DEID["ner"],
         kept_terms=DEID["kept_terms"],
-        adversarial_patients=DEID["recall"].get("adversarial_patients", 100),
-        adversarial_seed=DEID["recall"].get("adversarial_seed", 2024),
+        adversarial_patients=DEID["recall"]["adversarial_patients"],
+        adversarial_seed=DEID["recall"]["adversarial_seed"],
     script:
         "../scripts/measure_deid_recall.py"
 
