@@ -1,4 +1,5 @@
-"""Rule deidentify_exports: raw exports in, de-identified tables and an audit record out."""
+"""Rule deidentify_exports: the canonical raw model (the intake's output) in, de-identified tables and an audit
+record out."""
 
 import json
 
@@ -6,7 +7,8 @@ from common.rule_log import PROJECT_DIR, to_log
 from deidentify.keys import KeyError_, fingerprint, load_key
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
-from raw_exports import RawExportError, read_raw_table
+from intake.canonical import canonical_specs, read_canonical_tables
+from raw_exports import RawExportError
 
 log = to_log(snakemake)
 params, output = snakemake.params, snakemake.output
@@ -20,14 +22,14 @@ try:
         snakemake.input.get("demo_key"),
         PROJECT_DIR,
     )
-    raw = {name: read_raw_table(snakemake.input[name], spec) for name, spec in params.tables.items()}
+    raw = read_canonical_tables(snakemake.input, snakemake.input.intake)
 except (KeyError_, RawExportError) as err:
     log.error("%s", err)
     raise SystemExit(f"deidentify_exports: {err}") from None
 
 for name, table in raw.items():
     log.info("read %s: %d rows, %d unexpected columns (dropped)", name, len(table.data), len(table.unexpected_columns))
-result = deidentify(raw, params.tables, settings, key, Scrubber(settings["ner"], tuple(settings["kept_terms"])))
+result = deidentify(raw, canonical_specs(), settings, key, Scrubber(settings["ner"], tuple(settings["kept_terms"])))
 
 for name, table in result.tables.items():
     table.to_csv(output[name], sep="\t", index=False, lineterminator="\n")
