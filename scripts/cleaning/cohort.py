@@ -135,8 +135,17 @@ def derive_cohort(
     patients = one_row_per_patient("patients", patients, paths["patients"])
 
     dx = t["diagnoses"]
+    # The primary group comes from the diagnosis text; an export that gives only the ICD-10 code (no text) is read
+    # by the code, when the code names exactly one group (C40/C41 do not: such rows need the text).
+    by_code = dx["primary_icd10"].fillna("").map(codebook.group_of_icd)
+    code_only = (dx["primary_text"].fillna("").str.strip() == "") & by_code.notna()
+    primary = pd.Series(None, index=dx.index, dtype=object)
+    if code_only.any():
+        primary[code_only] = by_code[code_only]
+        codebook.usage.update({("primary_group", "", g): int(n) for g, n in by_code[code_only].value_counts().items()})
+    primary[~code_only] = mapped("diagnoses", "primary_group", "primary_text", ~code_only)
     dx = dx.assign(
-        primary_group=mapped("diagnoses", "primary_group", "primary_text"),
+        primary_group=primary,
         visceral_metastases=mapped("diagnoses", "yes_no", "visceral_metastases") == "yes",
         chemotherapy_before_surgery=mapped("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
     )

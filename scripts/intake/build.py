@@ -238,9 +238,9 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
     required = spec.get("require", [])
     dropped = 0
     if required:
-        keep = pd.Series(True, index=frame.index)
+        keep = pd.Series(False, index=frame.index)
         for name in required:
-            keep &= frame[name].str.strip() != ""
+            keep |= frame[name].str.strip() != ""
         dropped = int((~keep).sum())
         frame = frame[keep].reset_index(drop=True)
     info = {
@@ -257,13 +257,9 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
 
 
 def split_part(value: str, separator: str, part: int) -> str:
-    parts = [p.strip() for p in value.split(separator, maxsplit=part + 1 if part >= 0 else -1)]
-    if part >= 0 and len(parts) > part + 1:  # the last part keeps any further separators
-        parts = parts[:part] + [separator.join(parts[part:])]
-    try:
-        return parts[part]
-    except IndexError:
-        return ""
+    """Part `part` (0-based; -1 the last) of `value` split at `separator`, stripped; "" when there is no such part."""
+    parts = [p.strip() for p in value.split(separator)]
+    return parts[part] if -len(parts) <= part < len(parts) else ""
 
 
 @dataclass

@@ -19,3 +19,23 @@ rule intake_exports:
         tables=SOURCES,
     script:
         "../scripts/intake_exports.py"
+
+
+# `snakemake preflight`: read the exports as declared and write what the intake finds (every problem at once) to a
+# human report on the raw side. A new centre iterates on this report, not on failing runs.
+rule preflight:
+    input:
+        exports=intake_input_files(),
+        codebook=CLEANING["codebook"],
+        code=rule_code("preflight"),
+    output:
+        report="resources/preflight/report.md",
+    log:
+        "logs/preflight.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        directory=lambda wildcards: RAW["directory"],
+        tables=SOURCES,
+    script:
+        "../scripts/preflight.py"
