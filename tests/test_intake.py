@@ -205,3 +205,86 @@ def test_errors_name_the_spreadsheet_row_and_column(tmp_path):
     with pytest.raises(RawExportError) as err:
         intake({"patients": spec}, tmp_path)
     assert "r.xlsx, row 2, column 'Sex'" in str(err.value)
+
+
+def test_preflight_lists_every_problem_at_once(twin_dir, config, book, tmp_path):
+    from intake.preflight import preflight
+
+    legacy_dump(twin_dir, config, book, tmp_path)
+    tables = merged_config(config, FIXTURES / "legacy_dump.yaml")["raw_exports"]["tables"]
+    fine = preflight(tables, tmp_path, ROOT / "config" / "codebook.yaml", today=dt.date(2026, 1, 1))
+    assert "None: every label maps to a category." in fine
+    assert "| patients | 286 | 278 |" in fine and "33 revisions" in fine
+    # Without the century pivot, birth years 16-68 become 2016-2068; with labels the codebook does not know.
+    broken = copy.deepcopy(tables)
+    broken["patients"]["columns"]["birth_date"] = "DR"
+    text = (tmp_path / "OPER.TXT").read_bytes().decode("cp866").replace("ПРОКС. ОТДЕЛ", "ПРКС ОТД")
+    (tmp_path / "OPER.TXT").write_bytes(text.encode("cp866"))
+    report = preflight(broken, tmp_path, ROOT / "config" / "codebook.yaml", today=dt.date(2026, 1, 1))
+    assert "`ПРКС ОТД` x " in report
+    assert "dates in the future" in report and "age at the first operation below 0" in report
+    broken["follow_up"]["columns"]["vital_status"] = "STATUS2"
+    report = preflight(broken, tmp_path, ROOT / "config" / "codebook.yaml")
+    assert "**Cannot be read:**" in report and "STATUS2" in report and "`ПРКС ОТД` x " in report
+
+
+def test_the_starter_places_the_headers_of_each_shape(twin_dir, config, book, tmp_path):
+    from intake.starter import skeleton
+
+    legacy_dump(twin_dir, config, book, tmp_path / "legacy")
+    text = skeleton(sorted((tmp_path / "legacy").iterdir()))
+    tables = yaml.safe_load(text)["raw_exports"]["tables"]
+    assert tables["patients"]["encoding"] == "cp866" and tables["patients"]["separator"] == "\t"
+    assert tables["follow_up"]["columns"] == {
+        "record_number": "NIB",
+        "last_contact_date": "DKONT",
+        "vital_status": "STATUS",
+        "death_date": "DSMERT",
+    }
+    assert tables["operations"]["date_format"] == "%d.%m.%y"
+    hospital_system(twin_dir, config, book, tmp_path / "hospital")
+    text = skeleton(sorted((tmp_path / "hospital").iterdir()))
+    tables = yaml.safe_load(text)["raw_exports"]["tables"]
+    assert tables["patients"]["columns"]["full_name"] == {"headers": ["Last name", "First name", "Middle name"]}
+    assert tables["revisions"]["into"] == "operations"
+    assert "could not place (declare them if the export has them): oms_policy, address" in text
+
+
+SAME = [
+    "results/numbers.json",
+    "results/cleaning/analysis_table.tsv",
+    "results/cleaning/flow.json",
+    "results/analysis/hazard_models.tsv",
+]
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_each_shape_runs_the_whole_workflow_on_its_config(shape, full_run, config, book, tmp_path):
+    """The real workflow, on the shape's exports and its fixture config only (directory and key set here)."""
+    import shutil
+
+    from conftest import ENV, SKIP, SNAKEMAKE, run
+
+    project = tmp_path / "study"
+    shutil.copytree(ROOT, project, ignore=SKIP)
+    SHAPES[shape](full_run / "resources", config, book, tmp_path / "exports")
+    key = tmp_path / "study.key"  # the twin's demo key, so that pseudonyms are those of the default run
+    shutil.copy(full_run / "resources" / "synthetic" / "demo_pseudonym.key", key)
+    override = yaml.safe_load((FIXTURES / f"{shape}.yaml").read_text(encoding="utf-8"))
+    override["raw_exports"]["directory"] = str(tmp_path / "exports")
+    override["deidentification"] = {"key": {"file": str(key)}}
+    (tmp_path / "shape.yaml").write_text(yaml.safe_dump(override, allow_unicode=True), encoding="utf-8")
+    env_key = {k: v for k, v in ENV.items() if k != "STUDY_PSEUDONYM_KEY"}
+    result = __import__("subprocess").run(
+        SNAKEMAKE + ["--cores", "2", "--configfile", str(tmp_path / "shape.yaml")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env_key,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    for path in SAME:
+        assert (project / path).read_bytes() == (full_run / path).read_bytes(), path
+    run(SNAKEMAKE + ["--cores", "1", "preflight", "--configfile", str(tmp_path / "shape.yaml")], project)
+    assert "None: every label maps to a category." in (project / "resources/preflight/report.md").read_text()

@@ -194,12 +194,15 @@ def skeleton(paths: list[Path]) -> str:
         if "site" in placed:
             votes["operations"] += 1
         table = max(votes, key=votes.get)
-        name = table if table not in used_tables else f"{table}_{path.stem}".lower()
-        used_tables.add(table)
+        revisions = table == "operations" and re.search(r"revis|ревиз", path.stem, re.I)
+        name = "revisions" if revisions else table if table not in used_tables else f"{table}_{path.stem}".lower()
+        used_tables.add(name)
         out += [f"    # {path.name}: matched {len(placed)} of {len(header)} headers by name"]
         out += [f"    {name}:"]
         if name != table:
             out += [f"      into: {table}"]
+        if revisions and "is_revision" not in placed:
+            placed["is_revision"] = None  # a constant: every row of a revisions table is a revision
         out += [f"      file: {path.name}"]
         for key, value in settings.items():
             shown = '"\\t"' if value == "\t" else (f'"{value}"' if isinstance(value, str) else value)
@@ -212,7 +215,9 @@ def skeleton(paths: list[Path]) -> str:
                 out.append("      century_pivot: 30  # 2-digit years: up to 30 are 20yy, later ones 19yy; check!")
         out.append("      columns:")
         for field in TABLES[table]:
-            if field in placed:
+            if field == "is_revision" and placed.get(field) is None and field in placed:
+                out.append("        is_revision: {value: да}  # every row of this table is a revision")
+            elif field in placed:
                 extra = ""
                 if field in dates and dates[field] and dates[field] != common:
                     extra = f'  # dates here look like "{dates[field]}": declare date_format for this column'
@@ -236,7 +241,7 @@ def skeleton(paths: list[Path]) -> str:
             out.append(f"      # could not place (declare them if the export has them): {', '.join(missing)}")
         if unused:
             out.append(f"      # headers not used: {', '.join(unused)}")
-    absent = [t for t in TABLES if t not in used_tables]
+    absent = [t for t in TABLES if t not in used_tables and not (t == "operations" and "revisions" in used_tables)]
     for t in absent:
         out.append(f"    {t}: null  # no sample file looked like this table; required unless it is notes")
     return "\n".join(out) + "\n"
