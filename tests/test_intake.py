@@ -248,6 +248,11 @@ def test_the_starter_places_the_headers_of_each_shape(twin_dir, config, book, tm
     assert tables["patients"]["columns"]["full_name"] == {"headers": ["Last name", "First name", "Middle name"]}
     assert tables["revisions"]["into"] == "operations"
     assert "could not place (declare them if the export has them): oms_policy, address" in text
+    excel_registry(twin_dir, config, book, tmp_path / "registry")
+    tables = yaml.safe_load(skeleton([tmp_path / "registry" / "registry.xlsx"]))["raw_exports"]["tables"]
+    assert tables["revisions"]["columns"]["operation_date"] == "Ревизия / Дата"
+    assert tables["revisions"]["columns"]["is_revision"] == {"value": "да"}
+    assert tables["operations"]["header_rows"] == 2 and tables["follow_up"]["fill_down"] == ["record_number"]
 
 
 SAME = [

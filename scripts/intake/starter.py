@@ -164,7 +164,108 @@ def guess_date_format(values: pd.Series) -> str | None:
         return None
     rates = {f: pd.to_datetime(text, format=f, errors="coerce").notna().mean() for f in DATE_FORMATS}
     best = max(rates, key=rates.get)
-    return best if rates[best] > 0.5 else None
+    return best if rates[best] > 0.2 else None  # (spreadsheets mix typed dates with text dates)
+
+
+GROUP_DATES = {"operatsiya": "operation_date", "operation": "operation_date", "surgery": "operation_date",
+               "reviziya": "operation_date", "revision": "operation_date", "diagnoz": "diagnosis_date",
+               "diagnosis": "diagnosis_date"}  # fmt: skip
+REVISION_GROUPS = ("reviz", "revis")
+
+
+def place_in_group(header: str) -> tuple[str | None, bool]:
+    """(field, in a revision group) for a flattened header "group / name" of a registry."""
+    group, _, leaf = header.rpartition(" / ")
+    key = normal(group)
+    if normal(leaf) in ("data", "date"):  # a bare "Дата" under a group: the group's date
+        field = next((f for g, f in GROUP_DATES.items() if key.startswith(g)), None)
+    else:
+        field = place(leaf) or place(header)
+    return field, any(key.startswith(g) for g in REVISION_GROUPS)
+
+
+def entry_lines(name, table, path, settings, placed, header, sample, unused, revisions=False) -> list[str]:
+    out = [f"    {name}:"]
+    if name != table:
+        out.append(f"      into: {table}")
+    out.append(f"      file: {path.name}")
+    for key, value in settings.items():
+        if isinstance(value, list):
+            shown = "[" + ", ".join(value) + "]"
+        else:
+            shown = '"\\t"' if value == "\t" else (f'"{value}"' if isinstance(value, str) else value)
+        out.append(f"      {key}: {shown}")
+    dates = {f: guess_date_format(sample[header.index(h)]) for f, h in placed.items() if f in DATE_COLUMNS and h}
+    common = max(set(filter(None, dates.values())), key=list(dates.values()).count, default=None)
+    if common:
+        out.append(f'      date_format: "{common}"')
+        if "%y" in common:
+            out.append("      century_pivot: 30  # 2-digit years: up to 30 are 20yy, later ones 19yy; check!")
+    out.append("      columns:")
+    for field in TABLES[table]:
+        if field == "is_revision" and revisions and not placed.get(field):
+            out.append("        is_revision: {value: да}  # every row of this source is a revision")
+        elif field in placed:
+            extra = ""
+            if field in dates and dates[field] and dates[field] != common:
+                extra = f'  # dates here look like "{dates[field]}": declare date_format for this column'
+            out.append(f'        {field}: "{placed[field]}"{extra}')
+        elif field == "full_name" and {"last_name", "first_name"} <= set(placed):
+            parts = [placed[p] for p in NAME_PARTS if p in placed]
+            out.append(f"        full_name: {{headers: [{', '.join(repr(p) for p in parts)}]}}")
+        elif field in ("bone", "segment") and "site" in placed:
+            part = 0 if field == "bone" else 1
+            out.append(
+                f'        {field}: {{header: "{placed["site"]}", split: "/", part: {part}}}  # check the separator'
+            )
+    missing = [
+        f
+        for f in TABLES[table]
+        if f not in placed
+        and not (f == "full_name" and "first_name" in placed)
+        and not (f in ("bone", "segment") and "site" in placed)
+        and not (f == "is_revision" and revisions)
+    ]
+    if missing:
+        out.append(f"      # could not place (declare them if the export has them): {', '.join(missing)}")
+    if unused:
+        out.append(f"      # headers not used: {', '.join(unused)}")
+    return out
+
+
+def registry_entries(path, settings, header, sample) -> tuple[list[str], set[str]]:
+    """A registry (several header rows, groups of columns): one source per canonical table, all reading the file."""
+    by_entry: dict[str, dict[str, str]] = {}
+    unused = []
+    record = None
+    for h in header:
+        field, in_revision = place_in_group(h)
+        if field == "record_number":
+            record = record or h
+            continue
+        table = next((t for t, cols in TABLES.items() if field in cols), None)
+        if field is None or table is None:
+            if h:
+                unused.append(h)
+            continue
+        entry = "revisions" if in_revision and table == "operations" else table
+        by_entry.setdefault(entry, {}).setdefault(field, h)
+    out = [f"    # {path.name}: a registry; one source per canonical table, each reading the same sheet"]
+    for entry, placed in by_entry.items():
+        table = "operations" if entry == "revisions" else entry
+        fields = [f for f in placed if f not in ("record_number",)]
+        if record:
+            placed = {"record_number": record, **placed}
+        extra = {**settings, "fill_down": ["record_number"], "require": fields[:3]}
+        out += entry_lines(entry, table, path, extra, placed, header, sample, [], revisions=entry == "revisions")
+    if unused:
+        out.append(f"    # {path.name}: headers not used: {', '.join(unused)}")
+    if not record:
+        out.append(f"    # {path.name}: no column looks like the record number; declare record_number in each source")
+    out.append(
+        '    # Section and total rows: declare skip_rows_matching (e.g. "^(\\\\d{4} год|Итого)") in each source.'
+    )
+    return out, set(by_entry)
 
 
 def skeleton(paths: list[Path]) -> str:
@@ -179,68 +280,30 @@ def skeleton(paths: list[Path]) -> str:
     used_tables: set[str] = set()
     for path in paths:
         settings, header, sample = read_sample(path)
+        if any(" / " in h for h in header):
+            lines, entries = registry_entries(path, settings, header, sample)
+            out += lines
+            used_tables |= entries
+            continue
         placed: dict[str, str] = {}
         unused = []
-        for i, h in enumerate(header):
+        for h in header:
             field = place(h)
             if field and field not in placed:
                 placed[field] = h
             elif h:
                 unused.append(h)
-            _ = i
         votes = {t: sum(f in cols for f in placed if f != "record_number") for t, cols in TABLES.items()}
         if {"last_name", "first_name"} & set(placed):
             votes["patients"] += 2
         if "site" in placed:
             votes["operations"] += 1
         table = max(votes, key=votes.get)
-        revisions = table == "operations" and re.search(r"revis|ревиз", path.stem, re.I)
+        revisions = bool(table == "operations" and re.search(r"revis|ревиз", path.stem, re.I))
         name = "revisions" if revisions else table if table not in used_tables else f"{table}_{path.stem}".lower()
         used_tables.add(name)
-        out += [f"    # {path.name}: matched {len(placed)} of {len(header)} headers by name"]
-        out += [f"    {name}:"]
-        if name != table:
-            out += [f"      into: {table}"]
-        if revisions and "is_revision" not in placed:
-            placed["is_revision"] = None  # a constant: every row of a revisions table is a revision
-        out += [f"      file: {path.name}"]
-        for key, value in settings.items():
-            shown = '"\\t"' if value == "\t" else (f'"{value}"' if isinstance(value, str) else value)
-            out.append(f"      {key}: {shown}")
-        dates = {f: guess_date_format(sample[header.index(h)]) for f, h in placed.items() if f in DATE_COLUMNS}
-        common = max(set(filter(None, dates.values())), key=list(dates.values()).count, default=None)
-        if common:
-            out.append(f'      date_format: "{common}"')
-            if "%y" in common:
-                out.append("      century_pivot: 30  # 2-digit years: up to 30 are 20yy, later ones 19yy; check!")
-        out.append("      columns:")
-        for field in TABLES[table]:
-            if field == "is_revision" and placed.get(field) is None and field in placed:
-                out.append("        is_revision: {value: да}  # every row of this table is a revision")
-            elif field in placed:
-                extra = ""
-                if field in dates and dates[field] and dates[field] != common:
-                    extra = f'  # dates here look like "{dates[field]}": declare date_format for this column'
-                out.append(f'        {field}: "{placed[field]}"{extra}')
-            elif field == "full_name" and {"last_name", "first_name"} <= set(placed):
-                parts = [placed[p] for p in NAME_PARTS if p in placed]
-                out.append(f"        full_name: {{headers: [{', '.join(repr(p) for p in parts)}]}}")
-            elif field in ("bone", "segment") and "site" in placed:
-                part = 0 if field == "bone" else 1
-                out.append(
-                    f'        {field}: {{header: "{placed["site"]}", split: "/", part: {part}}}  # check the separator'
-                )
-        missing = [
-            f
-            for f in TABLES[table]
-            if f not in placed
-            and not (f == "full_name" and "first_name" in placed)
-            and not (f in ("bone", "segment") and "site" in placed)
-        ]
-        if missing:
-            out.append(f"      # could not place (declare them if the export has them): {', '.join(missing)}")
-        if unused:
-            out.append(f"      # headers not used: {', '.join(unused)}")
+        out.append(f"    # {path.name}: matched {len(placed)} of {len(header)} headers by name")
+        out += entry_lines(name, table, path, settings, placed, header, sample, unused, revisions)
     absent = [t for t in TABLES if t not in used_tables and not (t == "operations" and "revisions" in used_tables)]
     for t in absent:
         out.append(f"    {t}: null  # no sample file looked like this table; required unless it is notes")
