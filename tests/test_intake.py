@@ -293,3 +293,31 @@ def test_each_shape_runs_the_whole_workflow_on_its_config(shape, full_run, confi
         assert (project / path).read_bytes() == (full_run / path).read_bytes(), path
     run(SNAKEMAKE + ["--cores", "1", "preflight", "--configfile", str(tmp_path / "shape.yaml")], project)
     assert "None: every label maps to a category." in (project / "resources/preflight/report.md").read_text()
+
+
+def test_several_files_per_table_and_an_ods_sheet(tmp_path):
+    """A glob reads every matching file into one table; an OpenDocument sheet reads like a workbook."""
+    for year, rows in (("2019", [["ИБ-1", "01.02.2019"]]), ("2020", [["ИБ-2", "03.04.2020"], ["ИБ-3", ""]])):
+        text = "№ ИБ;Дата операции\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
+        (tmp_path / f"operations_{year}.csv").write_bytes(text.encode("cp1251"))
+    frame = pd.DataFrame({"MRN": ["ИБ-1", "ИБ-2"], "Died": [dt.datetime(2021, 5, 6, 22, 30), "07.08.2021"]})
+    frame.to_excel(tmp_path / "outcomes.ods", engine="odf", index=False, sheet_name="Исходы")
+    tables = {
+        "operations": {
+            "file": "operations_*.csv",
+            "encoding": "cp1251",
+            "columns": {"record_number": "№ ИБ", "operation_date": "Дата операции"},
+        },
+        "follow_up": {
+            "file": "outcomes.ods",
+            "format": "ods",
+            "sheet": "Исходы",
+            "columns": {"record_number": "MRN", "death_date": "Died"},
+        },
+    }
+    result = intake(tables, tmp_path)
+    ops = result.tables["operations"]
+    assert list(ops["record_number"]) == ["ИБ-1", "ИБ-2", "ИБ-3"]
+    assert list(ops["source_line"]) == [2, 2, 3] and ops["source_file"].str.endswith("2020.csv").sum() == 2
+    assert list(result.tables["follow_up"]["death_date"]) == ["06.05.2021", "07.08.2021"]
+    assert list(result.tables["follow_up"]["source_line"]) == [2, 3]
