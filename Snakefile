@@ -26,6 +26,7 @@ if is_synthetic():
     include: "workflow/rules/synthetic_twin.smk"
 
 
+include: "workflow/rules/intake.smk"
 include: "workflow/rules/deidentify.smk"
 include: "workflow/rules/cleaning.smk"
 include: "workflow/rules/analysis.smk"

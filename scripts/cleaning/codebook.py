@@ -23,6 +23,8 @@ LOOKALIKES = str.maketrans("СсЕеАаВКкМНОоРрТХх", "CcEeAaBKkMHO
 PLACEHOLDER = re.compile(r"\[[^\]]*\]")
 # A sentence break: ". " before a capital letter or a placeholder ("Вывих ЭП. Осмотр [ДАТА +24]").
 SENTENCE_BREAK = re.compile(r"\.\s+(?=[А-ЯЁA-Z\[])")
+# A label written wholly in capitals (legacy systems): its full stops end abbreviations, not sentences.
+IN_CAPITALS = re.compile(r"[^a-zа-яё]*[A-ZА-ЯЁ][^a-zа-яё]*")
 LABEL_FIELDS = (
     "operation_method",
     "bone",
@@ -39,7 +41,8 @@ LABEL_FIELDS = (
 def normalise_label(value: str) -> str:
     """The form labels are compared in: first sentence, no placeholders, case-folded, ё -> е, single spaces."""
     text = unicodedata.normalize("NFKC", str(value))
-    text = SENTENCE_BREAK.split(text, maxsplit=1)[0]
+    if not IN_CAPITALS.fullmatch(text):  # "ПРОКС. ОТДЕЛ" is one abbreviated label, not two sentences
+        text = SENTENCE_BREAK.split(text, maxsplit=1)[0]
     text = PLACEHOLDER.sub(" ", text).casefold().replace("ё", "е")
     return " ".join(text.split()).strip(" .;,")
 
@@ -115,6 +118,12 @@ class Codebook:
             for idx in values.index[unknown]:
                 review.items.append((str(where), int(idx) + 2, int(lines[idx]), column, str(values[idx]), field_name))
         return mapped
+
+    def group_of_icd(self, code: str) -> str | None:
+        """The primary group an ICD-10 code names, if exactly one group's prefixes match it."""
+        normal = normalise_icd(code)
+        groups = {g for g, prefixes in self.primary_icd10.items() if normal and any(map(normal.startswith, prefixes))}
+        return groups.pop() if len(groups) == 1 else None
 
     def icd_matches(self, group: str, code: str) -> bool:
         normal = normalise_icd(code)

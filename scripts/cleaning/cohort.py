@@ -159,11 +159,25 @@ def check_primary_codes(dx: pd.DataFrame, codebook: Codebook, path: Path) -> Non
         )
 
 
+def primary_groups(labels: _Labels) -> pd.Series:
+    """The primary group of each diagnosis row, from the diagnosis text; an export that gives only the ICD-10 code
+    (no text) is read by the code, when the code names exactly one group (C40/C41 do not: such rows need the text)."""
+    dx, codebook = labels.tables["diagnoses"], labels.codebook
+    by_code = dx["primary_icd10"].fillna("").map(codebook.group_of_icd)
+    code_only = (dx["primary_text"].fillna("").str.strip() == "") & by_code.notna()
+    primary = pd.Series(None, index=dx.index, dtype=object)
+    if code_only.any():
+        primary[code_only] = by_code[code_only]
+        codebook.usage.update({("primary_group", "", g): int(n) for g, n in by_code[code_only].value_counts().items()})
+    primary[~code_only] = labels.map("diagnoses", "primary_group", "primary_text", ~code_only)
+    return primary
+
+
 def labelled_diagnoses(labels: _Labels, path: Path) -> pd.DataFrame:
     """Diagnoses with harmonised primary group and yes/no fields, codes checked, one row per patient."""
     dx = labels.tables["diagnoses"]
     dx = dx.assign(
-        primary_group=labels.map("diagnoses", "primary_group", "primary_text"),
+        primary_group=primary_groups(labels),
         visceral_metastases=labels.map("diagnoses", "yes_no", "visceral_metastases") == "yes",
         chemotherapy_before_surgery=labels.map("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
     )

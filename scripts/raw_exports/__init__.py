@@ -17,13 +17,16 @@ import pandas as pd
 
 
 class RawExportError(ValueError):
-    """A raw export that does not parse as declared. Names the file, the line (1-based) and the column."""
+    """A raw export that does not parse as declared. Names the file, the line (1-based; a spreadsheet's row) and the
+    column."""
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None, column: str | None = None):
+    def __init__(
+        self, path: str | Path, message: str, line: int | None = None, column: str | None = None, unit: str = "line"
+    ):
         self.path, self.line, self.column = str(path), line, column
         where = self.path
         if line is not None:
-            where += f", line {line}"
+            where += f", {unit} {line}"
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {message}")

@@ -34,6 +34,6 @@ rule clean_cohort:
         "../envs/python.yaml"
     params:
         settings=CLEANING,
-        decimals={table: spec["decimal"] for table, spec in RAW["tables"].items()},
+        decimals=canonical_decimals(),
     script:
         "../scripts/clean_cohort.py"

@@ -2,8 +2,10 @@
 import ast
 import importlib.util
 import functools
+import glob
 import json
 import os
+import sys
 from pathlib import Path
 
 
@@ -19,10 +21,16 @@ def load_study_constants():
 
 STUDY = load_study_constants()
 DATA_ROLES = STUDY.DATA_ROLES
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from intake.model import TABLES as CANONICAL_TABLES
+from intake.overrides import resolve_tables
 
 RAW = config["raw_exports"]
 TWIN = config["synthetic_twin"]
-RAW_TABLES = list(RAW["tables"])
+# An override config replaces a table's declaration as a whole (intake/overrides.py); `null` means no such table.
+RAW["tables"] = resolve_tables(RAW["tables"], workflow.overwrite_configfiles)
+SOURCES = {name: spec for name, spec in RAW["tables"].items() if spec is not None}
+RAW_TABLES = list(SOURCES)
 
 # Raw and de-identified data never share a directory (152-FZ; checklist item 14).
 if Path(RAW["directory"]).resolve().is_relative_to(Path("results").resolve()):
@@ -62,12 +70,39 @@ def is_synthetic():
 
 def raw_table_path(table):
     """Path of one raw export, as the config declares it."""
-    return str(Path(RAW["directory"]) / RAW["tables"][table]["file"])
+    return str(Path(RAW["directory"]) / SOURCES[table]["file"])
 
 
 def raw_table_paths():
-    """Every raw export by table name: the inputs of the de-identification stage."""
+    """Every raw export by table name (the files the synthetic twin writes)."""
     return {table: raw_table_path(table) for table in RAW_TABLES}
+
+
+def intake_input_files():
+    """Every export file the intake reads: each source's file, or the files its glob matches."""
+    paths = []
+    for table in RAW_TABLES:
+        path = raw_table_path(table)
+        found = (
+            sorted(glob.glob(path))
+            if glob.has_magic(SOURCES[table]["file"])
+            else [path]
+        )
+        paths += [p for p in found if p not in paths]
+    return paths
+
+
+def canonical_table_paths():
+    """The canonical raw model (raw side): one file per canonical table."""
+    return {table: f"resources/intake/{table}.tsv" for table in CANONICAL_TABLES}
+
+
+def canonical_decimals():
+    """Decimal mark of each canonical table: that of the first source that fills it (numbers pass as written)."""
+    out = {}
+    for name, spec in SOURCES.items():
+        out.setdefault(spec.get("into", name), spec.get("decimal", "."))
+    return {table: out.get(table, ".") for table in CANONICAL_TABLES}
 
 
 def study_targets():

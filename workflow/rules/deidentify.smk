@@ -3,9 +3,10 @@
 
 rule deidentify_exports:
     input:
-        **raw_table_paths(),
+        **canonical_table_paths(),
         **demo_key_input(),
         codebook=CLEANING["codebook"],
+        intake="resources/intake/intake.json",
         code=rule_code("deidentify_exports"),
     output:
         **deidentified_table_paths(),
@@ -17,8 +18,7 @@ rule deidentify_exports:
         "../envs/python.yaml"
     params:
         source=RAW["source"],
-        directory=lambda wildcards, input: os.path.dirname(input.patients),
-        tables=RAW["tables"],
+        directory=os.path.normpath(RAW["directory"]),
         settings=DEID,
     script:
         "../scripts/deidentify_exports.py"

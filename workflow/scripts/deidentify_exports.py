@@ -1,4 +1,5 @@
-"""Rule deidentify_exports: raw exports in, de-identified tables and an audit record out."""
+"""Rule deidentify_exports: the canonical raw model (the intake's output) in, de-identified tables and an audit
+record out."""
 
 import json
 
@@ -9,7 +10,8 @@ from deidentify.keys import KeyError_, fingerprint, load_key
 from deidentify.leaks import protected_words, raw_names, raw_side_identifiers
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
-from raw_exports import RawExportError, read_raw_table
+from intake.canonical import canonical_specs, read_canonical_tables
+from raw_exports import RawExportError
 
 log = to_log(snakemake)
 params, output = snakemake.params, snakemake.output
@@ -23,7 +25,7 @@ try:
         snakemake.input.get("demo_key"),
         PROJECT_DIR,
     )
-    raw = {name: read_raw_table(snakemake.input[name], spec) for name, spec in params.tables.items()}
+    raw = read_canonical_tables(snakemake.input, snakemake.input.intake)
 except (KeyError_, RawExportError) as err:
     log.error("%s", err)
     raise SystemExit(f"deidentify_exports: {err}") from None
@@ -33,7 +35,7 @@ for name, table in raw.items():
 scrubber = Scrubber(settings["ner"], tuple(settings["kept_terms"]))
 # Names from anywhere in the raw exports are names everywhere (scrubber), and the leak gate knows all their forms.
 scrubber.learn_names(raw_names(raw, settings["columns"]))
-result = deidentify(raw, params.tables, settings, key, scrubber)
+result = deidentify(raw, canonical_specs(), settings, key, scrubber)
 with open(snakemake.input.codebook, encoding="utf-8") as f:
     protected = protected_words(snakemake.config, settings["kept_terms"], yaml.safe_load(f))
 identifiers = raw_side_identifiers(result.identifiers, raw, settings["columns"], scrubber, protected)

@@ -1,0 +1,323 @@
+"""The intake: three export shapes built from the twin by transformation (tests/intake_shapes.py) run through the
+intake, de-identification and cleaning on their config alone (tests/fixtures/intake/<shape>.yaml) and give exactly
+the default run's flow and analysis table; readers, dates and override semantics on their own."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, TEST_KEY
+from intake_shapes import excel_registry, hospital_system, legacy_dump
+
+from cleaning.codebook import Codebook, normalise_label
+from intake.build import canonical_dates, intake, read_canonical, write_canonical
+from intake.canonical import canonical_specs, read_canonical_tables
+from intake.overrides import resolve_tables
+from raw_exports import RawExportError
+
+FIXTURES = ROOT / "tests" / "fixtures" / "intake"
+SHAPES = {"hospital_system": hospital_system, "legacy_dump": legacy_dump, "excel_registry": excel_registry}
+
+
+def merged_config(config: dict, override_path: Path) -> dict:
+    """The config as Snakemake gives it to the workflow: the override merged in recursively, then the tables an
+    override declares replaced whole (what workflow/rules/common.smk does)."""
+    from snakemake.utils import update_config
+
+    merged = copy.deepcopy(config)
+    update_config(merged, yaml.safe_load(override_path.read_text(encoding="utf-8")))
+    merged["raw_exports"]["tables"] = resolve_tables(merged["raw_exports"]["tables"], [override_path])
+    return merged
+
+
+def decimals_of(tables: dict) -> dict:
+    out = {}
+    for name, spec in tables.items():
+        if spec is not None:
+            out.setdefault(spec.get("into", name), spec.get("decimal", "."))
+    return out
+
+
+def through_the_study(tables: dict, directory: Path, config: dict, scrubber, work: Path):
+    """Intake -> canonical files -> de-identification -> cleaning, as the rules chain them."""
+    from cleaning.cohort import derive_cohort
+    from cleaning.schemas import read_table
+    from deidentify.tables import deidentify
+
+    result = intake(tables, directory)
+    paths = {name: work / f"{name}.tsv" for name in result.tables}
+    for name, table in result.tables.items():
+        write_canonical(table, paths[name])
+    summary = work / "intake.json"
+    import json
+
+    summary.write_text(json.dumps(result.summary, ensure_ascii=False), encoding="utf-8")
+    raw = read_canonical_tables(paths, summary)
+    deid = deidentify(raw, canonical_specs(), config["deidentification"], TEST_KEY, scrubber)
+    deid_paths = {}
+    for name, table in deid.tables.items():
+        deid_paths[name] = work / f"deid_{name}.tsv"
+        table.to_csv(deid_paths[name], sep="\t", index=False, lineterminator="\n")
+    decimals = decimals_of(tables)
+    clean_tables = ("patients", "diagnoses", "operations", "follow_up")
+    frames = {name: read_table(deid_paths[name], name, decimals.get(name, ".")) for name in clean_tables}
+    codebook = Codebook(ROOT / config["cleaning"]["codebook"])
+    cohort = derive_cohort(frames, {n: deid_paths[n] for n in clean_tables}, codebook, config["cleaning"])
+    return result, cohort
+
+
+@pytest.fixture(scope="session")
+def book():
+    return Codebook(ROOT / "config" / "codebook.yaml")
+
+
+@pytest.fixture(scope="session")
+def shape_runs(twin_dir, config, book, scrubber, tmp_path_factory):
+    """Each shape built, mapped by its fixture config, and taken through intake, de-identification and cleaning."""
+    runs = {}
+    for shape, build in SHAPES.items():
+        where = tmp_path_factory.mktemp(shape)
+        build(twin_dir, config, book, where / "exports")
+        merged = merged_config(config, FIXTURES / f"{shape}.yaml")
+        work = where / "work"
+        work.mkdir()
+        runs[shape] = (
+            where,
+            *through_the_study(merged["raw_exports"]["tables"], where / "exports", merged, scrubber, work),
+        )
+    return runs
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_each_shape_gives_exactly_the_default_cohort(shape, shape_runs, cohort):
+    _, _, got = shape_runs[shape]
+    assert got.flow == cohort.flow
+    pd.testing.assert_frame_equal(got.analysis, cohort.analysis)
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_each_shape_counts_the_truth(shape, shape_runs, twin):
+    _, result, _ = shape_runs[shape]
+    truth = twin.truth
+    assert result.summary["operations"]["rows"] == len(twin.raw["operations"])
+    assert result.summary["patients"]["patients"] == twin.raw["patients"]["record_number"].nunique()
+    assert len(truth) == 247
+
+
+def test_hospital_system_reads_datetimes_by_rule(shape_runs, book, twin_dir, config):
+    from intake_shapes import is_revision, twin_exports
+
+    where, result, _ = shape_runs["hospital_system"]
+    revised_rows = sum(is_revision(book, f) for f in twin_exports(twin_dir, config)["operations"]["is_revision"])
+    info = result.summary["operations"]["sources"][0]["files"][0]
+    assert info["dates"]["operation_date"]["with_time_of_day"] > 100
+    assert (where / "exports" / "persons.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    revisions = result.summary["operations"]["sources"][1]
+    assert revisions["entry"] == "revisions" and revisions["files"][0]["rows_kept"] == revised_rows
+    assert "\n" in "".join(result.tables["operations"]["revision_reason"])  # quoted multi-line field kept
+
+
+def test_legacy_dump_pivots_the_century(shape_runs, twin):
+    _, result, _ = shape_runs["legacy_dump"]
+    born = pd.to_datetime(result.tables["patients"]["birth_date"], format="%d.%m.%Y", errors="coerce").dropna()
+    assert born.dt.year.max() < 2000 and born.dt.year.min() > 1900
+    expected = twin.raw["patients"]["birth_date"].str.strip()
+    assert (result.tables["patients"]["birth_date"].to_numpy() == expected.to_numpy()).all()
+
+
+def test_excel_registry_skips_titles_sections_and_totals(shape_runs):
+    _, result, _ = shape_runs["excel_registry"]
+    info = result.summary["patients"]["sources"][0]["files"][0]
+    assert info["rows_skipped"]["matching skip_rows_matching"] > 10
+    assert info["header"][:2] == ["Пациент / № ИБ", "Пациент / ФИО"]
+    dates = result.summary["operations"]["sources"][0]["files"][0]["dates"]["operation_date"]
+    assert dates["excel_serials"] > 0 and dates["spreadsheet_dates"] > 0 and dates["parsed"] > 0
+
+
+def test_abbreviations_in_capitals_are_not_cut_at_the_full_stop():
+    assert normalise_label("ПРОКС. ОТДЕЛ") == "прокс. отдел"
+    assert normalise_label("Вывих ЭП. Осмотр [ДАТА +24], хирург [ФИО]") == "вывих эп"
+
+
+def test_dates_rule():
+    cells = [
+        "01.02.2015",
+        "2015-02-01 23:59",
+        "31.02.2014",
+        "",
+        None,
+        42036,
+        dt.datetime(2015, 2, 1, 23, 0),
+        "05.03.32",
+    ]
+    out, counts = canonical_dates(cells, ["%Y-%m-%d %H:%M", "%d.%m.%Y", "%d.%m.%y"], 25, spreadsheet=True)
+    assert out == ["01.02.2015", "01.02.2015", "31.02.2014", "", "", "01.02.2015", "01.02.2015", "05.03.1932"]
+    assert counts["unparseable"] == 1 and counts["excel_serials"] == 1
+    # A value that matches no declared format but would read as a canonical date is marked, not guessed.
+    out, _ = canonical_dates(["12.05.2011"], ["%Y-%m-%d"], None, spreadsheet=False)
+    assert out == ["?12.05.2011"]
+
+
+def test_canonical_files_round_trip_text_exactly(tmp_path):
+    frame = pd.DataFrame({"a": ['x\r\ny "q"', " lead", "\ttab"], "b": ["1", "", "3"]}, dtype=object)
+    write_canonical(frame, tmp_path / "t.tsv")
+    assert read_canonical(tmp_path / "t.tsv").equals(frame)
+
+
+def test_an_override_replaces_a_table_whole(config, tmp_path):
+    override = tmp_path / "o.yaml"
+    override.write_text(
+        "raw_exports:\n  tables:\n    operations:\n      file: ops.csv\n      columns:\n        record_number: MRN\n"
+        "        operation_date: Date\n    notes: null\n",
+        encoding="utf-8",
+    )
+    merged = merged_config(config, override)
+    tables = merged["raw_exports"]["tables"]
+    assert tables["operations"] == {"file": "ops.csv", "columns": {"record_number": "MRN", "operation_date": "Date"}}
+    assert tables["notes"] is None
+    assert tables["patients"] == config["raw_exports"]["tables"]["patients"]  # not mentioned: the default's
+
+
+def test_a_workbook_declared_as_csv_is_recognised(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["№ ИБ"])
+    wb.save(tmp_path / "patients.csv")
+    spec = {"file": "patients.csv", "encoding": "cp1251", "separator": ";", "columns": {"record_number": "№ ИБ"}}
+    with pytest.raises(RawExportError, match="this is an Excel workbook; declare format: xlsx"):
+        intake({"patients": spec}, tmp_path)
+
+
+def test_errors_name_the_spreadsheet_row_and_column(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Title"])
+    wb.active.append(["MRN", "Name"])
+    wb.save(tmp_path / "r.xlsx")
+    spec = {"file": "r.xlsx", "format": "xlsx", "header_row": 2, "columns": {"record_number": "MRN", "sex": "Sex"}}
+    with pytest.raises(RawExportError) as err:
+        intake({"patients": spec}, tmp_path)
+    assert "r.xlsx, row 2, column 'Sex'" in str(err.value)
+
+
+def test_preflight_lists_every_problem_at_once(twin_dir, config, book, tmp_path):
+    from intake.preflight import preflight
+
+    legacy_dump(twin_dir, config, book, tmp_path)
+    tables = merged_config(config, FIXTURES / "legacy_dump.yaml")["raw_exports"]["tables"]
+    fine = preflight(tables, tmp_path, ROOT / "config" / "codebook.yaml", today=dt.date(2026, 1, 1))
+    assert "None: every label maps to a category." in fine
+    assert "| patients | 286 | 278 |" in fine and "33 revisions" in fine
+    # Without the century pivot, birth years 16-68 become 2016-2068; with labels the codebook does not know.
+    broken = copy.deepcopy(tables)
+    broken["patients"]["columns"]["birth_date"] = "DR"
+    text = (tmp_path / "OPER.TXT").read_bytes().decode("cp866").replace("ПРОКС. ОТДЕЛ", "ПРКС ОТД")
+    (tmp_path / "OPER.TXT").write_bytes(text.encode("cp866"))
+    report = preflight(broken, tmp_path, ROOT / "config" / "codebook.yaml", today=dt.date(2026, 1, 1))
+    assert "`ПРКС ОТД` x " in report
+    assert "dates in the future" in report and "age at the first operation below 0" in report
+    broken["follow_up"]["columns"]["vital_status"] = "STATUS2"
+    report = preflight(broken, tmp_path, ROOT / "config" / "codebook.yaml")
+    assert "**Cannot be read:**" in report and "STATUS2" in report and "`ПРКС ОТД` x " in report
+
+
+def test_the_starter_places_the_headers_of_each_shape(twin_dir, config, book, tmp_path):
+    from intake.starter import skeleton
+
+    legacy_dump(twin_dir, config, book, tmp_path / "legacy")
+    text = skeleton(sorted((tmp_path / "legacy").iterdir()))
+    tables = yaml.safe_load(text)["raw_exports"]["tables"]
+    assert tables["patients"]["encoding"] == "cp866" and tables["patients"]["separator"] == "\t"
+    assert tables["follow_up"]["columns"] == {
+        "record_number": "NIB",
+        "last_contact_date": "DKONT",
+        "vital_status": "STATUS",
+        "death_date": "DSMERT",
+    }
+    assert tables["operations"]["date_format"] == "%d.%m.%y"
+    hospital_system(twin_dir, config, book, tmp_path / "hospital")
+    text = skeleton(sorted((tmp_path / "hospital").iterdir()))
+    tables = yaml.safe_load(text)["raw_exports"]["tables"]
+    assert tables["patients"]["columns"]["full_name"] == {"headers": ["Last name", "First name", "Middle name"]}
+    assert tables["revisions"]["into"] == "operations"
+    assert "could not place (declare them if the export has them): oms_policy, address" in text
+    excel_registry(twin_dir, config, book, tmp_path / "registry")
+    tables = yaml.safe_load(skeleton([tmp_path / "registry" / "registry.xlsx"]))["raw_exports"]["tables"]
+    assert tables["revisions"]["columns"]["operation_date"] == "Ревизия / Дата"
+    assert tables["revisions"]["columns"]["is_revision"] == {"value": "да"}
+    assert tables["operations"]["header_rows"] == 2 and tables["follow_up"]["fill_down"] == ["record_number"]
+
+
+SAME = [
+    "results/numbers.json",
+    "results/cleaning/analysis_table.tsv",
+    "results/cleaning/flow.json",
+    "results/analysis/hazard_models.tsv",
+]
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_each_shape_runs_the_whole_workflow_on_its_config(shape, full_run, config, book, tmp_path):
+    """The real workflow, on the shape's exports and its fixture config only (directory and key set here)."""
+    import shutil
+
+    from conftest import ENV, SKIP, SNAKEMAKE, run
+
+    project = tmp_path / "study"
+    shutil.copytree(ROOT, project, ignore=SKIP)
+    SHAPES[shape](full_run / "resources", config, book, tmp_path / "exports")
+    key = tmp_path / "study.key"  # the twin's demo key, so that pseudonyms are those of the default run
+    shutil.copy(full_run / "resources" / "synthetic" / "demo_pseudonym.key", key)
+    override = yaml.safe_load((FIXTURES / f"{shape}.yaml").read_text(encoding="utf-8"))
+    override["raw_exports"]["directory"] = str(tmp_path / "exports")
+    override["deidentification"] = {"key": {"file": str(key)}}
+    (tmp_path / "shape.yaml").write_text(yaml.safe_dump(override, allow_unicode=True), encoding="utf-8")
+    env_key = {k: v for k, v in ENV.items() if k != "STUDY_PSEUDONYM_KEY"}
+    result = __import__("subprocess").run(
+        SNAKEMAKE + ["--cores", "2", "--configfile", str(tmp_path / "shape.yaml")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env_key,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    for path in SAME:
+        assert (project / path).read_bytes() == (full_run / path).read_bytes(), path
+    run(SNAKEMAKE + ["--cores", "1", "preflight", "--configfile", str(tmp_path / "shape.yaml")], project)
+    assert "None: every label maps to a category." in (project / "resources/preflight/report.md").read_text()
+
+
+def test_several_files_per_table_and_an_ods_sheet(tmp_path):
+    """A glob reads every matching file into one table; an OpenDocument sheet reads like a workbook."""
+    for year, rows in (("2019", [["ИБ-1", "01.02.2019"]]), ("2020", [["ИБ-2", "03.04.2020"], ["ИБ-3", ""]])):
+        text = "№ ИБ;Дата операции\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
+        (tmp_path / f"operations_{year}.csv").write_bytes(text.encode("cp1251"))
+    frame = pd.DataFrame({"MRN": ["ИБ-1", "ИБ-2"], "Died": [dt.datetime(2021, 5, 6, 22, 30), "07.08.2021"]})
+    frame.to_excel(tmp_path / "outcomes.ods", engine="odf", index=False, sheet_name="Исходы")
+    tables = {
+        "operations": {
+            "file": "operations_*.csv",
+            "encoding": "cp1251",
+            "columns": {"record_number": "№ ИБ", "operation_date": "Дата операции"},
+        },
+        "follow_up": {
+            "file": "outcomes.ods",
+            "format": "ods",
+            "sheet": "Исходы",
+            "columns": {"record_number": "MRN", "death_date": "Died"},
+        },
+    }
+    result = intake(tables, tmp_path)
+    ops = result.tables["operations"]
+    assert list(ops["record_number"]) == ["ИБ-1", "ИБ-2", "ИБ-3"]
+    assert list(ops["source_line"]) == [2, 2, 3] and ops["source_file"].str.endswith("2020.csv").sum() == 2
+    assert list(result.tables["follow_up"]["death_date"]) == ["06.05.2021", "07.08.2021"]
+    assert list(result.tables["follow_up"]["source_line"]) == [2, 3]

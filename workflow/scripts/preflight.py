@@ -1,0 +1,10 @@
+"""Rule preflight: the exports as declared in, a human report on what the intake finds out (raw side)."""
+
+from common.rule_log import to_log
+from intake.preflight import preflight
+
+log = to_log(snakemake)
+report = preflight(snakemake.params.tables, snakemake.params.directory, snakemake.input.codebook)
+with open(snakemake.output.report, "w", encoding="utf-8") as f:
+    f.write(report)
+log.info("wrote %s (%d lines)", snakemake.output.report, report.count("\n"))
