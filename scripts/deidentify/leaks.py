@@ -330,9 +330,9 @@ def name_words(texts, protected: set[str], morph=None) -> set[str]:
     """The words of names (found by the scrubber or read from name columns) that are worth a leak-gate entry:
     capitalised, four letters or more, not a protected (clinical, configured) term, and read by the dictionary as
     a name, surname or patronymic or not known to it at all."""
-    import pymorphy3
+    from deidentify.translit import morph_analyzer
 
-    morph = morph or pymorphy3.MorphAnalyzer()
+    morph = morph or morph_analyzer()
     out = set()
     for text in texts:
         for word in re.findall(r"[^\W\d_]+", fold_text(text)):
@@ -395,7 +395,12 @@ def raw_names(raw_tables: dict, columns: dict) -> set[str]:
 def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber, protected: set[str]) -> list[str]:
     """The leak gate's identifier list, built from all raw text: the stage's list, plus every case form and Latin
     transliteration of every name in the name and staff columns and of every name the scrubber found in any other
-    text column of the raw exports (free text it scrubbed, coded and dropped columns too)."""
+    text column of the raw exports (free text it scrubbed, coded and dropped columns too).
+
+    NER runs on the free text that crosses the boundary (the scrub has already tagged it: cached); the other
+    columns (coded labels, notes and other dropped columns) get the scrubber's dictionary, pattern and known-name
+    passes only. Tagging every dropped note with the neural NER cost about a minute on the twin's 589 notes, three
+    times the whole run's budget, for names that never leave the raw side unless they also occur in scrubbed text."""
     names = raw_names(raw_tables, columns)
     found = set(scrubber.found_names)
     for table, rt in raw_tables.items():
@@ -403,9 +408,10 @@ def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber,
         for column in rt.data.columns:
             if roles.get(column) in NAME_ROLES + NOT_TEXT_ROLES:
                 continue
+            ner = roles.get(column) == "free_text"
             for value in set(rt.data[column]):
                 if isinstance(value, str) and re.search(r"[^\W\d_]", value):
-                    spans = scrubber.find(value, None, ner=True)
+                    spans = scrubber.find(value, None, ner=ner)
                     found.update(value[s:e] for s, e, kind in spans if kind == "name")
     words = name_words(found, protected) | name_words(names, protected)
     extra = name_identifiers(words | names, protected)

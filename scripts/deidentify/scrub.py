@@ -401,6 +401,7 @@ LOOSE_DIGIT_RUN = re.compile(r"\d(?:[\s.\-_/()№:]{0,3}\d)*")
 LATIN_INITIALS_AFTER = re.compile(r"\s?(?:[A-Z]\.\s?)?[A-Z]\.(?![A-Za-z])")
 COUNTRY_WORDS = frozenset("рф россия россии россию российская российской федерация федерации ссср russia".split())
 LATIN_LETTER = re.compile(r"[A-Za-z]")
+THREE_LATIN_LETTERS = re.compile(r"[A-Za-z]{3}")
 CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁё]")
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9'])[A-Za-z][A-Za-z']*(?:-[A-Za-z]+)?(?![A-Za-z0-9])")
 WORD_TOKEN = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
@@ -420,14 +421,13 @@ ENGLISH_WORDS = frozenset(
 
 
 @lru_cache(maxsize=4096)
-def own_latin_pattern(full_name: str) -> re.Pattern | None:
-    """Every Latin spelling of every case form of each part of the patient's name, in any letter case."""
-    forms = {f for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3}
-    if not forms:
-        return None
-    return re.compile(
-        r"(?<![A-Za-z])(?:" + "|".join(sorted(map(re.escape, forms), key=len, reverse=True)) + r")(?![A-Za-z])", re.I
-    )
+def own_latin_forms(full_name: str) -> frozenset[str]:
+    """Every Latin spelling of every case form of each part of the patient's name, case-folded. Looked up word by
+    word (a set, not a compiled alternation: compiling one pattern per patient was most of the stage's time)."""
+    return frozenset(f.casefold() for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+
+
+LATIN_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[A-Za-z'-]*[A-Za-z])?(?![A-Za-z])")
 
 
 @lru_cache(maxsize=4096)
@@ -500,12 +500,11 @@ class Scrubber:
     # --- pass 3 -----------------------------------------------------------------------------------------------
     def _load_ner(self):
         if self._ner is None:
-            import pymorphy3
             from natasha import Doc, NewsEmbedding, NewsNERTagger, Segmenter
 
             self._doc, self._segmenter = Doc, Segmenter()
             self._ner = NewsNERTagger(NewsEmbedding())
-            self._morph = self._morph or pymorphy3.MorphAnalyzer()
+            self._morph = self._morph or translit.morph_analyzer()
 
     def _name_tagged(self, word: str) -> bool:
         return any(g in p.tag for p in self._morph.parse(word.lower()) for g in ("Name", "Surn", "Patr", "Geox"))
@@ -659,9 +658,7 @@ class Scrubber:
 
     def _load_morph(self):
         if self._morph is None:
-            import pymorphy3
-
-            self._morph = pymorphy3.MorphAnalyzer()
+            self._morph = translit.morph_analyzer()
 
     # --- all passes -------------------------------------------------------------------------------------------
     def find(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> list[tuple[int, int, str]]:
@@ -678,17 +675,17 @@ class Scrubber:
                 pattern = own_name_pattern(patient.full_name)
                 if pattern is not None:
                     spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
-            if patient.full_name and LATIN_LETTER.search(text):
-                pattern = own_latin_pattern(patient.full_name)
-                if pattern is not None:
-                    spans += [(m.start(), m.end(), "name") for m in pattern.finditer(text)]
+            # Every Latin spelling is three letters or more: texts without such a word (ICD-10 codes such as C50.4)
+            # need no per-patient pattern, which is what would cost (one compiled pattern per patient).
+            if patient.full_name and THREE_LATIN_LETTERS.search(text):
+                latin_words = [m for m in LATIN_WORD.finditer(text) if len(m.group()) >= 3]
+                forms = own_latin_forms(patient.full_name)
+                spans += [
+                    (m.start(), m.end(), "name") for m in LATIN_TOKEN.finditer(text) if m.group().casefold() in forms
+                ]
                 # Any mixture of the systems (Zayac, Zaiats, Zajaz): compared by skeleton.
                 own = own_latin_skeletons(patient.full_name)
-                spans += [
-                    (m.start(), m.end(), "name")
-                    for m in LATIN_WORD.finditer(text)
-                    if len(m.group()) >= 3 and translit.skeleton(m.group()) in own
-                ]
+                spans += [(m.start(), m.end(), "name") for m in latin_words if translit.skeleton(m.group()) in own]
             if any(ch.isdigit() for ch in text):  # every number, the record number too, has digits
                 spans += own_number_spans(text, patient)
         if text is not original:

@@ -117,7 +117,8 @@ def latin_forms(word: str, systems: tuple[str, ...] | None = None) -> frozenset[
 
 
 @cache
-def _morph():
+def morph_analyzer():
+    """One pymorphy3 analyser for the whole process: loading its dictionaries takes about a second each time."""
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
@@ -130,7 +131,7 @@ def case_forms(word: str) -> frozenset[str]:
     word = word.strip().lower()
     if not word or not word.isalpha():
         return frozenset({word} if word else ())
-    parses = _morph().parse(word)
+    parses = morph_analyzer().parse(word)
     named = [p for p in parses if {"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes))]
     chosen = named or parses[:1]
     forms = {word}
