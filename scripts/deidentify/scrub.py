@@ -400,6 +400,15 @@ DIGIT_RUN = re.compile(r"\+?\d[\d\s()\-]{4,}\d")
 LOOSE_DIGIT_RUN = re.compile(r"\d(?:[\s.\-_/()№:]{0,3}\d)*")
 LATIN_INITIALS_AFTER = re.compile(r"\s?(?:[A-Z]\.\s?)?[A-Z]\.(?![A-Za-z])")
 COUNTRY_WORDS = frozenset("рф россия россии россию российская российской федерация федерации ссср russia".split())
+
+
+@lru_cache(maxsize=65536)
+def name_tagged(word: str) -> bool:
+    """Does the dictionary read a (lower-case) word as a first name, surname, patronymic or place? Cached: the same
+    words recur in every note, and each dictionary look-up costs."""
+    return any(g in p.tag for p in translit.morph_analyzer().parse(word) for g in ("Name", "Surn", "Patr", "Geox"))
+
+
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 THREE_LATIN_LETTERS = re.compile(r"[A-Za-z]{3}")
 CYRILLIC_LETTER = re.compile(r"[А-Яа-яЁё]")
@@ -507,7 +516,7 @@ class Scrubber:
             self._morph = self._morph or translit.morph_analyzer()
 
     def _name_tagged(self, word: str) -> bool:
-        return any(g in p.tag for p in self._morph.parse(word.lower()) for g in ("Name", "Surn", "Patr", "Geox"))
+        return name_tagged(word.lower())
 
     def _is_identifying(self, token: str, sentence_initial: bool) -> bool:
         """Is a token NER put in a person or place span really a name? The dictionary decides: a name, surname,
