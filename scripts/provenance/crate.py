@@ -78,7 +78,14 @@ def build_crate(
             properties = {"name": Path(path).name}
             if not path.startswith(UNHASHED):
                 properties.update(sha256=sha256(real), contentSize=str(real.stat().st_size))
-            files[path] = crate.add_file(dest_path=path, properties=properties)
+            if Path(path).is_absolute() or path.startswith(".."):
+                # Raw exports kept outside the repository (as real ones should be): described by name and digest
+                # as a contextual entity, so that no folder of the machine is written into the crate.
+                files[path] = crate.add_jsonld(
+                    {"@id": f"#outside-the-project/{Path(path).name}", "@type": "File", **properties}
+                )
+            else:
+                files[path] = crate.add_file(dest_path=path, properties=properties)
         return files[path]
 
     root = crate.root_dataset

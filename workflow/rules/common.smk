@@ -288,10 +288,8 @@ def manuscript_captions():
     ]
 
 
-def rule_graph_edges(wildcards):
-    """Pairs [upstream, downstream] of steps where one writes a file the other reads. This is the graph of
-    this configuration, taken from the steps themselves (the workflow has no wildcards).
-    """
+def file_edges():
+    """Pairs (upstream, downstream) of rules where one writes a file the other reads, over every rule defined."""
     writer = {}
     for step in workflow.rules:
         for path in step.output:
@@ -301,7 +299,31 @@ def rule_graph_edges(wildcards):
         for path in step.input:
             if isinstance(path, str) and writer.get(str(path), step.name) != step.name:
                 edges.add((writer[str(path)], step.name))
-    return sorted([a, b] for a, b in edges)
+    return edges
+
+
+def study_rules():
+    """The rules a run of the study runs: `all` and every rule upstream of it. Targets asked for by name (preflight)
+    are defined beside them but are not part of the run, its rule graph or its provenance.
+    """
+    upstream = {}
+    for a, b in file_edges():
+        upstream.setdefault(b, set()).add(a)
+    needed, todo = set(), ["all"]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(upstream.get(name, ()))
+    return needed
+
+
+def rule_graph_edges(wildcards):
+    """Pairs [upstream, downstream] of the study's rules where one writes a file the other reads. This is the graph
+    of this configuration, taken from the steps themselves (the workflow has no wildcards).
+    """
+    needed = study_rules()
+    return sorted([a, b] for a, b in file_edges() if b in needed)
 
 
 def rule_jobs(wildcards):
@@ -311,9 +333,10 @@ def rule_jobs(wildcards):
     nothing (all) are left out. Like rule_graph_edges, inputs given as functions are not followed.
     """
     jobs = {}
+    needed = study_rules()
     for step in workflow.rules:
         outputs = sorted(str(path) for path in step.output)
-        if not outputs:
+        if not outputs or step.name not in needed:
             continue
         inputs = sorted({str(path) for path in step.input if isinstance(path, str)})
         code = step.script or step.notebook
