@@ -27,12 +27,21 @@ from .data import COVARIATES, covariate_frame
 log = logging.getLogger("analysis.factors")
 
 
-def cif_by_group(df: pd.DataFrame, group: pd.Series, horizons: dict[str, float], factor: str) -> pd.DataFrame:
+# Convergence of the Cox fits: lifelines' defaults stop at a step of 1e-7, which leaves coefficients up to 1e-4
+# from R's coxph; these settings reach R to 1e-6 and better.
+COX_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
+
+
+def cif_by_group(
+    df: pd.DataFrame, group: pd.Series, horizons: dict[str, float], factor: str, conf_level: float = 0.95
+) -> pd.DataFrame:
     rows = []
     days = [m * DAYS_PER_MONTH for m in horizons.values()]
     for level in sorted(group.unique()):
         d = df[group == level]
-        cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
+        cif = aalen_johansen(
+            d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days, conf_level=conf_level
+        )
         for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
             rows.append(
                 {
@@ -77,30 +86,66 @@ def events_per_variable(events: int, covariates: int) -> float:
     return events / covariates if covariates else float("inf")
 
 
-def multivariable_selection(events: int, multivariable: list[str], min_epv: float) -> tuple[list[str], list[str]]:
-    """The covariates of the multivariable model and those left out: the configured covariates in their order of
-    priority, as many as `events` allow at `min_epv` events per variable (Peduzzi et al. 1996), but at least one so
-    that there is a model to report."""
+def apriori_covariates(multivariable: dict | list[str]) -> list[str]:
+    """The a-priori model of config analysis.multivariable: the exposure first, then the confounders in the order
+    the config ranks them (each with its reason). A plain list (older configs, tests) is taken as it is."""
+    if isinstance(multivariable, dict):
+        return [multivariable["exposure"]] + [c["covariate"] for c in multivariable.get("confounders", [])]
+    return list(multivariable)
+
+
+def multivariable_selection(
+    events: int, multivariable: dict | list[str], min_epv: float
+) -> tuple[list[str], list[str]]:
+    """The covariates of the multivariable model and those left out: the exposure and the a-priori confounders in
+    the config's ranking (analysis.multivariable, each with its reason), as many as `events` allow at `min_epv`
+    events per variable (Peduzzi et al. 1996), but at least the exposure."""
+    ranked = apriori_covariates(multivariable)
     allowed = max(1, int(events // min_epv))
-    return multivariable[:allowed], multivariable[allowed:]
+    return ranked[:allowed], ranked[allowed:]
 
 
-def multivariable_covariates(df: pd.DataFrame, multivariable: list[str], min_epv: float) -> list[str]:
+def model_data(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The patients a model is fitted on: a model with the osteosynthesis contrast leaves out the "other"
+    operations (neither osteosynthesis nor endoprosthesis), so that its reference is the endoprosthesis alone."""
+    if "osteosynthesis" in names:
+        return df[df["fixation"] != "other"]
+    return df
+
+
+def multivariable_covariates(df: pd.DataFrame, multivariable: dict | list[str], min_epv: float) -> list[str]:
     """The covariates of the reported multivariable model for the analysis table `df`: what `models` fits, chosen
-    by the table's number of revisions. The bootstrap resamples exactly this model."""
-    return multivariable_selection(int((df["event"] == REVISION).sum()), multivariable, min_epv)[0]
+    by the number of revisions among the patients it is fitted on. The bootstrap resamples exactly this model."""
+    d = model_data(df, apriori_covariates(multivariable)[:1])
+    return multivariable_selection(int((d["event"] == REVISION).sum()), multivariable, min_epv)[0]
+
+
+def cox_fit(x: pd.DataFrame, time: np.ndarray, revision: np.ndarray, term: str) -> tuple[float, float, bool]:
+    """One coefficient (and its standard error) of a cause-specific Cox fit of the design `x`; estimable False when
+    the fit fails or the coefficient diverges (monotone likelihood)."""
+    data = x.assign(time=time, revision=revision).reset_index(drop=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+    except Exception:  # noqa: BLE001 - not estimable is an answer
+        return np.nan, np.nan, False
+    coef, se = float(fitter.params_[term]), float(fitter.standard_errors_[term])
+    ok = np.isfinite(coef) and np.isfinite(se) and abs(coef) < 10
+    return coef, se, bool(ok)
 
 
 def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (lifelines,
     Efron ties). Returns the coefficient table and the proportional-hazards test (scaled Schoenfeld residuals
     against rank-transformed time, Grambsch & Therneau 1994)."""
+    df = model_data(df, names)
     x = covariate_frame(df, names)
     data = x.assign(time=df["time_days"].to_numpy(float), revision=(df["event"] == REVISION).astype(int).to_numpy())
     fitter = CoxPHFitter(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' convergence chatter goes to the record, not the console
-        fitter.fit(data, duration_col="time", event_col="revision")
+        fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
         ph = proportional_hazard_test(fitter, data, time_transform="rank")
     s = fitter.summary
     z = pd.DataFrame(
@@ -126,6 +171,7 @@ def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tupl
 
 def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.DataFrame:
     """Fine-Gray model of the subdistribution hazard of revision (competing_risks, cmprsk crr's conventions)."""
+    df = model_data(df, names)
     x = covariate_frame(df, names)
     fit = fine_gray(df["time_days"].to_numpy(float), df["event"].to_numpy(int), x, cause=REVISION)
     zq = norm.ppf(1 - alpha / 2)
@@ -156,12 +202,21 @@ def models(
         record["warnings"].append("no revisions: no model can be fitted")
         log.warning("no revisions: no model can be fitted")
         return pd.DataFrame(), pd.DataFrame(), record
-    chosen, dropped = multivariable_selection(events, multivariable, min_epv)
-    epv = events_per_variable(events, len(chosen))
-    record.update(multivariable_covariates=chosen, events_per_variable=epv, dropped_for_epv=dropped)
+    chosen = multivariable_covariates(df, multivariable, min_epv)
+    dropped = [c for c in apriori_covariates(multivariable) if c not in chosen]
+    model_events = int((model_data(df, chosen)["event"] == REVISION).sum())
+    epv = events_per_variable(model_events, len(chosen))
+    record.update(
+        multivariable_covariates=chosen,
+        events_per_variable=epv,
+        dropped_for_epv=dropped,
+        multivariable_events=model_events,
+        multivariable_patients=int(len(model_data(df, chosen))),
+        other_operations_left_out=int((df["fixation"] == "other").sum()) if "osteosynthesis" in chosen else 0,
+    )
     if epv < min_epv:
         message = (
-            f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
+            f"{model_events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
             f"{min_epv:g}; the multivariable estimates are unstable"
         )
         record["warnings"].append(message)

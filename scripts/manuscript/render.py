@@ -188,7 +188,13 @@ def quoted_tests(results: Path, f: Formatter) -> dict:
         value = rec_p(group)
         return f.p(value) if value is not None else f.wrap("not testable")
 
-    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p}
+    claims = read_tsv(results, "analysis/claims.tsv").set_index("claim")
+
+    def claim(name: str) -> str:
+        """A comparative sentence as results/analysis/claims.tsv states it (chosen there from the data)."""
+        return f.lit(claims.loc[name, "sentence"])
+
+    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "claim": claim}
 
 
 def exclusions_phrase(flow: dict, f: Formatter) -> str:
@@ -244,6 +250,46 @@ def model_frame(results: Path) -> pd.DataFrame:
     )
 
 
+def recommendation_frame(results: Path) -> pd.DataFrame:
+    """Table 5: within each prognostic group and operation, n, revisions, the cumulative incidence of revision at
+    each horizon with its interval ("not estimable" for an arm without revision, with the exact interval of the
+    proportion revised), and the Kaplan-Meier median survival."""
+    table = read_tsv(results, "analysis/recommendation_cif.tsv")
+    wide = []
+    for (group, fixation), d in table.groupby(["prognostic_group", "fixation"], sort=False):
+        first = d.iloc[0]
+        row = {
+            "Modified Bauer group": group,
+            "Operation": fixation,
+            "n": first["n"],
+            "Revisions": first["revisions"],
+            "Median survival (months, KM)": "not reached"
+            if first["median_survival_months"] == ""
+            else f"{float(first['median_survival_months']):.1f}",
+        }
+        for r in d.itertuples():
+            if r.cif_revision == "":
+                text = "beyond follow-up"
+            elif r.lower == "":
+                text = (
+                    f"{100 * float(r.cif_revision):.1f} % (not estimable; exact "
+                    f"{100 * float(r.exact_lower):.1f}-{100 * float(r.exact_upper):.1f})"
+                )
+            else:
+                text = f"{100 * float(r.cif_revision):.1f} % ({100 * float(r.lower):.1f}-{100 * float(r.upper):.1f})"
+            row[f"CIF {r.horizon}"] = text
+        wide.append(row)
+    return pd.DataFrame(wide)
+
+
+def mix_frame(results: Path) -> pd.DataFrame:
+    """Table 6: the prognostic mix of each operation (patients by modified Bauer group, n and %)."""
+    mix = read_tsv(results, "analysis/recommendation_prognostic_mix.tsv")
+    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" for r in mix.itertuples()]
+    out = mix.pivot(index="prognostic_group", columns="fixation", values="cell").reset_index()
+    return out.rename(columns={"prognostic_group": "Modified Bauer group"})
+
+
 def deidentification_summary(results: Path) -> dict:
     """What the methods say about de-identification: identifiers known, the scrubber's recall, the k reached."""
     recall = read_json(results / "deid" / "recall.json")
@@ -290,6 +336,8 @@ def context(
         "causes_table": markdown_table(causes_frame(results), f),
         "risk_table": markdown_table(risk_frame(results), f),
         "model_table": markdown_table(model_frame(results), f),
+        "recommendation_table": markdown_table(recommendation_frame(results), f),
+        "mix_table": markdown_table(mix_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
         "figures": embedded_figures(figures, paper_dir),
     }

@@ -115,7 +115,7 @@ rule compare_factors:
     params:
         factors=ANALYSIS["factors"],
         candidate_covariates=ANALYSIS["candidate_covariates"],
-        multivariable_covariates=ANALYSIS["multivariable_covariates"],
+        multivariable=ANALYSIS["multivariable"],
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         horizons_months=ANALYSIS["horizons_months"],
         confidence_level=ANALYSIS["confidence_level"],
@@ -133,6 +133,8 @@ rule assess_recommendation:
         scores="results/analysis/modified_bauer_scores.tsv",
         table="results/analysis/recommendation_cif.tsv",
         tests="results/analysis/recommendation_gray_tests.tsv",
+        interaction="results/analysis/recommendation_interaction.tsv",
+        mix="results/analysis/recommendation_prognostic_mix.tsv",
         figure_png=report(
             "results/figures/recommendation_fixation_by_prognosis.png",
             caption="../report/recommendation_fixation_by_prognosis.rst",
@@ -162,10 +164,13 @@ rule collect_numbers:
         models=rules.compare_factors.output.models,
         record=rules.compare_factors.output.record,
         recommendation_tests=rules.assess_recommendation.output.tests,
+        recommendation_table=rules.assess_recommendation.output.table,
+        interaction=rules.assess_recommendation.output.interaction,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
+        claims="results/analysis/claims.tsv",
     log:
         "logs/collect_numbers.log",
     conda:
@@ -175,5 +180,6 @@ rule collect_numbers:
         horizons=list(ANALYSIS["horizons_months"]),
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         confidence_level=ANALYSIS["confidence_level"],
+        claims_horizon=ANALYSIS["claims_horizon"],
     script:
         "../scripts/collect_numbers.py"

@@ -17,17 +17,16 @@ groups = {}
 for name in p.factors:
     group = data.factor(df, name, p.primary_groups_shown)
     groups[name] = group
-    cif_rows.append(factors.cif_by_group(df, group, p.horizons_months, name))
+    cif_rows.append(factors.cif_by_group(df, group, p.horizons_months, name, p.confidence_level))
     tests.append(factors.gray(df, group, name))
 write_tsv(pd.concat(cif_rows, ignore_index=True), out.cif_by_factor)
 tests = pd.DataFrame(tests)
 write_tsv(tests, out.gray)
 
-table, ph, record = factors.models(
-    df, p.candidate_covariates, p.multivariable_covariates, p.min_events_per_variable, alpha
-)
+table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable, p.min_events_per_variable, alpha)
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
+record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
 
 test_of = tests.set_index("factor")
