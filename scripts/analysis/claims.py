@@ -108,10 +108,10 @@ def arm_phrase(arm: pd.Series, level: float) -> str:
 
 
 def recommendation_claims(
-    table: pd.DataFrame, tests: pd.DataFrame, horizon: str, horizon_months: float, conf_level: float
+    table: pd.DataFrame, tests: pd.DataFrame, horizon: str, horizons: dict[str, float], conf_level: float
 ) -> list[dict]:
     """One sentence per prognostic group: which arm had more revisions, counts, the cumulative incidences at the
-    horizon with intervals, their difference (osteosynthesis minus endoprosthesis, Wald interval from the
+    horizon (or, where follow-up of an arm ends before it, the latest earlier horizon both arms reach) with intervals, their difference (osteosynthesis minus endoprosthesis, Wald interval from the
     Aalen-Johansen variances) and Gray's p-value, raw and Holm-adjusted. The verdict uses the Holm-adjusted p."""
     from scipy.stats import norm
 
@@ -122,10 +122,18 @@ def recommendation_claims(
     out = []
     for group in PROGNOSTIC_GROUPS:
         name = f"recommendation_{group}"
-        at = table[(table["prognostic_group"] == group) & (table["horizon"] == horizon)].set_index("fixation")
-        if not {"osteosynthesis", "endoprosthesis"} <= set(at.index):
+        within = table[table["prognostic_group"] == group]
+        if not {"osteosynthesis", "endoprosthesis"} <= set(within["fixation"]):
             out.append(row(name, f"In modified Bauer group {group}, the operations could not be compared."))
             continue
+        labels = list(horizons)[: list(horizons).index(horizon) + 1]
+        at = within[within["horizon"] == horizon].set_index("fixation")
+        for label in reversed(labels):
+            candidate = within[within["horizon"] == label].set_index("fixation")
+            if candidate["cif_revision"].notna().all():
+                at = candidate
+                break
+        horizon_months = horizons[str(at["horizon"].iloc[0])]
         o, e = at.loc["osteosynthesis"], at.loc["endoprosthesis"]
         counts = (
             f"{int(o['revisions'])}/{int(o['n'])} revised after osteosynthesis against "
@@ -203,15 +211,19 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
     def listed(gs):
         return " and ".join(gs) if len(gs) < 3 else ", ".join(gs[:-1]) + " and " + gs[-1]
 
-    parts = []
-    if more:
-        parts.append(
-            f"osteosynthesis was followed by more revisions than endoprosthesis in modified Bauer group"
-            f"{'s' if len(more) > 1 else ''} {listed(more)}"
+    def groups_of(gs):
+        return f"modified Bauer group{'s' if len(gs) > 1 else ''} {listed(gs)}"
+
+    lead = "osteosynthesis was followed by"
+    if more and fewer:
+        observed = (
+            f"{lead} more revisions than endoprosthesis in {groups_of(more)}, "
+            f"and by fewer in group{'s' if len(fewer) > 1 else ''} {listed(fewer)}"
         )
-    if fewer:
-        parts.append(f"by fewer in group{'s' if len(fewer) > 1 else ''} {listed(fewer)}")
-    observed = ", ".join(parts) if parts else "the operations were followed by as many revisions in every group"
+    elif more or fewer:
+        observed = f"{lead} {'more' if more else 'fewer'} revisions than endoprosthesis in {groups_of(more or fewer)}"
+    else:
+        observed = f"{lead} as many revisions as endoprosthesis in every modified Bauer group"
     adjusted = (
         f"after Holm's correction across the three within-group comparisons the difference held in group"
         f"{'s' if len(held) > 1 else ''} {listed(held)}"
@@ -276,7 +288,7 @@ def build(
     rec_tests: pd.DataFrame,
     interaction: pd.DataFrame,
     horizon: str,
-    horizon_months: float,
+    horizons: dict[str, float],
     conf_level: float,
 ) -> pd.DataFrame:
     """Every comparative sentence with its estimate, interval, p-value and verdict (claims.tsv's rows)."""
@@ -285,7 +297,7 @@ def build(
     for kind in ("cause-specific Cox", "Fine-Gray"):
         for covariate in ("osteosynthesis", "kidney_primary"):
             rows.append(hr_claim(models, kind, covariate, level, alpha))
-    rows += recommendation_claims(rec_table, rec_tests, horizon, horizon_months, conf_level)
+    rows += recommendation_claims(rec_table, rec_tests, horizon, horizons, conf_level)
     rows += [interaction_claim(interaction, k, conf_level) for k in ("Fine-Gray", "cause-specific Cox")]
     by_name = {r["claim"]: r for r in rows}
     if "gray_prognostic_group" not in by_name:

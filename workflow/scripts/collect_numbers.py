@@ -127,7 +127,7 @@ claim_table = claims.build(
     recommendation.reset_index(),
     interaction,
     p.claims_horizon,
-    horizons_months[p.claims_horizon],
+    horizons_months,
     p.confidence_level,
 )
 write_tsv(claim_table, snakemake.output.claims)
