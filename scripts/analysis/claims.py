@@ -111,8 +111,9 @@ def recommendation_claims(
     table: pd.DataFrame, tests: pd.DataFrame, horizon: str, horizons: dict[str, float], conf_level: float
 ) -> list[dict]:
     """One sentence per prognostic group: which arm had more revisions, counts, the cumulative incidences at the
-    horizon (or, where follow-up of an arm ends before it, the latest earlier horizon both arms reach) with intervals, their difference (osteosynthesis minus endoprosthesis, Wald interval from the
-    Aalen-Johansen variances) and Gray's p-value, raw and Holm-adjusted. The verdict uses the Holm-adjusted p."""
+    horizon (or, where follow-up of an arm ends before it, the latest earlier horizon both arms reach) with
+    intervals, their difference (osteosynthesis minus endoprosthesis, Wald interval from the Aalen-Johansen
+    variances) and Gray's p-value, raw and Holm-adjusted. The verdict uses the Holm-adjusted p."""
     from scipy.stats import norm
 
     alpha, level = 1 - conf_level, 100 * conf_level
