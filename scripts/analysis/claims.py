@@ -200,6 +200,39 @@ def interaction_claim(interaction: pd.DataFrame, kind: str, conf_level: float) -
     return row(name, sentence, est, lo, hi, p, v)
 
 
+def time_split_claims(time_split: pd.DataFrame, split_months: float, conf_level: float) -> list[dict]:
+    """Where proportional hazards fail in a univariable cause-specific model: one sentence per covariate and period,
+    the hazard ratio before and after the split."""
+    out = []
+    if time_split is None or not len(time_split):
+        return out
+    level, alpha = 100 * conf_level, 1 - conf_level
+    rows = time_split[time_split["model"].astype(str).str.startswith("univariable")]
+    for covariate, d in rows.groupby("covariate", sort=False):
+        label = COVARIATE_LABEL.get(covariate, covariate.replace("_", " "))
+        for r in d.itertuples():
+            when = f"in the first {split_months:g} months" if r.period == "before" else f"after {split_months:g} months"
+            quoted = (
+                f"cause-specific HR {r.hr:.2f}, {level:g} % CI {r.lower:.2f}-{r.upper:.2f}, {p_text(r.p_value)}; "
+                f"{int(r.events_exposed)} revisions of exposed patients; Schoenfeld test of proportional hazards "
+                f"{p_text(r.ph_p_value)}"
+            )
+            v = verdict(r.p_value, r.lower, r.upper, 1.0, alpha)
+            if v == "supported":
+                direction = "higher" if r.hr > 1 else "lower"
+                sentence = (
+                    f"{when[0].upper()}{when[1:]}, {label} was associated with a {direction} hazard of revision "
+                    f"({quoted})."
+                )
+            else:
+                sentence = (
+                    f"{when[0].upper()}{when[1:]}, there was no evidence of a difference in the hazard of revision with"
+                    f" {label} ({quoted})."
+                )
+            out.append(row(f"time_split_{covariate}_{r.period}", sentence, r.hr, r.lower, r.upper, r.p_value, v))
+    return out
+
+
 def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
     """The discussion's sentence on the recommendation and the conclusion on prognostic scores."""
     alpha = 1 - conf_level
@@ -291,6 +324,8 @@ def build(
     horizon: str,
     horizons: dict[str, float],
     conf_level: float,
+    time_split: pd.DataFrame | None = None,
+    split_months: float = 6,
 ) -> pd.DataFrame:
     """Every comparative sentence with its estimate, interval, p-value and verdict (claims.tsv's rows)."""
     alpha, level = 1 - conf_level, 100 * conf_level
@@ -300,6 +335,7 @@ def build(
             rows.append(hr_claim(models, kind, covariate, level, alpha))
     rows += recommendation_claims(rec_table, rec_tests, horizon, horizons, conf_level)
     rows += [interaction_claim(interaction, k, conf_level) for k in ("Fine-Gray", "cause-specific Cox")]
+    rows += time_split_claims(time_split, split_months, conf_level)
     by_name = {r["claim"]: r for r in rows}
     if "gray_prognostic_group" not in by_name:
         by_name["gray_prognostic_group"] = row("gray_prognostic_group", "")

@@ -243,3 +243,147 @@ def models(
         violated = ph_table[ph_table["p_value"] < 0.05]
         record["proportional_hazards_violations"] = violated[["model", "covariate"]].to_dict("records")
     return table, ph_table, record
+
+
+def _period_rows(df: pd.DataFrame, split_days: float) -> pd.DataFrame:
+    """Counting-process episodes: [0, min(t, split)] and, for follow-up beyond the split, (split, t]; the revision
+    is counted in the episode that holds its time."""
+    t = df["time_days"].to_numpy(float)
+    revision = (df["event"] == REVISION).to_numpy()
+    early = pd.DataFrame(
+        {"id": np.arange(len(df)), "start": 0.0, "stop": np.minimum(t, split_days), "late": 0.0},
+    )
+    early["revision"] = (revision & (t <= split_days)).astype(int)
+    beyond = t > split_days
+    late = pd.DataFrame({"id": np.arange(len(df))[beyond], "start": split_days, "stop": t[beyond], "late": 1.0})
+    late["revision"] = revision[beyond].astype(int)
+    return pd.concat([early, late], ignore_index=True)
+
+
+def time_split_cox(df: pd.DataFrame, names: list[str], split: str, split_days: float, alpha: float) -> pd.DataFrame:
+    """Cause-specific Cox model in which the hazard ratio of `split` may differ before and after `split_days`
+    (the covariate times each period; the other covariates constant): the HR in each period."""
+    from lifelines import CoxTimeVaryingFitter
+
+    d = model_data(df, names).reset_index(drop=True)
+    x = covariate_frame(d, names)
+    episodes = _period_rows(d, split_days)
+    for name in names:
+        episodes[name] = x[name].to_numpy()[episodes["id"].to_numpy()]
+    episodes[f"{split}_before"] = episodes[split] * (1 - episodes["late"])
+    episodes[f"{split}_after"] = episodes[split] * episodes["late"]
+    columns = [n for n in names if n != split] + [f"{split}_before", f"{split}_after"]
+    frame = episodes[["id", "start", "stop", "revision", *columns]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = CoxTimeVaryingFitter(alpha=alpha).fit(
+            frame, id_col="id", start_col="start", stop_col="stop", event_col="revision"
+        )
+    s = fitter.summary
+    z = norm.ppf(1 - alpha / 2)
+    rows = []
+    for period in ("before", "after"):
+        term = f"{split}_{period}"
+        coef, se = float(s.loc[term, "coef"]), float(s.loc[term, "se(coef)"])
+        exposed = (episodes[split] == 1) & (episodes["late"] == float(period == "after"))
+        events = int(episodes.loc[exposed, "revision"].sum())
+        rows.append(
+            {
+                "kind": "cause-specific Cox",
+                "period": period,
+                "hr": np.exp(coef),
+                "lower": np.exp(coef - z * se),
+                "upper": np.exp(coef + z * se),
+                "p_value": float(2 * norm.sf(abs(coef / se))),
+                "events_exposed": events,
+                "coef": coef,
+                "se": se,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fine_gray_windows(df: pd.DataFrame, names: list[str], split_days: float) -> dict[str, object]:
+    """Fine-Gray fits before the split (follow-up censored at `split_days`) and after it (the patients still
+    event-free at `split_days`, a landmark)."""
+    d = model_data(df, names)
+    t, e = d["time_days"].to_numpy(float), d["event"].to_numpy(int)
+    early_t, early_e = np.minimum(t, split_days), np.where(t > split_days, 0, e)
+    late = t > split_days
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for period, (tt, ee, xx) in {
+            "before": (early_t, early_e, covariate_frame(d, names)),
+            "after": (t[late], e[late], covariate_frame(d[late], names)),
+        }.items():
+            try:
+                fits[period] = fine_gray(tt, ee, xx, cause=REVISION)
+            except Exception:  # noqa: BLE001 - a window without revisions: recorded as not estimable
+                fits[period] = None
+    return fits
+
+
+def proportionality(
+    df: pd.DataFrame, ph: pd.DataFrame, covariates: dict[str, list[str]], split_days: float, alpha: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where proportional hazards fail (Schoenfeld test p < alpha in a cause-specific model), the hazard ratio
+    before and after the split; and for every model's covariates the Fine-Gray check: the subdistribution hazard
+    ratio before the split and after it (landmark), with a Wald test of their equality (the two windows' estimates
+    taken as independent)."""
+    z = norm.ppf(1 - alpha / 2)
+    split_rows = []
+    for r in ph[ph["p_value"] < alpha].itertuples():
+        names = covariates[r.model]
+        table = time_split_cox(df, names, r.covariate, split_days, alpha)
+        split_rows.append(table.assign(model=r.model, covariate=r.covariate, ph_p_value=r.p_value))
+    fg_rows = []
+    for model, names in covariates.items():
+        fits = fine_gray_windows(df, names, split_days)
+        for name in names:
+            row = {"model": model, "covariate": name}
+            coefs = {}
+            for period, fit in fits.items():
+                ok = fit is not None and fit.converged and bool(fit.estimable.get(name, False))
+                coef = float(fit.coef[name]) if ok else np.nan
+                se = float(fit.se[name]) if ok else np.nan
+                coefs[period] = (coef, se)
+                row[f"shr_{period}"] = np.exp(coef)
+                row[f"lower_{period}"] = np.exp(coef - z * se)
+                row[f"upper_{period}"] = np.exp(coef + z * se)
+            (b1, s1), (b2, s2) = coefs["before"], coefs["after"]
+            row["p_value"] = float(2 * norm.sf(abs(b1 - b2) / np.sqrt(s1**2 + s2**2)))
+            fg_rows.append(row)
+    time_split = pd.concat(split_rows, ignore_index=True) if split_rows else pd.DataFrame()
+    if len(time_split):
+        time_split = time_split[
+            [
+                "model",
+                "covariate",
+                "ph_p_value",
+                "kind",
+                "period",
+                "hr",
+                "lower",
+                "upper",
+                "p_value",
+                "events_exposed",
+                "coef",
+                "se",
+            ]
+        ]
+    return time_split, pd.DataFrame(fg_rows)
+
+
+def schoenfeld_residuals(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Scaled Schoenfeld residuals of a cause-specific Cox model (one row per revision), with the revision's time
+    in months."""
+    d = model_data(df, names).reset_index(drop=True)
+    x = covariate_frame(d, names)
+    data = x.assign(time=d["time_days"].to_numpy(float), revision=(d["event"] == REVISION).astype(int).to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        residuals = fitter.compute_residuals(data, kind="scaled_schoenfeld")
+    residuals = residuals.assign(months=data.loc[residuals.index, "time"] / DAYS_PER_MONTH)
+    return residuals.sort_values("months").reset_index(drop=True)

@@ -194,7 +194,11 @@ def quoted_tests(results: Path, f: Formatter) -> dict:
         """A comparative sentence as results/analysis/claims.tsv states it (chosen there from the data)."""
         return f.lit(claims.loc[name, "sentence"])
 
-    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "claim": claim}
+    def claims_starting(prefix: str) -> str:
+        """Every sentence whose claim name starts with `prefix`, in claims.tsv's order."""
+        return " ".join(f.lit(s) for name, s in claims["sentence"].items() if str(name).startswith(prefix))
+
+    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "claim": claim, "claims_starting": claims_starting}
 
 
 def exclusions_phrase(flow: dict, f: Formatter) -> str:
@@ -290,6 +294,86 @@ def mix_frame(results: Path) -> pd.DataFrame:
     return out.rename(columns={"prognostic_group": "Modified Bauer group"})
 
 
+def interval_text(estimate, lower, upper, digits: int = 2) -> str:
+    if estimate == "" or pd.isna(estimate):
+        return "not estimable"
+    if lower == "" or pd.isna(lower):
+        return f"{float(estimate):.{digits}f}"
+    return f"{float(estimate):.{digits}f} ({float(lower):.{digits}f}-{float(upper):.{digits}f})"
+
+
+def p_cell(value) -> str:
+    if value == "" or pd.isna(value):
+        return "not testable"
+    value = float(value)
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def supplement_tables(results: Path, f: Formatter, level) -> dict:
+    """The supplement's tables: proportional-hazards tests, time-split hazard ratios where they fail, the Fine-Gray
+    proportionality check and the sensitivity analyses."""
+    ph = read_tsv(results, "analysis/proportional_hazards_checks.tsv")
+    ph_frame = pd.DataFrame(
+        {
+            "Model": ph["model"],
+            "Covariate": ph["covariate"],
+            "Chi-square": [f"{float(v):.2f}" for v in ph["statistic"]],
+            "p": [p_cell(v) for v in ph["p_value"]],
+        }
+    )
+    split = read_tsv(results, "analysis/time_split_hazard_ratios.tsv")
+    split_frame = (
+        pd.DataFrame(
+            {
+                "Model": split["model"],
+                "Covariate": split["covariate"],
+                "Period": split["period"],
+                "Revisions (exposed)": split["events_exposed"],
+                f"HR ({level} % CI)": [interval_text(r.hr, r.lower, r.upper) for r in split.itertuples()],
+                "p": [p_cell(v) for v in split["p_value"]],
+            }
+        )
+        if len(split)
+        else pd.DataFrame({"Result": ["proportional hazards were not rejected for any covariate"]})
+    )
+    fg = read_tsv(results, "analysis/fine_gray_proportionality.tsv")
+    fg_frame = pd.DataFrame(
+        {
+            "Model": fg["model"],
+            "Covariate": fg["covariate"],
+            "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
+            "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
+            "p (equal)": [p_cell(v) for v in fg["p_value"]],
+        }
+    )
+    sens = read_tsv(results, "analysis/sensitivity_analyses.tsv")
+    sens_frame = pd.DataFrame(
+        {
+            "Analysis": sens["change"],
+            "n": sens["n"],
+            "Revisions": sens["revisions"],
+            "CIF 2y": [
+                f"{100 * float(r.cif_2y):.1f} % ({100 * float(r.lower_2y):.1f}-{100 * float(r.upper_2y):.1f})"
+                if r.cif_2y != "" and r.lower_2y != ""
+                else "not estimable"
+                for r in sens.itertuples()
+            ],
+            f"Cause-specific HR of osteosynthesis ({level} % CI)": [
+                interval_text(r.cs_hr, r.cs_lower, r.cs_upper) for r in sens.itertuples()
+            ],
+            f"Fine-Gray sHR of osteosynthesis ({level} % CI)": [
+                interval_text(r.fg_hr, r.fg_lower, r.fg_upper) for r in sens.itertuples()
+            ],
+        }
+    )
+    return {
+        "ph_table": markdown_table(ph_frame, f),
+        "time_split_table": markdown_table(split_frame, f),
+        "fine_gray_ph_table": markdown_table(fg_frame, f),
+        "sensitivity_table": markdown_table(sens_frame, f),
+    }
+
+
 def deidentification_summary(results: Path) -> dict:
     """What the methods say about de-identification: identifiers known, the scrubber's recall, the k reached."""
     recall = read_json(results / "deid" / "recall.json")
@@ -315,6 +399,7 @@ def context(
     software: dict,
     synthetic: bool,
     f: Formatter,
+    supplement: list[tuple[str | Path, str | Path]] | None = None,
 ) -> dict:
     """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
     the steps above; `figures` are (figure, caption file) pairs in the manuscript's order."""
@@ -340,6 +425,8 @@ def context(
         "mix_table": markdown_table(mix_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
         "figures": embedded_figures(figures, paper_dir),
+        "supplement_figures": embedded_figures(supplement or [], paper_dir),
+        **supplement_tables(results, f, n["confidence_percent"]),
     }
 
 
@@ -360,9 +447,9 @@ def results_section(markdown: str) -> str:
 
 def typed_numbers(section: str) -> list[str]:
     """Digits in a marked section that were not injected (outside ⟦ ⟧), apart from figure and table numbers and
-    the name of the method 1 - Kaplan-Meier."""
+    the name of the method 1 - Kaplan-Meier (supplementary ones, S1, included)."""
     text = re.sub(f"{OPEN}[^{CLOSE}]*{CLOSE}", " ", section)
-    text = re.sub(r"\b(Figures?|Tables?) \d+(?:\s*(?:and|-)\s*\d+)?", " ", text)
+    text = re.sub(r"\b(Figures?|Tables?) S?\d+(?:\s*(?:and|-)\s*S?\d+)?", " ", text)
     text = text.replace("1 - Kaplan-Meier", " ")
     return re.findall(r"\S*\d\S*", text)
 

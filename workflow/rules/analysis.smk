@@ -86,6 +86,15 @@ rule compare_factors:
         gray="results/analysis/gray_tests.tsv",
         models="results/analysis/hazard_models.tsv",
         ph_checks="results/analysis/proportional_hazards_checks.tsv",
+        time_split="results/analysis/time_split_hazard_ratios.tsv",
+        fine_gray_ph="results/analysis/fine_gray_proportionality.tsv",
+        schoenfeld_png=report(
+            "results/figures/schoenfeld_residuals.png",
+            caption="../report/schoenfeld_residuals.rst",
+            category="Factors",
+            labels={"figure": "Schoenfeld residuals"},
+        ),
+        schoenfeld_pdf="results/figures/schoenfeld_residuals.pdf",
         record="results/analysis/models.json",
         method_png=report(
             "results/figures/cif_by_operation_method.png",
@@ -121,6 +130,7 @@ rule compare_factors:
         confidence_level=ANALYSIS["confidence_level"],
         primary_groups_shown=ANALYSIS["primary_groups_shown"],
         max_months=ANALYSIS["figure_max_months"],
+        time_split_months=ANALYSIS["time_split_months"],
     script:
         "../scripts/compare_factors.py"
 
@@ -166,6 +176,7 @@ rule collect_numbers:
         recommendation_tests=rules.assess_recommendation.output.tests,
         recommendation_table=rules.assess_recommendation.output.table,
         interaction=rules.assess_recommendation.output.interaction,
+        time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
         code=rule_code("collect_numbers"),
     output:
@@ -181,5 +192,26 @@ rule collect_numbers:
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         confidence_level=ANALYSIS["confidence_level"],
         claims_horizon=ANALYSIS["claims_horizon"],
+        time_split_months=ANALYSIS["time_split_months"],
+        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
     script:
         "../scripts/collect_numbers.py"
+
+
+rule run_sensitivity_analyses:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=rule_code("run_sensitivity_analyses"),
+    output:
+        table="results/analysis/sensitivity_analyses.tsv",
+    log:
+        "logs/run_sensitivity_analyses.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        excluded_causes=ANALYSIS["sensitivity"]["excluded_causes"],
+        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
+        horizons_months=ANALYSIS["horizons_months"],
+        confidence_level=ANALYSIS["confidence_level"],
+    script:
+        "../scripts/run_sensitivity_analyses.py"

@@ -249,6 +249,18 @@ def manuscript_captions():
     ]
 
 
+def supplement_figures():
+    """Every figure of the manuscript's supplement, in the order it numbers them (scripts/common/study.py)."""
+    return list(STUDY.SUPPLEMENT_FIGURES)
+
+
+def supplement_captions():
+    """The caption of every supplementary figure (workflow/report/<figure>.rst)."""
+    return [
+        f"workflow/report/{Path(figure).stem}.rst" for figure in supplement_figures()
+    ]
+
+
 def rule_graph_edges(wildcards):
     """Pairs [upstream, downstream] of steps where one writes a file the other reads. This is the graph of
     this configuration, taken from the steps themselves (the workflow has no wildcards).

@@ -2,6 +2,7 @@
 comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,8 @@ numbers = {
         "interaction_p_value_cause_specific": interaction.set_index("kind").loc["cause-specific Cox", "p_value"],
         "holm_family": recommendation["family"].iloc[0],
     },
+    "time_split_months": p.time_split_months,
+    "early_death_days": p.early_death_days,
     "median_follow_up_months": median_follow_up(df["survival_days"], df["died"]) / data.DAYS_PER_MONTH,
     "multivariable_patients": record.get("multivariable_patients"),
     "multivariable_principle": record.get("multivariable_principle", ""),
@@ -129,6 +132,8 @@ claim_table = claims.build(
     p.claims_horizon,
     horizons_months,
     p.confidence_level,
+    tsv(inp.time_split) if Path(inp.time_split).stat().st_size > 1 else None,
+    p.time_split_months,
 )
 write_tsv(claim_table, snakemake.output.claims)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])

@@ -26,6 +26,21 @@ write_tsv(tests, out.gray)
 table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable, p.min_events_per_variable, alpha)
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
+split_days = p.time_split_months * data.DAYS_PER_MONTH
+fitted = {f"univariable: {c}": [c] for c in p.candidate_covariates}
+if record.get("multivariable_covariates"):
+    fitted["multivariable"] = record["multivariable_covariates"]
+if len(ph):
+    time_split, fine_gray_ph = factors.proportionality(df, ph, fitted, split_days, alpha)
+else:
+    time_split, fine_gray_ph = pd.DataFrame(), pd.DataFrame()
+write_tsv(time_split, out.time_split)
+write_tsv(fine_gray_ph, out.fine_gray_ph)
+if record.get("multivariable_covariates"):
+    residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    write_figure(
+        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months), out.schoenfeld_png, out.schoenfeld_pdf
+    )
 record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
 
