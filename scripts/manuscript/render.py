@@ -366,7 +366,16 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
             ],
         }
     )
+    ridge = read_tsv(results, "analysis/ridge_model.tsv")
+    ridge_frame = pd.DataFrame(
+        {
+            "Covariate": ridge["label"],
+            f"HR ({level} % CI, approximate)": [interval_text(r.hr, r.lower, r.upper) for r in ridge.itertuples()],
+            "Penalty": ridge["penalty"],
+        }
+    )
     return {
+        "ridge_table": markdown_table(ridge_frame, f),
         "ph_table": markdown_table(ph_frame, f),
         "time_split_table": markdown_table(split_frame, f),
         "fine_gray_ph_table": markdown_table(fg_frame, f),

@@ -87,6 +87,7 @@ rule compare_factors:
         models="results/analysis/hazard_models.tsv",
         ph_checks="results/analysis/proportional_hazards_checks.tsv",
         time_split="results/analysis/time_split_hazard_ratios.tsv",
+        ridge="results/analysis/ridge_model.tsv",
         fine_gray_ph="results/analysis/fine_gray_proportionality.tsv",
         schoenfeld_png=report(
             "results/figures/schoenfeld_residuals.png",
@@ -131,6 +132,7 @@ rule compare_factors:
         primary_groups_shown=ANALYSIS["primary_groups_shown"],
         max_months=ANALYSIS["figure_max_months"],
         time_split_months=ANALYSIS["time_split_months"],
+        ridge_penalty=ANALYSIS["ridge_penalty"],
     script:
         "../scripts/compare_factors.py"
 

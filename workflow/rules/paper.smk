@@ -19,6 +19,7 @@ rule render_manuscript:
             "results/analysis/fine_gray_proportionality.tsv",
             "results/analysis/proportional_hazards_checks.tsv",
             "results/analysis/sensitivity_analyses.tsv",
+            "results/analysis/ridge_model.tsv",
             "results/deid/recall.json",
             "results/deid/k_anonymity.json",
         ],

@@ -35,6 +35,8 @@ if len(ph):
 else:
     time_split, fine_gray_ph = pd.DataFrame(), pd.DataFrame()
 write_tsv(time_split, out.time_split)
+ranked = factors.apriori_covariates(p.multivariable)
+write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
 write_tsv(fine_gray_ph, out.fine_gray_ph)
 if record.get("multivariable_covariates"):
     residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
