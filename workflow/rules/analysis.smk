@@ -88,6 +88,7 @@ rule compare_factors:
         ph_checks="results/analysis/proportional_hazards_checks.tsv",
         time_split="results/analysis/time_split_hazard_ratios.tsv",
         ridge="results/analysis/ridge_model.tsv",
+        sensitivity="results/analysis/sensitivity_analyses.tsv",
         fine_gray_ph="results/analysis/fine_gray_proportionality.tsv",
         schoenfeld_png=report(
             "results/figures/schoenfeld_residuals.png",
@@ -133,6 +134,8 @@ rule compare_factors:
         max_months=ANALYSIS["figure_max_months"],
         time_split_months=ANALYSIS["time_split_months"],
         ridge_penalty=ANALYSIS["ridge_penalty"],
+        excluded_causes=ANALYSIS["sensitivity"]["excluded_causes"],
+        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
     script:
         "../scripts/compare_factors.py"
 
@@ -198,22 +201,3 @@ rule collect_numbers:
         early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
     script:
         "../scripts/collect_numbers.py"
-
-
-rule run_sensitivity_analyses:
-    input:
-        analysis="results/cleaning/analysis_table.tsv",
-        code=rule_code("run_sensitivity_analyses"),
-    output:
-        table="results/analysis/sensitivity_analyses.tsv",
-    log:
-        "logs/run_sensitivity_analyses.log",
-    conda:
-        "../envs/python.yaml"
-    params:
-        excluded_causes=ANALYSIS["sensitivity"]["excluded_causes"],
-        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
-        horizons_months=ANALYSIS["horizons_months"],
-        confidence_level=ANALYSIS["confidence_level"],
-    script:
-        "../scripts/run_sensitivity_analyses.py"

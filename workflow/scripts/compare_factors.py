@@ -1,9 +1,10 @@
 """Rule compare_factors: cumulative incidence of revision by factor with Gray's test; cause-specific Cox and
-Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks."""
+Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks
+(time-split and Fine-Gray), the ridge model and the sensitivity analyses of the supplement."""
 
 import pandas as pd
 
-from analysis import data, factors, figures, risk
+from analysis import data, factors, figures, risk, sensitivity
 from analysis.output import write_figure, write_json, write_tsv
 from common.rule_log import to_log
 
@@ -35,6 +36,11 @@ if len(ph):
 else:
     time_split, fine_gray_ph = pd.DataFrame(), pd.DataFrame()
 write_tsv(time_split, out.time_split)
+# Sensitivity analyses (the supplement), here rather than in a rule of their own: one Python start-up less.
+write_tsv(
+    sensitivity.run(df, p.excluded_causes, p.early_death_days, p.horizons_months, p.confidence_level),
+    out.sensitivity,
+)
 ranked = factors.apriori_covariates(p.multivariable)
 write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
 write_tsv(fine_gray_ph, out.fine_gray_ph)
