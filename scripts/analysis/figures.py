@@ -369,7 +369,9 @@ def recommendation(curves: dict[str, pd.DataFrame], tests: pd.DataFrame, max_mon
                 _step(ax, part["months"], part["estimate"], max_months=max_months, color=colour, label=fixation)
         test = tests.set_index("prognostic_group").loc[group]
         p = test["p_value"]
-        ax.set_title(f"modified Bauer {group}\n" + (f"Gray's p = {p:.3g}" if p == p else "not testable"), fontsize=8.5)
+        holm = test.get("p_holm", float("nan"))
+        quoted = f"Gray's p = {p:.3g}" + (f" (Holm {holm:.3g})" if holm == holm else "")
+        ax.set_title(f"modified Bauer {group}\n" + (quoted if p == p else "not testable"), fontsize=8.5)
         _months_axis(ax, max_months, "Cumulative incidence of revision" if ax is np.atleast_1d(axes)[0] else "")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7)

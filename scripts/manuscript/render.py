@@ -248,8 +248,8 @@ def model_frame(results: Path) -> pd.DataFrame:
         {
             "Covariate": multi["label"],
             "Model": multi["kind"],
-            "HR (95 % CI)": [f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})" for r in multi.itertuples()],
-            "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
+            "HR (CI)": [interval_text(r.hr, r.lower, r.upper) for r in multi.itertuples()],
+            "p": [p_cell(r.p_value) for r in multi.itertuples()],
         }
     )
 
