@@ -62,6 +62,18 @@ def compare_medians(table: pd.DataFrame, where: Path) -> None:
             assert got[group] == pytest.approx(value, abs=TOLERANCE), group
 
 
+def compare_km_cases(where: Path) -> None:
+    cases = reference("km_median_cases.csv", where)
+    for r in cases.itertuples():
+        time = [float(v) for v in r.time.split(";")]
+        status = [v == "1" for v in r.status.split(";")]
+        got = risk.km_median_r(time, status)
+        if math.isnan(r.median):
+            assert math.isnan(got), r.time
+        else:
+            assert got == pytest.approx(r.median, abs=1e-12), (r.time, r.status)
+
+
 def compare_interaction(table: pd.DataFrame, where: Path) -> None:
     expected = reference("interaction.csv", where).set_index("kind")
     got = recommendation.interaction(table, 0.95).set_index("kind")
@@ -92,6 +104,17 @@ def test_km_medians_and_follow_up_equal_survfit(table):
     compare_medians(table, FIXTURES)
 
 
+def test_km_median_follows_survfit_on_plateaus_at_one_half():
+    compare_km_cases(FIXTURES)
+
+
+def test_holm_equals_p_adjust():
+    cases = reference("holm_cases.csv")
+    for _, family in cases.groupby("family"):
+        got = recommendation.holm(family["p"].tolist())
+        np.testing.assert_allclose(got, family["holm"].to_numpy(float), atol=1e-12, equal_nan=True)
+
+
 def test_interaction_equals_crr_and_coxph(table):
     compare_interaction(table, FIXTURES)
 
@@ -117,5 +140,6 @@ def test_live_r_run_reproduces_the_fixtures(table, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     compare_cox(table, tmp_path)
     compare_medians(table, tmp_path)
+    compare_km_cases(tmp_path)
     compare_interaction(table, tmp_path)
     compare_cuminc(table, tmp_path)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import claims, data, factors, recommendation
-from common.study import DAYS_PER_MONTH, DEATH, REVISION
+from common.study import DEATH, REVISION
 
 HORIZONS = {"6m": 6, "1y": 12, "2y": 24}
 LEVEL = 0.95
@@ -185,20 +185,3 @@ def test_an_arm_without_revisions_is_not_estimable(effect):
     assert zero["interval"].str.startswith("not estimable").all()
     text = sentence(claim_table(df), "recommendation_0-1")
     assert "not estimable with an interval (no revision; exact 95 % interval" in text
-
-
-def test_holm_adjustment_by_hand():
-    assert recommendation.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
-    adjusted = recommendation.holm([0.02, float("nan"), 0.5])
-    assert adjusted[0] == pytest.approx(0.04) and math.isnan(adjusted[1]) and adjusted[2] == pytest.approx(0.5)
-
-
-def test_km_median_follows_r_on_a_plateau_at_one_half():
-    """Four deaths at 1, 2, 3, 4: S = 0.75, 0.5, 0.25, 0; survfit's median is the midpoint of the plateau at 0.5,
-    (2 + 3) / 2; with five patients (S passes below 0.5 at 3) it is 3."""
-    from analysis.risk import km_median_r
-
-    assert km_median_r([1, 2, 3, 4], [True] * 4) == pytest.approx(2.5)
-    assert km_median_r([1, 2, 3, 4, 5], [True] * 5) == pytest.approx(3)
-    assert math.isnan(km_median_r([1, 2, 3], [True, False, False]))
-    assert DAYS_PER_MONTH == 30.4375

@@ -9,6 +9,8 @@
 #   cox.csv        cause-specific Cox coefficients and standard errors (coxph, Efron ties), per model and covariate
 #   medians.csv    Kaplan-Meier medians of overall survival (survfit's convention), overall and by primary group,
 #                  and the median follow-up by reverse Kaplan-Meier, in days
+#   km_median_cases.csv survfit's median on small cases (plateaus at exactly 0.5)
+#   holm_cases.csv  p.adjust(..., "holm") on small families
 #   interaction.csv the method-by-prognosis interaction in crr and coxph (coefficient, standard error, p-value)
 #   cuminc.csv     cumulative incidence of revision with cmprsk's variance at the horizons, overall
 #   versions.csv   R and package versions
@@ -73,6 +75,24 @@ for (g in sort(unique(d$primary_group))) {
 medians <- rbind(medians, data.frame(group = "follow_up_reverse_km",
                                      median_days = km_median(d$survival_days, !d$died)))
 write17(medians, "medians.csv")
+
+# survfit's median on small cases: a plateau at exactly 0.5 (midpoint to the next event time), a curve passing
+# below 0.5, a curve ending at 0.5, and censoring in between (times and statuses separated by ";").
+cases <- list(c("1;2;3;4", "1;1;1;1"), c("1;2;3;4;5", "1;1;1;1;1"), c("1;2;3;4", "1;1;0;0"),
+              c("1;2;3;4;5", "1;1;0;1;0"), c("1;2;3", "1;0;0"))
+km_cases <- do.call(rbind, lapply(cases, function(case) {
+  time <- as.numeric(strsplit(case[1], ";")[[1]])
+  status <- as.numeric(strsplit(case[2], ";")[[1]])
+  data.frame(time = case[1], status = case[2], median = km_median(time, status), stringsAsFactors = FALSE)
+}))
+write17(km_cases, "km_median_cases.csv")
+
+# Holm's adjustment (p.adjust) of small families, NA left out of the family.
+families <- list(c(0.01, 0.04, 0.03), c(0.02, NA, 0.5), c(0.0245724989, 0.472746371, 0.0242067557))
+holm <- do.call(rbind, lapply(seq_along(families), function(i) {
+  data.frame(family = i, p = families[[i]], holm = p.adjust(families[[i]], "holm"))
+}))
+write17(holm, "holm_cases.csv")
 
 # The method-by-prognosis interaction (osteosynthesis x prognostic group as a trend), crr and coxph.
 x <- as.matrix(compared[, c("osteosynthesis", "prognostic_step", "osteosynthesis_x_prognostic_step")])
