@@ -108,6 +108,26 @@ def test_km_median_follows_survfit_on_plateaus_at_one_half():
     compare_km_cases(FIXTURES)
 
 
+def compare_km(table: pd.DataFrame, where: Path) -> None:
+    expected = reference("km_at_horizons.csv", where)
+    _, overall = risk.overall_survival(table, 0.05, horizons=HORIZONS)
+    o = expected[expected["curve"] == "overall_survival"]
+    for r in o.itertuples():
+        assert overall[f"survival_{r.horizon}"].iloc[0] == pytest.approx(r.survival, abs=TOLERANCE), r.horizon
+        assert overall[f"lower_{r.horizon}"].iloc[0] == pytest.approx(r.lower, abs=TOLERANCE), r.horizon
+        assert overall[f"upper_{r.horizon}"].iloc[0] == pytest.approx(r.upper, abs=TOLERANCE), r.horizon
+    for level, rows in expected[expected["curve"] == "km_revision"].groupby("level"):
+        got = risk.revision_risk(table, HORIZONS, 1 - level).set_index("horizon")
+        for r in rows.itertuples():
+            assert got.loc[r.horizon, "km_revision"] == pytest.approx(1 - r.survival, abs=TOLERANCE), r.horizon
+            assert got.loc[r.horizon, "km_lower"] == pytest.approx(1 - r.upper, abs=TOLERANCE), (level, r.horizon)
+            assert got.loc[r.horizon, "km_upper"] == pytest.approx(1 - r.lower, abs=TOLERANCE), (level, r.horizon)
+
+
+def test_kaplan_meier_equals_survfit_log_log(table):
+    compare_km(table, FIXTURES)
+
+
 def test_holm_equals_p_adjust():
     cases = reference("holm_cases.csv")
     for _, family in cases.groupby("family"):
@@ -141,5 +161,6 @@ def test_live_r_run_reproduces_the_fixtures(table, tmp_path):
     compare_cox(table, tmp_path)
     compare_medians(table, tmp_path)
     compare_km_cases(tmp_path)
+    compare_km(table, tmp_path)
     compare_interaction(table, tmp_path)
     compare_cuminc(table, tmp_path)

@@ -10,6 +10,7 @@
 #   medians.csv    Kaplan-Meier medians of overall survival (survfit's convention), overall and by primary group,
 #                  and the median follow-up by reverse Kaplan-Meier, in days
 #   km_median_cases.csv survfit's median on small cases (plateaus at exactly 0.5)
+#   km_at_horizons.csv Kaplan-Meier (overall survival, 1 - KM of revision) at the horizons, log(-log) intervals
 #   holm_cases.csv  p.adjust(..., "holm") on small families
 #   interaction.csv the method-by-prognosis interaction in crr and coxph (coefficient, standard error, p-value)
 #   cuminc.csv     cumulative incidence of revision with cmprsk's variance at the horizons, overall
@@ -86,6 +87,19 @@ km_cases <- do.call(rbind, lapply(cases, function(case) {
   data.frame(time = case[1], status = case[2], median = km_median(time, status), stringsAsFactors = FALSE)
 }))
 write17(km_cases, "km_median_cases.csv")
+
+# Kaplan-Meier at the horizons with survfit's log(-log) interval (lifelines' exponential Greenwood): overall survival
+# and 1 - KM of revision (deaths censored), at the configured level and at 90 %.
+km_at <- function(time, status, what, level) {
+  fit <- survfit(Surv(time, status) ~ 1, conf.type = "log-log", conf.int = level)
+  s <- summary(fit, times = HORIZONS_MONTHS * DAYS_PER_MONTH, extend = TRUE)
+  data.frame(curve = what, level = level, horizon = names(HORIZONS_MONTHS), survival = s$surv, lower = s$lower,
+             upper = s$upper, stringsAsFactors = FALSE)
+}
+km <- rbind(km_at(d$survival_days, d$died, "overall_survival", 0.95),
+            km_at(d$time_days, d$revision, "km_revision", 0.95),
+            km_at(d$time_days, d$revision, "km_revision", 0.9))
+write17(km, "km_at_horizons.csv")
 
 # Holm's adjustment (p.adjust) of small families, NA left out of the family.
 families <- list(c(0.01, 0.04, 0.03), c(0.02, NA, 0.5), c(0.0245724989, 0.472746371, 0.0242067557))
