@@ -82,6 +82,13 @@ def compare_interaction(table: pd.DataFrame, where: Path) -> None:
         assert got.loc[kind, "p_value"] == pytest.approx(r["p_value"], abs=TOLERANCE), kind
 
 
+def compare_interaction_by_group(table: pd.DataFrame, where: Path) -> None:
+    expected = reference("interaction_by_group.csv", where).iloc[0]
+    got = recommendation.interaction_by_group(table)
+    assert got["statistic"] == pytest.approx(expected["statistic"], abs=TOLERANCE)
+    assert got["p_value"] == pytest.approx(expected["p_value"], abs=TOLERANCE)
+
+
 def compare_cuminc(table: pd.DataFrame, where: Path) -> None:
     expected = reference("cuminc.csv", where)
     cif = aalen_johansen(
@@ -139,6 +146,10 @@ def test_interaction_equals_crr_and_coxph(table):
     compare_interaction(table, FIXTURES)
 
 
+def test_interaction_by_group_equals_coxph_likelihood_ratio(table):
+    compare_interaction_by_group(table, FIXTURES)
+
+
 def test_cumulative_incidence_equals_cuminc(table):
     compare_cuminc(table, FIXTURES)
 
@@ -163,4 +174,5 @@ def test_live_r_run_reproduces_the_fixtures(table, tmp_path):
     compare_km_cases(tmp_path)
     compare_km(table, tmp_path)
     compare_interaction(table, tmp_path)
+    compare_interaction_by_group(table, tmp_path)
     compare_cuminc(table, tmp_path)

@@ -96,7 +96,7 @@ def claim_table(df: pd.DataFrame) -> pd.DataFrame:
     )
     models, _, _ = factors.models(df, ["osteosynthesis", "kidney_primary"], ["osteosynthesis"], 10, alpha)
     table, tests = recommendation.fixation_within_prognostic_groups(df, HORIZONS, LEVEL)
-    interaction = recommendation.interaction(df, LEVEL)
+    interaction = recommendation.interactions(df, LEVEL)
     return claims.build(gray, models, table, tests, interaction, "2y", HORIZONS, LEVEL).set_index("claim")
 
 
@@ -130,6 +130,7 @@ def test_an_effect_is_stated_with_its_direction(effect):
     assert sentence(table, "gray_operation_method").startswith("The cumulative incidence of revision differed by")
     # the same effect in every group: no evidence that prognosis changes it, so no recommendation of scores
     assert table.loc["interaction_fine_gray", "verdict"] == "no_evidence"
+    assert table.loc["interaction_by_group_cause_specific", "verdict"] == "no_evidence"
     assert sentence(table, "conclusion_prognostic_scores").startswith("These data do not show")
 
 

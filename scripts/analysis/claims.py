@@ -194,10 +194,57 @@ def interaction_claim(interaction: pd.DataFrame, kind: str, conf_level: float) -
     v = verdict(p, lo, hi, 1.0, 1 - conf_level)
     if v == "supported":
         direction = "grew" if est > 1 else "shrank"
-        sentence = f"The effect of osteosynthesis on revision {direction} with better prognosis ({quoted})."
+        sentence = f"The effect of osteosynthesis on revision {direction} steadily with better prognosis ({quoted})."
     else:
-        sentence = f"There was no evidence that prognosis changed the effect of osteosynthesis on revision ({quoted})."
+        sentence = (
+            f"There was no evidence that the effect of osteosynthesis on revision changed steadily with prognostic "
+            f"group ({quoted})."
+        )
     return row(name, sentence, est, lo, hi, p, v)
+
+
+def ordered_differences(claims: dict[str, dict]) -> tuple[bool, str]:
+    """Whether the within-group differences (osteosynthesis minus endoprosthesis) grow with better prognosis, as
+    the recommendation predicts, and the differences in words."""
+    diffs = [claims[f"recommendation_{g}"]["estimate"] for g in PROGNOSTIC_GROUPS]
+    if any(missing(d) for d in diffs):
+        return False, "not estimable in every group"
+    ordered = all(a < b for a, b in zip(diffs, diffs[1:], strict=False))
+    words = ", ".join(f"{100 * d:.1f}" for d in diffs[:-1]) + f" and {100 * diffs[-1]:.1f}"
+    return (
+        ordered,
+        f"{words} percentage points in groups {', '.join(PROGNOSTIC_GROUPS[:-1])} and {PROGNOSTIC_GROUPS[-1]}",
+    )
+
+
+def interaction_by_group_claim(interaction: pd.DataFrame, claims: dict[str, dict], conf_level: float) -> dict:
+    """The interaction with the prognostic group as a factor (likelihood ratio, 2 df): do the groups differ in the
+    effect of osteosynthesis at all, and in the order the recommendation predicts?"""
+    name = "interaction_by_group_cause_specific"
+    hit = interaction[interaction["kind"].astype(str).str.startswith("cause-specific Cox, groups")]
+    if hit.empty or missing(hit.iloc[0]["p_value"]):
+        return row(name, "The interaction of operation and prognostic group as a factor was not testable.")
+    r = hit.iloc[0]
+    stat, p = float(r["statistic"]), float(r["p_value"])
+    quoted = f"cause-specific Cox, likelihood-ratio chi-square {stat:.2f}, df 2, {p_text(p)}"
+    v = verdict(p, alpha=1 - conf_level)
+    ordered, words = ordered_differences(claims)
+    if v == "supported":
+        order = (
+            "in the order the recommendation predicts"
+            if ordered
+            else "but not in the order the recommendation predicts"
+        )
+        sentence = (
+            f"With the prognostic group as a factor, the effect of osteosynthesis differed between the groups "
+            f"({quoted}), {order} (differences of cumulative incidence {words})."
+        )
+    else:
+        sentence = (
+            f"With the prognostic group as a factor, there was no evidence that the effect of osteosynthesis "
+            f"differed between the groups ({quoted})."
+        )
+    return row(name, sentence, stat, np.nan, np.nan, p, v)
 
 
 def time_split_claims(time_split: pd.DataFrame, split_months: float, conf_level: float) -> list[dict]:
@@ -265,15 +312,28 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
         else "after Holm's correction across the three within-group comparisons no difference held"
     )
     p_inter = inter["p_value"]
+    by_group = claims.get("interaction_by_group_cause_specific")
+    ordered, _ = ordered_differences(claims)
+    if by_group is not None and by_group["verdict"] == "supported":
+        order = "in the predicted order" if ordered else "without that order"
+        heterogeneity = (
+            f", although it differed between the groups {order} (likelihood-ratio test with the group as a factor, "
+            f"{p_text(by_group['p_value'])})"
+        )
+    else:
+        heterogeneity = ""
     if inter["verdict"] == "supported":
+        grew = not missing(inter["estimate"]) and inter["estimate"] > 1
         sentence = (
-            f"In this cohort, {observed}; {adjusted}, and the effect of the operation changed with prognosis "
-            f"(interaction {p_text(p_inter)}), as the recommendation expects."
+            f"In this cohort, {observed}; {adjusted}, and the effect of the operation "
+            f"{'grew' if grew else 'shrank'} with better prognosis (trend interaction {p_text(p_inter)}), "
+            + ("as the recommendation expects." if grew else "against the recommendation.")
         )
     else:
         sentence = (
-            f"In this cohort, {observed}; {adjusted}, and there was no evidence that prognosis changed the effect of "
-            f"the operation (interaction {p_text(p_inter)}), so these data do not support the recommendation."
+            f"In this cohort, {observed}; {adjusted}; there was no evidence that the effect of the operation grew "
+            f"with better prognosis (trend interaction {p_text(p_inter)}){heterogeneity}, so these data do not "
+            f"support the recommendation."
         )
     out = [
         row(
@@ -291,8 +351,8 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
     if verdict(p_both, alpha=alpha) == "supported":
         sentence = (
             "Prognostic scores should guide the choice of operation: the modified Bauer group predicted revision "
-            f"(Gray's test {p_text(gray['p_value'])}) and changed the effect of the operation (interaction "
-            f"{p_text(p_inter)})."
+            f"(Gray's test {p_text(gray['p_value'])}) and the effect of the operation changed steadily with it "
+            f"(trend interaction {p_text(p_inter)})."
         )
     else:
         sentence = (
@@ -304,9 +364,11 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
                 else f"revision differed by modified Bauer group (Gray's test {p_text(gray['p_value'])})"
             )
             + (
-                f" or that prognosis changed the effect of the operation (interaction {p_text(p_inter)})."
+                f" or that the effect of the operation changed steadily with prognosis (trend interaction "
+                f"{p_text(p_inter)})."
                 if inter["verdict"] != "supported"
-                else f", and prognosis changed the effect of the operation (interaction {p_text(p_inter)})."
+                else f", and the effect of the operation changed steadily with prognosis (trend interaction "
+                f"{p_text(p_inter)})."
             )
         )
     out.append(
@@ -335,6 +397,7 @@ def build(
             rows.append(hr_claim(models, kind, covariate, level, alpha))
     rows += recommendation_claims(rec_table, rec_tests, horizon, horizons, conf_level)
     rows += [interaction_claim(interaction, k, conf_level) for k in ("Fine-Gray", "cause-specific Cox")]
+    rows.append(interaction_by_group_claim(interaction, {r["claim"]: r for r in rows}, conf_level))
     rows += time_split_claims(time_split, split_months, conf_level)
     by_name = {r["claim"]: r for r in rows}
     if "gray_prognostic_group" not in by_name:

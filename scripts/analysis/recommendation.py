@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from lifelines import CoxPHFitter
 from scipy.stats import beta, norm
 
 from common.study import DAYS_PER_MONTH, REVISION
@@ -178,6 +179,54 @@ def interaction(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
     coef, se, ok = cox_fit(x, d["time_days"].to_numpy(float), (d["event"] == REVISION).to_numpy(int), term)
     rows.append(_row("cause-specific Cox", coef, se, z, ok))
     return pd.DataFrame(rows)
+
+
+def interaction_by_group(df: pd.DataFrame) -> dict:
+    """The method-by-prognosis interaction with the prognostic group as a factor (2 df): the likelihood-ratio test
+    of the cause-specific Cox model with and without osteosynthesis x group. The likelihood ratio stays valid where
+    a within-group coefficient diverges (an arm without revisions, monotone likelihood), where a Wald test does
+    not; the Fine-Gray analogue has no likelihood ratio (pseudo-likelihood) and is not reported."""
+    from scipy.stats import chi2
+
+    from .factors import COX_FIT_OPTIONS
+
+    d = df[df["fixation"].isin(COMPARED)]
+    osteo = (d["fixation"] == "osteosynthesis").astype(float).to_numpy()
+    base = {"osteosynthesis": osteo}
+    products = {}
+    for group in PROGNOSTIC_GROUPS[1:]:
+        indicator = (d["prognostic_group"] == group).astype(float).to_numpy()
+        base[f"group_{group}"] = indicator
+        products[f"osteosynthesis_x_group_{group}"] = osteo * indicator
+    time = d["time_days"].to_numpy(float)
+    revision = (d["event"] == REVISION).astype(int).to_numpy()
+    if revision.sum() == 0:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan}
+    logliks = []
+    for columns in (base, {**base, **products}):
+        frame = pd.DataFrame(columns).assign(time=time, revision=revision)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        logliks.append(float(fit.log_likelihood_))
+    statistic = max(0.0, 2 * (logliks[1] - logliks[0]))
+    return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}
+
+
+def interactions(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """Every interaction test of the recommendation: the trend (Fine-Gray and cause-specific Cox, `interaction`)
+    and the group as a factor (`interaction_by_group`), one row each."""
+    by_group = interaction_by_group(df)
+    row = {
+        "kind": "cause-specific Cox, groups (likelihood ratio, 2 df)",
+        "estimate": np.nan,
+        "lower": np.nan,
+        "upper": np.nan,
+        "p_value": by_group["p_value"],
+        "estimable": bool(np.isfinite(by_group["p_value"])),
+        "statistic": by_group["statistic"],
+    }
+    return pd.concat([interaction(df, conf_level), pd.DataFrame([row])], ignore_index=True)
 
 
 def _row(kind: str, coef: float, se: float, z: float, ok: bool) -> dict:

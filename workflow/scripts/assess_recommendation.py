@@ -13,7 +13,7 @@ write_tsv(df[["patient_id", "modified_bauer_score", "prognostic_group", "fixatio
 table, tests = recommendation.fixation_within_prognostic_groups(df, p.horizons_months, p.confidence_level)
 write_tsv(table, out.table)
 write_tsv(tests, out.tests)
-write_tsv(recommendation.interaction(df, p.confidence_level), out.interaction)
+write_tsv(recommendation.interactions(df, p.confidence_level), out.interaction)
 write_tsv(recommendation.prognostic_mix(df), out.mix)
 curves = {}
 for group in data.PROGNOSTIC_GROUPS:

@@ -109,6 +109,7 @@ numbers = {
     "recommendation": {
         "interaction_p_value": interaction.set_index("kind").loc["Fine-Gray", "p_value"],
         "interaction_p_value_cause_specific": interaction.set_index("kind").loc["cause-specific Cox", "p_value"],
+        "interaction_by_group_p_value": interaction.set_index("kind")["p_value"].iloc[-1],
         "holm_family": recommendation["family"].iloc[0],
     },
     "time_split_months": p.time_split_months,
