@@ -14,7 +14,7 @@ import matplotlib.image
 import pytest
 from conftest import ROOT, SNAKEMAKE, run
 
-from common.study import MANUSCRIPT_FIGURES
+from common.study import MANUSCRIPT_FIGURES, SUPPLEMENT_FIGURES
 from manuscript.render import Formatter, context, render_markdown, results_section, typed_numbers
 
 TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.md.j2"
@@ -54,13 +54,15 @@ def test_docx_holds_the_same_text_and_the_figures(full_run):
         document = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
         media = [n for n in docx.namelist() if n.startswith("word/media/")]
     assert "247" in document and "aseptic instability after intramedullary osteosynthesis" in document
-    assert len(media) == 10
+    assert len(media) == len(MANUSCRIPT_FIGURES) + len(SUPPLEMENT_FIGURES)
 
 
 def test_html_embeds_every_figure(full_run):
     html = (full_run / "results" / "paper" / "manuscript.html").read_text(encoding="utf-8")
     sources = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    assert len(sources) == 10 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == len(MANUSCRIPT_FIGURES) + len(SUPPLEMENT_FIGURES) and all(
+        s.startswith("data:image/png;base64,") for s in sources
+    )
 
 
 def test_results_section_holds_no_number_that_is_not_injected(full_run):
@@ -95,6 +97,30 @@ def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run):
     }
     ctx = context(results, figures_of(full_run), results / "paper", software, True, Formatter(mark=True))
     assert typed_numbers(results_section(render_markdown(template, ctx, Formatter(mark=True)))) == ["13", "100)."]
+
+
+def test_every_claim_is_printed_as_claims_tsv_states_it(full_run):
+    """Every comparative sentence of claims.tsv appears word for word in the English manuscript, and its verdict
+    agrees with its p-value and interval; no sentence says "should guide" without the data's support."""
+    import pandas as pd
+
+    claims = pd.read_csv(full_run / "results" / "analysis" / "claims.tsv", sep="\t")
+    assert list(claims.columns) == ["claim", "sentence", "estimate", "ci_low", "ci_high", "p_value", "verdict"]
+    text = (full_run / "results" / "paper" / "manuscript.md").read_text(encoding="utf-8")
+    for r in claims.itertuples():
+        assert r.sentence in text, r.claim
+        supported = r.p_value < 0.05 if r.p_value == r.p_value else False
+        if supported and r.ci_low == r.ci_low and r.ci_high == r.ci_high:
+            null = 0.0 if r.claim.startswith("recommendation_") and r.claim != "recommendation_summary" else 1.0
+            supported = not (r.ci_low <= null <= r.ci_high)
+        assert r.verdict == ("supported" if supported else "no_evidence"), r.claim
+    scores = claims.set_index("claim").loc["conclusion_prognostic_scores"]
+    if scores["verdict"] != "supported":
+        assert "Prognostic scores should guide" not in text
+    assert "true cumulative incidence" not in text and "true incidence" not in text
+    numbers = json.loads((full_run / "results" / "numbers.json").read_text(encoding="utf-8"))
+    assert 0 <= numbers["recommendation"]["interaction_p_value"] <= 1
+    assert numbers["median_follow_up_months"] > 0
 
 
 def test_strobe_checklist_covers_all_22_items(full_run):

@@ -1,6 +1,7 @@
 """Bootstrap confidence intervals for the key estimates: the cumulative incidence of revision at the configured
 horizons (config bootstrap.horizons, labels of analysis.horizons_months) and the coefficients of the reported
-multivariable Fine-Gray model (the covariates analysis.factors.multivariable_covariates chooses).
+multivariable Fine-Gray model (the covariates analysis.factors.multivariable_covariates chooses, fitted on the
+patients analysis.factors.model_data keeps).
 
 Resample i draws patients with replacement using a generator seeded by (seed, i) alone, so a resample is the same
 whichever shard computes it: any number of shards gives the same result (Efron & Tibshirani 1993, percentile
@@ -18,6 +19,7 @@ from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray
 
 from .data import covariate_frame
+from .factors import model_data
 
 
 def shard_indices(resamples: int, shards: int, shard: int) -> range:
@@ -39,7 +41,13 @@ def one_resample(df: pd.DataFrame, covariates: list[str], horizons: dict[str, fl
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = fine_gray(time, event, covariate_frame(sample, covariates), cause=REVISION)
+            fitted = model_data(sample, covariates)
+            fit = fine_gray(
+                fitted["time_days"].to_numpy(float),
+                fitted["event"].to_numpy(int),
+                covariate_frame(fitted, covariates),
+                cause=REVISION,
+            )
         row.update({f"fg_{name}": value for name, value in fit.coef.items()})
     except ValueError:  # a resample without enough revisions or with a constant covariate: recorded as missing
         row.update({f"fg_{name}": np.nan for name in covariates})

@@ -81,7 +81,7 @@ def factor(df: pd.DataFrame, name: str, shown_primaries: list[str]) -> pd.Series
 
 # Covariates of the regression models: name -> (label, how to compute it). Binary covariates are 0/1.
 COVARIATES = {
-    "osteosynthesis": ("Osteosynthesis (vs endoprosthesis or other)", lambda d: d["fixation"] == "osteosynthesis"),
+    "osteosynthesis": ("Osteosynthesis (vs endoprosthesis)", lambda d: d["fixation"] == "osteosynthesis"),
     "modified_bauer_score": ("Modified Bauer score (per point)", lambda d: d["modified_bauer_score"]),
     "pathological_fracture": ("Pathological fracture", lambda d: d["pathological_fracture"]),
     "kidney_primary": ("Kidney primary", lambda d: d["primary_group"] == "kidney"),

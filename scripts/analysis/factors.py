@@ -27,12 +27,21 @@ from .data import COVARIATES, covariate_frame
 log = logging.getLogger("analysis.factors")
 
 
-def cif_by_group(df: pd.DataFrame, group: pd.Series, horizons: dict[str, float], factor: str) -> pd.DataFrame:
+# Convergence of the Cox fits: lifelines' defaults stop at a step of 1e-7, which leaves coefficients up to 1e-4
+# from R's coxph; these settings reach R to 1e-6 and better.
+COX_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
+
+
+def cif_by_group(
+    df: pd.DataFrame, group: pd.Series, horizons: dict[str, float], factor: str, conf_level: float = 0.95
+) -> pd.DataFrame:
     rows = []
     days = [m * DAYS_PER_MONTH for m in horizons.values()]
     for level in sorted(group.unique()):
         d = df[group == level]
-        cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
+        cif = aalen_johansen(
+            d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days, conf_level=conf_level
+        )
         for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
             rows.append(
                 {
@@ -77,30 +86,66 @@ def events_per_variable(events: int, covariates: int) -> float:
     return events / covariates if covariates else float("inf")
 
 
-def multivariable_selection(events: int, multivariable: list[str], min_epv: float) -> tuple[list[str], list[str]]:
-    """The covariates of the multivariable model and those left out: the configured covariates in their order of
-    priority, as many as `events` allow at `min_epv` events per variable (Peduzzi et al. 1996), but at least one so
-    that there is a model to report."""
+def apriori_covariates(multivariable: dict | list[str]) -> list[str]:
+    """The a-priori model of config analysis.multivariable: the exposure first, then the confounders in the order
+    the config ranks them (each with its reason). A plain list (older configs, tests) is taken as it is."""
+    if isinstance(multivariable, dict):
+        return [multivariable["exposure"]] + [c["covariate"] for c in multivariable.get("confounders", [])]
+    return list(multivariable)
+
+
+def multivariable_selection(
+    events: int, multivariable: dict | list[str], min_epv: float
+) -> tuple[list[str], list[str]]:
+    """The covariates of the multivariable model and those left out: the exposure and the a-priori confounders in
+    the config's ranking (analysis.multivariable, each with its reason), as many as `events` allow at `min_epv`
+    events per variable (Peduzzi et al. 1996), but at least the exposure."""
+    ranked = apriori_covariates(multivariable)
     allowed = max(1, int(events // min_epv))
-    return multivariable[:allowed], multivariable[allowed:]
+    return ranked[:allowed], ranked[allowed:]
 
 
-def multivariable_covariates(df: pd.DataFrame, multivariable: list[str], min_epv: float) -> list[str]:
+def model_data(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The patients a model is fitted on: a model with the osteosynthesis contrast leaves out the "other"
+    operations (neither osteosynthesis nor endoprosthesis), so that its reference is the endoprosthesis alone."""
+    if "osteosynthesis" in names:
+        return df[df["fixation"] != "other"]
+    return df
+
+
+def multivariable_covariates(df: pd.DataFrame, multivariable: dict | list[str], min_epv: float) -> list[str]:
     """The covariates of the reported multivariable model for the analysis table `df`: what `models` fits, chosen
-    by the table's number of revisions. The bootstrap resamples exactly this model."""
-    return multivariable_selection(int((df["event"] == REVISION).sum()), multivariable, min_epv)[0]
+    by the number of revisions among the patients it is fitted on. The bootstrap resamples exactly this model."""
+    d = model_data(df, apriori_covariates(multivariable)[:1])
+    return multivariable_selection(int((d["event"] == REVISION).sum()), multivariable, min_epv)[0]
+
+
+def cox_fit(x: pd.DataFrame, time: np.ndarray, revision: np.ndarray, term: str) -> tuple[float, float, bool]:
+    """One coefficient (and its standard error) of a cause-specific Cox fit of the design `x`; estimable False when
+    the fit fails or the coefficient diverges (monotone likelihood)."""
+    data = x.assign(time=time, revision=revision).reset_index(drop=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+    except Exception:  # noqa: BLE001 - not estimable is an answer
+        return np.nan, np.nan, False
+    coef, se = float(fitter.params_[term]), float(fitter.standard_errors_[term])
+    ok = np.isfinite(coef) and np.isfinite(se) and abs(coef) < 10
+    return coef, se, bool(ok)
 
 
 def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (lifelines,
     Efron ties). Returns the coefficient table and the proportional-hazards test (scaled Schoenfeld residuals
     against rank-transformed time, Grambsch & Therneau 1994)."""
+    df = model_data(df, names)
     x = covariate_frame(df, names)
     data = x.assign(time=df["time_days"].to_numpy(float), revision=(df["event"] == REVISION).astype(int).to_numpy())
     fitter = CoxPHFitter(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' convergence chatter goes to the record, not the console
-        fitter.fit(data, duration_col="time", event_col="revision")
+        fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
         ph = proportional_hazard_test(fitter, data, time_transform="rank")
     s = fitter.summary
     z = pd.DataFrame(
@@ -126,6 +171,7 @@ def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tupl
 
 def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.DataFrame:
     """Fine-Gray model of the subdistribution hazard of revision (competing_risks, cmprsk crr's conventions)."""
+    df = model_data(df, names)
     x = covariate_frame(df, names)
     fit = fine_gray(df["time_days"].to_numpy(float), df["event"].to_numpy(int), x, cause=REVISION)
     zq = norm.ppf(1 - alpha / 2)
@@ -156,12 +202,21 @@ def models(
         record["warnings"].append("no revisions: no model can be fitted")
         log.warning("no revisions: no model can be fitted")
         return pd.DataFrame(), pd.DataFrame(), record
-    chosen, dropped = multivariable_selection(events, multivariable, min_epv)
-    epv = events_per_variable(events, len(chosen))
-    record.update(multivariable_covariates=chosen, events_per_variable=epv, dropped_for_epv=dropped)
+    chosen = multivariable_covariates(df, multivariable, min_epv)
+    dropped = [c for c in apriori_covariates(multivariable) if c not in chosen]
+    model_events = int((model_data(df, chosen)["event"] == REVISION).sum())
+    epv = events_per_variable(model_events, len(chosen))
+    record.update(
+        multivariable_covariates=chosen,
+        events_per_variable=epv,
+        dropped_for_epv=dropped,
+        multivariable_events=model_events,
+        multivariable_patients=int(len(model_data(df, chosen))),
+        other_operations_left_out=int((df["fixation"] == "other").sum()) if "osteosynthesis" in chosen else 0,
+    )
     if epv < min_epv:
         message = (
-            f"{events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
+            f"{model_events} revisions for {len(chosen)} covariate(s): {epv:.1f} events per variable, under "
             f"{min_epv:g}; the multivariable estimates are unstable"
         )
         record["warnings"].append(message)
@@ -188,3 +243,174 @@ def models(
         violated = ph_table[ph_table["p_value"] < 0.05]
         record["proportional_hazards_violations"] = violated[["model", "covariate"]].to_dict("records")
     return table, ph_table, record
+
+
+def _period_rows(df: pd.DataFrame, split_days: float) -> pd.DataFrame:
+    """Counting-process episodes: [0, min(t, split)] and, for follow-up beyond the split, (split, t]; the revision
+    is counted in the episode that holds its time."""
+    t = df["time_days"].to_numpy(float)
+    revision = (df["event"] == REVISION).to_numpy()
+    early = pd.DataFrame(
+        {"id": np.arange(len(df)), "start": 0.0, "stop": np.minimum(t, split_days), "late": 0.0},
+    )
+    early["revision"] = (revision & (t <= split_days)).astype(int)
+    beyond = t > split_days
+    late = pd.DataFrame({"id": np.arange(len(df))[beyond], "start": split_days, "stop": t[beyond], "late": 1.0})
+    late["revision"] = revision[beyond].astype(int)
+    return pd.concat([early, late], ignore_index=True)
+
+
+def time_split_cox(df: pd.DataFrame, names: list[str], split: str, split_days: float, alpha: float) -> pd.DataFrame:
+    """Cause-specific Cox model in which the hazard ratio of `split` may differ before and after `split_days`
+    (the covariate times each period; the other covariates constant): the HR in each period."""
+    from lifelines import CoxTimeVaryingFitter
+
+    d = model_data(df, names).reset_index(drop=True)
+    x = covariate_frame(d, names)
+    episodes = _period_rows(d, split_days)
+    for name in names:
+        episodes[name] = x[name].to_numpy()[episodes["id"].to_numpy()]
+    episodes[f"{split}_before"] = episodes[split] * (1 - episodes["late"])
+    episodes[f"{split}_after"] = episodes[split] * episodes["late"]
+    columns = [n for n in names if n != split] + [f"{split}_before", f"{split}_after"]
+    frame = episodes[["id", "start", "stop", "revision", *columns]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = CoxTimeVaryingFitter(alpha=alpha).fit(
+            frame, id_col="id", start_col="start", stop_col="stop", event_col="revision"
+        )
+    s = fitter.summary
+    z = norm.ppf(1 - alpha / 2)
+    rows = []
+    for period in ("before", "after"):
+        term = f"{split}_{period}"
+        coef, se = float(s.loc[term, "coef"]), float(s.loc[term, "se(coef)"])
+        exposed = (episodes[split] == 1) & (episodes["late"] == float(period == "after"))
+        events = int(episodes.loc[exposed, "revision"].sum())
+        rows.append(
+            {
+                "kind": "cause-specific Cox",
+                "period": period,
+                "hr": np.exp(coef),
+                "lower": np.exp(coef - z * se),
+                "upper": np.exp(coef + z * se),
+                "p_value": float(2 * norm.sf(abs(coef / se))),
+                "events_exposed": events,
+                "coef": coef,
+                "se": se,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fine_gray_windows(df: pd.DataFrame, names: list[str], split_days: float) -> dict[str, object]:
+    """Fine-Gray fits before the split (follow-up censored at `split_days`) and after it (the patients still
+    event-free at `split_days`, a landmark)."""
+    d = model_data(df, names)
+    t, e = d["time_days"].to_numpy(float), d["event"].to_numpy(int)
+    early_t, early_e = np.minimum(t, split_days), np.where(t > split_days, 0, e)
+    late = t > split_days
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for period, (tt, ee, xx) in {
+            "before": (early_t, early_e, covariate_frame(d, names)),
+            "after": (t[late], e[late], covariate_frame(d[late], names)),
+        }.items():
+            try:
+                fits[period] = fine_gray(tt, ee, xx, cause=REVISION)
+            except Exception:  # noqa: BLE001 - a window without revisions: recorded as not estimable
+                fits[period] = None
+    return fits
+
+
+def proportionality(
+    df: pd.DataFrame, ph: pd.DataFrame, covariates: dict[str, list[str]], split_days: float, alpha: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where proportional hazards fail (Schoenfeld test p < alpha in a cause-specific model), the hazard ratio
+    before and after the split; and for every model's covariates the Fine-Gray check: the subdistribution hazard
+    ratio before the split and after it (landmark), with a Wald test of their equality (the two windows' estimates
+    taken as independent)."""
+    z = norm.ppf(1 - alpha / 2)
+    split_rows = []
+    for r in ph[ph["p_value"] < alpha].itertuples():
+        names = covariates[r.model]
+        table = time_split_cox(df, names, r.covariate, split_days, alpha)
+        split_rows.append(table.assign(model=r.model, covariate=r.covariate, ph_p_value=r.p_value))
+    fg_rows = []
+    for model, names in covariates.items():
+        fits = fine_gray_windows(df, names, split_days)
+        for name in names:
+            row = {"model": model, "covariate": name}
+            coefs = {}
+            for period, fit in fits.items():
+                ok = fit is not None and fit.converged and bool(fit.estimable.get(name, False))
+                coef = float(fit.coef[name]) if ok else np.nan
+                se = float(fit.se[name]) if ok else np.nan
+                coefs[period] = (coef, se)
+                row[f"shr_{period}"] = np.exp(coef)
+                row[f"lower_{period}"] = np.exp(coef - z * se)
+                row[f"upper_{period}"] = np.exp(coef + z * se)
+            (b1, s1), (b2, s2) = coefs["before"], coefs["after"]
+            row["p_value"] = float(2 * norm.sf(abs(b1 - b2) / np.sqrt(s1**2 + s2**2)))
+            fg_rows.append(row)
+    time_split = pd.concat(split_rows, ignore_index=True) if split_rows else pd.DataFrame()
+    if len(time_split):
+        time_split = time_split[
+            [
+                "model",
+                "covariate",
+                "ph_p_value",
+                "kind",
+                "period",
+                "hr",
+                "lower",
+                "upper",
+                "p_value",
+                "events_exposed",
+                "coef",
+                "se",
+            ]
+        ]
+    return time_split, pd.DataFrame(fg_rows)
+
+
+def schoenfeld_residuals(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Scaled Schoenfeld residuals of a cause-specific Cox model (one row per revision), with the revision's time
+    in months."""
+    d = model_data(df, names).reset_index(drop=True)
+    x = covariate_frame(d, names)
+    data = x.assign(time=d["time_days"].to_numpy(float), revision=(d["event"] == REVISION).astype(int).to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        residuals = fitter.compute_residuals(data, kind="scaled_schoenfeld")
+    residuals = residuals.assign(months=data.loc[residuals.index, "time"] / DAYS_PER_MONTH)
+    return residuals.sort_values("months").reset_index(drop=True)
+
+
+def ridge_cox(df: pd.DataFrame, names: list[str], penalty: float, alpha: float) -> pd.DataFrame:
+    """Ridge-penalised cause-specific Cox model (sensitivity): every a-priori covariate at once, however few the
+    events, the coefficients shrunk by lifelines' L2 penalty (penalty/2 x sum of squared coefficients, on the
+    mean log partial likelihood). Intervals from the penalised information: approximate."""
+    d = model_data(df, names)
+    x = covariate_frame(d, names)
+    data = x.assign(time=d["time_days"].to_numpy(float), revision=(d["event"] == REVISION).astype(int).to_numpy())
+    fitter = CoxPHFitter(alpha=alpha, penalizer=penalty, l1_ratio=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+    s = fitter.summary
+    return pd.DataFrame(
+        {
+            "covariate": s.index,
+            "label": [COVARIATES[c][0] for c in s.index],
+            "hr": s["exp(coef)"].to_numpy(),
+            "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"].to_numpy(),
+            "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(),
+            "coef": s["coef"].to_numpy(),
+            "penalty": penalty,
+            "patients": len(d),
+            "events": int(data["revision"].sum()),
+        }
+    )

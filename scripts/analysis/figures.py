@@ -369,9 +369,35 @@ def recommendation(curves: dict[str, pd.DataFrame], tests: pd.DataFrame, max_mon
                 _step(ax, part["months"], part["estimate"], max_months=max_months, color=colour, label=fixation)
         test = tests.set_index("prognostic_group").loc[group]
         p = test["p_value"]
-        ax.set_title(f"modified Bauer {group}\n" + (f"Gray's p = {p:.3g}" if p == p else "not testable"), fontsize=8.5)
+        holm = test.get("p_holm", float("nan"))
+        quoted = f"Gray's p = {p:.3g}" + (f" (Holm {holm:.3g})" if holm == holm else "")
+        ax.set_title(f"modified Bauer {group}\n" + (quoted if p == p else "not testable"), fontsize=8.5)
         _months_axis(ax, max_months, "Cumulative incidence of revision" if ax is np.atleast_1d(axes)[0] else "")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
     np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, max_months: float):
+    """Scaled Schoenfeld residuals of the multivariable cause-specific Cox model against time, one panel per
+    covariate, with a running mean (window of a fifth of the revisions) and the time split: a flat curve means a
+    constant hazard ratio (Grambsch & Therneau 1994)."""
+    use_style()
+    names = [c for c in residuals.columns if c != "months"]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False)
+    p_of = ph[ph["model"] == "multivariable"].set_index("covariate")["p_value"] if len(ph) else pd.Series(dtype=float)
+    window = max(3, len(residuals) // 5)
+    for ax, name in zip(axes[0], names, strict=True):
+        ax.scatter(residuals["months"], residuals[name], s=10, color=PALETTE[0], alpha=0.7)
+        smooth = residuals[name].rolling(window, center=True, min_periods=1).mean()
+        ax.plot(residuals["months"], smooth, color=PALETTE[1], linewidth=1.4)
+        ax.axvline(split_months, color="#666666", linewidth=0.7, linestyle=":")
+        ax.axhline(0, color="#999999", linewidth=0.5)
+        ax.set_xlim(0, max_months)
+        p = p_of.get(name, np.nan)
+        ax.set_title(f"{label(name)} (p = {p:.3f})" if np.isfinite(p) else label(name), fontsize=9)
+        ax.set_xlabel("Months after the index operation")
+    axes[0][0].set_ylabel("Scaled Schoenfeld residual (beta(t))")
     fig.tight_layout()
     return fig

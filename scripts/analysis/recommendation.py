@@ -2,13 +2,26 @@
 
 The argument (Wang, Kharchenko et al.; Leithner 2008): patients expected to live long (modified Bauer 3-4) outlive
 an osteosynthesis, which then fails and is revised; they should get an endoprosthesis or resection. If so, the
-cumulative incidence of revision after osteosynthesis should exceed that after endoprosthesis most clearly in the
-good-prognosis group. Compared here within each prognostic group, with Gray's test.
+cumulative incidence of revision after osteosynthesis should exceed that after endoprosthesis in the good-prognosis
+group, and prognosis should change the effect of the operation. Tested here by
+
+- the cumulative incidence of revision after each operation within each prognostic group (n, revisions, estimate
+  and interval; an arm without any revision is "not estimable" and gets the exact Clopper-Pearson interval of
+  revisions / patients instead, which ignores censoring),
+- Gray's test within each group, with Holm's correction across that family of three tests,
+- the method-by-prognosis interaction (osteosynthesis x prognostic group, the group as a trend 0, 1, 2), in a
+  Fine-Gray and in a cause-specific Cox model: the one test of whether prognosis changes the operation's effect,
+- the arms' prognostic mix (the operation was chosen with the prognosis in mind: confounding by indication).
 """
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
+from lifelines import CoxPHFitter
+from scipy.stats import beta, norm
 
 from common.study import DAYS_PER_MONTH, REVISION
 
@@ -16,10 +29,38 @@ from .data import PROGNOSTIC_GROUPS
 from .factors import gray
 
 COMPARED = ("osteosynthesis", "endoprosthesis")
+FAMILY = "the three within-group comparisons of osteosynthesis with endoprosthesis (Gray's test)"
+
+
+def clopper_pearson(events: int, n: int, conf_level: float) -> tuple[float, float]:
+    """Exact binomial interval of events / n (Clopper & Pearson 1934)."""
+    a = 1 - conf_level
+    lower = 0.0 if events == 0 else float(beta.ppf(a / 2, events, n - events + 1))
+    upper = 1.0 if events == n else float(beta.ppf(1 - a / 2, events + 1, n - events))
+    return lower, upper
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values; NaN (not testable) stays NaN and is not counted in the family."""
+    p = np.asarray(p_values, float)
+    ok = np.flatnonzero(~np.isnan(p))
+    out = np.full(len(p), np.nan)
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m, running = len(order), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out.tolist()
+
+
+def km_median(days: np.ndarray, died: np.ndarray) -> float:
+    from .risk import km_median_r
+
+    return km_median_r(days, died)
 
 
 def fixation_within_prognostic_groups(
-    df: pd.DataFrame, horizons: dict[str, float]
+    df: pd.DataFrame, horizons: dict[str, float], conf_level: float = 0.95
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from competing_risks import aalen_johansen
 
@@ -31,19 +72,33 @@ def fixation_within_prognostic_groups(
             d = within[within["fixation"] == fixation]
             if len(d) == 0:
                 continue
-            cif = aalen_johansen(d["time_days"].to_numpy(float), d["event"].to_numpy(int), cause=REVISION, times=days)
+            events = int((d["event"] == REVISION).sum())
+            cif = aalen_johansen(
+                d["time_days"].to_numpy(float),
+                d["event"].to_numpy(int),
+                cause=REVISION,
+                times=days,
+                conf_level=conf_level,
+            )
+            exact = clopper_pearson(events, len(d), conf_level)
+            median = km_median(d["survival_days"].to_numpy(float), d["died"].to_numpy(bool))
             for label, (_, c) in zip(horizons, cif.iterrows(), strict=True):
+                estimable = events > 0
                 rows.append(
                     {
                         "prognostic_group": group,
                         "fixation": fixation,
                         "n": int(len(d)),
-                        "revisions": int((d["event"] == REVISION).sum()),
-                        "median_survival_months": float(d["survival_days"].median() / DAYS_PER_MONTH),
+                        "revisions": events,
+                        "median_survival_months": median / DAYS_PER_MONTH,
                         "horizon": label,
                         "cif_revision": c["estimate"],
-                        "lower": c["lower"],
-                        "upper": c["upper"],
+                        "lower": c["lower"] if estimable else np.nan,
+                        "upper": c["upper"] if estimable else np.nan,
+                        "se": np.sqrt(c["variance"]) if "variance" in c and estimable else np.nan,
+                        "interval": "Aalen-Johansen, log(-log)" if estimable else "not estimable (no revision)",
+                        "exact_lower": exact[0],
+                        "exact_upper": exact[1],
                     }
                 )
         if within["fixation"].nunique() == 2 and (within["event"] == REVISION).any():
@@ -60,4 +115,135 @@ def fixation_within_prognostic_groups(
                     "note": "not testable: one fixation or no revision in this group",
                 }
             )
-    return pd.DataFrame(rows), pd.DataFrame(tests)
+    tests = pd.DataFrame(tests)
+    tests["p_holm"] = holm(tests["p_value"].tolist())
+    tests["family"] = FAMILY
+    return pd.DataFrame(rows), tests
+
+
+def prognostic_mix(df: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's patients by prognostic group (n and % of the arm): the arms' prognostic mix."""
+    rows = []
+    for fixation in COMPARED:
+        d = df[df["fixation"] == fixation]
+        for group in PROGNOSTIC_GROUPS:
+            n = int((d["prognostic_group"] == group).sum())
+            rows.append(
+                {
+                    "fixation": fixation,
+                    "prognostic_group": group,
+                    "n": n,
+                    "percent": 100 * n / len(d) if len(d) else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def interaction_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The patients of the two compared operations and their design: osteosynthesis, the prognostic group as a
+    trend (0-1 -> 0, 2 -> 1, 3-4 -> 2) and their product."""
+    d = df[df["fixation"].isin(COMPARED)]
+    osteo = (d["fixation"] == "osteosynthesis").astype(float)
+    step = d["prognostic_group"].map({g: float(i) for i, g in enumerate(PROGNOSTIC_GROUPS)})
+    x = pd.DataFrame(
+        {"osteosynthesis": osteo, "prognostic_step": step, "osteosynthesis_x_prognostic_step": osteo * step},
+        index=d.index,
+    )
+    return d, x
+
+
+def interaction(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """The method-by-prognosis interaction in a Fine-Gray and a cause-specific Cox model (Wald test of the
+    product term, 1 df): the ratio of the hazard ratios of osteosynthesis per step of prognostic group."""
+    from competing_risks import fine_gray
+
+    from .factors import cox_fit
+
+    d, x = interaction_frame(df)
+    term = "osteosynthesis_x_prognostic_step"
+    z = norm.ppf(1 - (1 - conf_level) / 2)
+    rows = []
+    if (d["event"] == REVISION).sum() == 0:
+        return pd.DataFrame(
+            [
+                {"kind": k, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan, "estimable": False}
+                for k in ("Fine-Gray", "cause-specific Cox")
+            ]
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fg = fine_gray(d["time_days"].to_numpy(float), d["event"].to_numpy(int), x, cause=REVISION)
+    coef, se = float(fg.coef[term]), float(fg.se[term])
+    ok = bool(fg.converged and fg.estimable[term] and np.isfinite(coef) and np.isfinite(se))
+    rows.append(_row("Fine-Gray", coef, se, z, ok))
+    coef, se, ok = cox_fit(x, d["time_days"].to_numpy(float), (d["event"] == REVISION).to_numpy(int), term)
+    rows.append(_row("cause-specific Cox", coef, se, z, ok))
+    return pd.DataFrame(rows)
+
+
+def interaction_by_group(df: pd.DataFrame) -> dict:
+    """The method-by-prognosis interaction with the prognostic group as a factor (2 df): the likelihood-ratio test
+    of the cause-specific Cox model with and without osteosynthesis x group. The likelihood ratio stays valid where
+    a within-group coefficient diverges (an arm without revisions, monotone likelihood), where a Wald test does
+    not; the Fine-Gray analogue has no likelihood ratio (pseudo-likelihood) and is not reported."""
+    from scipy.stats import chi2
+
+    from .factors import COX_FIT_OPTIONS
+
+    d = df[df["fixation"].isin(COMPARED)]
+    osteo = (d["fixation"] == "osteosynthesis").astype(float).to_numpy()
+    base = {"osteosynthesis": osteo}
+    products = {}
+    for group in PROGNOSTIC_GROUPS[1:]:
+        indicator = (d["prognostic_group"] == group).astype(float).to_numpy()
+        base[f"group_{group}"] = indicator
+        products[f"osteosynthesis_x_group_{group}"] = osteo * indicator
+    time = d["time_days"].to_numpy(float)
+    revision = (d["event"] == REVISION).astype(int).to_numpy()
+    if revision.sum() == 0:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan}
+    logliks = []
+    for columns in (base, {**base, **products}):
+        frame = pd.DataFrame(columns).assign(time=time, revision=revision)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        logliks.append(float(fit.log_likelihood_))
+    statistic = max(0.0, 2 * (logliks[1] - logliks[0]))
+    return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}
+
+
+def interactions(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """Every interaction test of the recommendation: the trend (Fine-Gray and cause-specific Cox, `interaction`)
+    and the group as a factor (`interaction_by_group`), one row each."""
+    by_group = interaction_by_group(df)
+    row = {
+        "kind": "cause-specific Cox, groups (likelihood ratio, 2 df)",
+        "estimate": np.nan,
+        "lower": np.nan,
+        "upper": np.nan,
+        "p_value": by_group["p_value"],
+        "estimable": bool(np.isfinite(by_group["p_value"])),
+        "statistic": by_group["statistic"],
+    }
+    return pd.concat([interaction(df, conf_level), pd.DataFrame([row])], ignore_index=True)
+
+
+def _row(kind: str, coef: float, se: float, z: float, ok: bool) -> dict:
+    if not ok:
+        return {
+            "kind": kind,
+            "estimate": np.nan,
+            "lower": np.nan,
+            "upper": np.nan,
+            "p_value": np.nan,
+            "estimable": False,
+        }
+    return {
+        "kind": kind,
+        "estimate": float(np.exp(coef)),
+        "lower": float(np.exp(coef - z * se)),
+        "upper": float(np.exp(coef + z * se)),
+        "p_value": float(2 * norm.sf(abs(coef / se))),
+        "estimable": True,
+    }

@@ -16,6 +16,32 @@ from common.study import DAYS_PER_MONTH, DEATH, REVISION
 from competing_risks import aalen_johansen
 
 
+def km_median_r(days, observed) -> float:
+    """The Kaplan-Meier median as R's survfit prints it: the first time the survival curve is <= 0.5; where the
+    curve sits exactly at 0.5 over an interval, the midpoint of that plateau (its start and the next event time).
+    NaN when the curve never reaches 0.5."""
+    t = np.asarray(days, float)
+    d = np.asarray(observed, bool)
+    times = np.unique(t[d])
+    at_risk = np.array([(t >= u).sum() for u in times], float)
+    deaths = np.array([((t == u) & d).sum() for u in times], float)
+    surv = np.cumprod(1 - deaths / at_risk) if len(times) else np.array([])
+    tol = 1e-9  # survfit's quantile uses a tolerance of sqrt(.Machine$double.eps) around 0.5
+    below = np.flatnonzero(surv <= 0.5 + tol)
+    if not len(below):
+        return float("nan")
+    first = below[0]
+    if abs(surv[first] - 0.5) < tol and first + 1 < len(times):
+        return float((times[first] + times[first + 1]) / 2)
+    return float(times[first])
+
+
+def median_follow_up(days, died) -> float:
+    """Median follow-up by the reverse Kaplan-Meier method (Schemper & Smith 1996): deaths are censorings and
+    last contacts the events; R's survfit median convention."""
+    return km_median_r(days, ~np.asarray(died, bool))
+
+
 def km_fit(days: pd.Series, observed: pd.Series, alpha: float) -> KaplanMeierFitter:
     return KaplanMeierFitter(alpha=alpha).fit(days.to_numpy(dtype=float), observed.to_numpy(dtype=bool))
 
@@ -37,7 +63,9 @@ def revision_risk(df: pd.DataFrame, horizons: dict[str, float], alpha: float) ->
     the first overstates the second (absolute, in percentage points, and relative to the cumulative incidence)."""
     days = [months * DAYS_PER_MONTH for months in horizons.values()]
     km = step_at(km_fit(df["time_days"], df["event"] == REVISION, alpha), days)
-    cif = aalen_johansen(df["time_days"].to_numpy(float), df["event"].to_numpy(int), cause=REVISION, times=days)
+    cif = aalen_johansen(
+        df["time_days"].to_numpy(float), df["event"].to_numpy(int), cause=REVISION, times=days, conf_level=1 - alpha
+    )
     out = pd.DataFrame(
         {
             "horizon": list(horizons),
@@ -66,7 +94,7 @@ def curves(df: pd.DataFrame, alpha: float, group: pd.Series | None = None) -> pd
         d = df.loc[index]
         time, event = d["time_days"].to_numpy(float), d["event"].to_numpy(int)
         for cause, label in ((REVISION, "cif_revision"), (DEATH, "cif_death")):
-            c = aalen_johansen(time, event, cause=cause)
+            c = aalen_johansen(time, event, cause=cause, conf_level=1 - alpha)
             parts.append(
                 pd.DataFrame(
                     {
@@ -117,7 +145,7 @@ def overall_survival(
                 }
             )
         )
-        median = fit.median_survival_time_
+        median = km_median_r(d["survival_days"].to_numpy(float), d["died"].to_numpy(bool))
         row = {
             "group": name,
             "n": int(len(d)),

@@ -70,3 +70,5 @@ MANUSCRIPT_FIGURES = (
     "results/figures/recommendation_fixation_by_prognosis.png",
     "results/figures/overall_survival.png",
 )
+# The supplement's figures, in the order it numbers them (Figure S1, ...).
+SUPPLEMENT_FIGURES = ("results/figures/schoenfeld_residuals.png",)

@@ -188,7 +188,17 @@ def quoted_tests(results: Path, f: Formatter) -> dict:
         value = rec_p(group)
         return f.p(value) if value is not None else f.wrap("not testable")
 
-    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p}
+    claims = read_tsv(results, "analysis/claims.tsv").set_index("claim")
+
+    def claim(name: str) -> str:
+        """A comparative sentence as results/analysis/claims.tsv states it (chosen there from the data)."""
+        return f.lit(claims.loc[name, "sentence"])
+
+    def claims_starting(prefix: str) -> str:
+        """Every sentence whose claim name starts with `prefix`, in claims.tsv's order."""
+        return " ".join(f.lit(s) for name, s in claims["sentence"].items() if str(name).startswith(prefix))
+
+    return {"gray": gray, "hr": hr, "rec": rec, "rec_p": rec_p, "claim": claim, "claims_starting": claims_starting}
 
 
 def exclusions_phrase(flow: dict, f: Formatter) -> str:
@@ -238,10 +248,139 @@ def model_frame(results: Path) -> pd.DataFrame:
         {
             "Covariate": multi["label"],
             "Model": multi["kind"],
-            "HR (95 % CI)": [f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})" for r in multi.itertuples()],
-            "p": [f"{r.p_value:.3f}" for r in multi.itertuples()],
+            "HR (CI)": [interval_text(r.hr, r.lower, r.upper) for r in multi.itertuples()],
+            "p": [p_cell(r.p_value) for r in multi.itertuples()],
         }
     )
+
+
+def recommendation_frame(results: Path) -> pd.DataFrame:
+    """Table 5: within each prognostic group and operation, n, revisions, the cumulative incidence of revision at
+    each horizon with its interval ("not estimable" for an arm without revision, with the exact interval of the
+    proportion revised), and the Kaplan-Meier median survival."""
+    table = read_tsv(results, "analysis/recommendation_cif.tsv")
+    wide = []
+    for (group, fixation), d in table.groupby(["prognostic_group", "fixation"], sort=False):
+        first = d.iloc[0]
+        row = {
+            "Modified Bauer group": group,
+            "Operation": fixation,
+            "n": first["n"],
+            "Revisions": first["revisions"],
+            "Median survival (months, KM)": "not reached"
+            if first["median_survival_months"] == ""
+            else f"{float(first['median_survival_months']):.1f}",
+        }
+        for r in d.itertuples():
+            if r.cif_revision == "":
+                text = "beyond follow-up"
+            elif r.lower == "":
+                text = (
+                    f"{100 * float(r.cif_revision):.1f} % (not estimable; exact "
+                    f"{100 * float(r.exact_lower):.1f}-{100 * float(r.exact_upper):.1f})"
+                )
+            else:
+                text = f"{100 * float(r.cif_revision):.1f} % ({100 * float(r.lower):.1f}-{100 * float(r.upper):.1f})"
+            row[f"CIF {r.horizon}"] = text
+        wide.append(row)
+    return pd.DataFrame(wide)
+
+
+def mix_frame(results: Path) -> pd.DataFrame:
+    """Table 6: the prognostic mix of each operation (patients by modified Bauer group, n and %)."""
+    mix = read_tsv(results, "analysis/recommendation_prognostic_mix.tsv")
+    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" for r in mix.itertuples()]
+    out = mix.pivot(index="prognostic_group", columns="fixation", values="cell").reset_index()
+    return out.rename(columns={"prognostic_group": "Modified Bauer group"})
+
+
+def interval_text(estimate, lower, upper, digits: int = 2) -> str:
+    if estimate == "" or pd.isna(estimate):
+        return "not estimable"
+    if lower == "" or pd.isna(lower):
+        return f"{float(estimate):.{digits}f}"
+    return f"{float(estimate):.{digits}f} ({float(lower):.{digits}f}-{float(upper):.{digits}f})"
+
+
+def p_cell(value) -> str:
+    if value == "" or pd.isna(value):
+        return "not testable"
+    value = float(value)
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def supplement_tables(results: Path, f: Formatter, level) -> dict:
+    """The supplement's tables: proportional-hazards tests, time-split hazard ratios where they fail, the Fine-Gray
+    proportionality check and the sensitivity analyses."""
+    ph = read_tsv(results, "analysis/proportional_hazards_checks.tsv")
+    ph_frame = pd.DataFrame(
+        {
+            "Model": ph["model"],
+            "Covariate": ph["covariate"],
+            "Chi-square": [f"{float(v):.2f}" for v in ph["statistic"]],
+            "p": [p_cell(v) for v in ph["p_value"]],
+        }
+    )
+    split = read_tsv(results, "analysis/time_split_hazard_ratios.tsv")
+    split_frame = (
+        pd.DataFrame(
+            {
+                "Model": split["model"],
+                "Covariate": split["covariate"],
+                "Period": split["period"],
+                "Revisions (exposed)": split["events_exposed"],
+                f"HR ({level} % CI)": [interval_text(r.hr, r.lower, r.upper) for r in split.itertuples()],
+                "p": [p_cell(v) for v in split["p_value"]],
+            }
+        )
+        if len(split)
+        else pd.DataFrame({"Result": ["proportional hazards were not rejected for any covariate"]})
+    )
+    fg = read_tsv(results, "analysis/fine_gray_proportionality.tsv")
+    fg_frame = pd.DataFrame(
+        {
+            "Model": fg["model"],
+            "Covariate": fg["covariate"],
+            "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
+            "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
+            "p (equal)": [p_cell(v) for v in fg["p_value"]],
+        }
+    )
+    sens = read_tsv(results, "analysis/sensitivity_analyses.tsv")
+    sens_frame = pd.DataFrame(
+        {
+            "Analysis": sens["change"],
+            "n": sens["n"],
+            "Revisions": sens["revisions"],
+            "CIF 2y": [
+                f"{100 * float(r.cif_2y):.1f} % ({100 * float(r.lower_2y):.1f}-{100 * float(r.upper_2y):.1f})"
+                if r.cif_2y != "" and r.lower_2y != ""
+                else "not estimable"
+                for r in sens.itertuples()
+            ],
+            f"Cause-specific HR of osteosynthesis ({level} % CI)": [
+                interval_text(r.cs_hr, r.cs_lower, r.cs_upper) for r in sens.itertuples()
+            ],
+            f"Fine-Gray sHR of osteosynthesis ({level} % CI)": [
+                interval_text(r.fg_hr, r.fg_lower, r.fg_upper) for r in sens.itertuples()
+            ],
+        }
+    )
+    ridge = read_tsv(results, "analysis/ridge_model.tsv")
+    ridge_frame = pd.DataFrame(
+        {
+            "Covariate": ridge["label"],
+            f"HR ({level} % CI, approximate)": [interval_text(r.hr, r.lower, r.upper) for r in ridge.itertuples()],
+            "Penalty": ridge["penalty"],
+        }
+    )
+    return {
+        "ridge_table": markdown_table(ridge_frame, f),
+        "ph_table": markdown_table(ph_frame, f),
+        "time_split_table": markdown_table(split_frame, f),
+        "fine_gray_ph_table": markdown_table(fg_frame, f),
+        "sensitivity_table": markdown_table(sens_frame, f),
+    }
 
 
 def deidentification_summary(results: Path) -> dict:
@@ -269,6 +408,7 @@ def context(
     software: dict,
     synthetic: bool,
     f: Formatter,
+    supplement: list[tuple[str | Path, str | Path]] | None = None,
 ) -> dict:
     """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
     the steps above; `figures` are (figure, caption file) pairs in the manuscript's order."""
@@ -290,8 +430,12 @@ def context(
         "causes_table": markdown_table(causes_frame(results), f),
         "risk_table": markdown_table(risk_frame(results), f),
         "model_table": markdown_table(model_frame(results), f),
+        "recommendation_table": markdown_table(recommendation_frame(results), f),
+        "mix_table": markdown_table(mix_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
         "figures": embedded_figures(figures, paper_dir),
+        "supplement_figures": embedded_figures(supplement or [], paper_dir),
+        **supplement_tables(results, f, n["confidence_percent"]),
     }
 
 
@@ -312,9 +456,9 @@ def results_section(markdown: str) -> str:
 
 def typed_numbers(section: str) -> list[str]:
     """Digits in a marked section that were not injected (outside ⟦ ⟧), apart from figure and table numbers and
-    the name of the method 1 - Kaplan-Meier."""
+    the name of the method 1 - Kaplan-Meier (supplementary ones, S1, included)."""
     text = re.sub(f"{OPEN}[^{CLOSE}]*{CLOSE}", " ", section)
-    text = re.sub(r"\b(Figures?|Tables?) \d+(?:\s*(?:and|-)\s*\d+)?", " ", text)
+    text = re.sub(r"\b(Figures?|Tables?) S?\d+(?:\s*(?:and|-)\s*S?\d+)?", " ", text)
     text = text.replace("1 - Kaplan-Meier", " ")
     return re.findall(r"\S*\d\S*", text)
 

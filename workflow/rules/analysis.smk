@@ -86,6 +86,17 @@ rule compare_factors:
         gray="results/analysis/gray_tests.tsv",
         models="results/analysis/hazard_models.tsv",
         ph_checks="results/analysis/proportional_hazards_checks.tsv",
+        time_split="results/analysis/time_split_hazard_ratios.tsv",
+        ridge="results/analysis/ridge_model.tsv",
+        sensitivity="results/analysis/sensitivity_analyses.tsv",
+        fine_gray_ph="results/analysis/fine_gray_proportionality.tsv",
+        schoenfeld_png=report(
+            "results/figures/schoenfeld_residuals.png",
+            caption="../report/schoenfeld_residuals.rst",
+            category="Factors",
+            labels={"figure": "Schoenfeld residuals"},
+        ),
+        schoenfeld_pdf="results/figures/schoenfeld_residuals.pdf",
         record="results/analysis/models.json",
         method_png=report(
             "results/figures/cif_by_operation_method.png",
@@ -115,12 +126,16 @@ rule compare_factors:
     params:
         factors=ANALYSIS["factors"],
         candidate_covariates=ANALYSIS["candidate_covariates"],
-        multivariable_covariates=ANALYSIS["multivariable_covariates"],
+        multivariable=ANALYSIS["multivariable"],
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         horizons_months=ANALYSIS["horizons_months"],
         confidence_level=ANALYSIS["confidence_level"],
         primary_groups_shown=ANALYSIS["primary_groups_shown"],
         max_months=ANALYSIS["figure_max_months"],
+        time_split_months=ANALYSIS["time_split_months"],
+        ridge_penalty=ANALYSIS["ridge_penalty"],
+        excluded_causes=ANALYSIS["sensitivity"]["excluded_causes"],
+        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
     script:
         "../scripts/compare_factors.py"
 
@@ -133,6 +148,8 @@ rule assess_recommendation:
         scores="results/analysis/modified_bauer_scores.tsv",
         table="results/analysis/recommendation_cif.tsv",
         tests="results/analysis/recommendation_gray_tests.tsv",
+        interaction="results/analysis/recommendation_interaction.tsv",
+        mix="results/analysis/recommendation_prognostic_mix.tsv",
         figure_png=report(
             "results/figures/recommendation_fixation_by_prognosis.png",
             caption="../report/recommendation_fixation_by_prognosis.rst",
@@ -162,10 +179,14 @@ rule collect_numbers:
         models=rules.compare_factors.output.models,
         record=rules.compare_factors.output.record,
         recommendation_tests=rules.assess_recommendation.output.tests,
+        recommendation_table=rules.assess_recommendation.output.table,
+        interaction=rules.assess_recommendation.output.interaction,
+        time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
+        claims="results/analysis/claims.tsv",
     log:
         "logs/collect_numbers.log",
     conda:
@@ -175,5 +196,8 @@ rule collect_numbers:
         horizons=list(ANALYSIS["horizons_months"]),
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
         confidence_level=ANALYSIS["confidence_level"],
+        claims_horizon=ANALYSIS["claims_horizon"],
+        time_split_months=ANALYSIS["time_split_months"],
+        early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
     script:
         "../scripts/collect_numbers.py"

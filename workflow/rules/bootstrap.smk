@@ -17,7 +17,7 @@ rule bootstrap_shard:
         seed=BOOTSTRAP["seed"],
         horizons_months=bootstrap_horizons(),
         # The script keeps as many as the events allow, as compare_factors does for the reported model.
-        multivariable_covariates=ANALYSIS["multivariable_covariates"],
+        multivariable=ANALYSIS["multivariable"],
         min_events_per_variable=ANALYSIS["min_events_per_variable"],
     script:
         "../scripts/bootstrap_shard.py"

@@ -288,6 +288,18 @@ def manuscript_captions():
     ]
 
 
+def supplement_figures():
+    """Every figure of the manuscript's supplement, in the order it numbers them (scripts/common/study.py)."""
+    return list(STUDY.SUPPLEMENT_FIGURES)
+
+
+def supplement_captions():
+    """The caption of every supplementary figure (workflow/report/<figure>.rst)."""
+    return [
+        f"workflow/report/{Path(figure).stem}.rst" for figure in supplement_figures()
+    ]
+
+
 def file_edges():
     """Pairs (upstream, downstream) of rules where one writes a file the other reads, over every rule defined."""
     writer = {}

@@ -1,5 +1,6 @@
-"""Rule test_recommendation: the modified Bauer score per patient, and the cumulative incidence of revision after
-osteosynthesis versus endoprosthesis within each prognostic group."""
+"""Rule assess_recommendation: the modified Bauer score per patient; the cumulative incidence of revision after
+osteosynthesis versus endoprosthesis within each prognostic group (Gray's tests with Holm's correction); the
+method-by-prognosis interaction; the arms' prognostic mix."""
 
 from analysis import data, figures, recommendation, risk
 from analysis.output import write_figure, write_tsv
@@ -9,9 +10,11 @@ log = to_log(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 df = data.load(inp.analysis)
 write_tsv(df[["patient_id", "modified_bauer_score", "prognostic_group", "fixation"]], out.scores)
-table, tests = recommendation.fixation_within_prognostic_groups(df, p.horizons_months)
+table, tests = recommendation.fixation_within_prognostic_groups(df, p.horizons_months, p.confidence_level)
 write_tsv(table, out.table)
 write_tsv(tests, out.tests)
+write_tsv(recommendation.interactions(df, p.confidence_level), out.interaction)
+write_tsv(recommendation.prognostic_mix(df), out.mix)
 curves = {}
 for group in data.PROGNOSTIC_GROUPS:
     within = df[(df["prognostic_group"] == group) & df["fixation"].isin(recommendation.COMPARED)]

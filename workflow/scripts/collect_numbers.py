@@ -1,12 +1,15 @@
-"""Rule collect_numbers: every number the manuscript quotes, under stable keys, in results/numbers.json."""
+"""Rule collect_numbers: every number the manuscript quotes, under stable keys, in results/numbers.json; and every
+comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis import data
-from analysis.output import write_json
+from analysis import claims, data
+from analysis.output import write_json, write_tsv
+from analysis.risk import median_follow_up
 from common.rule_log import to_log
 from common.study import CENSORED, DEATH
 
@@ -34,6 +37,10 @@ models = tsv(inp.models)
 record = json.loads(open(inp.record, encoding="utf-8").read())
 recommendation = tsv(inp.recommendation_tests).set_index("prognostic_group")
 time_to_revision = tsv(inp.time_to_revision).set_index("revision_cause")
+interaction = tsv(inp.interaction)
+recommendation_table = tsv(inp.recommendation_table)
+_risk = tsv(inp.risk)
+horizons_months = dict(zip(_risk["horizon"], _risk["months"], strict=True))
 
 
 def interval(frame, row, estimate, lower, upper):
@@ -92,12 +99,42 @@ numbers = {
     "multivariable_covariates": record.get("multivariable_covariates", []),
     "model_warnings": record.get("warnings", []),
     "recommendation_gray": {
-        g: {"statistic": recommendation.loc[g, "statistic"], "p_value": recommendation.loc[g, "p_value"]}
+        g: {
+            "statistic": recommendation.loc[g, "statistic"],
+            "p_value": recommendation.loc[g, "p_value"],
+            "p_holm": recommendation.loc[g, "p_holm"],
+        }
         for g in recommendation.index
     },
+    "recommendation": {
+        "interaction_p_value": interaction.set_index("kind").loc["Fine-Gray", "p_value"],
+        "interaction_p_value_cause_specific": interaction.set_index("kind").loc["cause-specific Cox", "p_value"],
+        "interaction_by_group_p_value": interaction.set_index("kind")["p_value"].iloc[-1],
+        "holm_family": recommendation["family"].iloc[0],
+    },
+    "time_split_months": p.time_split_months,
+    "early_death_days": p.early_death_days,
+    "median_follow_up_months": median_follow_up(df["survival_days"], df["died"]) / data.DAYS_PER_MONTH,
+    "multivariable_patients": record.get("multivariable_patients"),
+    "multivariable_principle": record.get("multivariable_principle", ""),
+    "multivariable_events": record.get("multivariable_events"),
+    "other_operations_left_out": record.get("other_operations_left_out"),
     "prognostic_groups": {g: int(n) for g, n in df["prognostic_group"].value_counts().sort_index().items()},
     "min_events_per_variable": p.min_events_per_variable,
     "confidence_percent": round(100 * p.confidence_level),
 }
 write_json(numbers, snakemake.output.numbers)
+claim_table = claims.build(
+    gray.reset_index(),
+    models,
+    recommendation_table,
+    recommendation.reset_index(),
+    interaction,
+    p.claims_horizon,
+    horizons_months,
+    p.confidence_level,
+    tsv(inp.time_split) if Path(inp.time_split).stat().st_size > 1 else None,
+    p.time_split_months,
+)
+write_tsv(claim_table, snakemake.output.claims)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])

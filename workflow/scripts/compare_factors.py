@@ -1,9 +1,10 @@
 """Rule compare_factors: cumulative incidence of revision by factor with Gray's test; cause-specific Cox and
-Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks."""
+Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks
+(time-split and Fine-Gray), the ridge model and the sensitivity analyses of the supplement."""
 
 import pandas as pd
 
-from analysis import data, factors, figures, risk
+from analysis import data, factors, figures, risk, sensitivity
 from analysis.output import write_figure, write_json, write_tsv
 from common.rule_log import to_log
 
@@ -17,17 +18,38 @@ groups = {}
 for name in p.factors:
     group = data.factor(df, name, p.primary_groups_shown)
     groups[name] = group
-    cif_rows.append(factors.cif_by_group(df, group, p.horizons_months, name))
+    cif_rows.append(factors.cif_by_group(df, group, p.horizons_months, name, p.confidence_level))
     tests.append(factors.gray(df, group, name))
 write_tsv(pd.concat(cif_rows, ignore_index=True), out.cif_by_factor)
 tests = pd.DataFrame(tests)
 write_tsv(tests, out.gray)
 
-table, ph, record = factors.models(
-    df, p.candidate_covariates, p.multivariable_covariates, p.min_events_per_variable, alpha
-)
+table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable, p.min_events_per_variable, alpha)
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
+split_days = p.time_split_months * data.DAYS_PER_MONTH
+fitted = {f"univariable: {c}": [c] for c in p.candidate_covariates}
+if record.get("multivariable_covariates"):
+    fitted["multivariable"] = record["multivariable_covariates"]
+if len(ph):
+    time_split, fine_gray_ph = factors.proportionality(df, ph, fitted, split_days, alpha)
+else:
+    time_split, fine_gray_ph = pd.DataFrame(), pd.DataFrame()
+write_tsv(time_split, out.time_split)
+# Sensitivity analyses (the supplement), here rather than in a rule of their own: one Python start-up less.
+write_tsv(
+    sensitivity.run(df, p.excluded_causes, p.early_death_days, p.horizons_months, p.confidence_level),
+    out.sensitivity,
+)
+ranked = factors.apriori_covariates(p.multivariable)
+write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
+write_tsv(fine_gray_ph, out.fine_gray_ph)
+if record.get("multivariable_covariates"):
+    residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    write_figure(
+        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months), out.schoenfeld_png, out.schoenfeld_pdf
+    )
+record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
 
 test_of = tests.set_index("factor")

@@ -13,14 +13,15 @@ paper_dir = Path(out.markdown).parent
 results = Path(inp.numbers).parent  # results/numbers.json
 # The figures the rule lists (workflow/rules/common.smk), in the manuscript's order, with their captions.
 figures = list(zip(inp.figures, inp.captions, strict=True))
+supplement = list(zip(inp.supplement_figures, inp.supplement_captions, strict=True))
 software = {"python": platform.python_version(), **{name: version(name) for name in p.packages}}
 
-ctx = context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=False))
+ctx = context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=False), supplement)
 markdown = render_markdown(Path(snakemake.input.template), ctx, Formatter(mark=False))
 # The same template with every injected value marked: the results section must hold no typed-in number.
 marked = render_markdown(
     Path(snakemake.input.template),
-    context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=True)),
+    context(results, figures, paper_dir, software, p.synthetic, Formatter(mark=True), supplement),
     Formatter(mark=True),
 )
 typed = typed_numbers(results_section(marked))
