@@ -139,6 +139,19 @@ def fold(text: str) -> tuple[str, list[int]]:
     one entry for the end, len(text)). Plain text (ASCII and Cyrillic, no mixed words) folds to itself."""
     if _plain(text):
         return text, list(range(len(text) + 1))
+    if "\n" in text.rstrip("\n"):
+        # Line by line: nothing folding looks at (a cluster, a word, letters written apart) crosses a line break, and
+        # most lines of a long file are plain, so only the few that are not take the character-by-character path.
+        out: list[str] = []
+        out_index: list[int] = []
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            folded, index = fold(line)
+            out.append(folded)
+            out_index += [offset + i for i in index[:-1]]
+            offset += len(line)
+        out_index.append(len(text))
+        return "".join(out), out_index
     chars: list[str] = []
     index: list[int] = []
     # Combining marks compose with the preceding character: NFC over each base+marks cluster.
@@ -185,8 +198,17 @@ SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?: [^\W\d_]){3,}(?![^\W\d_])
 _PLAIN = re.compile(r"[\x00-\x7fА-Яа-яЁё№]*")
 
 
+@lru_cache(maxsize=None)
+def _folds_to_itself(ch: str) -> bool:
+    """A character that folding leaves as it is: ASCII, Cyrillic, №, or any other that is visible, not a combining
+    mark and its own NFKC form (dashes, quotes, ≥, ×: the typography of every results file)."""
+    if _PLAIN.fullmatch(ch):
+        return True
+    return ord(ch) not in INVISIBLE and not unicodedata.combining(ch) and unicodedata.normalize("NFKC", ch) == ch
+
+
 def _plain(text: str) -> bool:
-    if not _PLAIN.fullmatch(text) or SPACED_LETTERS.search(text):
+    if not all(_folds_to_itself(ch) for ch in set(text)) or SPACED_LETTERS.search(text):
         return False
     return not any(CYRILLIC.search(w) and LATIN.search(w) for w in WORD.findall(text))
 
