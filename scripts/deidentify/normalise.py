@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 INVISIBLE = dict.fromkeys(
     map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2061\u2062\u2063\u180e"),
@@ -198,7 +198,7 @@ SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?: [^\W\d_]){3,}(?![^\W\d_])
 _PLAIN = re.compile(r"[\x00-\x7fА-Яа-яЁё№]*")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _folds_to_itself(ch: str) -> bool:
     """A character that folding leaves as it is: ASCII, Cyrillic, №, or any other that is visible, not a combining
     mark and its own NFKC form (dashes, quotes, ≥, ×: the typography of every results file)."""
