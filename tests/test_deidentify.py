@@ -432,3 +432,20 @@ def test_9_version_numbers_are_not_dates():
     scanner = LeakScanner(["02.01.1910"])
     assert scanner.scan_text('<script src="libs/require.js/2.1.10/require.min.js"></script>\n') == []
     assert scanner.scan_text("born 02.01.10\n") and scanner.scan_text("born 1910-01-02\n")
+
+
+def test_9_a_web_page_is_scanned_without_its_vendor_scripts_but_with_its_embedded_files(tmp_path):
+    import base64
+
+    embedded = base64.b64encode("Блинова З.В.\n".encode()).decode()
+    page = tmp_path / "report.html"
+    page.write_text(
+        "<script>/* credits: Vladimir */ var x = 1;</script>\n<p>ok</p>\n"
+        f'<a href="data:text/plain;charset=utf-8;base64,{embedded}">table</a>\n<p>Vladimir</p>\n',
+        encoding="utf-8",
+    )
+    findings, _ = LeakScanner(["Vladimir", "Блинова З.В."]).scan_files([page])
+    where = {(f.part, f.line) for f in findings}
+    assert ("", 1) not in where  # the name inside the bundled script
+    assert ("", 4) in where  # the same name in the page's own text
+    assert any(part.startswith("(embedded data URI") for part, _ in where)

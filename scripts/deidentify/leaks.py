@@ -212,8 +212,11 @@ def texts_of(path: Path):
     # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
     text = data.decode("utf-8", errors="replace")
     if suffix in (".html", ".htm"):
+        # Script bodies are vendor code (Snakemake's report bundles JavaScript libraries whose credits hold common
+        # first names in Latin letters and whose constants look like policy numbers): the page is scanned with them
+        # blanked; what a report embeds (the results files, as data URIs) is decoded and scanned below.
         masked = mask_scripts(text)
-        yield "", text, masked
+        yield "", masked, None
         yield "(text without tags)", xml_text(masked), None
         for n, m in enumerate(DATA_URI.finditer(text)):
             try:
@@ -229,8 +232,8 @@ def texts_of(path: Path):
 
 def mask_scripts(html: str) -> str:
     """The page with the content of its <script> blocks blanked (newlines kept). Bundled JavaScript (Snakemake's
-    report) is full of large integer constants that look like policy numbers; the files a report embeds are scanned
-    on their own, and known identifiers are still searched everywhere."""
+    report) is full of large integer constants that look like policy numbers and of first names in its credits; the
+    files a report embeds are scanned on their own (data URIs), and so are the results files themselves."""
     return re.sub(
         r"(<script\b[^>]*>)(.*?)(</script>)",
         lambda m: m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3),
