@@ -170,7 +170,9 @@ def read_source(entry: str, spec: dict, directory: str | Path) -> Source:
     into = check_declaration(entry, spec)
     declarations = {c: column_declaration(d) for c, d in spec["columns"].items()}
     decimal = spec.get("decimal", ".")
-    spreadsheet = spec.get("format", "csv") in SPREADSHEETS
+    # A five-digit number in a date column is an Excel serial day in a workbook, and in a CSV saved from one when
+    # the table says so (`excel_serials: true`); otherwise it is kept as written, a finding for cleaning.
+    spreadsheet = spec.get("excel_serials", spec.get("format", "csv") in SPREADSHEETS)
     frames, infos = [], []
     for path in source_files(directory, spec):
         grid = read_grid(path, spec)
