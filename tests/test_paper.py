@@ -160,6 +160,38 @@ def test_provenance_manifest_hashes_every_input_and_output(full_run):
     )
 
 
+def test_captions_and_the_forest_plot_state_the_configured_confidence_level():
+    """Captions are Jinja templates (Snakemake renders them with `snakemake.config`): at a 90 % level no caption or
+    axis still says 95 %."""
+    from types import SimpleNamespace
+
+    import jinja2
+    import pandas as pd
+
+    from analysis.figures import forest
+
+    stand_in = SimpleNamespace(config={"analysis": {"confidence_level": 0.9}})
+    stating = []
+    for caption in sorted((ROOT / "workflow" / "report").glob("*.rst")):
+        text = jinja2.Environment().from_string(caption.read_text(encoding="utf-8")).render(snakemake=stand_in)
+        assert "95 %" not in text and "95%" not in text, caption.name
+        stating += [caption.name] if "90 %" in text else []
+    assert {"forest_hazard_ratios.rst", "overall_survival.rst", "km_versus_cumulative_incidence.rst"} <= set(stating)
+    table = pd.DataFrame(
+        {
+            "model": ["univariable: fracture", "univariable: fracture"],
+            "kind": ["cause-specific Cox", "Fine-Gray"],
+            "covariate": ["fracture", "fracture"],
+            "label": ["Pathological fracture", "Pathological fracture"],
+            "hr": [2.0, 1.8],
+            "lower": [1.1, 1.0],
+            "upper": [3.5, 3.2],
+        }
+    )
+    figure = forest(table, 0.9)
+    assert figure.axes[0].get_xlabel().startswith("Hazard ratio of revision with 90 % CI")
+
+
 @pytest.fixture(scope="session")
 def report(full_run) -> Path:
     path = full_run / "results" / "report.html"
@@ -172,6 +204,7 @@ def test_report_is_self_contained_and_categorised(report):
     for category in ("Synthetic twin", "Cohort", "Revision risk", "Factors", "Recommendation", "Paper", "Provenance"):
         assert category in html, category
     assert "km_versus_cumulative_incidence.png" in html
+    assert "95 % confidence intervals" in html and "{{" not in html  # captions rendered with the config's level
 
 
 # --- in a real browser ------------------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def overall_survival(overall: pd.DataFrame, by_primary: pd.DataFrame, max_months
     return fig
 
 
-def forest(table: pd.DataFrame):
+def forest(table: pd.DataFrame, confidence_level: float = 0.95):
     """Univariable and multivariable hazard ratios: cause-specific Cox and Fine-Gray side by side."""
     use_style()
     rows = table.copy()
@@ -289,7 +289,7 @@ def forest(table: pd.DataFrame):
     if len(multivariable):
         ax.axhline(multivariable[0] - 0.5, color="#bbbbbb", linewidth=0.6)
     ax.invert_yaxis()
-    ax.set_xlabel("Hazard ratio of revision with 95 % CI (log scale)")
+    ax.set_xlabel(f"Hazard ratio of revision with {confidence_level * 100:g} % CI (log scale)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0 + 0.6 / len(order)), ncols=2, fontsize=7.5)
     fig.tight_layout()
     return fig

@@ -64,7 +64,7 @@ for name, png, pdf, title, order in (
         pdf,
     )
 if len(table):
-    write_figure(figures.forest(table), out.forest_png, out.forest_pdf)
+    write_figure(figures.forest(table, p.confidence_level), out.forest_png, out.forest_pdf)
 for t in tests.itertuples():
     log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)
 for warning in record["warnings"]:
