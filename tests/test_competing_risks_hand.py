@@ -292,6 +292,46 @@ def test_fine_gray_arm_without_events_is_not_estimable():
     assert np.isnan(single.coef.iloc[0])
 
 
+def two_factor_cells(events_in_reference_cell: int):
+    """Two binary factors and their product, 12 subjects per cell, times 1..12 in each. Every cell but the
+    reference (a = 0, b = 0) has cause-1 events (times 2, 5, 8, 11) and competing events (3, 9); the reference cell
+    has `events_in_reference_cell` cause-1 events at its earliest times and competing events otherwise."""
+    rows = []
+    for a in (0, 1):
+        for b in (0, 1):
+            for t in range(1, 13):
+                if (a, b) == (0, 0):
+                    event = 1 if t <= events_in_reference_cell else (2 if t % 3 == 0 else 0)
+                else:
+                    event = 1 if t % 3 == 2 else (2 if t % 6 == 3 else 0)
+                rows.append((float(t) + 0.1 * (2 * a + b), event, a, b))
+    frame = pd.DataFrame(rows, columns=["time", "event", "a", "b"])
+    covariates = frame[["a", "b"]].assign(a_x_b=frame["a"] * frame["b"]).astype(float)
+    return frame["time"].to_numpy(), frame["event"].to_numpy(), covariates
+
+
+def test_fine_gray_detects_coefficients_that_diverge_together():
+    """A cell of two factors without events: a, b go to +infinity and a x b to -infinity together, so that the
+    other three cells stay finite against each other. No coefficient diverges alone (pushing one lowers the
+    likelihood), yet the fit is not finite: converged is False, a warning names them, and they are NaN."""
+    time, event, covariates = two_factor_cells(events_in_reference_cell=0)
+    with pytest.warns(FineGrayConvergenceWarning, match="'a_x_b' \\(towards -infinity"):
+        fit = fine_gray(time, event, covariates)
+    assert not fit.converged
+    assert not fit.estimable.any()
+    assert fit.coef.isna().all() and fit.se.isna().all()
+
+
+def test_fine_gray_two_factors_with_events_in_every_cell_converge():
+    """The same design with one event in the reference cell has a finite maximum: nothing is called divergent."""
+    time, event, covariates = two_factor_cells(events_in_reference_cell=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FineGrayConvergenceWarning)
+        fit = fine_gray(time, event, covariates)
+    assert fit.converged and fit.estimable.all()
+    assert np.isfinite(fit.se).all() and fit.coef["a"] > 0.5
+
+
 def test_fine_gray_large_finite_effect_is_not_called_divergent():
     """A strong but finite effect of a covariate with a wide range (|beta| range(x) > 10) converges normally."""
     rng = np.random.default_rng(4)

@@ -25,6 +25,11 @@ ARMIJO_FRACTION = 1e-4
 MAX_HALVINGS = 30
 # Divergence check (see _diverging): coefficients whose log hazard ratio across the covariate's range exceeds this.
 DIVERGENCE_SPAN = 10.0
+# Joint divergence (see _diverging): the information is flat in a direction when its smallest eigenvalue is below
+# this share of its largest; the coefficients that direction moves by more than MOVED_SHARE of its largest move
+# are the diverging ones.
+FLAT_INFORMATION = 1e-8
+MOVED_SHARE = 1e-3
 
 
 class FineGrayConvergenceWarning(RuntimeWarning):
@@ -164,7 +169,7 @@ def fine_gray(
         if tiny_step:
             converged = True
             break
-    diverging = _diverging(data, beta, loglik, design)
+    diverging = _diverging(data, beta, loglik, design, information)
     if diverging.any():
         converged = False
         described = ", ".join(
@@ -310,7 +315,9 @@ def _solve(information: np.ndarray, score: np.ndarray, names: list[str]) -> np.n
     return np.linalg.solve(_checked_information(information, names), score)
 
 
-def _diverging(data: _SortedData, beta: np.ndarray, loglik: float, design: np.ndarray) -> np.ndarray:
+def _diverging(
+    data: _SortedData, beta: np.ndarray, loglik: float, design: np.ndarray, information: np.ndarray
+) -> np.ndarray:
     """Which coefficients diverge: large, and the log-likelihood does not drop when they are pushed further out.
 
     A coefficient is a candidate when |beta_j| times the range of x_j exceeds DIVERGENCE_SPAN (a hazard ratio of
@@ -319,14 +326,30 @@ def _diverging(data: _SortedData, beta: np.ndarray, loglik: float, design: np.nd
     beta_j, the concave log-likelihood falls by a clear amount over such a step; with a monotone likelihood it
     still rises, by amounts that vanish like exp(-|beta_j|). (crr's score criterion alone is met by such a fit at
     |beta_j| ~ 30, where the score has decayed below gtol.)
+
+    Several coefficients can diverge together, none alone: with two factors and their product, a cell without
+    events sends main effects and products to infinity in opposite directions that cancel in the other cells
+    (pushing one coefficient alone then lowers the likelihood). That direction is the flat one of the information
+    matrix (its smallest eigenvalue vanishes like exp(-|beta|)); it is pushed the same way, and the coefficients
+    it moves are the diverging ones.
     """
     spans = design.max(axis=0) - design.min(axis=0)
+    tolerance = 1e-9 * max(abs(loglik), 1.0)
     diverging = np.zeros(beta.size, dtype=bool)
-    for j in np.flatnonzero(np.abs(beta) * spans > DIVERGENCE_SPAN):
+    large = np.flatnonzero(np.abs(beta) * spans > DIVERGENCE_SPAN)
+    for j in large:
         pushed = beta.copy()
         pushed[j] += np.sign(beta[j]) * DIVERGENCE_SPAN / spans[j]
         pushed_loglik = data.loglik(pushed)
-        diverging[j] = bool(np.isfinite(pushed_loglik) and pushed_loglik >= loglik - 1e-9 * max(abs(loglik), 1.0))
+        diverging[j] = bool(np.isfinite(pushed_loglik) and pushed_loglik >= loglik - tolerance)
+    if large.size > 1 and not diverging.any():
+        eigenvalues, vectors = np.linalg.eigh((information + information.T) / 2.0)
+        if eigenvalues[0] <= FLAT_INFORMATION * max(abs(eigenvalues[-1]), np.finfo(float).tiny):
+            direction = vectors[:, 0] * (1.0 if vectors[:, 0] @ beta >= 0 else -1.0)
+            moved = np.abs(direction) * spans
+            pushed_loglik = data.loglik(beta + direction * DIVERGENCE_SPAN / moved.max())
+            if np.isfinite(pushed_loglik) and pushed_loglik >= loglik - tolerance:
+                diverging = moved > MOVED_SHARE * moved.max()
     return diverging
 
 
