@@ -29,36 +29,57 @@ def shard_indices(resamples: int, shards: int, shard: int) -> range:
     return range(start, start + size + (1 if shard < extra else 0))
 
 
+class Resampler:
+    """The analysis table as arrays, made once per shard: each resample then draws rows by index alone (the
+    covariates are per-patient values, so computing them once and drawing rows gives what computing them on each
+    resample would)."""
+
+    def __init__(self, df: pd.DataFrame, covariates: list[str], horizons: dict[str, float]):
+        self.n = len(df)
+        self.covariates = covariates
+        self.horizons = horizons
+        self.days = [m * DAYS_PER_MONTH for m in horizons.values()]
+        self.time = df["time_days"].to_numpy(float)
+        self.event = df["event"].to_numpy(int)
+        self.in_model = df.index.isin(model_data(df, covariates).index)
+        self.design = covariate_frame(df, covariates).to_numpy(float)
+
+    def __call__(self, seed: int, index: int) -> dict:
+        """Resample `index`: the cumulative incidence of revision at each horizon (label -> months) and the
+        Fine-Gray coefficients of the covariates, on patients drawn with replacement with the generator seeded by
+        (seed, index)."""
+        rng = np.random.default_rng([seed, index])
+        drawn = rng.integers(0, self.n, self.n)
+        row: dict = {"resample": index}
+        cif = aalen_johansen(self.time[drawn], self.event[drawn], cause=REVISION, times=self.days)
+        row.update({f"cif_{label}": value for label, value in zip(self.horizons, cif["estimate"], strict=True)})
+        fitted = drawn[self.in_model[drawn]]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = fine_gray(
+                    self.time[fitted],
+                    self.event[fitted],
+                    pd.DataFrame(self.design[fitted], columns=self.covariates),
+                    cause=REVISION,
+                )
+            row.update({f"fg_{name}": value for name, value in fit.coef.items()})
+        except ValueError:  # a resample without enough revisions or with a constant covariate: recorded as missing
+            row.update({f"fg_{name}": np.nan for name in self.covariates})
+        return row
+
+
 def one_resample(df: pd.DataFrame, covariates: list[str], horizons: dict[str, float], seed: int, index: int) -> dict:
-    """Resample `index`: the cumulative incidence of revision at each horizon (label -> months) and the Fine-Gray
-    coefficients of `covariates`, on patients drawn with replacement with the generator seeded by (seed, index)."""
-    rng = np.random.default_rng([seed, index])
-    sample = df.iloc[rng.integers(0, len(df), len(df))]
-    time, event = sample["time_days"].to_numpy(float), sample["event"].to_numpy(int)
-    row = {"resample": index}
-    cif = aalen_johansen(time, event, cause=REVISION, times=[m * DAYS_PER_MONTH for m in horizons.values()])
-    row.update({f"cif_{label}": value for label, value in zip(horizons, cif["estimate"], strict=True)})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted = model_data(sample, covariates)
-            fit = fine_gray(
-                fitted["time_days"].to_numpy(float),
-                fitted["event"].to_numpy(int),
-                covariate_frame(fitted, covariates),
-                cause=REVISION,
-            )
-        row.update({f"fg_{name}": value for name, value in fit.coef.items()})
-    except ValueError:  # a resample without enough revisions or with a constant covariate: recorded as missing
-        row.update({f"fg_{name}": np.nan for name in covariates})
-    return row
+    """Resample `index` of the table `df` (see Resampler)."""
+    return Resampler(df, covariates, horizons)(seed, index)
 
 
 def run_shard(
     df: pd.DataFrame, covariates: list[str], horizons: dict[str, float], seed: int, indices: range
 ) -> pd.DataFrame:
     """The resamples `indices`, one row each."""
-    return pd.DataFrame([one_resample(df, covariates, horizons, seed, i) for i in indices])
+    resample = Resampler(df, covariates, horizons)
+    return pd.DataFrame([resample(seed, i) for i in indices])
 
 
 def intervals(replicates: pd.DataFrame, level: float) -> pd.DataFrame:
