@@ -49,6 +49,22 @@ def test_manuscript_carries_the_published_numbers(full_run):
         )
 
 
+def test_the_default_run_reports_its_bootstrap_intervals(full_run, config):
+    """1,000 resamples by default; every interval holds its point estimate, none failed, and the manuscript quotes
+    the two-year one beside the analytic interval."""
+    numbers = json.loads((full_run / "results" / "numbers.json").read_text(encoding="utf-8"))
+    boot = numbers["bootstrap"]
+    assert boot["resamples"] == config["bootstrap"]["resamples"] >= 1000
+    for horizon in config["bootstrap"]["horizons"]:
+        interval = boot["intervals"][f"cif_{horizon}"]
+        assert interval["failed"] == 0 and interval["replicates"] == boot["resamples"]
+        assert interval["lower"] < numbers["cif_revision"][horizon] < interval["upper"]
+    two_years = boot["intervals"]["cif_2y"]
+    text = text_of(full_run / "results" / "paper" / "manuscript.md")
+    quoted = f"{100 * two_years['lower']:.1f} % to {100 * two_years['upper']:.1f} %"
+    assert f"bootstrap percentile interval was {quoted}" in text
+
+
 def test_docx_holds_the_same_text_and_the_figures(full_run):
     with zipfile.ZipFile(full_run / "results" / "paper" / "manuscript.docx") as docx:
         document = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
@@ -177,6 +193,11 @@ def test_captions_and_the_forest_plot_state_the_configured_confidence_level():
         assert "95 %" not in text and "95%" not in text, caption.name
         stating += [caption.name] if "90 %" in text else []
     assert {"forest_hazard_ratios.rst", "overall_survival.rst", "km_versus_cumulative_incidence.rst"} <= set(stating)
+    from manuscript.render import caption
+
+    in_the_paper = caption(ROOT / "workflow" / "report" / "forest_hazard_ratios.rst", 0.9)
+    assert in_the_paper.startswith("Hazard ratios of revision with 90 % confidence intervals")
+    assert "{" not in in_the_paper
     table = pd.DataFrame(
         {
             "model": ["univariable: fracture", "univariable: fracture"],

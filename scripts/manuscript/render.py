@@ -13,6 +13,7 @@ import os
 import re
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import pandas as pd
@@ -125,9 +126,15 @@ def markdown_table(frame: pd.DataFrame, f: Formatter) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def caption(path: str | Path) -> str:
-    """A figure's caption (workflow/report/<figure>.rst) as one line of text."""
-    return " ".join(Path(path).read_text(encoding="utf-8").split())
+def caption(path: str | Path, confidence_level: float) -> str:
+    """A figure's caption (workflow/report/<figure>.rst) as one line of text. Captions are Jinja templates, as
+    Snakemake's report renders them; they are rendered here with the study's confidence level as
+    `snakemake.config["analysis"]["confidence_level"]` (any other name stops the run: StrictUndefined)."""
+    import jinja2
+
+    stand_in = SimpleNamespace(config={"analysis": {"confidence_level": confidence_level}})
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(Path(path).read_text(encoding="utf-8"))
+    return " ".join(template.render(snakemake=stand_in).split())
 
 
 def read_tsv(results: Path, path: str) -> pd.DataFrame:
@@ -395,10 +402,14 @@ def deidentification_summary(results: Path) -> dict:
     }
 
 
-def embedded_figures(figures: list[tuple[str | Path, str | Path]], paper_dir: Path) -> list[dict]:
+def embedded_figures(
+    figures: list[tuple[str | Path, str | Path]], paper_dir: Path, confidence_level: float
+) -> list[dict]:
     """The figures as the manuscript embeds them: paths relative to the paper (so HTML and DOCX find them), and
     each caption as one line."""
-    return [{"path": os.path.relpath(path, paper_dir), "caption": caption(cap)} for path, cap in figures]
+    return [
+        {"path": os.path.relpath(path, paper_dir), "caption": caption(cap, confidence_level)} for path, cap in figures
+    ]
 
 
 def context(
@@ -433,8 +444,8 @@ def context(
         "recommendation_table": markdown_table(recommendation_frame(results), f),
         "mix_table": markdown_table(mix_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
-        "figures": embedded_figures(figures, paper_dir),
-        "supplement_figures": embedded_figures(supplement or [], paper_dir),
+        "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100),
+        "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100),
         **supplement_tables(results, f, n["confidence_percent"]),
     }
 

@@ -183,6 +183,7 @@ rule collect_numbers:
         interaction=rules.assess_recommendation.output.interaction,
         time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
+        **bootstrap_intervals(),
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
@@ -199,5 +200,6 @@ rule collect_numbers:
         claims_horizon=ANALYSIS["claims_horizon"],
         time_split_months=ANALYSIS["time_split_months"],
         early_death_days=ANALYSIS["sensitivity"]["early_death_days"],
+        bootstrap_resamples=BOOTSTRAP["resamples"],
     script:
         "../scripts/collect_numbers.py"

@@ -242,6 +242,11 @@ ANALYSIS = config["analysis"]
 BOOTSTRAP = config["bootstrap"]
 
 
+def bootstrap_intervals():
+    """The bootstrap's intervals as a named input, when the config asks for resamples (else nothing)."""
+    return {"bootstrap": "results/bootstrap/intervals.tsv"} if BOOTSTRAP["resamples"] > 0 else {}
+
+
 def bootstrap_horizons():
     """The bootstrap's horizons (config bootstrap.horizons, labels of analysis.horizons_months), label -> months."""
     unknown = [h for h in BOOTSTRAP["horizons"] if h not in ANALYSIS["horizons_months"]]

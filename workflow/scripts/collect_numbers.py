@@ -47,6 +47,20 @@ def interval(frame, row, estimate, lower, upper):
     return {"estimate": frame.loc[row, estimate], "lower": frame.loc[row, lower], "upper": frame.loc[row, upper]}
 
 
+def bootstrap_numbers() -> dict | None:
+    """Percentile intervals of the bootstrap (config bootstrap.resamples), by estimate; None when it was left out."""
+    if "bootstrap" not in inp.keys():
+        return None
+    rows = tsv(inp.bootstrap).set_index("estimate")
+    return {
+        "resamples": p.bootstrap_resamples,
+        "intervals": {
+            e: {"lower": r.lower, "upper": r.upper, "replicates": int(r.replicates), "failed": int(r.failed)}
+            for e, r in rows.iterrows()
+        },
+    }
+
+
 numbers = {
     "n_patients": int(len(df)),
     "n_revised": int(df["revised"].sum()),
@@ -122,6 +136,7 @@ numbers = {
     "prognostic_groups": {g: int(n) for g, n in df["prognostic_group"].value_counts().sort_index().items()},
     "min_events_per_variable": p.min_events_per_variable,
     "confidence_percent": round(100 * p.confidence_level),
+    "bootstrap": bootstrap_numbers(),
 }
 write_json(numbers, snakemake.output.numbers)
 claim_table = claims.build(
