@@ -372,6 +372,27 @@ def test_each_shape_runs_the_whole_workflow_on_its_config(shape, full_run, confi
     assert "None: every label maps to a category." in (project / "resources/preflight/report.md").read_text()
 
 
+def test_headers_match_despite_case_spacing_and_non_breaking_spaces(tmp_path):
+    """Exports change the look of a header between versions: another case, doubled or non-breaking spaces, ё for е.
+    A declared header matches the one header of the same normalised form; two such headers are ambiguous and stop
+    the run naming the declared one."""
+    text = "№ иб ;ДАТА\u00a0ОПЕРАЦИИ;Отдёл\r\nИБ-1;01.02.2019;прокс\r\n"
+    (tmp_path / "ops.csv").write_bytes(text.encode("cp1251"))
+    columns = {"record_number": "№ ИБ", "operation_date": "Дата  операции", "segment": "Отдел"}
+    result = intake({"operations": {"file": "ops.csv", "encoding": "cp1251", "columns": columns}}, tmp_path)
+    ops = result.tables["operations"]
+    assert (ops["record_number"].tolist(), ops["operation_date"].tolist()) == (["ИБ-1"], ["01.02.2019"])
+    assert ops["segment"].tolist() == ["прокс"]
+    loose = result.summary["operations"]["sources"][0]["files"][0]["headers_matched_loosely"]
+    assert loose == {"№ ИБ": "№ иб", "Дата  операции": "ДАТА\u00a0ОПЕРАЦИИ", "Отдел": "Отдёл"}
+    assert result.summary["operations"]["sources"][0]["unexpected_columns"] == []
+
+    (tmp_path / "twice.csv").write_bytes("№ ИБ;Дата операции;дата ОПЕРАЦИИ\r\nИБ-1;01.02.2019;\r\n".encode("cp1251"))
+    twice = {"record_number": "№ ИБ", "operation_date": "Дата Операции"}
+    with pytest.raises(RawExportError, match="Дата Операции"):
+        intake({"operations": {"file": "twice.csv", "encoding": "cp1251", "columns": twice}}, tmp_path)
+
+
 def test_several_files_per_table_and_an_ods_sheet(tmp_path):
     """A glob reads every matching file into one table; an OpenDocument sheet reads like a workbook."""
     for year, rows in (("2019", [["ИБ-1", "01.02.2019"]]), ("2020", [["ИБ-2", "03.04.2020"], ["ИБ-3", ""]])):

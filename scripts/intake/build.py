@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import glob
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,9 +185,33 @@ def read_source(entry: str, spec: dict, directory: str | Path) -> Source:
     return Source(entry, into, data, {"entry": entry, "into": into, "files": infos, "unexpected_columns": unexpected})
 
 
+def header_key(header: str) -> str:
+    """The form headers are matched in when the declared one is not found as written: Unicode-normalised (NFKC, so a
+    non-breaking space is a space), case-folded, ё as е, spaces collapsed ("Дата  операции " is "дата операции")."""
+    return " ".join(unicodedata.normalize("NFKC", header).casefold().replace("ё", "е").split())
+
+
+def header_positions(header: list[str], declared: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Where each declared header is: as written, else the one header that matches it in `header_key` form. Returns
+    the positions and the loose matches (declared -> found), which the intake summary lists for the preflight."""
+    exact = {h: i for i, h in enumerate(header)}
+    by_key: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        by_key.setdefault(header_key(h), []).append(i)
+    position, loose = dict(exact), {}
+    for wanted in declared:
+        if wanted in exact:
+            continue
+        candidates = by_key.get(header_key(wanted), [])
+        if len(candidates) == 1:  # two headers that match alike are ambiguous: the declaration must name one exactly
+            position[wanted] = candidates[0]
+            loose[wanted] = header[candidates[0]]
+    return position, loose
+
+
 def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str, spreadsheet: bool):
-    position = {h: i for i, h in enumerate(grid.header)}
     used = [h for d in declarations.values() for h in headers_of(d)]
+    position, loose = header_positions(grid.header, list(dict.fromkeys(used)))
     missing = [h for h in dict.fromkeys(used) if h not in position]
     header_line = int(spec.get("header_row", 1))
     if missing:
@@ -252,7 +277,8 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
         "rows_skipped": dict(sorted(grid.skipped.items())),
         "rows_without_required_values": dropped,
         "rows_kept": int(len(frame)),
-        "unexpected_columns": [h for h in grid.header if h and h not in set(used)],
+        "unexpected_columns": [h for h in grid.header if h and h not in set(used) | set(loose.values())],
+        "headers_matched_loosely": loose,
         "dates": dates,
     }
     return frame, info

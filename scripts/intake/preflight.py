@@ -91,6 +91,12 @@ def preflight(tables: dict, directory: str | Path, codebook_path: str | Path, to
             lines += ["Header found: " + quote(info["header"]), ""]
             if info["unexpected_columns"]:
                 lines += ["Columns not read (not declared): " + quote(info["unexpected_columns"]), ""]
+            if info["headers_matched_loosely"]:
+                lines += [
+                    "Headers matched ignoring case and spacing (declared -> in the file): "
+                    + ", ".join(f"`{d}` -> `{f}`" for d, f in info["headers_matched_loosely"].items()),
+                    "",
+                ]
         lines += ["| canonical column | declared as | filled | parse rate | examples that do not parse |"]
         lines += ["| --- | --- | --- | --- | --- |"]
         data = source.data
