@@ -393,6 +393,23 @@ def test_headers_match_despite_case_spacing_and_non_breaking_spaces(tmp_path):
         intake({"operations": {"file": "twice.csv", "encoding": "cp1251", "columns": twice}}, tmp_path)
 
 
+def test_trailing_separators_rows_of_separators_and_year_markers(tmp_path):
+    """A separator at the end of each data line (not the header's), a line of separators only, and the year marker
+    Russian records write after a date ("г.", "года") are read, not stopped on; a short row still stops the run."""
+    text = "№ ИБ;Дата операции\r\nИБ-1;01.02.2019 г.;\r\n;;;\r\nИБ-2;05.03.2019г;\r\nИБ-3;7.3.2019 года\r\n"
+    (tmp_path / "ops.csv").write_bytes(text.encode("cp1251"))
+    columns = {"record_number": "№ ИБ", "operation_date": "Дата операции"}
+    result = intake({"operations": {"file": "ops.csv", "encoding": "cp1251", "columns": columns}}, tmp_path)
+    ops = result.tables["operations"]
+    assert ops["operation_date"].tolist() == ["01.02.2019", "05.03.2019", "07.03.2019"]
+    assert ops["source_line"].tolist() == [2, 4, 5]
+    info = result.summary["operations"]["sources"][0]["files"][0]
+    assert info["rows_skipped"] == {"blank": 1} and info["dates"]["operation_date"]["unparseable"] == 0
+    (tmp_path / "short.csv").write_bytes("№ ИБ;Дата операции\r\nИБ-1;01.02.2019\r\nИБ-2\r\n".encode("cp1251"))
+    with pytest.raises(RawExportError, match="line 3.*truncated"):
+        intake({"operations": {"file": "short.csv", "encoding": "cp1251", "columns": columns}}, tmp_path)
+
+
 def test_several_files_per_table_and_an_ods_sheet(tmp_path):
     """A glob reads every matching file into one table; an OpenDocument sheet reads like a workbook."""
     for year, rows in (("2019", [["ИБ-1", "01.02.2019"]]), ("2020", [["ИБ-2", "03.04.2020"], ["ИБ-3", ""]])):

@@ -94,6 +94,11 @@ def shift_century(stamp: pd.Timestamp, pivot: int) -> pd.Timestamp:
         return stamp.replace(year=year, day=28)
 
 
+# The year marker Russian records write after a date ("01.02.2019 г.", "01.02.2019г", "1 февраля 2019 года"): not
+# part of any date format, so it is dropped before the formats are tried.
+YEAR_MARKER = r"\s*(?:г\.?|года?)\s*$"
+
+
 def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, spreadsheet: bool):
     """Cells of one date column -> canonical date text, and counts of what was done. A datetime becomes the
     calendar date it falls on (by rule: the date part, never a shortened string); an Excel serial the day it
@@ -121,7 +126,8 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
     if not text_at:
         return out, counts
     raw = pd.Series([out[i] for i in text_at], dtype=object)
-    stripped = raw.str.strip()
+    written = raw.str.strip()
+    stripped = written.str.replace(YEAR_MARKER, "", regex=True)
     canon = pd.to_datetime(stripped, format=CANONICAL_DATE_FORMAT, errors="coerce")
     parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     for fmt in formats:
@@ -133,7 +139,7 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
             found = found.map(lambda s: shift_century(s, pivot) if pd.notna(s) else s)
         parsed[todo] = found
     day = parsed.dt.normalize()
-    verbatim = canon.notna() & (canon == day)
+    verbatim = canon.notna() & (canon == day) & (stripped == written)
     rewritten = day.notna() & ~verbatim
     unparseable = day.isna() & (stripped != "")
     misread = unparseable & canon.notna()

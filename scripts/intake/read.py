@@ -159,7 +159,12 @@ def read_csv_grid(path: Path, spec: dict) -> Grid:
         raise RawExportError(path, "no header line found", line=header_at)
     width = len(head[-1])
     tolerant = spec.get("skip_rows_matching") or spec.get("skip_single_cell_rows")
-    for number, record in body:
+    for k, (number, record) in enumerate(body):
+        if len(record) > width and not any(field.strip() for field in record[width:]):
+            # Empty fields past the header's last column (a separator at the end of every data line, or a row of
+            # separators only) hold nothing: they are dropped, never a reason to stop.
+            body[k] = (number, record[:width])
+            continue
         if len(record) != width and not tolerant:
             header = [h.strip() for h in head[-1]]
             raise RawExportError(
