@@ -39,6 +39,7 @@ EXPECTED_DATASETS = [
     "hand_fg",
     "hand_fg_censored",
     "hand_gray",
+    "joint_monotone_fg",
     "melanoma",
     "mgus2",
     "monotone_fg",
@@ -123,6 +124,21 @@ def test_fine_gray_convergence_flag_matches_crr_on_a_monotone_likelihood():
         fit = fine_gray(data["time"], data["event"], data[["arm", "age"]], cause=1)
     assert not fit.converged and fit.estimable.to_dict() == {"arm": False, "age": True}
     assert fit.summary.loc["arm"].isna().all()
+
+
+def test_fine_gray_flags_coefficients_that_diverge_together_where_crr_does_not_converge():
+    """No event of cause 1 in the cell a = 0, b = 0 of two factors with their product: crr (defaults) reports
+    converged FALSE with a, b and a_x_b growing together (+, +, -); with gtol 1e-12 it stops at |coef| ~ 29 and says
+    TRUE. We report not converged and all three not estimable (the check through the information's flat direction:
+    pushed one at a time, none of them raises the likelihood)."""
+    reference = pd.read_csv(FIXTURES / "joint_monotone_fg_crr_convergence.csv").set_index(["settings", "term"])
+    assert not reference.loc["default", "crr_converged"].any() and reference.loc["strict", "crr_converged"].all()
+    strict = reference.loc["strict", "coef"]
+    assert strict["a"] > 10 and strict["b"] > 10 and strict["a_x_b"] < -10
+    data = read_data(FIXTURES, "joint_monotone_fg")
+    with pytest.warns(FineGrayConvergenceWarning, match="'a_x_b' \\(towards -infinity"):
+        fit = fine_gray(data["time"], data["event"], data[["a", "b", "a_x_b"]], cause=1)
+    assert not fit.converged and not fit.estimable.any() and fit.summary.isna().all().all()
 
 
 def test_default_rows_are_the_distinct_observed_times():

@@ -266,5 +266,30 @@ crr_convergence <- do.call(rbind, lapply(list(c("arm"), c("arm", "age")), functi
 }))
 write_fixture(crr_convergence, "monotone_fg_crr_convergence.csv")
 
+# Joint monotone likelihood (issue 16): two binary factors and their product, with no event of cause 1 in the cell
+# a = 0, b = 0. a and b go to +infinity and a_x_b to -infinity together, so that the three other cells stay finite
+# against each other; no coefficient diverges alone. NAME_crr_convergence.csv records crr's flags and coefficients.
+set.seed(161)
+jm <- expand.grid(rep = 1:15, a = 0:1, b = 0:1)
+jm$time <- sample(1:40, nrow(jm), replace = TRUE)
+jm$event <- sample(c(0L, 1L, 1L, 2L), nrow(jm), replace = TRUE)
+jm$event[jm$a == 0L & jm$b == 0L & jm$event == 1L] <- 2L
+joint_monotone_fg <- data.frame(time = jm$time, event = jm$event, group = paste0("a", jm$a, "b", jm$b),
+                                a = jm$a, b = jm$b, a_x_b = jm$a * jm$b, stringsAsFactors = FALSE)
+stopifnot(sum(joint_monotone_fg$event == 1 & joint_monotone_fg$group == "a0b0") == 0,
+          all(tapply(joint_monotone_fg$event == 1, joint_monotone_fg$group, sum)[c("a0b1", "a1b0", "a1b1")] > 0))
+reference_set("joint_monotone_fg", joint_monotone_fg, group_col = "group", covariate_cols = c("a", "b", "a_x_b"),
+              crr_causes = 2L)
+joint_terms <- c("a", "b", "a_x_b")
+joint_convergence <- do.call(rbind, lapply(list(list("default", 1e-6, 10L), list("strict", CRR_GTOL, CRR_MAXITER)),
+  function(s) {
+    fit <- crr(joint_monotone_fg$time, joint_monotone_fg$event, cov1 = as.matrix(joint_monotone_fg[, joint_terms]),
+               failcode = 1L, cencode = 0, gtol = s[[2]], maxiter = s[[3]])
+    data.frame(model = paste(joint_terms, collapse = "+"), cause = 1L, settings = s[[1]], gtol = s[[2]],
+               maxiter = s[[3]], term = joint_terms, coef = unname(fit$coef), crr_converged = fit$converged,
+               max_abs_score = max(abs(fit$score)), stringsAsFactors = FALSE)
+  }))
+write_fixture(joint_convergence, "joint_monotone_fg_crr_convergence.csv")
+
 write_fixture(versions, "versions.csv")
 cat("fixtures written to", normalizePath(out_dir), "\n")
