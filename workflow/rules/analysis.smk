@@ -171,6 +171,7 @@ rule assess_recommendation:
 
 rule collect_numbers:
     input:
+        **bootstrap_intervals(),
         analysis="results/cleaning/analysis_table.tsv",
         flow="results/cleaning/flow.json",
         risk=rules.estimate_revision_risk.output.risk,
@@ -183,7 +184,6 @@ rule collect_numbers:
         interaction=rules.assess_recommendation.output.interaction,
         time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
-        **bootstrap_intervals(),
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",

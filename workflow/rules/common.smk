@@ -244,7 +244,11 @@ BOOTSTRAP = config["bootstrap"]
 
 def bootstrap_intervals():
     """The bootstrap's intervals as a named input, when the config asks for resamples (else nothing)."""
-    return {"bootstrap": "results/bootstrap/intervals.tsv"} if BOOTSTRAP["resamples"] > 0 else {}
+    return (
+        {"bootstrap": "results/bootstrap/intervals.tsv"}
+        if BOOTSTRAP["resamples"] > 0
+        else {}
+    )
 
 
 def bootstrap_horizons():
