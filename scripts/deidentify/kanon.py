@@ -33,7 +33,7 @@ def quasi_identifiers(
     """One row per patient: age and year at the anchor operation (day 0), sex, primary site."""
     anchor_ops = (
         operations[operations["operation_day"] == 0]
-        .sort_values(["patient_id", "source_line"])
+        .sort_values(["patient_id", "entry"])
         .drop_duplicates("patient_id")
     )
     qi = pd.DataFrame(

@@ -1,10 +1,21 @@
 # Cleaning and cohort derivation: one validated row per analysed patient, every record accounted for.
 
 
+def export_headers():
+    """The header each canonical column has in the user's export (the first source of each table): config, not data."""
+    out = {}
+    for name, spec in SOURCES.items():
+        out.setdefault(spec.get("into", name), dict(spec.get("columns", {})))
+    return out
+
+
 rule clean_cohort:
     input:
         **deidentified_table_paths(),
         leak_gate="results/deid/leak_check.json",
+        # Raw side, read only to word error messages (the raw file and line of a de-identified row); nothing of it
+        # is written under results/.
+        locator="resources/deid/locator.tsv",
         codebook=CLEANING["codebook"],
         code=rule_code("clean_cohort"),
     output:
@@ -34,6 +45,7 @@ rule clean_cohort:
         "../envs/python.yaml"
     params:
         settings=CLEANING,
-        decimals=canonical_decimals(),
+        # The header of each column in the user's export, for error messages.
+        headers=export_headers(),
     script:
         "../scripts/clean_cohort.py"

@@ -1,15 +1,23 @@
 """Rule deidentify_exports: the canonical raw model (the intake's output) in, de-identified tables and an audit
-record out."""
+record out; the raw-side label mapping, review list, locator and dropped headers beside them under resources/deid/.
+
+Its log (resources/logs/) is raw side; still, no message quotes a raw value: a failed job's log is shown in the
+terminal and so lands in .snakemake/log."""
 
 import json
+from pathlib import Path
 
 import yaml
 
+from cleaning.codebook import Codebook
+from cleaning.errors import CleaningError
 from common.rule_log import PROJECT_DIR, to_log
+from deidentify.coding import Coder, UnknownLabel
 from deidentify.keys import KeyError_, fingerprint, load_key
 from deidentify.leaks import protected_words, raw_names, raw_side_identifiers
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
+from intake.build import read_canonical
 from intake.canonical import canonical_specs, read_canonical_tables
 from raw_exports import RawExportError
 
@@ -26,7 +34,13 @@ try:
         PROJECT_DIR,
     )
     raw = read_canonical_tables(snakemake.input, snakemake.input.intake)
-except (KeyError_, RawExportError) as err:
+    files = {name: [str(f) for f in read_canonical(snakemake.input[name])["source_file"]] for name in raw}
+    # The header each canonical column has in the user's export (the first source of the table), for messages.
+    headers: dict[str, dict[str, str]] = {}
+    for source_name, spec in snakemake.config["raw_exports"]["tables"].items():
+        headers.setdefault(spec.get("into", source_name), dict(spec.get("columns", {})))
+    coder = Coder(Codebook(snakemake.input.codebook), params.unknown_labels == "review", headers=headers)
+except (KeyError_, RawExportError, CleaningError) as err:
     log.error("%s", err)
     raise SystemExit(f"deidentify_exports: {err}") from None
 
@@ -35,7 +49,20 @@ for name, table in raw.items():
 scrubber = Scrubber(settings["ner"], tuple(settings["kept_terms"]))
 # Names from anywhere in the raw exports are names everywhere (scrubber), and the leak gate knows all their forms.
 scrubber.learn_names(raw_names(raw, settings["columns"]))
-result = deidentify(raw, canonical_specs(), settings, key, scrubber)
+
+
+def write_tsv(frame, path):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, sep="\t", index=False, lineterminator="\n")
+
+
+try:
+    result = deidentify(raw, canonical_specs(), settings, key, scrubber, coder, params.decimals, files)
+except UnknownLabel as err:
+    # Not an output (Snakemake would delete it with the failed job's outputs): the raw side's list to fix from.
+    write_tsv(coder.review_table(coder.unknown), params.unknown_labels_listing)
+    log.error("%s", err)
+    raise SystemExit(f"deidentify_exports: {err}") from None
 with open(snakemake.input.codebook, encoding="utf-8") as f:
     protected = protected_words(snakemake.config, settings["kept_terms"], yaml.safe_load(f))
 identifiers = raw_side_identifiers(result.identifiers, raw, settings["columns"], scrubber, protected)
@@ -51,6 +78,16 @@ audit = {
 with open(output.audit, "w", encoding="utf-8") as f:
     json.dump(audit, f, ensure_ascii=False, indent=2, sort_keys=True)
     f.write("\n")
+write_tsv(coder.usage_table(), output.label_mapping)
+write_tsv(coder.review_table(), output.label_review)
+write_tsv(result.locator, output.locator)
+with open(output.unexpected_headers, "w", encoding="utf-8") as f:
+    json.dump(result.unexpected_headers, f, ensure_ascii=False, indent=2, sort_keys=True)
+    f.write("\n")
+if coder.review:
+    log.warning(
+        "%d labels need review: they cross as 'unmapped' and are listed in %s", len(coder.review), output.label_review
+    )
 with open(output.identifiers, "w", encoding="utf-8") as f:
     json.dump(identifiers, f, ensure_ascii=False, indent=0)
     f.write("\n")
