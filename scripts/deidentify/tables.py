@@ -265,7 +265,8 @@ def deidentify(
         )
         out = pd.DataFrame({"patient_id": pseudonyms})
         where = pd.DataFrame({"source_file": df["__file"], "source_line": df["__line"], "patient_id": pseudonyms})
-        codes = table_codes(table, df, coding.get(table, {}), coder, where, (decimals or {}).get(table, "."), audit)
+        coded = {c: k for c, k in (coding.get(table) or {}).items() if roles.get(c) in ("keep", "free_text")}
+        codes = table_codes(table, df, coded, coder, where, (decimals or {}).get(table, "."), audit)
         patient_of_row = df["__record"].map(who)
         anchors = df["__record"].map(anchor)
         sort_day = None
@@ -367,7 +368,12 @@ def table_codes(
         if kind == ICD10:
             code, bad = icd_codes(values)
             out[column] = {column: code}
-            audit["coded"][f"{table}.{column}"] = {"kind": kind, "values": int(len(code)), "unmapped": bad}
+            audit["coded"][f"{table}.{column}"] = {
+                "kind": kind,
+                "values": int(len(code)),
+                "empty": int((code == "").sum()),
+                "unmapped": bad,
+            }
             continue
         rows = everywhere
         fallback = None
@@ -390,6 +396,8 @@ def table_codes(
         audit["coded"][f"{table}.{column}"] = {
             "kind": kind,
             "values": int(rows.sum()),
+            # Empty in the export (the codebook may still map an empty value to a category, e.g. "not a revision").
+            "empty": int((values.fillna("").str.strip() == "").sum()),
             "unmapped": int((code[rows] == "unmapped").sum()),
         }
     return out
