@@ -70,6 +70,16 @@ identifiers = raw_side_identifiers(result.identifiers, raw, settings["columns"],
 for name, table in result.tables.items():
     table.to_csv(output[name], sep="\t", index=False, lineterminator="\n")
     log.info("wrote %s: %d rows, columns %s", output[name], len(table), list(table.columns))
+# Unexpected columns: the audit (results/) has their count and their positions (1-based, in the export's header);
+# their names stay on the raw side (resources/deid/unexpected_columns.json).
+summary = json.loads(Path(snakemake.input.intake).read_text(encoding="utf-8"))
+for name, table_audit in result.audit["tables"].items():
+    positions = set()
+    for source in summary.get(name, {}).get("sources", []):
+        for file in source.get("files", []):
+            header = file.get("header", [])
+            positions |= {header.index(c) + 1 for c in file.get("unexpected_columns", []) if c in header}
+    table_audit["unexpected_column_positions"] = sorted(positions)
 audit = {
     "key": {"source": origin, "fingerprint": fingerprint(key)},
     "raw_exports": {"source": params.source, "directory": params.directory},
