@@ -124,7 +124,9 @@ def test_no_raw_label_of_a_coded_column_and_no_source_line_crosses(full_run):
     results/ or logs/ (config text aside: the provenance record quotes the config)."""
     labels = raw_labels_of_coded_columns(full_run)
     config_text = (full_run / "config" / "config.yaml").read_text(encoding="utf-8")
-    cyrillic = {label for label in labels if re.search("[а-яё]", label, re.I) and label not in config_text}
+    cyrillic = {
+        label for label in labels if re.search("[а-яё]", label, re.I) and len(label) >= 3 and label not in config_text
+    }
     assert len(cyrillic) > 50
     mapping = (full_run / "resources" / "deid" / "label_mapping.tsv").read_text(encoding="utf-8")
     assert all(f"\t{label}\t" in mapping for label in cyrillic)  # the raw side keeps them, so the check can fail
@@ -135,7 +137,7 @@ def test_no_raw_label_of_a_coded_column_and_no_source_line_crosses(full_run):
         assert (frame["entry"].astype(int) == frame.groupby("patient_id").cumcount() + 1).all(), table
         assert not set(frame.stack()) & cyrillic, table
     for path in list((full_run / "results").rglob("*")) + list((full_run / "logs").rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.suffix not in (".png", ".pdf", ".docx"):
             text = path.read_bytes().decode("utf-8", errors="replace")
             found = sorted(label for label in cyrillic if label in text)
             assert not found, f"{path}: {found[:3]}"
@@ -155,7 +157,7 @@ def test_an_unknown_label_stops_naming_the_raw_row_and_is_quoted_only_under_reso
         truth = list(__import__("csv").DictReader(f))
     text = (exports / "operations.csv").read_bytes().decode(CP)
     ctx = context(truth, text)
-    label = "Ключица правая"
+    label = "Ключица-" + str(12345 * 7)  # built here, so that no file of the project holds it literally
     (exports / "operations.csv").write_bytes(edit_field(text, ctx["any"], OPERATIONS["bone"], label).encode(CP))
     line = first_row_of(text, ctx["any"])
     override = tmp_path / "real.yaml"
