@@ -97,8 +97,17 @@ def coder_for(config: dict, review: bool = False, codebook_path: Path | None = N
     from cleaning.codebook import Codebook
     from deidentify.coding import Coder
 
-    headers = {name: dict(spec["columns"]) for name, spec in config["raw_exports"]["tables"].items()}
+    headers = export_headers(config)
     return Coder(Codebook(codebook_path or ROOT / config["cleaning"]["codebook"]), review, headers=headers)
+
+
+def export_headers(config: dict) -> dict:
+    """table -> canonical column -> header in the export (the first source of each table), as the rules pass it."""
+    headers: dict = {}
+    for name, spec in config["raw_exports"]["tables"].items():
+        if spec is not None:
+            headers.setdefault(spec.get("into", name), dict(spec.get("columns", {})))
+    return headers
 
 
 def deidentify_twin(twin_dir: Path, config: dict, scrubber, raw: dict | None = None, settings=None, coder=None):
@@ -113,7 +122,7 @@ def deidentify_twin(twin_dir: Path, config: dict, scrubber, raw: dict | None = N
         TEST_KEY,
         scrubber,
         coder or coder_for(config),
-        {name: spec.get("decimal", ".") for name, spec in specs.items()},
+        {name: spec.get("decimal", ".") for name, spec in specs.items() if spec is not None},
     )
 
 
@@ -142,8 +151,7 @@ def clean(deid_dir: Path, config: dict, settings: dict | None = None, codebook_p
     from cleaning.schemas import read_table
 
     paths = {name: deid_dir / f"{name}.tsv" for name in CLEAN_TABLES}
-    headers = {name: dict(spec["columns"]) for name, spec in config["raw_exports"]["tables"].items()}
-    locator = Locator(deid_dir / "locator.tsv", headers)
+    locator = Locator(deid_dir / "locator.tsv", export_headers(config))
     tables = {name: read_table(path, name, locator=locator) for name, path in paths.items()}
     codebook = Codebook(codebook_path or ROOT / config["cleaning"]["codebook"])
     return derive_cohort(tables, paths, codebook, settings or config["cleaning"], locator)

@@ -38,7 +38,8 @@ try:
     # The header each canonical column has in the user's export (the first source of the table), for messages.
     headers: dict[str, dict[str, str]] = {}
     for source_name, spec in snakemake.config["raw_exports"]["tables"].items():
-        headers.setdefault(spec.get("into", source_name), dict(spec.get("columns", {})))
+        if spec is not None:
+            headers.setdefault(spec.get("into", source_name), dict(spec.get("columns", {})))
     coder = Coder(Codebook(snakemake.input.codebook), params.unknown_labels == "review", headers=headers)
 except (KeyError_, RawExportError, CleaningError) as err:
     log.error("%s", err)
