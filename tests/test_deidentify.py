@@ -483,3 +483,36 @@ def test_9_a_web_page_is_scanned_without_its_vendor_scripts_but_with_its_embedde
     assert ("", 1) not in where  # the name inside the bundled script
     assert ("", 4) in where  # the same name in the page's own text
     assert any(part.startswith("(embedded data URI") for part, _ in where)
+
+
+# 14. Minimisation: coded columns cross as codes, numbers as numbers, no line of the export.
+def test_14_tables_hold_codes_sorted_by_pseudonym_without_source_line(deidentified, twin_dir, config):
+    from conftest import ROOT
+
+    from cleaning.codebook import Codebook
+
+    book = Codebook(ROOT / config["cleaning"]["codebook"])
+    raw = read_raw(twin_dir, config)
+    coding = config["deidentification"]["coding"]
+    for table, out in deidentified.tables.items():
+        assert "source_line" not in out.columns and out.columns[:2].tolist() == ["patient_id", "entry"], table
+        assert out["patient_id"].is_monotonic_increasing, table
+        assert (out["entry"] == out.groupby("patient_id").cumcount() + 1).all(), table
+        for column, kind in coding.get(table, {}).items():
+            if kind in ("integer", "decimal"):
+                assert pd.api.types.is_numeric_dtype(out[column]), (table, column)
+                continue
+            if kind == "icd10":
+                assert out[column].str.fullmatch(r"([A-Z][0-9]{2}(\.[0-9A-Z]{0,4})?)?").all(), (table, column)
+                continue
+            categories = set((book.primary_labels if kind == "primary_group" else book.maps[kind]).values())
+            assert set(out[column]) <= categories | {""}, (table, column, set(out[column]) - categories)
+            raw_labels = {v for v in raw[table].data[column] if v.strip()} - categories
+            assert not raw_labels & set(out[column]), (table, column)
+    # The locator (raw side) maps every row back to its line in the export.
+    locator = deidentified.locator
+    assert len(locator) == sum(len(t) for t in deidentified.tables.values())
+    assert not locator.duplicated(["table", "patient_id", "entry"]).any()
+    assert set(locator["source_file"].map(lambda f: f.rsplit("/", 1)[-1])) <= {
+        spec["file"] for spec in config["raw_exports"]["tables"].values()
+    }
