@@ -1,14 +1,6 @@
 # Cleaning and cohort derivation: one validated row per analysed patient, every record accounted for.
 
 
-def export_headers():
-    """The header each canonical column has in the user's export (the first source of each table): config, not data."""
-    out = {}
-    for name, spec in SOURCES.items():
-        out.setdefault(spec.get("into", name), dict(spec.get("columns", {})))
-    return out
-
-
 rule clean_cohort:
     input:
         **deidentified_table_paths(),

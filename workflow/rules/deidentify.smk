@@ -29,6 +29,7 @@ rule deidentify_exports:
         settings=DEID,
         unknown_labels=CLEANING["unknown_labels"],
         decimals=canonical_decimals(),
+        headers=export_headers(),
         # Error mode: every unknown label, listed for the user (not an output: it must outlive the failed job).
         unknown_labels_listing="resources/deid/unknown_labels.tsv",
     script:

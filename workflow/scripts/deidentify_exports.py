@@ -35,12 +35,8 @@ try:
     )
     raw = read_canonical_tables(snakemake.input, snakemake.input.intake)
     files = {name: [str(f) for f in read_canonical(snakemake.input[name])["source_file"]] for name in raw}
-    # The header each canonical column has in the user's export (the first source of the table), for messages.
-    headers: dict[str, dict[str, str]] = {}
-    for source_name, spec in snakemake.config["raw_exports"]["tables"].items():
-        if spec is not None:
-            headers.setdefault(spec.get("into", source_name), dict(spec.get("columns", {})))
-    coder = Coder(Codebook(snakemake.input.codebook), params.unknown_labels == "review", headers=headers)
+    # params.headers: the header each canonical column has in the user's export, for messages.
+    coder = Coder(Codebook(snakemake.input.codebook), params.unknown_labels == "review", headers=params.headers)
 except (KeyError_, RawExportError, CleaningError) as err:
     log.error("%s", err)
     raise SystemExit(f"deidentify_exports: {err}") from None
