@@ -89,10 +89,40 @@ def scrubber(config):
 @pytest.fixture(scope="session")
 def deidentified(twin_dir, config, scrubber):
     """The default twin de-identified with TEST_KEY, in memory."""
+    return deidentify_twin(twin_dir, config, scrubber)
+
+
+def coder_for(config: dict, review: bool = False, codebook_path: Path | None = None):
+    """The raw-side coder the de-identification rule uses (codebook, review mode, the exports' headers)."""
+    from cleaning.codebook import Codebook
+    from deidentify.coding import Coder
+
+    headers = export_headers(config)
+    return Coder(Codebook(codebook_path or ROOT / config["cleaning"]["codebook"]), review, headers=headers)
+
+
+def export_headers(config: dict) -> dict:
+    """table -> canonical column -> header in the export (the first source of each table), as the rules pass it."""
+    headers: dict = {}
+    for name, spec in config["raw_exports"]["tables"].items():
+        if spec is not None:
+            headers.setdefault(spec.get("into", name), dict(spec.get("columns", {})))
+    return headers
+
+
+def deidentify_twin(twin_dir: Path, config: dict, scrubber, raw: dict | None = None, settings=None, coder=None):
+    """De-identify raw tables (default: the twin's) as the rule does: coded on the raw side, numbers parsed."""
     from deidentify.tables import deidentify
 
+    specs = config["raw_exports"]["tables"]
     return deidentify(
-        read_raw(twin_dir, config), config["raw_exports"]["tables"], config["deidentification"], TEST_KEY, scrubber
+        raw if raw is not None else read_raw(twin_dir, config),
+        specs,
+        settings or config["deidentification"],
+        TEST_KEY,
+        scrubber,
+        coder or coder_for(config),
+        {name: spec.get("decimal", ".") for name, spec in specs.items() if spec is not None},
     )
 
 
@@ -103,21 +133,28 @@ CLEAN_TABLES = ("patients", "diagnoses", "operations", "follow_up")
 def deid_dir(deidentified, tmp_path_factory) -> Path:
     """The de-identified default twin written as the de-identification rule writes it."""
     where = tmp_path_factory.mktemp("deid")
+    write_deidentified(deidentified, where)
+    return where
+
+
+def write_deidentified(deidentified, where: Path) -> None:
+    """The tables as the rule writes them, and the raw side's locator beside them (as locator.tsv)."""
     for name, table in deidentified.tables.items():
         table.to_csv(where / f"{name}.tsv", sep="\t", index=False, lineterminator="\n")
-    return where
+    deidentified.locator.to_csv(where / "locator.tsv", sep="\t", index=False, lineterminator="\n")
 
 
 def clean(deid_dir: Path, config: dict, settings: dict | None = None, codebook_path: Path | None = None):
     from cleaning.codebook import Codebook
     from cleaning.cohort import derive_cohort
+    from cleaning.locate import Locator
     from cleaning.schemas import read_table
 
     paths = {name: deid_dir / f"{name}.tsv" for name in CLEAN_TABLES}
-    decimals = {name: config["raw_exports"]["tables"][name]["decimal"] for name in CLEAN_TABLES}
-    tables = {name: read_table(path, name, decimals[name]) for name, path in paths.items()}
+    locator = Locator(deid_dir / "locator.tsv", export_headers(config))
+    tables = {name: read_table(path, name, locator=locator) for name, path in paths.items()}
     codebook = Codebook(codebook_path or ROOT / config["cleaning"]["codebook"])
-    return derive_cohort(tables, paths, codebook, settings or config["cleaning"])
+    return derive_cohort(tables, paths, codebook, settings or config["cleaning"], locator)
 
 
 @pytest.fixture(scope="session")

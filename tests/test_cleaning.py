@@ -8,10 +8,11 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TEST_KEY, clean
+from conftest import ROOT, TEST_KEY, clean, coder_for, deidentify_twin, read_raw, write_deidentified
 
 from cleaning.codebook import Codebook, normalise_icd, normalise_label
 from cleaning.errors import CleaningError
+from deidentify.coding import UnknownLabel
 from deidentify.keys import patient_pseudonym
 from synthetic_twin import vocabulary as vocab
 
@@ -175,56 +176,95 @@ def edited_copy(deid_dir, tmp_path, table, edit):
     return where
 
 
-def test_unknown_label_stops_the_run_naming_label_file_line_and_column(deid_dir, tmp_path, config):
-    where = edited_copy(
-        deid_dir,
-        tmp_path,
-        "operations",
-        lambda df: df.__setitem__("procedure", df["procedure"].where(df.index != 5, "Остеосинтез спицами Илизарова")),
-    )
-    with pytest.raises(CleaningError) as err:
-        clean(where, config)
+def planted(twin_dir, config, table: str, column: str, row: int, value: str) -> dict:
+    """The twin's raw tables with one raw value replaced (row: index in the export's data rows)."""
+    raw = read_raw(twin_dir, config)
+    raw[table].data.loc[row, column] = value
+    return raw
+
+
+def test_unknown_label_stops_at_deidentification_naming_raw_file_line_and_column_not_the_label(
+    twin_dir, config, scrubber
+):
+    label = "Остеосинтез спицами Илизарова"
+    raw = planted(twin_dir, config, "operations", "procedure", 5, label)
+    coder = coder_for(config)
+    with pytest.raises(UnknownLabel) as err:
+        deidentify_twin(twin_dir, config, scrubber, raw=raw, coder=coder)
     message = str(err.value)
-    assert "Остеосинтез спицами Илизарова" in message and "operations.tsv" in message
-    assert err.value.line == 7 and err.value.column == "procedure"
+    assert "operations.csv" in message and err.value.line == raw["operations"].lines[5] == 7
+    assert err.value.column == "Операция" and "operations.tsv" in message and "procedure" in message
+    assert label not in message  # the message reaches the terminal and .snakemake/log
+    # The label is listed on the raw side only (the rule writes this list to resources/deid/unknown_labels.tsv).
+    assert coder.review_table(coder.unknown)[["source_line", "column", "label"]].values.tolist() == [
+        [7, "procedure", label]
+    ]
 
 
-def test_unknown_label_in_review_mode_goes_to_the_review_list(deid_dir, tmp_path, config):
-    where = edited_copy(
-        deid_dir,
-        tmp_path,
-        "follow_up",
-        lambda df: df.__setitem__("vital_status", df["vital_status"].where(df.index != 0, "выбыл")),
-    )
+def test_unknown_label_in_review_mode_crosses_as_unmapped_and_is_listed_on_the_raw_side_only(
+    twin_dir, config, scrubber, tmp_path
+):
+    raw = planted(twin_dir, config, "follow_up", "vital_status", 0, "выбыл")
+    coder = coder_for(config, review=True)
+    result = deidentify_twin(twin_dir, config, scrubber, raw=raw, coder=coder)
+    crossed = "".join(t.to_csv(sep="\t") for t in result.tables.values())
+    assert "выбыл" not in crossed and (result.tables["follow_up"]["vital_status"] == "unmapped").sum() == 1
+    listed = coder.review_table()
+    assert listed[["source_line", "column", "label"]].values.tolist() == [[2, "vital_status", "выбыл"]]
+    write_deidentified(result, tmp_path)
     settings = copy.deepcopy(config["cleaning"])
     settings["unknown_labels"] = "review"
-    cohort = clean(where, config, settings)
-    assert cohort.review[["line", "column", "label"]].values.tolist() == [[2, "vital_status", "выбыл"]]
+    cohort = clean(tmp_path, config, settings)
+    assert cohort.review.columns.tolist() == ["table", "patient_id", "entry", "column", "codebook_field"]
+    assert cohort.review[["table", "column", "codebook_field"]].values.tolist() == [
+        ["follow_up", "vital_status", "vital_status"]
+    ]
+    assert cohort.review["patient_id"].tolist() == listed["patient_id"].tolist()
+    assert "выбыл" not in cohort.review.to_csv() + cohort.label_usage.to_csv()
+    assert cohort.label_usage.columns.tolist() == ["field", "category", "rows"]
     assert cohort.flow["excluded"]["label_needs_review"] == 1
     assert cohort.flow["patients_in_export"] == cohort.flow["patients_analysed"] + sum(cohort.flow["excluded"].values())
 
 
-def test_a_bad_type_names_file_line_and_column(deid_dir, tmp_path, config):
+def test_a_cleaning_error_names_the_raw_file_line_and_column_through_the_locator(twin_dir, config, scrubber, tmp_path):
+    raw = planted(twin_dir, config, "diagnoses", "ecog", 3, "два")
+    result = deidentify_twin(twin_dir, config, scrubber, raw=raw)
+    assert result.audit["numbers"]["diagnoses.ecog"]["unparseable"] == 1
+    write_deidentified(result, tmp_path)
+    with pytest.raises(CleaningError) as err:
+        clean(tmp_path, config)
+    message = str(err.value)
+    assert err.value.path.endswith("diagnoses.csv") and err.value.line == raw["diagnoses"].lines[3] == 5
+    assert "ecog" in err.value.column and "not an integer" in message and "два" not in message
+    pid = result.tables["diagnoses"].loc[result.tables["diagnoses"]["ecog_unparseable"] == 1, "patient_id"].item()
+    assert pid in message
+
+
+def test_without_the_locator_a_cleaning_error_names_the_deidentified_row(deid_dir, tmp_path, config):
     where = edited_copy(
         deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__("ecog", df["ecog"].where(df.index != 3, "два"))
     )
+    (where / "locator.tsv").unlink()
     with pytest.raises(CleaningError) as err:
         clean(where, config)
-    assert err.value.line == 5 and err.value.column == "ecog" and "'два' is not an integer" in str(err.value)
+    assert err.value.line == 5 and err.value.column == "ecog" and "is not an integer" in str(err.value)
 
 
-def test_a_value_out_of_range_names_file_line_and_column(deid_dir, tmp_path, config):
+def test_a_value_out_of_range_names_the_raw_file_line_and_column(deid_dir, tmp_path, config, deidentified):
     where = edited_copy(
         deid_dir, tmp_path, "diagnoses", lambda df: df.__setitem__("ecog", df["ecog"].where(df.index != 10, "7"))
     )
     with pytest.raises(CleaningError) as err:
         clean(where, config)
-    assert err.value.line == 12 and err.value.column == "ecog"
+    row = deidentified.tables["diagnoses"].iloc[10]
+    loc = deidentified.locator.set_index(["table", "patient_id", "entry"]).loc[("diagnoses", row["patient_id"], 1)]
+    assert err.value.path == loc["source_file"] and err.value.line == loc["source_line"]
+    assert "ecog" in err.value.column
 
 
 def test_icd_code_that_contradicts_the_diagnosis_text_stops_the_run(deid_dir, tmp_path, config):
     def edit(df):
-        row = df.index[df["primary_text"] == "Рак молочной железы"][0]
+        row = df.index[df["primary_text"] == "breast"][0]
         df.loc[row, "primary_icd10"] = "C61"
 
     with pytest.raises(CleaningError, match="does not belong to the primary group 'breast'"):
@@ -234,8 +274,8 @@ def test_icd_code_that_contradicts_the_diagnosis_text_stops_the_run(deid_dir, tm
 def test_conflicting_patient_rows_stop_the_run_naming_both_lines(deid_dir, tmp_path, config):
     def edit(df):
         extra = df.iloc[[0]].copy()
-        extra["sex"] = "муж" if df.iloc[0]["sex"].lower().startswith("ж") else "жен"
-        extra["source_line"] = "9999"
+        extra["sex"] = "male" if df.iloc[0]["sex"] == "female" else "female"
+        extra["entry"] = "9999"
         df.loc[len(df)] = extra.iloc[0]
 
     with pytest.raises(CleaningError, match="9999"):

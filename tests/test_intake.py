@@ -45,7 +45,10 @@ def decimals_of(tables: dict) -> dict:
 
 def through_the_study(tables: dict, directory: Path, config: dict, scrubber, work: Path):
     """Intake -> canonical files -> de-identification -> cleaning, as the rules chain them."""
+    from conftest import coder_for
+
     from cleaning.cohort import derive_cohort
+    from cleaning.locate import Locator
     from cleaning.schemas import read_table
     from deidentify.tables import deidentify
 
@@ -58,16 +61,21 @@ def through_the_study(tables: dict, directory: Path, config: dict, scrubber, wor
 
     summary.write_text(json.dumps(result.summary, ensure_ascii=False), encoding="utf-8")
     raw = read_canonical_tables(paths, summary)
-    deid = deidentify(raw, canonical_specs(), config["deidentification"], TEST_KEY, scrubber)
+    files = {name: list(table["source_file"]) for name, table in result.tables.items()}
+    decimals = decimals_of(tables)
+    deid = deidentify(
+        raw, canonical_specs(), config["deidentification"], TEST_KEY, scrubber, coder_for(config), decimals, files
+    )
     deid_paths = {}
     for name, table in deid.tables.items():
         deid_paths[name] = work / f"deid_{name}.tsv"
         table.to_csv(deid_paths[name], sep="\t", index=False, lineterminator="\n")
-    decimals = decimals_of(tables)
     clean_tables = ("patients", "diagnoses", "operations", "follow_up")
-    frames = {name: read_table(deid_paths[name], name, decimals.get(name, ".")) for name in clean_tables}
+    locator = Locator()
+    locator.rows = {(t, p, int(e)): (f, int(n)) for t, p, e, f, n in deid.locator.itertuples(index=False, name=None)}
+    frames = {name: read_table(deid_paths[name], name, locator=locator) for name in clean_tables}
     codebook = Codebook(ROOT / config["cleaning"]["codebook"])
-    cohort = derive_cohort(frames, {n: deid_paths[n] for n in clean_tables}, codebook, config["cleaning"])
+    cohort = derive_cohort(frames, {n: deid_paths[n] for n in clean_tables}, codebook, config["cleaning"], locator)
     return result, cohort
 
 

@@ -105,6 +105,79 @@ def test_nothing_identifying_in_results_or_logs(full_run):
             assert not leaked, f"{path}: {leaked[:3]}"
 
 
+def raw_labels_of_coded_columns(project) -> set[str]:
+    """Every raw label of a column that crosses as a codebook code, from the intake's canonical model (raw side)."""
+    config = yaml.safe_load((project / "config" / "config.yaml").read_text(encoding="utf-8"))
+    labels = set()
+    for table, kinds in config["deidentification"]["coding"].items():
+        path = project / "resources" / "intake" / f"{table}.tsv"
+        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        for column, kind in kinds.items():
+            if kind not in ("integer", "decimal", "icd10"):
+                labels |= {v.strip() for v in frame[column] if v.strip()}
+    return labels
+
+
+def test_no_raw_label_of_a_coded_column_and_no_source_line_crosses(full_run):
+    """Minimisation: de-identified tables carry codes, sorted by pseudonym, without the export's line numbers; no
+    raw label (Cyrillic, as the twin writes them; English ones are also words of the paper) is in any file under
+    results/ or logs/ (config text aside: the provenance record quotes the config)."""
+    labels = raw_labels_of_coded_columns(full_run)
+    config_text = (full_run / "config" / "config.yaml").read_text(encoding="utf-8")
+    cyrillic = {
+        label for label in labels if re.search("[а-яё]", label, re.I) and len(label) >= 3 and label not in config_text
+    }
+    assert len(cyrillic) > 50
+    mapping = (full_run / "resources" / "deid" / "label_mapping.tsv").read_text(encoding="utf-8")
+    assert all(f"\t{label}\t" in mapping for label in cyrillic)  # the raw side keeps them, so the check can fail
+    for table in ("patients", "diagnoses", "operations", "follow_up"):
+        frame = pd.read_csv(full_run / "results" / "deid" / f"{table}.tsv", sep="\t", dtype=str, keep_default_na=False)
+        assert "source_line" not in frame.columns and frame.columns[:2].tolist() == ["patient_id", "entry"]
+        assert frame["patient_id"].is_monotonic_increasing, table
+        assert (frame["entry"].astype(int) == frame.groupby("patient_id").cumcount() + 1).all(), table
+        assert not set(frame.stack()) & cyrillic, table
+    for path in list((full_run / "results").rglob("*")) + list((full_run / "logs").rglob("*")):
+        if path.is_file() and path.suffix not in (".png", ".pdf", ".docx"):
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            found = sorted(label for label in cyrillic if label in text)
+            assert not found, f"{path}: {found[:3]}"
+    cleaning = full_run / "results" / "cleaning"
+    assert (cleaning / "label_mapping.tsv").read_text().splitlines()[0] == "field\tcategory\trows"
+    assert "raw_label" not in (cleaning / "review.tsv").read_text() + (cleaning / "corrections.tsv").read_text()
+
+
+def test_an_unknown_label_stops_naming_the_raw_row_and_is_quoted_only_under_resources(full_run, tmp_path):
+    from bad_exports import CP, OPERATIONS, context, edit_field, first_row_of
+
+    project = tmp_path / "study"
+    shutil.copytree(ROOT, project, ignore=SKIP)
+    exports = tmp_path / "exports"
+    shutil.copytree(full_run / "resources" / "raw", exports)
+    with open(full_run / "resources" / "synthetic" / "truth.csv", encoding="utf-8") as f:
+        truth = list(__import__("csv").DictReader(f))
+    text = (exports / "operations.csv").read_bytes().decode(CP)
+    ctx = context(truth, text)
+    label = "Ключица-" + str(12345 * 7)  # built here, so that no file of the project holds it literally
+    (exports / "operations.csv").write_bytes(edit_field(text, ctx["any"], OPERATIONS["bone"], label).encode(CP))
+    line = first_row_of(text, ctx["any"])
+    override = tmp_path / "real.yaml"
+    override.write_text(f"raw_exports:\n  source: real\n  directory: {exports}\ndeidentification:\n  ner: false\n")
+    env = {**ENV, "STUDY_PSEUDONYM_KEY": "a key for the minimisation test, kept outside the repository"}
+    args = SNAKEMAKE + ["--cores", "2", "results/cleaning/analysis_table.tsv", "--configfile", str(override)]
+    result = subprocess.run(args, cwd=project, capture_output=True, text=True, env=env)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    # The terminal shows the failed job's log: it names the raw file, the line and the column...
+    assert f"operations.csv, line {line}, column 'Кость'" in said, said[-3000:]
+    # ... but the label is written only on the raw side.
+    assert label not in said
+    for path in project.rglob("*"):
+        if path.is_file() and "resources" not in path.relative_to(project).parts:
+            assert label not in path.read_bytes().decode("utf-8", errors="replace"), path
+    listed = pd.read_csv(project / "resources" / "deid" / "unknown_labels.tsv", sep="\t", dtype=str)
+    assert listed[["source_line", "raw_header", "label"]].values.tolist() == [[str(line), "Кость", label]]
+
+
 def test_second_run_has_nothing_to_do_and_outputs_are_byte_identical(full_run):
     before = {p: p.read_bytes() for p in (full_run / "results").rglob("*") if p.is_file()}
     out = run(SNAKEMAKE + ["-n", "--cores", "2"], full_run).stdout
@@ -168,7 +241,7 @@ def test_real_exports_without_a_key_are_refused(full_run, tmp_path):
     args = SNAKEMAKE + ["--cores", "1", "results/deid/audit.json", "--configfile", str(real)]
     result = subprocess.run(args, cwd=fresh, capture_output=True, text=True, env=env)
     assert result.returncode != 0
-    assert "STUDY_PSEUDONYM_KEY" in (fresh / "logs" / "deidentify_exports.log").read_text()
+    assert "STUDY_PSEUDONYM_KEY" in (fresh / "resources" / "logs" / "deidentify_exports.log").read_text()
     env["STUDY_PSEUDONYM_KEY"] = "a real key kept outside the repository"
     result = subprocess.run(args, cwd=fresh, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

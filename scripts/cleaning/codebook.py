@@ -1,19 +1,17 @@
 """The codebook (config/codebook.yaml): raw label variants -> harmonised categories, applied strictly.
 
-Every value of a mapped column must be in the codebook. An unknown label either stops the run (naming the label, the
-file, the line and the column) or, when the config allows review, is recorded for review and the patient excluded
-with the reason `label_needs_review`. No value is ever mapped to a catch-all silently.
+The labels are mapped on the raw side, by de-identification (deidentify.coding): only the categories cross the
+boundary. Every value of a mapped column must be in the codebook. An unknown label either stops the run (naming the
+raw file, the line and the column) or, when the config allows review, crosses as `unmapped` and its patient is
+excluded with the reason `label_needs_review`. No value is ever mapped to a catch-all silently.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from .errors import CleaningError
@@ -51,13 +49,6 @@ def normalise_icd(code: str) -> str:
     return re.sub(r"\s+", "", str(code).translate(LOOKALIKES)).upper()
 
 
-@dataclass
-class Review:
-    """Unknown labels met in review mode: (file, line in it, raw export line, column, label, codebook field)."""
-
-    items: list[tuple[str, int, str, str, str]] = field(default_factory=list)
-
-
 class Codebook:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -76,7 +67,6 @@ class Codebook:
         unknown_bones = self.long_bones - set(raw["bone"])
         if unknown_bones:
             raise CleaningError(self.path, f"long_bones lists {sorted(unknown_bones)}, which bone does not define")
-        self.usage: Counter = Counter()  # (field, raw label, category) -> rows
 
     def _invert(self, field_name: str, categories: dict[str, list[str]]) -> dict[str, str]:
         inverted: dict[str, str] = {}
@@ -91,34 +81,6 @@ class Codebook:
                 inverted[key] = category
         return inverted
 
-    def map(
-        self, field_name: str, values: pd.Series, where: Path, lines: pd.Series, column: str, review: Review | None
-    ) -> pd.Series:
-        """Map raw labels to categories. `values` keeps the row index of the file `where` (line = index + 2);
-        `lines` are the raw export's lines. Unknown labels raise CleaningError, or (review mode) become NA and are
-        recorded in `review`."""
-        table = self.primary_labels if field_name == "primary_group" else self.maps[field_name]
-        normal = values.fillna("").map(normalise_label)
-        mapped = normal.map(table)
-        pairs = pd.DataFrame({"raw": values.astype(str).to_numpy(), "category": mapped.fillna("UNKNOWN").to_numpy()})
-        for (raw_label, category), rows in pairs.value_counts(sort=False).items():
-            self.usage[(field_name, raw_label, category)] += int(rows)
-        unknown = mapped.isna()
-        if unknown.any():
-            first = unknown.idxmax()
-            if review is None:
-                raise CleaningError(
-                    where,
-                    f"label {values[first]!r} (normalised {normal[first]!r}; raw export line "
-                    f"{int(lines[first])}) is not in the codebook {self.path} under "
-                    f"{field_name}; add it there, or set cleaning.unknown_labels: review",
-                    line=int(first) + 2,
-                    column=column,
-                )
-            for idx in values.index[unknown]:
-                review.items.append((str(where), int(idx) + 2, int(lines[idx]), column, str(values[idx]), field_name))
-        return mapped
-
     def group_of_icd(self, code: str) -> str | None:
         """The primary group an ICD-10 code names, if exactly one group's prefixes match it."""
         normal = normalise_icd(code)
@@ -128,14 +90,3 @@ class Codebook:
     def icd_matches(self, group: str, code: str) -> bool:
         normal = normalise_icd(code)
         return any(normal.startswith(prefix) for prefix in self.primary_icd10.get(group, []))
-
-    def usage_table(self) -> pd.DataFrame:
-        rows = [
-            {"field": f, "raw_label": label, "category": category, "rows": n}
-            for (f, label, category), n in self.usage.items()
-        ]
-        return (
-            pd.DataFrame(rows, columns=["field", "raw_label", "category", "rows"])
-            .sort_values(["field", "category", "raw_label"], kind="stable")
-            .reset_index(drop=True)
-        )

@@ -2,11 +2,13 @@
 
 The steps, each recorded so a reviewer can follow them (results/cleaning/):
 
-1. exact duplicate rows are dropped (`corrections.tsv`);
-2. every label is mapped with the codebook (`label_mapping.tsv`); an unknown label stops the run or, in review mode,
-   excludes the patient with the reason `label_needs_review` (`review.tsv`);
+1. exact duplicate rows are dropped (`corrections.tsv`; the first entry of the patient is kept);
+2. every coded column is checked against the codebook's categories and counted (`label_mapping.tsv`: field,
+   category, rows). De-identification coded the raw labels on the raw side; a label it could not code crossed as
+   `unmapped` (review mode) and excludes the patient with the reason `label_needs_review` (`review.tsv`: table,
+   patient, entry, column, codebook field; the label itself is listed only on the raw side);
 3. conflicting duplicates are resolved by stated rules: follow-up keeps the latest last contact; patients and
-   diagnoses must agree, or the run stops naming both lines;
+   diagnoses must agree, or the run stops naming both rows in the raw export;
 4. the index operation is each patient's first operation on a long bone that is not a revision; the outcome is the
    first later revision of the same bone (event 1), else death (event 2), else censoring at last contact (event 0);
 5. the exclusion rules of the config are applied in their order; each excluded patient gets the first reason that
@@ -23,11 +25,12 @@ import pandas as pd
 
 from common.study import CENSORED, DEATH, EXCLUSION_RULES, REVISION
 
-from .codebook import Codebook, Review, normalise_icd
-from .errors import CleaningError
+from .codebook import Codebook, normalise_icd
+from .locate import Locator
 from .schemas import analysis_schema, validate
 
 INDEX_METHODS = ("endoprosthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis", "other")
+UNMAPPED = "unmapped"  # what de-identification sends for a label that needs review
 
 
 @dataclass
@@ -47,42 +50,42 @@ class _Corrections:
 
     def add(self, table: str, frame: pd.DataFrame, correction: str, detail: pd.Series | str) -> None:
         details = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=frame.index)
-        for pid, line, d in zip(frame["patient_id"], frame["source_line"], details, strict=True):
+        for pid, entry, d in zip(frame["patient_id"], frame["entry"], details, strict=True):
             self.rows.append(
-                {"table": table, "patient_id": pid, "source_line": int(line), "correction": correction, "detail": d}
+                {"table": table, "patient_id": pid, "entry": int(entry), "correction": correction, "detail": d}
             )
 
     def frame(self) -> pd.DataFrame:
-        columns = ["table", "patient_id", "source_line", "correction", "detail"]
+        columns = ["table", "patient_id", "entry", "correction", "detail"]
         return pd.DataFrame(self.rows, columns=columns).sort_values(columns[:3], kind="stable").reset_index(drop=True)
 
 
 def drop_exact_duplicates(name: str, df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
-    content = [c for c in df.columns if c != "source_line"]
+    content = [c for c in df.columns if c != "entry"]
     duplicated = df.duplicated(content, keep="first")
     if duplicated.any():
-        first_line = df.groupby(content, dropna=False)["source_line"].transform("min")
-        fixes.add(name, df[duplicated], "exact_duplicate_dropped", "same as line " + first_line[duplicated].astype(str))
+        first_entry = df.groupby(content, dropna=False)["entry"].transform("min")
+        fixes.add(
+            name, df[duplicated], "exact_duplicate_dropped", "same as entry " + first_entry[duplicated].astype(str)
+        )
     return df[~duplicated]
 
 
-def one_row_per_patient(name: str, df: pd.DataFrame, path: Path) -> pd.DataFrame:
+def one_row_per_patient(name: str, df: pd.DataFrame, path: Path, locator: Locator) -> pd.DataFrame:
     """Tables that must hold one row per patient: two different rows for one patient stop the run."""
     repeated = df["patient_id"].duplicated(keep=False)
     if repeated.any():
-        rows = df[repeated].sort_values(["patient_id", "source_line"])
+        rows = df[repeated].sort_values(["patient_id", "entry"])
         first = rows.iloc[0]
-        lines = rows.loc[rows["patient_id"] == first["patient_id"], "source_line"].tolist()
-        differing = [
-            c
-            for c in df.columns
-            if c != "source_line" and rows.loc[rows["patient_id"] == first["patient_id"], c].nunique(dropna=False) > 1
-        ]
-        raise CleaningError(
+        same = rows[rows["patient_id"] == first["patient_id"]]
+        differing = [c for c in df.columns if c != "entry" and same[c].nunique(dropna=False) > 1]
+        raise locator.error(
+            name,
             path,
-            f"patient {first['patient_id']} has {len(lines)} different {name} rows (raw export "
-            f"lines {lines}), differing in {differing}; resolve them in the export",
-            line=None,
+            rows,
+            rows.index[0],
+            f"patient {first['patient_id']} has {len(same)} different {name} rows (in the raw export at "
+            f"{', '.join(locator.lines(name, same))}), differing in {differing}; resolve them in the export",
             column=differing[0] if differing else None,
         )
     return df
@@ -90,56 +93,99 @@ def one_row_per_patient(name: str, df: pd.DataFrame, path: Path) -> pd.DataFrame
 
 def latest_follow_up(df: pd.DataFrame, fixes: _Corrections) -> pd.DataFrame:
     """Conflicting follow-up rows: the one with the latest last contact wins (ties: the later line)."""
-    ordered = df.sort_values(["patient_id", "last_contact_day", "source_line"], na_position="first", kind="stable")
+    ordered = df.sort_values(["patient_id", "last_contact_day", "entry"], na_position="first", kind="stable")
     keep = ~ordered["patient_id"].duplicated(keep="last")
     dropped = ordered[~keep]
     if len(dropped):
-        kept_line = ordered[keep].set_index("patient_id")["source_line"]
+        kept_entry = ordered[keep].set_index("patient_id")["entry"]
         fixes.add(
             "follow_up",
             dropped,
             "conflicting_follow_up_resolved",
-            "kept line " + dropped["patient_id"].map(kept_line).astype(str) + " (latest last contact)",
+            "kept entry " + dropped["patient_id"].map(kept_entry).astype(str) + " (latest last contact)",
         )
     return ordered[keep]
 
 
 class _Labels:
-    """Maps raw labels with the codebook, table by table, and remembers the patients with a label that needs review
-    (review mode), so that the exclusion rule `label_needs_review` can exclude them."""
+    """Reads the codes de-identification wrote for the coded columns, table by table: counts them (field, category,
+    rows), checks each is a category of the codebook's field, and remembers the patients with a label that needs
+    review (`unmapped`, review mode), so that the exclusion rule `label_needs_review` can exclude them."""
 
-    def __init__(
-        self, tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, review: Review | None
-    ):
-        self.tables, self.paths, self.codebook, self.review = tables, paths, codebook, review
+    def __init__(self, tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, locator: Locator):
+        self.tables, self.paths, self.codebook, self.locator = tables, paths, codebook, locator
         self.needs_review: set[str] = set()
+        self.usage: dict[tuple[str, str], int] = {}
+        self.review: list[dict] = []
+
+    def categories(self, field_name: str) -> set[str]:
+        table = self.codebook.primary_labels if field_name == "primary_group" else self.codebook.maps[field_name]
+        return set(table.values())
 
     def map(self, name: str, field_name: str, column: str, rows: pd.Series | None = None) -> pd.Series:
+        """The categories of `column` (NA where the label needs review)."""
         df = self.tables[name] if rows is None else self.tables[name][rows]
-        result = self.codebook.map(field_name, df[column], self.paths[name], df["source_line"], column, self.review)
-        self.needs_review.update(df.loc[result.isna(), "patient_id"])
-        return result
+        codes = df[column].fillna("").astype(str)
+        unmapped = codes == UNMAPPED
+        wrong = ~unmapped & ~codes.isin(self.categories(field_name))
+        if wrong.any():
+            row = wrong.idxmax()
+            raise self.locator.error(
+                name,
+                self.paths[name],
+                df,
+                row,
+                f"{codes[row]!r} is not a {field_name} category of the codebook {self.codebook.path}; "
+                "de-identification writes only codebook categories here (was the table edited?)",
+                column=column,
+            )
+        for category, n in codes.value_counts(sort=False).items():
+            key = (field_name, "unmapped" if category == UNMAPPED else category)
+            self.usage[key] = self.usage.get(key, 0) + int(n)
+        for idx in df.index[unmapped]:
+            self.review.append(
+                {
+                    "table": name,
+                    "patient_id": df.at[idx, "patient_id"],
+                    "entry": int(df.at[idx, "entry"]),
+                    "column": column,
+                    "codebook_field": field_name,
+                }
+            )
+        self.needs_review.update(df.loc[unmapped, "patient_id"])
+        return codes.where(~unmapped)
+
+    def usage_table(self) -> pd.DataFrame:
+        rows = [{"field": f, "category": c, "rows": n} for (f, c), n in self.usage.items()]
+        return (
+            pd.DataFrame(rows, columns=["field", "category", "rows"])
+            .sort_values(["field", "category"], kind="stable")
+            .reset_index(drop=True)
+        )
 
 
-def bone_metastasis_flags(dx: pd.DataFrame, codebook: Codebook, path: Path) -> pd.Series:
+def bone_metastasis_flags(dx: pd.DataFrame, codebook: Codebook, path: Path, locator: Locator) -> pd.Series:
     """Whether each diagnosis row codes a bone metastasis (C79.5). A bone lesion code must be empty or such a code:
-    anything else stops the run, naming the line."""
+    anything else stops the run, naming the row in the raw export."""
     lesion = dx["bone_lesion_icd10"].map(normalise_icd)
     bone_metastasis = lesion.map(lambda c: any(c.startswith(m) for m in codebook.bone_metastasis_icd10))
     unknown_code = (lesion != "") & ~bone_metastasis
     if unknown_code.any():
         row = unknown_code.idxmax()
-        raise CleaningError(
+        what = "not an ICD-10 code" if lesion[row] == UNMAPPED else f"the code {lesion[row]}"
+        raise locator.error(
+            "diagnoses",
             path,
-            f"bone lesion code {dx['bone_lesion_icd10'][row]!r} is neither empty "
-            f"nor a bone metastasis code {sorted(codebook.bone_metastasis_icd10)}",
-            line=int(row) + 2,
+            dx,
+            row,
+            f"the bone lesion code is neither empty nor a bone metastasis code "
+            f"{sorted(codebook.bone_metastasis_icd10)} (it is {what})",
             column="bone_lesion_icd10",
         )
     return bone_metastasis
 
 
-def check_primary_codes(dx: pd.DataFrame, codebook: Codebook, path: Path) -> None:
+def check_primary_codes(dx: pd.DataFrame, codebook: Codebook, path: Path, locator: Locator) -> None:
     """The ICD-10 code of the primary must belong to the primary group the diagnosis text names: two sources that
     disagree stop the run rather than let one of them win silently."""
     known = dx["primary_group"].notna()
@@ -149,46 +195,36 @@ def check_primary_codes(dx: pd.DataFrame, codebook: Codebook, path: Path) -> Non
     )
     if (known & ~consistent).any():
         row = (known & ~consistent).idxmax()
-        raise CleaningError(
+        raise locator.error(
+            "diagnoses",
             path,
-            f"ICD-10 code {dx['primary_icd10'][row]!r} does not belong to the "
-            f"primary group {dx['primary_group'][row]!r} that the diagnosis text "
-            f"{dx['primary_text'][row]!r} names (codebook {codebook.path})",
-            line=int(row) + 2,
+            dx,
+            row,
+            f"the ICD-10 code ({dx['primary_icd10'][row]}) does not belong to the primary group "
+            f"{dx['primary_group'][row]!r} that the diagnosis text names (codebook {codebook.path})",
             column="primary_icd10",
         )
-
-
-def primary_groups(labels: _Labels) -> pd.Series:
-    """The primary group of each diagnosis row, from the diagnosis text; an export that gives only the ICD-10 code
-    (no text) is read by the code, when the code names exactly one group (C40/C41 do not: such rows need the text)."""
-    dx, codebook = labels.tables["diagnoses"], labels.codebook
-    by_code = dx["primary_icd10"].fillna("").map(codebook.group_of_icd)
-    code_only = (dx["primary_text"].fillna("").str.strip() == "") & by_code.notna()
-    primary = pd.Series(None, index=dx.index, dtype=object)
-    if code_only.any():
-        primary[code_only] = by_code[code_only]
-        codebook.usage.update({("primary_group", "", g): int(n) for g, n in by_code[code_only].value_counts().items()})
-    primary[~code_only] = labels.map("diagnoses", "primary_group", "primary_text", ~code_only)
-    return primary
 
 
 def labelled_diagnoses(labels: _Labels, path: Path) -> pd.DataFrame:
     """Diagnoses with harmonised primary group and yes/no fields, codes checked, one row per patient."""
     dx = labels.tables["diagnoses"]
     dx = dx.assign(
-        primary_group=primary_groups(labels),
+        # Coded on the raw side from the diagnosis text (or, when there is none, from an ICD-10 code that names
+        # exactly one group).
+        primary_group=labels.map("diagnoses", "primary_group", "primary_text"),
         visceral_metastases=labels.map("diagnoses", "yes_no", "visceral_metastases") == "yes",
         chemotherapy_before_surgery=labels.map("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
     )
-    dx["bone_metastasis"] = bone_metastasis_flags(dx, labels.codebook, path)
-    check_primary_codes(dx, labels.codebook, path)
-    return one_row_per_patient("diagnoses", dx, path)
+    dx["bone_metastasis"] = bone_metastasis_flags(dx, labels.codebook, path, labels.locator)
+    check_primary_codes(dx, labels.codebook, path, labels.locator)
+    return one_row_per_patient("diagnoses", dx, path, labels.locator)
 
 
 def labelled_operations(labels: _Labels, path: Path) -> pd.DataFrame:
-    """Operations with harmonised bone, segment, fracture, method, revision flag and, for revisions, the cause; a
-    revision without a stated reason stops the run (the cause is an outcome of the study)."""
+    """Operations with harmonised bone, segment, fracture, method, revision flag and, for revisions, the cause
+    (coded on the raw side for revisions only); a revision without a stated reason stops the run (the cause is an
+    outcome of the study)."""
     ops = labels.tables["operations"]
     ops = ops.assign(
         bone_group=labels.map("operations", "bone", "bone"),
@@ -205,12 +241,14 @@ def labelled_operations(labels: _Labels, path: Path) -> pd.DataFrame:
     missing_reason = ops["revision"] & ~has_reason
     if missing_reason.any():
         row = missing_reason.idxmax()
-        raise CleaningError(path, "a revision without a stated reason", line=int(row) + 2, column="revision_reason")
+        raise labels.locator.error(
+            "operations", path, ops, row, "a revision without a stated reason", column="revision_reason"
+        )
     return ops
 
 
 def index_operations(
-    ops: pd.DataFrame, codebook: Codebook, path: Path, fixes: _Corrections
+    ops: pd.DataFrame, codebook: Codebook, path: Path, fixes: _Corrections, locator: Locator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each patient's index operation: the first dated operation on a long bone that is not a revision. Returns the
     index operations by patient and the candidates they were chosen from; the other non-revision operations are
@@ -218,18 +256,20 @@ def index_operations(
     long_bone = ops["bone_group"].isin(codebook.long_bones)
     dated = ops["operation_day"].notna()
     candidates = ops[long_bone & ~ops["revision"] & dated].sort_values(
-        ["patient_id", "operation_day", "source_line"], kind="stable"
+        ["patient_id", "operation_day", "entry"], kind="stable"
     )
     index = candidates.drop_duplicates("patient_id").set_index("patient_id")
     not_index_method = ~index["method"].isin(INDEX_METHODS) & index["method"].notna()
     if not_index_method.any():
         pid = not_index_method.idxmax()
         row = candidates.index[candidates["patient_id"] == pid][0]
-        raise CleaningError(
+        raise locator.error(
+            "operations",
             path,
-            f"the first long-bone operation of {pid} is "
-            f"{index.loc[pid, 'method']!r}, which cannot be an index operation",
-            line=int(row) + 2,
+            ops,
+            row,
+            f"the first long-bone operation of {pid} is {index.loc[pid, 'method']!r}, which cannot be an index "
+            "operation",
             column="procedure",
         )
     ignored = ops[~ops.index.isin(candidates.drop_duplicates("patient_id").index) & ~ops["revision"]]
@@ -260,7 +300,7 @@ def first_revisions(ops: pd.DataFrame, index: pd.DataFrame, fixes: _Corrections)
     )
     first_revision = (
         revisions[same_site]
-        .sort_values(["patient_id", "operation_day", "source_line"])
+        .sort_values(["patient_id", "operation_day", "entry"])
         .drop_duplicates("patient_id")
         .set_index("patient_id")
     )
@@ -334,23 +374,28 @@ def flow_record(everyone: pd.Index, reason: pd.Series, analysis: pd.DataFrame, e
 
 
 def derive_cohort(
-    tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, settings: dict
+    tables: dict[str, pd.DataFrame],
+    paths: dict[str, Path],
+    codebook: Codebook,
+    settings: dict,
+    locator: Locator | None = None,
 ) -> Cohort:
-    """The analysed cohort from the de-identified tables, by the steps of the module's docstring."""
+    """The analysed cohort from the de-identified tables, by the steps of the module's docstring. `locator` (the
+    raw side's) only words error messages: they name the raw export's file and line."""
+    locator = locator or Locator()
     fixes = _Corrections()
-    review = Review() if settings["unknown_labels"] == "review" else None
     t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
-    labels = _Labels(t, paths, codebook, review)
+    labels = _Labels(t, paths, codebook, locator)
 
     # Labels, in the order of the tables (the codebook's usage and the review list follow it).
     patients = t["patients"].assign(sex=labels.map("patients", "sex", "sex"))
-    patients = one_row_per_patient("patients", patients, paths["patients"])
+    patients = one_row_per_patient("patients", patients, paths["patients"], locator)
     dx = labelled_diagnoses(labels, paths["diagnoses"])
     ops = labelled_operations(labels, paths["operations"])
     fu = latest_follow_up(t["follow_up"].assign(status=labels.map("follow_up", "vital_status", "vital_status")), fixes)
 
     # The index operation and the outcome.
-    index, _ = index_operations(ops, codebook, paths["operations"], fixes)
+    index, _ = index_operations(ops, codebook, paths["operations"], fixes, locator)
     first_revision, revised_before_index = first_revisions(ops, index, fixes)
 
     # One frame per patient, then the exclusion rules.
@@ -364,15 +409,13 @@ def derive_cohort(
     analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
     analysis = validate(analysis, analysis_schema(codebook), "analysis table")
     flow = flow_record(everyone, reason, analysis, settings["exclusions"])
-    review_frame = pd.DataFrame(
-        review.items if review else [], columns=["file", "line", "raw_export_line", "column", "label", "codebook_field"]
-    )
+    review_frame = pd.DataFrame(labels.review, columns=["table", "patient_id", "entry", "column", "codebook_field"])
     return Cohort(
         analysis,
         exclusions.reset_index(drop=True),
         fixes.frame(),
         flow,
-        codebook.usage_table(),
+        labels.usage_table(),
         review_frame,
         quality(tables, analysis, fixes.frame()),
     )

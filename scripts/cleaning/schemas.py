@@ -14,7 +14,7 @@ from .errors import CleaningError
 
 PSEUDONYM = pa.Check.str_matches(r"^P[0-9a-f]{16}$", error="a patient pseudonym P + 16 hex digits")
 FLAG = pa.Check.isin([0, 1])
-LINE = pa.Column("Int64", pa.Check.ge(1), nullable=False)
+ENTRY = pa.Column("Int64", pa.Check.ge(1), nullable=False)  # the row's ordinal within its patient
 
 
 def day(name: str) -> dict[str, pa.Column]:
@@ -30,21 +30,24 @@ TEXT = pa.Column(str, nullable=False)
 
 INPUT_SCHEMAS = {
     "patients": pa.DataFrameSchema(
-        {"patient_id": pa.Column(str, PSEUDONYM), "source_line": LINE, "sex": TEXT}, strict=True, ordered=False
+        {"patient_id": pa.Column(str, PSEUDONYM), "entry": ENTRY, "sex": TEXT}, strict=True, ordered=False
     ),
     "diagnoses": pa.DataFrameSchema(
         {
             "patient_id": pa.Column(str, PSEUDONYM),
-            "source_line": LINE,
+            "entry": ENTRY,
             **day("diagnosis"),
             "primary_icd10": TEXT,
             "primary_text": TEXT,
             "bone_lesion_icd10": TEXT,
             "bone_metastases_count": pa.Column("Int64", pa.Check.in_range(0, 200), nullable=True),
+            "bone_metastases_count_unparseable": pa.Column("Int64", FLAG, nullable=False),
             "visceral_metastases": TEXT,
             "ecog": pa.Column("Int64", pa.Check.in_range(0, 4), nullable=True),
+            "ecog_unparseable": pa.Column("Int64", FLAG, nullable=False),
             "chemotherapy_before_surgery": TEXT,
             "lesion_size_cm": pa.Column(float, pa.Check.in_range(0, 60), nullable=True),
+            "lesion_size_cm_unparseable": pa.Column("Int64", FLAG, nullable=False),
         },
         strict=True,
         ordered=False,
@@ -52,7 +55,7 @@ INPUT_SCHEMAS = {
     "operations": pa.DataFrameSchema(
         {
             "patient_id": pa.Column(str, PSEUDONYM),
-            "source_line": LINE,
+            "entry": ENTRY,
             **day("operation"),
             "age_at_operation": pa.Column("Int64", pa.Check.in_range(0, 120), nullable=True),
             "bone": TEXT,
@@ -69,7 +72,7 @@ INPUT_SCHEMAS = {
     "follow_up": pa.DataFrameSchema(
         {
             "patient_id": pa.Column(str, PSEUDONYM),
-            "source_line": LINE,
+            "entry": ENTRY,
             **day("last_contact"),
             "vital_status": TEXT,
             **day("death"),
@@ -84,7 +87,7 @@ NUMERIC_INPUT_COLUMNS = {
     "ecog": "integer",
     "lesion_size_cm": "decimal",
     "age_at_operation": "integer",
-    "source_line": "integer",
+    "entry": "integer",
 }
 
 
@@ -142,9 +145,11 @@ def analysis_schema(codebook) -> pa.DataFrameSchema:
     )
 
 
-def read_table(path: str | Path, name: str, decimal: str = ".") -> pd.DataFrame:
-    """Read a de-identified table as text, convert its numeric columns (with the raw export's decimal mark; naming
-    the line of any bad value), and validate it against its schema."""
+def read_table(path: str | Path, name: str, decimal: str = ".", locator=None) -> pd.DataFrame:
+    """Read a de-identified table as text, convert its numeric columns, and validate it against its schema. A
+    number de-identification could not parse (``<column>_unparseable`` = 1) or a failed check stops the run, naming
+    the raw file, line and column through `locator` (cleaning.locate.Locator) when given, else the de-identified
+    file's line; the message quotes no raw value."""
     path = Path(path)
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     for column in df.columns:
@@ -160,28 +165,48 @@ def read_table(path: str | Path, name: str, decimal: str = ".") -> pd.DataFrame:
             bad |= number.notna() & (number % 1 != 0)
         if bad.any():
             row = int(bad.idxmax())
-            raise CleaningError(
-                path,
-                f"{df[column][row]!r} is not {'an' if kind == 'integer' else 'a'} {kind}",
-                line=row + 2,
-                column=column,
+            raise _error(
+                locator, name, path, df, row, f"the value is not {'an' if kind == 'integer' else 'a'} {kind}", column
             )
         df[column] = number.astype("Int64") if kind == "integer" else number.astype(float)
-    return validate(df, INPUT_SCHEMAS[name], path)
+    for flag in [c for c in df.columns if c.endswith("_unparseable") and not c.endswith("_date_unparseable")]:
+        column = flag[: -len("_unparseable")]
+        if (df[flag] == 1).any():
+            row = int((df[flag] == 1).idxmax())
+            kind = NUMERIC_INPUT_COLUMNS.get(column, "number")
+            raise _error(
+                locator,
+                name,
+                path,
+                df,
+                row,
+                f"the export's value is not {'an' if kind == 'integer' else 'a'} {kind}",
+                column,
+            )
+    return validate(df, INPUT_SCHEMAS[name], path, locate=None if locator is None else (locator, name))
 
 
-def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path) -> pd.DataFrame:
+def _error(locator, name, path, df, row, message, column):
+    if locator is None:
+        return CleaningError(path, message, line=row + 2, column=column)
+    return locator.error(name, path, df, row, message, column)
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path, locate=None) -> pd.DataFrame:
     """Validate with every check (lazy); the first failure becomes an error naming file, line and column.
-    Line numbers count the header as line 1, as in the written file."""
+    Line numbers count the header as line 1, as in the written file; with `locate` (locator, table) the raw
+    export's file and line."""
     try:
         return schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         first = cases.iloc[0]
         index = first.get("index")
-        line = int(index) + 2 if index is not None and pd.notna(index) else None
+        row = int(index) if index is not None and pd.notna(index) else None
         column = first.get("column") if pd.notna(first.get("column")) else None
         more = f" (and {len(cases) - 1} more failures)" if len(cases) > 1 else ""
-        raise CleaningError(
-            path, f"fails check {first['check']}: value {first['failure_case']!r}{more}", line=line, column=column
-        ) from None
+        message = f"fails check {first['check']}: value {first['failure_case']!r}{more}"
+        if locate is not None and row is not None and row in df.index:
+            locator, table = locate
+            raise locator.error(table, path, df, row, message, column) from None
+        raise CleaningError(path, message, line=None if row is None else row + 2, column=column) from None

@@ -32,9 +32,7 @@ def quasi_identifiers(
 ) -> pd.DataFrame:
     """One row per patient: age and year at the anchor operation (day 0), sex, primary site."""
     anchor_ops = (
-        operations[operations["operation_day"] == 0]
-        .sort_values(["patient_id", "source_line"])
-        .drop_duplicates("patient_id")
+        operations[operations["operation_day"] == 0].sort_values(["patient_id", "entry"]).drop_duplicates("patient_id")
     )
     qi = pd.DataFrame(
         {

@@ -9,10 +9,18 @@ Roles (config deidentification.columns, table -> column -> role):
   export had a value that is not a date in the declared format); the date itself never passes.
 - ``free_text``: scrubbed by deidentify.scrub (own identifiers, patterns, NER); dates in it become days from the
   same anchor, so text and tables agree.
-- ``keep``: coded values, passed after the same pattern scrub as a safety net (replacements are counted).
+- ``keep``: coded values. A column that deidentification.coding lists crosses only as its code (a codebook
+  category, ``unmapped`` in review mode, a normalised ICD-10 code, or a parsed number: see deidentify.coding); any
+  other passes after the same pattern scrub as a safety net (replacements are counted).
+- ``free_text`` columns that deidentification.coding lists cross as their code too; their scrubbed text crosses
+  (as ``<column>_text``) only when deidentification.free_text_passes names the column.
 - ``birth_date``: never passes; gives ``age_at_<base>`` for the configured date column, top-coded.
 - ``name``, ``identifier``: never pass; used to find the patient's own identifiers in text and by the leak gate.
 - ``drop``, and every column not listed: never pass.
+
+No row carries its line in the export: rows are sorted by pseudonym (then the table's first relative date, then the
+export's order) and numbered ``entry`` 1..n within each patient. The raw-side locator (table, patient_id, entry ->
+source_file, source_line) lets later errors point at the user's file without that file's lines crossing.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from common.study import DATA_ROLES, PASSING_ROLES, ROLES
 from raw_exports import RawTable, parse_dates
 
 from . import keys
+from .coding import ICD10, NUMBER_KINDS, Coder, check_coding, icd_codes, numbers
 from .scrub import PatientIdentity, Scrubber
 
 log = logging.getLogger("deidentify")
@@ -38,6 +47,10 @@ class Deidentified:
     tables: dict[str, pd.DataFrame]
     audit: dict
     identifiers: list[str] = field(default_factory=list)  # raw-side: for the leak gate, never written to results
+    # Raw side: (table, patient_id, entry) -> source_file, source_line; never written to results.
+    locator: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Raw side: table -> the header names of the unexpected columns dropped.
+    unexpected_headers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def date_base(column: str) -> str:
@@ -71,14 +84,18 @@ def columns_with_role(columns: dict, table: str, role: str) -> list[str]:
     return [c for c, r in columns.get(table, {}).items() if r == role]
 
 
-def raw_side_frames(raw: dict[str, RawTable], columns: dict) -> dict[str, pd.DataFrame]:
+def raw_side_frames(
+    raw: dict[str, RawTable], columns: dict, files: dict[str, list[str]] | None = None
+) -> dict[str, pd.DataFrame]:
     """Copies of the raw tables with the patient's normalised record number (`__record`, for joins on the raw side
-    only) and each row's line in the export (`source_line`, so every result row can be traced back)."""
+    only) and each row's file and line in the export (`__file`, `__line`: raw side only, for the locator)."""
     data = {}
     for table, rt in raw.items():
         df = rt.data.copy()
         df["__record"] = df[columns_with_role(columns, table, "patient_id")[0]].map(keys.normalise)
-        df["source_line"] = rt.lines
+        df["__line"] = list(rt.lines) if len(rt.lines) == len(df) else range(2, len(df) + 2)
+        row_files = (files or {}).get(table)
+        df["__file"] = list(row_files) if row_files is not None and len(row_files) == len(df) else str(rt.path)
         data[table] = df
     return data
 
@@ -132,6 +149,8 @@ def empty_audit() -> dict:
         "dropped_tables": [],
         "free_text": {},
         "coded_values_scrubbed": {},
+        "coded": {},
+        "numbers": {},
         "dates": {},
         "ages_top_coded": 0,
     }
@@ -179,14 +198,14 @@ def scrubbed_column(
     return out
 
 
-def in_patient_order(out: pd.DataFrame, sort_day: pd.Series | None) -> pd.DataFrame:
-    """Rows by pseudonym, then by the table's first relative date, then by source line: an order that reveals
-    nothing of the export's (which may follow record numbers or admission)."""
-    order = pd.DataFrame(
-        {"p": out["patient_id"], "d": sort_day if sort_day is not None else 0, "l": out["source_line"]}
-    )
+def in_patient_order(out: pd.DataFrame, sort_day: pd.Series | None, position: pd.Series) -> pd.DataFrame:
+    """Rows by pseudonym, then by the table's first relative date, then by their order in the export (`position`):
+    an order that reveals nothing of the export's (which may follow record numbers or admission). Adds `entry`,
+    the row's ordinal within its patient (1..n), right after patient_id."""
+    order = pd.DataFrame({"p": out["patient_id"], "d": sort_day if sort_day is not None else 0, "l": position})
     out = out.loc[order.sort_values(["p", "d", "l"], na_position="first", kind="stable").index]
-    return out.reset_index(drop=True)
+    out.insert(1, "entry", (out.groupby("patient_id", sort=False).cumcount() + 1).astype(int))
+    return out
 
 
 def check_pseudonyms_unique(key: bytes, records: pd.Index) -> int:
@@ -198,20 +217,34 @@ def check_pseudonyms_unique(key: bytes, records: pd.Index) -> int:
 
 
 def deidentify(
-    raw: dict[str, RawTable], specs: dict[str, dict], settings: dict, key: bytes, scrubber: Scrubber
+    raw: dict[str, RawTable],
+    specs: dict[str, dict],
+    settings: dict,
+    key: bytes,
+    scrubber: Scrubber,
+    coder: Coder | None = None,
+    decimals: dict[str, str] | None = None,
+    files: dict[str, list[str]] | None = None,
 ) -> Deidentified:
-    """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification."""
+    """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification;
+    `coder` codes the columns deidentification.coding lists (required when it lists any), `decimals` is each
+    table's decimal mark, `files` each row's source file (else the table's path)."""
     columns = settings["columns"]
     check_roles(columns, specs)
+    coding = settings.get("coding", {}) or {}
+    check_coding(coding, columns)
+    if coding and coder is None:
+        raise ValueError("deidentification.coding lists columns but no codebook coder was given")
+    text_passes = set(settings.get("free_text_passes", []) or [])
     role_of = {(t, c): r for t, roles in columns.items() for c, r in roles.items()}
-    data = raw_side_frames(raw, columns)
+    data = raw_side_frames(raw, columns, files)
     parsed = parse_date_columns(data, columns, specs)
     anchor = patient_anchors(data, parsed, role_of, settings["anchor"])
     # What the raw tables say about each patient, for the first scrub pass and for the leak gate.
     who = identities(data, columns, anchor)
     staff_names: set[str] = set()
     audit = empty_audit()
-    out_tables = {}
+    out_tables, locators = {}, []
     for table, df in data.items():
         roles = columns.get(table, {})
         declared = list(specs[table]["columns"])
@@ -220,21 +253,20 @@ def deidentify(
             "rows_read": int(len(df)),
             "columns_read": declared,
             "columns_dropped": [c for c in declared if roles.get(c) not in PASSING_ROLES],
-            "unexpected_columns_dropped": raw[table].unexpected_columns,
+            "unexpected_columns_dropped": len(raw[table].unexpected_columns),
         }
         audit["tables"][table] = table_audit
         if not passing:
             audit["dropped_tables"].append(table)
             table_audit["rows_written"] = 0
             continue
-        out = pd.DataFrame(
-            {
-                "patient_id": df[columns_with_role(columns, table, "patient_id")[0]].map(
-                    lambda v: keys.patient_pseudonym(key, v)
-                ),
-                "source_line": df["source_line"],
-            }
+        pseudonyms = df[columns_with_role(columns, table, "patient_id")[0]].map(
+            lambda v: keys.patient_pseudonym(key, v)
         )
+        out = pd.DataFrame({"patient_id": pseudonyms})
+        where = pd.DataFrame({"source_file": df["__file"], "source_line": df["__line"], "patient_id": pseudonyms})
+        coded = {c: k for c, k in (coding.get(table) or {}).items() if roles.get(c) in ("keep", "free_text")}
+        codes = table_codes(table, df, coded, coder, where, (decimals or {}).get(table, "."), audit)
         patient_of_row = df["__record"].map(who)
         anchors = df["__record"].map(anchor)
         sort_day = None
@@ -261,19 +293,114 @@ def deidentify(
             elif role == "staff_id":
                 staff_names.update(v for v in df[column] if v.strip())
                 out[column] = df[column].map(lambda v: keys.staff_pseudonym(key, v) if v.strip() else "")
+            elif role in ("free_text", "keep") and column in codes:
+                for name, values in codes[column].items():
+                    out[name] = values
+                if role == "free_text" and f"{table}.{column}" in text_passes:
+                    out[f"{column}_text"] = scrubbed_column(
+                        table, column, df[column], patient_of_row, True, scrubber, audit
+                    )
             elif role in ("free_text", "keep"):
                 out[column] = scrubbed_column(
                     table, column, df[column], patient_of_row, role == "free_text", scrubber, audit
                 )
-        out = in_patient_order(out, sort_day)
+        out = in_patient_order(out, sort_day, df["__line"])
+        locators.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "patient_id": out["patient_id"],
+                    "entry": out["entry"],
+                    "source_file": df.loc[out.index, "__file"].astype(str),
+                    "source_line": df.loc[out.index, "__line"].astype(int),
+                }
+            )
+        )
+        out = out.reset_index(drop=True)
         table_audit["rows_written"] = int(len(out))
         table_audit["columns_written"] = list(out.columns)
         out_tables[table] = out
 
+    if coder is not None:
+        coder.raise_unknown()
     audit["patients"] = check_pseudonyms_unique(key, anchor.index.union(pd.Index(who.index)))
     audit["staff"] = len({keys.normalise(s) for s in staff_names})
     identifiers = identifier_list(data, columns, staff_names)
-    return Deidentified(out_tables, audit, identifiers)
+    locator = (
+        pd.concat(locators, ignore_index=True)
+        if locators
+        else pd.DataFrame(columns=["table", "patient_id", "entry", "source_file", "source_line"])
+    )
+    unexpected = {table: list(rt.unexpected_columns) for table, rt in raw.items()}
+    return Deidentified(out_tables, audit, identifiers, locator, unexpected)
+
+
+# Codebook rules that read a second column of the row: (field, the other column's kind) -> how.
+DEPENDENT_FIELDS = ("primary_group", "revision_cause")
+
+
+def table_codes(
+    table: str,
+    df: pd.DataFrame,
+    kinds: dict[str, str],
+    coder: Coder | None,
+    where: pd.DataFrame,
+    decimal: str,
+    audit: dict,
+) -> dict[str, dict[str, pd.Series]]:
+    """The coded form of every column deidentification.coding lists for `table`: column -> output columns. Labels
+    are coded first, then the two fields that read another column of the row (see deidentify.coding)."""
+    out: dict[str, dict[str, pd.Series]] = {}
+    everywhere = pd.Series(True, index=df.index)
+    ordered = sorted(kinds.items(), key=lambda item: item[1] in DEPENDENT_FIELDS)
+    for column, kind in ordered:
+        values = df[column]
+        if kind in NUMBER_KINDS:
+            number, bad = numbers(values, kind, decimal)
+            out[column] = {column: number, f"{column}_unparseable": bad}
+            audit["numbers"][f"{table}.{column}"] = {
+                "kind": kind,
+                "parsed": int(number.notna().sum()),
+                "unparseable": int(bad.sum()),
+                "empty": int((number.isna() & (bad == 0)).sum()),
+            }
+            continue
+        if kind == ICD10:
+            code, bad = icd_codes(values)
+            out[column] = {column: code}
+            audit["coded"][f"{table}.{column}"] = {
+                "kind": kind,
+                "values": int(len(code)),
+                "empty": int((code == "").sum()),
+                "unmapped": bad,
+            }
+            continue
+        rows = everywhere
+        fallback = None
+        if kind == "primary_group":
+            icd_column = next((c for c, k in kinds.items() if k == ICD10 and c.startswith("primary")), None)
+            if icd_column is not None:
+                by_code = icd_codes(df[icd_column])[0].map(coder.codebook.group_of_icd)
+                code_only = (values.fillna("").str.strip() == "") & by_code.notna()
+                rows, fallback = ~code_only, by_code.where(code_only)
+                for group, n in by_code[code_only].value_counts().items():
+                    coder.usage[(table, column, kind, "", group)] += int(n)
+        elif kind == "revision_cause":
+            flag = next((c for c, k in kinds.items() if k == "revision_flag"), None)
+            if flag is not None:
+                rows = (out[flag][flag] == "yes") & (values.fillna("").str.strip() != "")
+        code = coder.labels(table, column, kind, values, rows, where)
+        if fallback is not None:
+            code = code.mask(fallback.notna(), fallback)
+        out[column] = {column: code}
+        audit["coded"][f"{table}.{column}"] = {
+            "kind": kind,
+            "values": int(rows.sum()),
+            # Empty in the export (the codebook may still map an empty value to a category, e.g. "not a revision").
+            "empty": int((values.fillna("").str.strip() == "").sum()),
+            "unmapped": int((code[rows] == "unmapped").sum()),
+        }
+    return out
 
 
 def identities(data: dict[str, pd.DataFrame], columns: dict, anchor: pd.Series) -> pd.Series:

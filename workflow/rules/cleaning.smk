@@ -5,6 +5,9 @@ rule clean_cohort:
     input:
         **deidentified_table_paths(),
         leak_gate="results/deid/leak_check.json",
+        # Raw side, read only to word error messages (the raw file and line of a de-identified row); nothing of it
+        # is written under results/.
+        locator="resources/deid/locator.tsv",
         codebook=CLEANING["codebook"],
         code=rule_code("clean_cohort"),
     output:
@@ -34,6 +37,7 @@ rule clean_cohort:
         "../envs/python.yaml"
     params:
         settings=CLEANING,
-        decimals=canonical_decimals(),
+        # The header of each column in the user's export, for error messages.
+        headers=export_headers(),
     script:
         "../scripts/clean_cohort.py"

@@ -105,6 +105,15 @@ def canonical_decimals():
     return {table: out.get(table, ".") for table in CANONICAL_TABLES}
 
 
+def export_headers():
+    """The header each canonical column has in the user's export (the first source of each table), for error
+    messages: config, not data."""
+    out = {}
+    for name, spec in SOURCES.items():
+        out.setdefault(spec.get("into", name), dict(spec.get("columns", {})))
+    return out
+
+
 def study_targets():
     """What `snakemake` builds by default: every final output of the study."""
     targets = [

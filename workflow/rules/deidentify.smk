@@ -12,14 +12,26 @@ rule deidentify_exports:
         **deidentified_table_paths(),
         audit="results/deid/audit.json",
         identifiers="resources/deid/identifiers.json",
+        # Raw side: raw label -> code, labels needing review, where each de-identified row is in the export, and the
+        # header names of the unexpected columns dropped.
+        label_mapping="resources/deid/label_mapping.tsv",
+        label_review="resources/deid/label_review.tsv",
+        locator="resources/deid/locator.tsv",
+        unexpected_headers="resources/deid/unexpected_columns.json",
     log:
-        "logs/deidentify_exports.log",
+        # Raw side: a raw-side rule's log may quote raw values, so it is not under logs/.
+        "resources/logs/deidentify_exports.log",
     conda:
         "../envs/python.yaml"
     params:
         source=RAW["source"],
         directory=os.path.normpath(RAW["directory"]),
         settings=DEID,
+        unknown_labels=CLEANING["unknown_labels"],
+        decimals=canonical_decimals(),
+        headers=export_headers(),
+        # Error mode: every unknown label, listed for the user (not an output: it must outlive the failed job).
+        unknown_labels_listing="resources/deid/unknown_labels.tsv",
     script:
         "../scripts/deidentify_exports.py"
 

@@ -10,7 +10,7 @@ rule intake_exports:
         **canonical_table_paths(),
         summary="resources/intake/intake.json",
     log:
-        "logs/intake_exports.log",
+        "resources/logs/intake_exports.log",
     conda:
         "../envs/python.yaml"
     params:
@@ -31,7 +31,7 @@ rule preflight:
     output:
         report="resources/preflight/report.md",
     log:
-        "logs/preflight.log",
+        "resources/logs/preflight.log",
     conda:
         "../envs/python.yaml"
     params:

@@ -12,7 +12,7 @@ rule synthesize_raw_exports:
         manifest=f"{TWIN['directory']}/manifest.json",
         demo_key=f"{TWIN['directory']}/demo_pseudonym.key",
     log:
-        "logs/synthesize_raw_exports.log",
+        "resources/logs/synthesize_raw_exports.log",
     conda:
         "../envs/python.yaml"
     params:

@@ -6,6 +6,7 @@ from pathlib import Path
 from cleaning.codebook import Codebook
 from cleaning.cohort import derive_cohort
 from cleaning.errors import CleaningError
+from cleaning.locate import Locator
 from cleaning.report import flow_figure, quality_markdown
 from common.plotting import save_figure
 from common.rule_log import to_log
@@ -17,8 +18,10 @@ paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations
 try:
     from cleaning.schemas import read_table
 
-    tables = {name: read_table(path, name, params.decimals[name]) for name, path in paths.items()}
-    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings)
+    # Raw side, only to word error messages: they name the user's file, line and column, never a raw value.
+    locator = Locator(inp.locator, params.headers)
+    tables = {name: read_table(path, name, locator=locator) for name, path in paths.items()}
+    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings, locator)
 except CleaningError as err:
     log.error("%s", err)
     raise SystemExit(f"clean_cohort: {err}") from None
