@@ -64,19 +64,27 @@ class Needles:
                 self.numbers.setdefault(digits, (kind, where))
                 if len(digits) == 11 and digits[0] in "78":
                     self.numbers.setdefault(digits[1:], (kind, where))
+        self.by_first: dict[str, list[tuple[list[str], str, str]]] = {}
+        for key, (kind, where) in self.texts.items():
+            words = key.split()
+            self.by_first.setdefault(words[0], []).append((words, kind, where))
 
     def find(self, text: str) -> list[tuple[str, str, str]]:
         """(how, kind, where planted) of every planted identifier in the text."""
         hits = []
-        flat = f" {normal(text)} "
-        for key, (kind, where) in self.texts.items():
-            if f" {key} " in flat:
-                hits.append(("text", kind, where))
+        tokens = normal(text).split()
+        for i, token in enumerate(tokens):
+            for words, kind, where in self.by_first.get(token, ()):
+                if tokens[i : i + len(words)] == words:
+                    hits.append(("text", kind, where))
         runs = {re.sub(r"\D", "", m.group()) for m in NUMBER.finditer(unicodedata.normalize("NFKC", text))}
-        for run in runs:
-            for digits, (kind, where) in self.numbers.items():
-                if digits in run and len(run) - len(digits) <= 3:
-                    hits.append(("digits", kind, where))
+        for run in (r for r in runs if len(r) >= MIN_DIGITS):
+            # A planted number is the run, or the run with up to three more digits around it (a country code).
+            for i in range(4):
+                for j in range(4 - i):
+                    kind_where = self.numbers.get(run[i : len(run) - j])
+                    if kind_where:
+                        hits.append(("digits", *kind_where))
         return hits
 
 
