@@ -174,7 +174,7 @@ def test_no_planted_identifier_outside_resources(adversarial_run):
     needles = Needles(planted)
     assert len(needles.texts) > 300 and len(needles.numbers) > 100
     files = outside_resources(project)
-    assert any(p.name == "leak_check.json" for p in files)
+    assert any(p.name == "deidentify_exports.log" for p in files)
     leaks = set()
     for path in files:
         for text in texts_in(path):
