@@ -118,7 +118,7 @@ def gate_findings(project: Path) -> str:
 def run_on(project: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**ENV, "STUDY_PSEUDONYM_KEY": KEY}
     return subprocess.run(
-        SNAKEMAKE + ["--cores", "2", "--configfile", str(config), *args],
+        SNAKEMAKE + ["--cores", "2", *args, "--configfile", str(config)],  # --configfile takes every word after it
         cwd=project,
         capture_output=True,
         text=True,
