@@ -14,7 +14,7 @@ cohort to analyse); every identifier is the adversarial corpus's, placed the way
   "attending physician" column (relatives and staff in several columns of one table).
 
 Written with its own code (not the twin's writer, not tests/intake_shapes.py): UTF-8 without BOM, commas, English
-snake-case headers, ISO dates, no notes header in Russian. `planted()` lists every identifier placed, for the
+snake-case headers, ISO dates. `build()` returns every identifier placed (kind and where), for the
 assertions; the config override that maps the files is `override()`.
 """
 
@@ -109,7 +109,8 @@ def _append(label: str, text: str) -> str:
     return f"{label.rstrip('.')}. {text.strip()}"
 
 
-def _own_spans(record: Record, kinds: tuple[str, ...]) -> list[str]:
+def _spans(record: Record, kinds: tuple[str, ...]) -> list[str]:
+    """The values of the record's annotated identifiers of these kinds (the patient's own and third persons')."""
     return [record.columns[c][s:e] for c, s, e, kind, _ in record.spans if kind in kinds]
 
 
@@ -170,10 +171,10 @@ def build(
         p.at[i, "snils"] = f"{rec.numbers[0][:3]}-{rec.numbers[0][3:6]}-{rec.numbers[0][6:9]} {rec.numbers[0][9:]}"
         p.at[i, "oms_policy"] = rec.numbers[1]
         p.at[i, "phone"] = rec.numbers[2]
-        address = _own_spans(rec, ("address_nomarker",))
+        address = _spans(rec, ("address_nomarker",))
         p.at[i, "address"] = address[0] if address else p.at[i, "address"]
         relative = [rec.columns[c][s:e] for c, s, e, kind, own in rec.spans if kind.startswith("name") and not own]
-        relatives.append(f"{relative[-1]}, {_own_spans(rec, ('phone',))[-1]}" if relative else "")
+        relatives.append(f"{relative[-1]}, {_spans(rec, ('phone',))[-1]}" if relative else "")
         physicians.append(staff[i % len(staff)])
     p_rows = [
         [r.record_number, r.full_name, _iso(r.birth_date), r.sex, r.snils, r.oms_policy, r.address, r.phone, rel, doc]
@@ -207,7 +208,7 @@ def build(
         if str(row["primary_text"]).strip():
             d.at[i, "primary_text"] = _append(row["primary_text"], rec.columns["primary_text"])
         if rec.record_number in coded_patients[:2]:
-            latin = _own_spans(rec, ("name_latin",)) or [rec.full_name]
+            latin = _spans(rec, ("name_latin",)) or [rec.full_name]
             d.at[i, "primary_icd10"] = f"{row['primary_icd10']} {latin[0]}"
             planted.add(latin[0], "name_latin", "ICD-10 cell (coded)")
     h = HEADERS["diagnoses"]
@@ -230,11 +231,11 @@ def build(
             seen.add(row["record_number"])
             o.at[i, "procedure"] = _append(row["procedure"], rec.columns["procedure"])
             if rec.record_number in coded_patients[2:4]:
-                noun = _own_spans(rec, ("name_homoglyph", "name_invisible", "name")) or [rec.full_name]
+                noun = _spans(rec, ("name_homoglyph", "name_invisible", "name")) or [rec.full_name]
                 o.at[i, "bone"] = f"{row['bone']} ({noun[0]})"
                 planted.add(noun[0], "name", "bone cell (coded)")
             if rec.record_number in coded_patients[4:5]:
-                phone = _own_spans(rec, ("phone",))[0]
+                phone = _spans(rec, ("phone",))[0]
                 o.at[i, "segment"] = f"{row['segment']}, тел. {phone}"
                 planted.add(phone, "phone", "segment cell (coded)")
         if str(row["revision_reason"]).strip():
