@@ -13,6 +13,8 @@ rule describe_cohort:
         table1_by_method="results/analysis/table1_by_method.tsv",
         causes_by_primary="results/analysis/causes_by_primary.tsv",
         time_to_revision="results/analysis/time_to_revision_by_cause.tsv",
+        cohort_crosstab="results/analysis/cohort_by_primary_bone_sex_age.tsv",
+        small_cells="results/analysis/small_cells.json",
         causes_png=report(
             "results/figures/revision_causes_by_primary.png",
             caption="../report/revision_causes_by_primary.rst",
@@ -31,6 +33,9 @@ rule describe_cohort:
         "logs/describe_cohort.log",
     conda:
         "../envs/python.yaml"
+    params:
+        small_cells=SMALL_CELLS,
+        age_top_code=DEID["age_top_code"],
     script:
         "../scripts/describe_cohort.py"
 

@@ -249,6 +249,15 @@ CLEANING = config["cleaning"]
 
 ANALYSIS = config["analysis"]
 BOOTSTRAP = config["bootstrap"]
+PUBLICATION = config.get("publication", {})
+SMALL_CELLS = PUBLICATION.get(
+    "small_cells",
+    {
+        "minimum": 3,
+        "action": "suppress",
+        "tables": ["table1", "table1_by_method", "cohort_crosstab"],
+    },
+)
 
 
 def bootstrap_intervals():

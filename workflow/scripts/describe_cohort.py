@@ -1,9 +1,10 @@
-"""Rule describe_cohort: Table 1, revision causes by primary tumour, time to revision by cause, and their figures."""
+"""Rule describe_cohort: Table 1, revision causes by primary tumour, time to revision by cause, and their figures;
+the descriptive tables config `publication.small_cells` names are protected (analysis.small_cells)."""
 
 import yaml
 
-from analysis import data, description, figures
-from analysis.output import write_figure, write_tsv
+from analysis import data, description, figures, small_cells
+from analysis.output import write_figure, write_json, write_tsv
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -13,12 +14,39 @@ codebook = yaml.safe_load(open(inp.codebook, encoding="utf-8"))
 causes = list(codebook["revision_cause"])
 primaries = list(codebook["primary_group"])
 
-write_tsv(description.table_one(df, None), out.table1)
+settings = snakemake.params.small_cells
+audit = []
+
+
+def protected_table_one(name, frame, groupby):
+    """Table 1 of `frame`; if config lists it, with rare categories pooled first (action pool) and the small
+    counts left suppressed."""
+    if name not in settings["tables"]:
+        return description.table_one(frame, groupby)
+    pooled = {}
+    if settings["action"] == "pool":
+        frame, pooled = small_cells.pool_rare(frame, small_cells.POOLABLE, int(settings["minimum"]))
+    table, entry = small_cells.protect(description.table_one(frame, groupby), "table_one", settings, name)
+    audit.append({**entry, "categories_pooled": pooled} if settings["action"] == "pool" else entry)
+    return table
+
+
+write_tsv(protected_table_one("table1", df, None), out.table1)
+# The paper's Table 1 (by revision): the published numbers, never altered (config publication.small_cells).
 write_tsv(
     description.table_one(df.assign(revised=df["revised"].map({True: "revised", False: "not revised"})), "revised"),
     out.table1_by_revision,
 )
-write_tsv(description.table_one(df, "operation_method"), out.table1_by_method)
+write_tsv(protected_table_one("table1_by_method", df, "operation_method"), out.table1_by_method)
+crosstab = small_cells.cross_tabulation(
+    df.assign(age_band=small_cells.age_band(df["age_at_surgery"], 10, snakemake.params.age_top_code)),
+    small_cells.CROSSTAB_KEYS,
+)
+if "cohort_crosstab" in settings["tables"]:
+    crosstab, entry = small_cells.protect(crosstab, "counts", settings, "cohort_crosstab")
+    audit.append(entry)
+write_tsv(crosstab, out.cohort_crosstab)
+write_json({"minimum": settings["minimum"], "action": settings["action"], "tables": audit}, out.small_cells)
 by_primary = description.causes_by_primary(df, causes, primaries)
 write_tsv(by_primary, out.causes_by_primary)
 write_tsv(description.time_to_revision_by_cause(df, causes), out.time_to_revision)
