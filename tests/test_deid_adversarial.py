@@ -151,6 +151,16 @@ def test_leak_scanner_folds_look_alikes_and_invisible_characters():
     assert LeakScanner(sorted(name_identifiers(["Белов Иван Петрович"]))).scan_text("see below\n") == []
 
 
+def test_a_checksum_that_starts_like_a_phone_is_not_a_phone():
+    """Snakemake's metadata holds SHA-256 digests; one starting "89196253606a..." once stopped a run. A phone is not
+    glued to letters; one written in text still is found."""
+    scanner = LeakScanner([])
+    digest = "89196253606a5f0c1e2d3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4f3e2d1c0"
+    assert scanner.scan_text(f'{{"checksum": "{digest}"}}\n') == []
+    assert scanner.scan_text("тел. 89196253606, звонить\n") == [(1, "pattern_phone")]
+    assert scanner.scan_text("тел. +7 (919) 625-36-06\n") == [(1, "pattern_phone")]
+
+
 def test_leak_scanner_reads_docx_and_page_text(tmp_path):
     docx = tmp_path / "paper.docx"
     with zipfile.ZipFile(docx, "w") as z:

@@ -43,7 +43,9 @@ NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.,])\+?\d[\d ()\-/]*\d(?![0-9A-Za-z]|[.,
 DATE_LIKE = re.compile(r"(?<![\d.])(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?![\d.])")
 SHAPES = {
     "snils": re.compile(r"(?<![0-9A-Za-z.,])\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
-    "phone": re.compile(r"(?<![\d\w])(?:\+7|8)[ -]?\(?9\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"),
+    # Not glued to a letter on either side: the start of a checksum ("89196253606a5f...", Snakemake's metadata)
+    # is not a phone.
+    "phone": re.compile(r"(?<![\d\w])(?:\+7|8)[ -]?\(?9\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?![\d\w])"),
     "date": re.compile(r"(?<![\d.])\d{2}\.\d{2}\.(?:19|20)\d{2}(?![\d.])"),
     "record_number": re.compile(r"ИБ-?\s?\d{4,}", re.I),
     "policy": re.compile(r"(?<![0-9A-Za-z.,])\d{16}(?![0-9A-Za-z]|[.,]\d)"),
