@@ -151,6 +151,22 @@ def test_leak_scanner_folds_look_alikes_and_invisible_characters():
     assert LeakScanner(sorted(name_identifiers(["Белов Иван Петрович"]))).scan_text("see below\n") == []
 
 
+@pytest.mark.parametrize(
+    "text,kept,gone",
+    [
+        ("Patient: Olga Volkova, 67 y.o., seen by Dr. Smith", "Patient", ["Volkova", "Olga", "Smith"]),
+        ("Letter from Mrs. Anna Brown re: her mother", "Letter from Mrs.", ["Anna", "Brown"]),
+        ("VOLKOVA Olga referred", "referred", ["VOLKOVA"]),
+        ("Ewing sarcoma, Kaplan Meier, Proximal Femur Nail", "Ewing sarcoma, Kaplan Meier, Proximal Femur Nail", []),
+    ],
+)
+def test_names_in_an_all_latin_text(hard_scrubber, text, kept, gone):
+    """A note wholly in Latin letters (a letter from abroad): a Russian surname beside another capitalised word,
+    and any name after an English title, are names; eponyms and device names are not."""
+    out = hard_scrubber.scrub(text).text
+    assert kept in out and not [g for g in gone if g in out], out
+
+
 def test_a_checksum_that_starts_like_a_phone_is_not_a_phone():
     """Snakemake's metadata holds SHA-256 digests; one starting "89196253606a..." once stopped a run. A phone is not
     glued to letters; one written in text still is found."""

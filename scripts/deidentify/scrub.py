@@ -270,6 +270,13 @@ EXTRA_PATTERNS: list[tuple[str, re.Pattern]] = [
 
 # Shapes of identifiers, most specific first. Each pattern's class becomes the placeholder.
 PATTERNS: list[tuple[str, re.Pattern]] = [
+    # A name after a title, in English letters (Dr Smith, Mrs. Anna Brown, Prof. J. Smith): the title stays.
+    (
+        "name",
+        re.compile(
+            r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof|Sir|Dame)\.?\s+((?:[A-Z]\.\s?){0,2}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)"
+        ),
+    ),
     ("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
     ("url", re.compile(r"(?:https?://|www\.)\S+")),
     ("date", re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)")),
@@ -600,8 +607,10 @@ class Scrubber:
     def latin_name_spans(self, text: str) -> list[tuple[int, int, str]]:
         """Latin words that read as Russian names: a surname ending (Ivanov, Petrova, Kuznetsovoy, Sokolskiy),
         or a first name or patronymic the dictionary knows once written back in Cyrillic."""
-        if not LATIN_LETTER.search(text) or not CYRILLIC_LETTER.search(text):
-            return []  # an all-Latin text (a device name, a code) is not a Russian record
+        if not LATIN_LETTER.search(text):
+            return []
+        if not CYRILLIC_LETTER.search(text):
+            return self.latin_text_name_spans(text)
         words = list(LATIN_WORD.finditer(text))
         flags = []
         for m in words:
@@ -648,6 +657,24 @@ class Scrubber:
                 start = before.start() if before else start
                 end = after.end() if after else end
                 spans.append((start, end, "name"))
+        return spans
+
+    def latin_text_name_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Names in an all-Latin text (a letter from abroad, an English consult note): stricter than in Russian
+        text, where Latin words are rare, because device names and codes are all-Latin too. Two capitalised words
+        side by side, one of five letters or more with a Russian surname's ending: "Olga Volkova", "VOLKOVA Olga"
+        (not "Kaplan Meier", not "Femur Nail"). English names are found by their titles (Dr, Mr, Prof: the
+        honorific pattern)."""
+        words = [m for m in LATIN_WORD.finditer(text) if m.group()[0].isupper() and len(m.group()) >= 3]
+        spans = []
+        for a, b in zip(words, words[1:], strict=False):
+            if text[a.end() : b.start()] != " ":
+                continue
+            pair = (a.group().lower(), b.group().lower())
+            if any(w in ENGLISH_WORDS or w in self.kept_terms for w in pair):
+                continue
+            if any(len(w) >= 5 and LATIN_SURNAME.search(w) for w in pair):
+                spans += [(a.start(), a.end(), "name"), (b.start(), b.end(), "name")]
         return spans
 
     def _latin_first_name(self, low: str) -> bool:
