@@ -5,6 +5,7 @@ rule clean_cohort:
     input:
         **deidentified_table_paths(),
         leak_gate="results/deid/leak_check.json",
+        plausibility_exclusions="results/deid/plausibility_exclusions.tsv",
         codebook=CLEANING["codebook"],
         code=rule_code("clean_cohort"),
     output:

@@ -15,10 +15,15 @@ inp, out, params = snakemake.input, snakemake.output, snakemake.params
 paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations", "follow_up")}
 
 try:
+    import pandas as pd
+
     from cleaning.schemas import read_table
 
     tables = {name: read_table(path, name, params.decimals[name]) for name, path in paths.items()}
-    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings)
+    # Hook (issue 15): patients the intake's plausibility rules exclude, by pseudonym, with their coded reason.
+    raw_side = pd.read_csv(inp.plausibility_exclusions, sep="\t", dtype=str, keep_default_na=False)
+    excluded = dict(zip(raw_side["patient_id"], raw_side["reason"], strict=True))
+    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings, excluded)
 except CleaningError as err:
     log.error("%s", err)
     raise SystemExit(f"clean_cohort: {err}") from None
