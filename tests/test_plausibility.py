@@ -114,8 +114,23 @@ def test_ages_outside_the_range_exclude(birth, age):
         assert result.findings.empty
     else:
         assert reasons(result) == {"B": "implausible_birth_date"}
-        assert result.findings.iloc[0]["value"] == f"01.02.2015 (age {age})"
-        assert (result.findings.iloc[0]["table"], result.findings.iloc[0]["column"]) == ("operations", "operation_date")
+        row = result.findings.iloc[0]
+        assert row["value"] == f"{birth} (age {age} on operation_date 01.02.2015)"
+        assert (row["table"], row["source_file"], row["source_line"], row["column"]) == (
+            "patients",
+            "patients.csv",
+            "3",
+            "birth_date",
+        )
+
+
+def test_a_patient_without_a_patient_row_has_no_birth_date():
+    tables = model()
+    tables["follow_up"].loc[2] = tables["follow_up"].loc[1]
+    tables["follow_up"].loc[2, ["record_number", "source_line"]] = ["C", "4"]
+    result = run(tables)
+    assert reasons(result) == {"C": "implausible_birth_date"}
+    assert result.findings.iloc[0][["table", "source_line", "column"]].tolist() == ["follow_up", "4", "record_number"]
 
 
 def test_the_age_range_bounds_are_inclusive():

@@ -129,6 +129,16 @@ def birth_dates(tables: dict[str, pd.DataFrame], age_range: dict, age_at: dict) 
     born, invalid = parse(patients["birth_date"])
     missing = patients["birth_date"].astype(str).str.strip() == ""
     out = [findings_frame("implausible_birth_date", "patients", "birth_date", patients[missing | invalid])]
+    # A patient with no patient row at all has no birth date either: located at their first row elsewhere.
+    registered = set(patients["record_number"].map(patient_key))
+    for name in REQUIRED[1:]:
+        df = tables[name]
+        keys = df["record_number"].map(patient_key)
+        unregistered = ~keys.isin(registered) & (keys != "")
+        registered |= set(keys[unregistered])
+        first = df[unregistered & ~keys.duplicated()]
+        if len(first):
+            out.append(findings_frame("implausible_birth_date", name, "record_number", first, first["record_number"]))
     # Ages at the declared date column (default every operation): outside the range is implausible.
     key = patients["record_number"].map(patient_key)
     first_birth = pd.Series(born.to_numpy(), index=key.to_numpy()).dropna()
@@ -143,9 +153,18 @@ def birth_dates(tables: dict[str, pd.DataFrame], age_range: dict, age_at: dict) 
     outside = (age < age_range["minimum"]) | (age > age_range["maximum"])
     outside = outside.fillna(False).astype(bool) & on.notna() & birth_of_row.notna()
     if outside.any():
-        rows = events[outside]
-        shown = rows[age_at["column"]].astype(str) + " (age " + age[outside].astype(int).astype(str) + ")"
-        out.append(findings_frame("implausible_birth_date", age_at["table"], age_at["column"], rows, shown))
+        # Located at the birth date (the likelier culprit), with the age and the date it was reached at.
+        first_row = patients.assign(key=key).drop_duplicates("key").set_index("key")
+        rows = first_row.loc[events.loc[outside, "record_number"].map(patient_key)].reset_index(drop=True)
+        shown = (
+            rows["birth_date"].astype(str).to_numpy()
+            + " (age "
+            + age[outside].astype(int).astype(str).to_numpy()
+            + f" on {age_at['column']} "
+            + events.loc[outside, age_at["column"]].astype(str).to_numpy()
+            + ")"
+        )
+        out.append(findings_frame("implausible_birth_date", "patients", "birth_date", rows, pd.Series(shown)))
     return out
 
 
