@@ -456,3 +456,29 @@ def test_perturbed_exports_stop_by_name_or_exclude_and_add_up(twin_model, pertur
     # nothing with a control character is left in the tables the intake writes
     for df in result.tables.values():
         assert not df.astype(str).apply(lambda c: c.str.contains("\x00")).any().any()
+
+
+def test_the_preflight_report_lists_what_the_rules_would_do(twin_dir, tmp_path):
+    import shutil
+
+    from intake.preflight import preflight
+
+    raw = tmp_path / "raw"
+    shutil.copytree(twin_dir / "raw", raw)
+    path = raw / "patients.csv"
+    rows = path.read_bytes().decode("cp1251").split("\r\n")
+    fields = rows[1].split(";")
+    fields[2] = "29.02.1950"
+    rows[1] = ";".join(fields)
+    path.write_bytes("\r\n".join(rows).encode("cp1251"))
+    report = preflight(
+        CONFIG["raw_exports"]["tables"],
+        raw,
+        ROOT / "config" / "codebook.yaml",
+        plausibility=CONFIG["plausibility"],
+        age_at=CONFIG["deidentification"]["age_at"],
+    )
+    section = report[report.index("## Plausibility rules") : report.index("## What the intake would produce")]
+    assert "`implausible_birth_date`: 1 findings, 0.4% of the patients; the run excludes the patients" in section
+    assert "line 2, birth_date = '29.02.1950'" in section
+    assert "`implausible_birth_date`: 1 findings" in report[report.index("## Summary") :]

@@ -247,9 +247,11 @@ def everyone(tables: dict[str, pd.DataFrame]) -> pd.Index:
     return pd.Index(sorted(keys))
 
 
-def check(tables: dict[str, pd.DataFrame], settings: dict, flag_of: dict[str, str], age_at: dict) -> Plausibility:
-    """Apply the rules of `settings` (config `plausibility`) to the canonical tables. Raises PlausibilityError for a
-    finding of an `error` rule or a share over the threshold; else returns the findings and the exclusions."""
+def find(
+    tables: dict[str, pd.DataFrame], settings: dict, flag_of: dict[str, str], age_at: dict
+) -> tuple[pd.DataFrame, dt.date]:
+    """Every finding of the rules of `settings` (config `plausibility`), whatever their action, and the export date
+    they were judged against. Raises ValueError for a config the schema cannot check."""
     rules = settings["rules"]
     unknown = set(rules) - set(RULES)
     if unknown:
@@ -270,18 +272,28 @@ def check(tables: dict[str, pd.DataFrame], settings: dict, flag_of: dict[str, st
     findings = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in FINDING_COLUMNS}, dtype=object)
     )
+    return findings, export_date
+
+
+def share_of(findings: pd.DataFrame, patients: pd.Index) -> float:
+    """The share of the export's patients that the findings concern."""
+    return findings["record_number"].map(patient_key).nunique() / max(len(patients), 1)
+
+
+def check(tables: dict[str, pd.DataFrame], settings: dict, flag_of: dict[str, str], age_at: dict) -> Plausibility:
+    """Apply the rules of `settings` (config `plausibility`) to the canonical tables. Raises PlausibilityError for a
+    finding of an `error` rule or a share over the threshold; else returns the findings and the exclusions."""
+    rules = settings["rules"]
+    findings, export_date = find(tables, settings, flag_of, age_at)
     patients = everyone(tables)
-    default_share = settings["max_excluded_share"]
     for rule in RULES:
-        if rule not in rules:
-            continue
         mine = findings[findings["rule"] == rule]
         if mine.empty:
             continue
         if rules[rule]["action"] == "error":
             raise PlausibilityError(rule, f"{len(mine)} finding(s); the config stops the run on this rule", mine)
-        share = mine["record_number"].map(patient_key).nunique() / max(len(patients), 1)
-        limit = rules[rule].get("max_excluded_share", default_share)
+        share = share_of(mine, patients)
+        limit = rules[rule].get("max_excluded_share", settings["max_excluded_share"])
         if share > limit:
             raise PlausibilityError(
                 rule,

@@ -44,5 +44,7 @@ rule preflight:
     params:
         directory=lambda wildcards: RAW["directory"],
         tables=SOURCES,
+        plausibility=config["plausibility"],
+        age_at=DEID["age_at"],
     script:
         "../scripts/preflight.py"
