@@ -103,6 +103,33 @@ def revision_before_index(text, ctx):
     return edit_field(text, record, OPERATIONS["date"], f"{day}.{month}.{int(year) - 1}", occurrence=1)
 
 
+def revision_on_index_day(text, ctx):
+    """The revision row of a revised patient, dated on the day of their index operation."""
+    record = ctx["revised"]
+    index_date = next(r.split(";")[1] for r in lines(text) if r.startswith(record + ";"))
+    return edit_field(text, record, OPERATIONS["date"], index_date, occurrence=1)
+
+
+def move_to_end(text: str, record: str) -> str:
+    """The record's rows moved to the end of the file (the order of rows means nothing)."""
+    rows = lines(text)
+    trailing = [] if rows[-1] else [""]
+    body = [r for r in rows[1:] if r]
+    mine = [r for r in body if r.startswith(record + ";")]
+    return join([rows[0], *[r for r in body if not r.startswith(record + ";")], *mine, *trailing], "\r\n" in text)
+
+
+def blank_every_birth_date(text):
+    rows = lines(text)
+    out = [rows[0]]
+    for row in rows[1:]:
+        fields = row.split(";")
+        if len(fields) > PATIENTS["birth"]:
+            fields[PATIENTS["birth"]] = ""
+        out.append(";".join(fields))
+    return join(out, "\r\n" in text)
+
+
 CASES = [
     # --- structure of the files: errors that name the file and the line or column
     Case(
@@ -266,12 +293,12 @@ CASES = [
         "excluded",
         ("unparseable_date",),
     ),
-    Case(
+    Case(  # was silently "outside the study period": a date after the export is implausible (issue 15)
         "operation_in_the_future",
         "operations.csv",
         lambda t, c: edit_field(t, c["any"], OPERATIONS["date"], "01.01.2031"),
         "excluded",
-        ("operation_outside_study_period",),
+        ("date_after_export",),
     ),
     Case(
         "death_before_surgery",
@@ -334,6 +361,77 @@ CASES = [
         ("missing_follow_up",),
     ),
     Case("missing_file", "diagnoses.csv", None, "error", ("diagnoses.csv",)),
+    # --- plausibility rules of the intake (issue 15): raw side, each a named error or a named exclusion
+    Case(
+        "birth_date_blank",
+        "patients.csv",
+        lambda t, c: edit_field(t, c["any"], PATIENTS["birth"], ""),
+        "excluded",
+        ("implausible_birth_date",),
+    ),
+    Case(
+        "birth_date_29_february_1950",
+        "patients.csv",
+        lambda t, c: edit_field(t, c["any"], PATIENTS["birth"], "29.02.1950"),
+        "excluded",
+        ("implausible_birth_date",),
+    ),
+    Case(  # 130 years old at surgery: was top-coded to 90 without a flag
+        "age_130_at_surgery",
+        "patients.csv",
+        lambda t, c: edit_field(t, c["any"], PATIENTS["birth"], "01.01.1880"),
+        "excluded",
+        ("implausible_birth_date",),
+    ),
+    Case(
+        "too_many_blank_birth_dates",
+        "patients.csv",
+        lambda t, c: blank_every_birth_date(t),
+        "error",
+        ("implausible_birth_date", "would exclude", "patients.csv, line 2, column 'birth_date'"),
+    ),
+    Case(  # two rows of one patient with different birth dates: was resolved silently
+        "duplicate_record_conflicting_birth_date",
+        "patients.csv",
+        lambda t, c: duplicate_with(t, c["any"], PATIENTS["birth"], "01.01.1951"),
+        "error",
+        ("conflicting_birth_dates", "patients.csv, line", "'01.01.1951'"),
+    ),
+    Case(
+        "last_contact_after_export",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["censored"], FOLLOW_UP["last"], "01.07.2021"),
+        "excluded",
+        ("date_after_export",),
+    ),
+    Case(
+        "last_contact_after_death",
+        "follow_up.csv",
+        lambda t, c: edit_field(t, c["dead"], FOLLOW_UP["last"], "30.06.2021"),
+        "excluded",
+        ("contact_after_death",),
+    ),
+    Case(  # flag "no" with a reason: the revision was silently dropped
+        "revision_flag_no_with_reason",
+        "operations.csv",
+        lambda t, c: edit_field(t, c["revised"], OPERATIONS["revision"], "нет", 1),
+        "excluded",
+        ("revision_flag_mismatch",),
+    ),
+    Case(  # a revision on the index operation's day: was silently dropped
+        "revision_on_index_day",
+        "operations.csv",
+        revision_on_index_day,
+        "excluded",
+        ("revision_on_index_day",),
+    ),
+    Case(  # a NUL byte past the first 4 KB (the reader's binary-file check): "4\0,5" was read as 4.0
+        "nul_byte_in_a_number",
+        "diagnoses.csv",
+        lambda t, c: edit_field(move_to_end(t, c["any"]), c["any"], DIAGNOSES["size"], "4\x00,5"),
+        "excluded",
+        ("control_characters",),
+    ),
 ]
 
 

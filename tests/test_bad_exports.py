@@ -11,6 +11,8 @@ import pytest
 from bad_exports import CASES, CP, context, first_row_of
 from conftest import ENV, ROOT, SKIP, SNAKEMAKE
 
+from common.study import PLAUSIBILITY_RULES
+
 KEY = "a key for the bad-input tests, kept outside the repository"
 TARGET = "results/cleaning/analysis_table.tsv"
 
@@ -78,6 +80,14 @@ def test_malformed_export(case, corpus_base, tmp_path):
         assert flow["excluded"][reason] > corpus_base["flow"]["excluded"].get(reason, 0), flow
         exclusions = (project / "results" / "cleaning" / "exclusions.tsv").read_text()
         assert reason in exclusions
+        if reason in PLAUSIBILITY_RULES:
+            # exactly the mutated patient, by pseudonym only; the raw details stay in the raw-side report
+            assert flow["excluded"][reason] == 1, flow
+            assert flow["patients_analysed"] == corpus_base["flow"]["patients_analysed"] - 1, flow
+            crossing = (project / "results" / "deid" / "plausibility_exclusions.tsv").read_text().splitlines()
+            assert len(crossing) == 2 and crossing[1].startswith("P") and crossing[1].endswith("\t" + reason)
+            report = (project / "resources" / "intake" / "plausibility.tsv").read_text(encoding="utf-8")
+            assert f"\t{case.file}\t" in report.replace(str(tmp_path / "exports") + "/", "\t"), report
     elif case.detail == ("unexpected_column",):
         audit = json.loads((project / "results" / "deid" / "audit.json").read_text())
         assert audit["tables"]["patients"]["unexpected_columns_dropped"] == 1

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.study import CENSORED, DEATH, EXCLUSION_RULES, REVISION
+from common.study import CENSORED, DEATH, EXCLUSION_RULES, PLAUSIBILITY_RULES, REVISION
 
 from .codebook import Codebook, normalise_icd
 from .locate import Locator
@@ -373,12 +373,24 @@ def flow_record(everyone: pd.Index, reason: pd.Series, analysis: pd.DataFrame, e
     return flow
 
 
+def with_raw_side_exclusions(reason: pd.Series, raw_side: dict[str, str] | None) -> tuple[pd.Series, list[str]]:
+    """Hook (issue 15): patients excluded on the raw side by the intake's plausibility rules (pseudonym -> rule)
+    take that reason before any rule of cleaning. Returns the reasons and the raw-side reasons that occur, in the
+    plausibility rules' order (the flow lists them only when they exclude someone)."""
+    if not raw_side:
+        return reason, []
+    prior = pd.Series(raw_side, dtype=object).reindex(reason.index)
+    present = [r for r in PLAUSIBILITY_RULES if (prior == r).any()]
+    return prior.fillna(reason).astype(str), present
+
+
 def derive_cohort(
     tables: dict[str, pd.DataFrame],
     paths: dict[str, Path],
     codebook: Codebook,
     settings: dict,
     locator: Locator | None = None,
+    raw_side_exclusions: dict[str, str] | None = None,
 ) -> Cohort:
     """The analysed cohort from the de-identified tables, by the steps of the module's docstring. `locator` (the
     raw side's) only words error messages: they name the raw export's file and line."""
@@ -401,14 +413,14 @@ def derive_cohort(
     # One frame per patient, then the exclusion rules.
     everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
     p = patient_frame(everyone, ops, fu, dx, index, first_revision, labels.needs_review, revised_before_index)
-    reason = exclusion_reasons(p, settings)
+    reason, raw_side_reasons = with_raw_side_exclusions(exclusion_reasons(p, settings), raw_side_exclusions)
     exclusions = pd.DataFrame({"patient_id": everyone[reason != ""], "reason": reason[reason != ""].to_numpy()})
-    exclusions["description"] = exclusions["reason"].map(EXCLUSION_RULES)
+    exclusions["description"] = exclusions["reason"].map({**EXCLUSION_RULES, **PLAUSIBILITY_RULES})
     analysed = everyone[reason == ""]
 
     analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
     analysis = validate(analysis, analysis_schema(codebook), "analysis table")
-    flow = flow_record(everyone, reason, analysis, settings["exclusions"])
+    flow = flow_record(everyone, reason, analysis, [*raw_side_reasons, *settings["exclusions"]])
     review_frame = pd.DataFrame(labels.review, columns=["table", "patient_id", "entry", "column", "codebook_field"])
     return Cohort(
         analysis,

@@ -55,6 +55,18 @@ EXCLUSION_LABELS = {
     "inconsistent_vital_status": "inconsistent vital status",
     "zero_follow_up": "no follow-up time",
 }
+# The plausibility rules of the intake (config plausibility.rules; code in intake.plausibility), in the order a
+# patient's reason is chosen. A patient they exclude crosses de-identification as a pseudonym with the rule's name,
+# is excluded by cleaning before its own rules, and is counted in the flow under that name.
+PLAUSIBILITY_RULES = {
+    "control_characters": "a control character in a field",
+    "conflicting_birth_dates": "patient rows of one record number with different birth dates",
+    "implausible_birth_date": "birth date missing or impossible, or age at an operation outside the declared range",
+    "date_after_export": "an event or the last contact dated after the export date",
+    "contact_after_death": "last contact after the date of death",
+    "revision_flag_mismatch": "revision flag disagrees with the revision reason or the operation date",
+    "revision_on_index_day": "a revision dated on the day of a non-revision operation of the patient",
+}
 
 # Every figure the manuscript embeds, in the order it numbers them; each has its caption in
 # workflow/report/<stem>.rst.

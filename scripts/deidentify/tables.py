@@ -432,7 +432,8 @@ def identities(data: dict[str, pd.DataFrame], columns: dict, anchor: pd.Series) 
 
 
 def ages(data, columns, parsed, dates: pd.Series, records: pd.Series, top_code: int, audit: dict) -> pd.Series:
-    """Age in completed years on each date, from the birth date column; ages above top_code - 1 become top_code."""
+    """Age in completed years on each date, from the birth date column; ages above top_code - 1 become top_code;
+    an unknown age stays NA."""
     birth_table, birth_column = next(
         (t, c) for t, roles in columns.items() for c, r in roles.items() if r == "birth_date"
     )
@@ -440,7 +441,9 @@ def ages(data, columns, parsed, dates: pd.Series, records: pd.Series, top_code: 
     birth = birth[~birth.index.duplicated(keep="first")]
     born = pd.to_datetime(records.map(birth))
     years = completed_years(born, dates).astype("Int64")
-    over = years > top_code - 1
+    # An unknown age (no birth date, no date) stays unknown: never top-coded into a value (issue 15). Ages outside
+    # the plausible range are stopped or excluded on the raw side (intake.plausibility) before they get here.
+    over = (years > top_code - 1).fillna(False)
     audit["ages_top_coded"] += int(over.sum())
     return years.mask(over, top_code)
 

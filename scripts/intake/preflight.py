@@ -22,7 +22,7 @@ from cleaning.codebook import Codebook, normalise_label
 from raw_exports import RawExportError
 
 from .build import read_source
-from .model import DATE_COLUMNS, NUMBER_COLUMNS, TABLES
+from .model import DATE_COLUMNS, NUMBER_COLUMNS, ORIGIN, TABLES
 
 # Canonical column -> the codebook field its labels are mapped through (as the cleaning stage maps them).
 LABEL_FIELDS = {
@@ -57,7 +57,48 @@ def number_rate(values: pd.Series, decimal: str) -> tuple[int, int, list[str]]:
     return int(numbers.notna().sum()), int(len(filled)), list(dict.fromkeys(bad))[:EXAMPLES]
 
 
-def preflight(tables: dict, directory: str | Path, codebook_path: str | Path, today: dt.date | None = None) -> str:
+def plausibility_section(frames: dict, settings: dict, book: Codebook, age_at: dict | None, problems: list) -> list:
+    """What the plausibility rules of the intake would find, with what each would do (intake.plausibility)."""
+    from .plausibility import RULES, everyone, find, share_of
+
+    flag_of = book.maps["revision_flag"]
+    out = ["## Plausibility rules", ""]
+    try:
+        findings, export_date = find(
+            frames, settings, flag_of, age_at or {"table": "operations", "column": "operation_date"}
+        )
+    except ValueError as err:
+        problems.append(f"plausibility: {err}")
+        return out + [f"**Cannot be checked:** {err}", ""]
+    patients = everyone(frames)
+    out += [f"Judged against the export date {export_date}.", ""]
+    for rule in RULES:
+        mine = findings[findings["rule"] == rule]
+        if mine.empty:
+            continue
+        spec = settings["rules"][rule]
+        limit = spec.get("max_excluded_share", settings["max_excluded_share"])
+        share = share_of(mine, patients)
+        does = "stops the run" if spec["action"] == "error" or share > limit else "excludes the patients"
+        item = f"`{rule}`: {len(mine)} findings, {share:.1%} of the patients; the run {does}"
+        problems.append(item)
+        out.append(
+            f"- {item}: "
+            + quote([f"line {r.source_line}, {r.column} = {r.value!r}" for r in mine.head(5).itertuples()])
+        )
+    if len(out) == 4:
+        out.append("None found.")
+    return out + [""]
+
+
+def preflight(
+    tables: dict,
+    directory: str | Path,
+    codebook_path: str | Path,
+    today: dt.date | None = None,
+    plausibility: dict | None = None,
+    age_at: dict | None = None,
+) -> str:
     today = today or dt.date.today()
     book = Codebook(codebook_path)
     lines = [
@@ -124,9 +165,9 @@ def preflight(tables: dict, directory: str | Path, codebook_path: str | Path, to
     for source, _ in sources:
         canonical[source.into].append(source.data)
     frames = {
-        name: pd.concat(parts, ignore_index=True).reindex(columns=TABLES[name], fill_value="")
+        name: pd.concat(parts, ignore_index=True).reindex(columns=[*TABLES[name], *ORIGIN], fill_value="")
         if parts
-        else pd.DataFrame(columns=TABLES[name], dtype=object)
+        else pd.DataFrame(columns=[*TABLES[name], *ORIGIN], dtype=object)
         for name, parts in canonical.items()
     }
     frames = {name: frame.fillna("").astype(str) for name, frame in frames.items()}
@@ -184,6 +225,8 @@ def preflight(tables: dict, directory: str | Path, codebook_path: str | Path, to
     lines += [f"- {item}" for item in implausible] or ["None found."]
     lines.append("")
     problems += implausible
+    if plausibility is not None:
+        lines += plausibility_section(frames, plausibility, book, age_at, problems)
 
     ops = frames["operations"]
     flags = ops["is_revision"].map(normalise_label).map(book.maps["revision_flag"])

@@ -8,6 +8,7 @@ rule clean_cohort:
         # Raw side, read only to word error messages (the raw file and line of a de-identified row); nothing of it
         # is written under results/.
         locator="resources/deid/locator.tsv",
+        plausibility_exclusions="results/deid/plausibility_exclusions.tsv",
         codebook=CLEANING["codebook"],
         code=rule_code("clean_cohort"),
     output:

@@ -7,10 +7,13 @@ rule deidentify_exports:
         **demo_key_input(),
         codebook=CLEANING["codebook"],
         intake="resources/intake/intake.json",
+        plausibility_exclusions="resources/intake/plausibility_exclusions.tsv",
         code=rule_code("deidentify_exports"),
     output:
         **deidentified_table_paths(),
         audit="results/deid/audit.json",
+        # patients the intake's plausibility rules exclude: pseudonym and a coded reason only
+        plausibility_exclusions="results/deid/plausibility_exclusions.tsv",
         identifiers="resources/deid/identifiers.json",
         # Raw side: raw label -> code, labels needing review, where each de-identified row is in the export, and the
         # header names of the unexpected columns dropped.

@@ -5,10 +5,15 @@
 rule intake_exports:
     input:
         exports=intake_input_files(),
+        # the revision-flag labels, for the plausibility rules
+        codebook=CLEANING["codebook"],
         code=rule_code("intake_exports"),
     output:
         **canonical_table_paths(),
         summary="resources/intake/intake.json",
+        # the plausibility rules' findings (raw values: raw side) and the patients they exclude, by record number
+        plausibility="resources/intake/plausibility.tsv",
+        plausibility_exclusions="resources/intake/plausibility_exclusions.tsv",
     log:
         "resources/logs/intake_exports.log",
     conda:
@@ -17,6 +22,8 @@ rule intake_exports:
         # (a function: the folder is where the inputs are, not a path of its own)
         directory=lambda wildcards: RAW["directory"],
         tables=SOURCES,
+        plausibility=config["plausibility"],
+        age_at=DEID["age_at"],
     script:
         "../scripts/intake_exports.py"
 
@@ -37,5 +44,7 @@ rule preflight:
     params:
         directory=lambda wildcards: RAW["directory"],
         tables=SOURCES,
+        plausibility=config["plausibility"],
+        age_at=DEID["age_at"],
     script:
         "../scripts/preflight.py"

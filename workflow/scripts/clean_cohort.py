@@ -16,12 +16,17 @@ inp, out, params = snakemake.input, snakemake.output, snakemake.params
 paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations", "follow_up")}
 
 try:
+    import pandas as pd
+
     from cleaning.schemas import read_table
 
     # Raw side, only to word error messages: they name the user's file, line and column, never a raw value.
     locator = Locator(inp.locator, params.headers)
     tables = {name: read_table(path, name, locator=locator) for name, path in paths.items()}
-    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings, locator)
+    # Hook (issue 15): patients the intake's plausibility rules exclude, by pseudonym, with their coded reason.
+    raw_side = pd.read_csv(inp.plausibility_exclusions, sep="\t", dtype=str, keep_default_na=False)
+    excluded = dict(zip(raw_side["patient_id"], raw_side["reason"], strict=True))
+    cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings, locator, excluded)
 except CleaningError as err:
     log.error("%s", err)
     raise SystemExit(f"clean_cohort: {err}") from None

@@ -13,12 +13,13 @@ from cleaning.codebook import Codebook
 from cleaning.errors import CleaningError
 from common.rule_log import PROJECT_DIR, to_log
 from deidentify.coding import Coder, UnknownLabel
-from deidentify.keys import KeyError_, fingerprint, load_key
+from deidentify.keys import KeyError_, fingerprint, load_key, patient_pseudonym
 from deidentify.leaks import protected_words, raw_names, raw_side_identifiers
 from deidentify.scrub import Scrubber
 from deidentify.tables import deidentify
 from intake.build import read_canonical
 from intake.canonical import canonical_specs, read_canonical_tables
+from intake.plausibility import RULES as PLAUSIBILITY_RULES
 from raw_exports import RawExportError
 
 log = to_log(snakemake)
@@ -95,6 +96,13 @@ if coder.review:
     log.warning(
         "%d labels need review: they cross as 'unmapped' and are listed in %s", len(coder.review), output.label_review
     )
+# Patients excluded by the intake's plausibility rules cross as a pseudonym and a coded reason, nothing else.
+excluded = read_canonical(snakemake.input.plausibility_exclusions)
+assert set(excluded["reason"]) <= set(PLAUSIBILITY_RULES), "only plausibility rule names cross as reasons"
+excluded = excluded.assign(patient_id=[patient_pseudonym(key, r) for r in excluded["record_number"]])
+excluded[["patient_id", "reason"]].sort_values("patient_id").to_csv(
+    output.plausibility_exclusions, sep="\t", index=False, lineterminator="\n"
+)
 with open(output.identifiers, "w", encoding="utf-8") as f:
     json.dump(identifiers, f, ensure_ascii=False, indent=0)
     f.write("\n")

@@ -4,7 +4,14 @@ from common.rule_log import to_log
 from intake.preflight import preflight
 
 log = to_log(snakemake)
-report = preflight(snakemake.params.tables, snakemake.params.directory, snakemake.input.codebook)
+params = snakemake.params
+report = preflight(
+    params.tables,
+    params.directory,
+    snakemake.input.codebook,
+    plausibility=params.plausibility,
+    age_at=params.age_at,
+)
 with open(snakemake.output.report, "w", encoding="utf-8") as f:
     f.write(report)
 log.info("wrote %s (%d lines)", snakemake.output.report, report.count("\n"))
