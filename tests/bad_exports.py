@@ -185,14 +185,14 @@ CASES = [
         "diagnoses.csv",
         lambda t, c: edit_field(t, c["any"], DIAGNOSES["text"], "Рак чего-то"),
         "error",
-        ("diagnoses.tsv", "primary_text", "Рак чего-то"),
+        ("diagnoses.csv", "line", "'Диагноз'", "not in the codebook"),
     ),
     Case(
         "unknown_bone_label",
         "operations.csv",
         lambda t, c: edit_field(t, c["any"], OPERATIONS["bone"], "Ключица"),
         "error",
-        ("operations.tsv", "bone", "Ключица"),
+        ("operations.csv", "line", "'Кость'", "not in the codebook"),
     ),
     Case(
         "unknown_procedure",
@@ -206,7 +206,7 @@ CASES = [
         "operations.csv",
         lambda t, c: edit_field(t, c["any"], OPERATIONS["revision"], "возможно"),
         "error",
-        ("operations.tsv", "is_revision", "возможно"),
+        ("operations.csv", "line", "'Ревизия'", "not in the codebook"),
     ),
     Case(
         "unknown_revision_reason",
@@ -234,7 +234,7 @@ CASES = [
         "follow_up.csv",
         lambda t, c: edit_field(t, c["any"], FOLLOW_UP["status"], "выбыл"),
         "error",
-        ("follow_up.tsv", "vital_status", "выбыл"),
+        ("follow_up.csv", "line", "'Статус'", "not in the codebook"),
     ),
     Case(
         "ecog_not_a_number",
