@@ -112,8 +112,16 @@ class _Labels:
     rows), checks each is a category of the codebook's field, and remembers the patients with a label that needs
     review (`unmapped`, review mode), so that the exclusion rule `label_needs_review` can exclude them."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame], paths: dict[str, Path], codebook: Codebook, locator: Locator):
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame],
+        paths: dict[str, Path],
+        codebook: Codebook,
+        locator: Locator,
+        review_mode: bool = False,
+    ):
         self.tables, self.paths, self.codebook, self.locator = tables, paths, codebook, locator
+        self.review_mode = review_mode
         self.needs_review: set[str] = set()
         self.usage: dict[tuple[str, str], int] = {}
         self.review: list[dict] = []
@@ -154,6 +162,26 @@ class _Labels:
             )
         self.needs_review.update(df.loc[unmapped, "patient_id"])
         return codes.where(~unmapped)
+
+    def unshaped_codes(self, name: str, df: pd.DataFrame, column: str) -> pd.Series:
+        """Rows whose ICD-10 code cell held something not shaped like a code (`unmapped`). In review mode their
+        patients need review (excluded as `label_needs_review`, listed in review.tsv) and the rows are left out of
+        the code checks; otherwise the checks stop the run on them, naming the raw row."""
+        unshaped = df[column].fillna("").astype(str) == UNMAPPED
+        if not self.review_mode:
+            return pd.Series(False, index=df.index)
+        for idx in df.index[unshaped]:
+            self.review.append(
+                {
+                    "table": name,
+                    "patient_id": df.at[idx, "patient_id"],
+                    "entry": int(df.at[idx, "entry"]),
+                    "column": column,
+                    "codebook_field": "icd10",
+                }
+            )
+        self.needs_review.update(df.loc[unshaped, "patient_id"])
+        return unshaped
 
     def usage_table(self) -> pd.DataFrame:
         rows = [{"field": f, "category": c, "rows": n} for (f, c), n in self.usage.items()]
@@ -216,6 +244,10 @@ def labelled_diagnoses(labels: _Labels, path: Path) -> pd.DataFrame:
         visceral_metastases=labels.map("diagnoses", "yes_no", "visceral_metastases") == "yes",
         chemotherapy_before_surgery=labels.map("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
     )
+    for column in ("bone_lesion_icd10", "primary_icd10"):  # in review mode, a cell that is not a code is a label
+        skip = labels.unshaped_codes("diagnoses", dx, column)  # to review: its patient is excluded, not checked
+        dx.loc[skip, column] = ""
+        dx.loc[skip, "primary_group"] = None
     dx["bone_metastasis"] = bone_metastasis_flags(dx, labels.codebook, path, labels.locator)
     check_primary_codes(dx, labels.codebook, path, labels.locator)
     return one_row_per_patient("diagnoses", dx, path, labels.locator)
@@ -397,7 +429,7 @@ def derive_cohort(
     locator = locator or Locator()
     fixes = _Corrections()
     t = {name: drop_exact_duplicates(name, df, fixes) for name, df in tables.items()}
-    labels = _Labels(t, paths, codebook, locator)
+    labels = _Labels(t, paths, codebook, locator, settings["unknown_labels"] == "review")
 
     # Labels, in the order of the tables (the codebook's usage and the review list follow it).
     patients = t["patients"].assign(sex=labels.map("patients", "sex", "sex"))
