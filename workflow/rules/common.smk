@@ -63,6 +63,33 @@ def check_results_match_the_exports():
 check_results_match_the_exports()
 
 
+def check_config_before_running():
+    """What the JSON schema cannot check, before anything runs (scripts/common/config_checks.py): names the codebook
+    must define, encodings Python must know, date formats that must read the first dates of each export (real
+    exports only: the twin's are written by the run). Stops on the first problem with one sentence.
+    """
+    import yaml
+    from common import config_checks
+    from intake.model import DATE_COLUMNS
+
+    codebook_path = config["cleaning"]["codebook"]
+    with open(codebook_path, encoding="utf-8") as f:
+        codebook = yaml.safe_load(f)
+    problems = [
+        *config_checks.codebook_enumerations(config, codebook, codebook_path),
+        *config_checks.encodings(RAW["tables"]),
+    ]
+    if not problems and RAW["source"] == "real":
+        problems += config_checks.date_formats(
+            RAW["tables"], RAW["directory"], DATE_COLUMNS
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+check_config_before_running()
+
+
 def is_synthetic():
     """True when the study runs on the synthetic twin rather than on real exports."""
     return RAW["source"] == "synthetic"
