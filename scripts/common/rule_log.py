@@ -60,7 +60,8 @@ def install_fault_handler(rule: str, outputs: list[str] | None = None, console=N
         if sentence is None:
             previous(kind, value, tb)
             return
-        for stream in (sys.stderr, console or sys.__stderr__):
+        streams = [sys.stderr] + [s for s in [console or sys.__stderr__] if s is not sys.stderr]
+        for stream in streams:
             try:
                 print(sentence, file=stream, flush=True)
             except OSError:  # the log itself may sit on the full disk

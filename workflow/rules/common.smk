@@ -412,3 +412,54 @@ def twin_files():
         for name, path in rules.synthesize_raw_exports.output.items()
         if name not in RAW_TABLES
     )
+
+
+def failed_rules(logfile):
+    """The rules whose jobs failed in this run, read from Snakemake's log of it ("Error in rule <name>:")."""
+    import re
+
+    try:
+        text = Path(logfile).read_text(encoding="utf-8", errors="replace")
+    except (OSError, TypeError):
+        return set()
+    return set(re.findall(r"^Error in rule ([A-Za-z_][A-Za-z0-9_]*):", text, re.M))
+
+
+def downstream_rules(names):
+    """The rules that read, directly or through others, a file that the rules `names` write (names included)."""
+    below = {}
+    for a, b in file_edges():
+        below.setdefault(a, set()).add(b)
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(below.get(name, ()))
+    return found
+
+
+def remove_stale_outputs(logfile):
+    """After a failed run: remove every output of a rule downstream of a failed job (and of the failed rules
+    themselves), so that no result of an earlier run that depends on the failed job (numbers.json, the manuscript,
+    the provenance) remains looking current. Upstream outputs, which the failure does not touch, stay. Prints what
+    it removed. Raw exports are never outputs of a rule downstream of anything, so they are never touched.
+    """
+    failed = failed_rules(logfile)
+    if not failed:
+        return []
+    removed, stale = [], downstream_rules(failed)
+    for step in workflow.rules:
+        if step.name not in stale:
+            continue
+        for path in map(str, step.output):
+            if "{" not in path and os.path.isfile(path):
+                os.remove(path)
+                removed.append(path)
+    if removed:
+        print(
+            f"The run failed in {', '.join(sorted(failed))}; removed {len(removed)} outputs of an earlier run that "
+            f"depend on it, so that none looks current: {', '.join(sorted(removed))}",
+            file=sys.stderr,
+        )
+    return removed

@@ -20,6 +20,13 @@ try:
     tables = {name: read_table(path, name, params.decimals[name]) for name, path in paths.items()}
     cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings)
 except CleaningError as err:
+    if err.path == "analysis table":
+        # The analysis table is derived in memory and never written when a check fails: a "line" of it points
+        # nowhere. Say which field of which analysed patient fails, in words.
+        detail = str(err).split(": ", 1)[-1]
+        field = f"field {err.column!r}" if err.column else "a field"
+        row = f" of the analysed patient in row {err.line - 1}" if err.line else ""
+        err = f"the analysis table it derives (not written, since it fails) has {field}{row} that {detail}"
     log.error("%s", err)
     raise SystemExit(f"clean_cohort: {err}") from None
 
