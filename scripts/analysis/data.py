@@ -45,12 +45,15 @@ class NotAnalysable(SystemExit):
 
 
 def excluded_text(flow: dict) -> str:
-    """ "276 of 278 were excluded, 274 by unparseable_dates, 2 by no_operation" from the cleaning flow."""
-    excluded = {k: v for k, v in flow.get("excluded", {}).items() if v}
-    total = sum(excluded.values())
-    parts = [f"{n} by {reason}" for reason, n in sorted(excluded.items(), key=lambda kv: -kv[1])]
-    head = f"{total} of {flow.get('patients_in_export', total)} were excluded (results/cleaning/exclusions.tsv)"
-    return head + (", " + ", ".join(parts) if parts else "")
+    """ "276 of 278 were excluded, 274 by unparseable_date, 2 by no_operation" from the cleaning flow (the three
+    commonest rules, then the rest together)."""
+    excluded = sorted(((v, k) for k, v in flow.get("excluded", {}).items() if v), key=lambda vk: -vk[0])
+    total = sum(v for v, _ in excluded)
+    parts = [f"{n} by {reason}" for n, reason in excluded[:3]]
+    rest = sum(n for n, _ in excluded[3:])
+    if rest:
+        parts.append(f"{rest} by {len(excluded) - 3} other rules")
+    return f"{total} of {flow.get('patients_in_export', total)} were excluded" + "".join(f", {p}" for p in parts)
 
 
 def analysable(df: pd.DataFrame, flow: dict | None) -> None:
@@ -60,12 +63,13 @@ def analysable(df: pd.DataFrame, flow: dict | None) -> None:
     flow = flow or {}
     excluded = {k: v for k, v in flow.get("excluded", {}).items() if v}
     hint = EXCLUSION_HINTS.get(max(excluded, key=excluded.get), "") if excluded else ""
+    listed = " (results/cleaning/exclusions.tsv lists them)" if excluded else ""
     if len(df) == 0:
-        raise NotAnalysable("no patient was analysed: " + excluded_text(flow) + (f"; {hint}" if hint else ""))
+        raise NotAnalysable("no patient was analysed: " + excluded_text(flow) + listed + (f"; {hint}" if hint else ""))
     if len(df) == 1:
         raise NotAnalysable(
-            "only one patient was analysed (" + excluded_text(flow) + "): the analysis compares patients and "
-            "cannot run on one" + (f"; {hint}" if hint else "")
+            f"only one patient was analysed ({excluded_text(flow)}{listed}): the analysis compares patients and "
+            "cannot run on one"
         )
     if int((df["event"] == REVISION).sum()) == 0:
         raise NotAnalysable(
