@@ -207,7 +207,10 @@ def interaction_by_group(df: pd.DataFrame) -> dict:
         frame = pd.DataFrame(columns).assign(time=time, revision=revision)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+            try:
+                fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+            except Exception:  # noqa: BLE001 - too few patients or events to fit: not estimable is an answer
+                return {"statistic": np.nan, "df": len(products), "p_value": np.nan}
         logliks.append(float(fit.log_likelihood_))
     statistic = max(0.0, 2 * (logliks[1] - logliks[0]))
     return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}

@@ -131,8 +131,13 @@ def caption(path: str | Path) -> str:
 
 
 def read_tsv(results: Path, path: str) -> pd.DataFrame:
-    """A results table as text (empty cells stay ""), so that the manuscript formats every value itself."""
-    return pd.read_csv(results / path, sep="\t", keep_default_na=False)
+    """A results table as text (empty cells stay ""), so that the manuscript formats every value itself. A table
+    with no rows and no columns (an analysis with nothing to report, such as no time-split hazard ratios where
+    proportional hazards held) is an empty frame."""
+    try:
+        return pd.read_csv(results / path, sep="\t", keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def read_json(path: Path) -> dict:
