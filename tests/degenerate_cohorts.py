@@ -98,6 +98,6 @@ CASES = [
     Case("censored_at_day_0", censored_at_day_0, "error", ("no patient was analysed", "zero_follow_up")),
     Case("one_patient", one_patient, "error", ("one patient",)),
     Case("no_revision", no_revision, "error", ("no revision",)),
-    Case("no_death", no_death, "runs", ()),
-    Case("no_revision_after_fracture", no_revision_after_fracture, "runs", ()),
+    Case("no_death", no_death, "runs", ("no patient died without revision", "median not reached")),
+    Case("no_revision_after_fracture", no_revision_after_fracture, "runs", ("not estimable",)),
 ]
