@@ -153,3 +153,32 @@ def test_a_wrong_date_format_stops_the_run(tmp_path):
         )
         == []
     )
+
+
+@pytest.mark.parametrize(
+    "override, says",
+    [
+        (
+            "analysis:\n  primary_groups_shown: [breast, kidny, lung, prostate]\n",
+            "analysis.primary_groups_shown names 'kidny', which the codebook",
+        ),
+        (
+            "raw_exports:\n  tables:\n    follow_up:\n      file: follow_up.csv\n      encoding: cp1521\n"
+            "      columns: {record_number: '№ ИБ'}\n",
+            "raw_exports.tables.follow_up.encoding is 'cp1521', which Python does not know",
+        ),
+    ],
+    ids=["primary_group_typo", "unknown_encoding"],
+)
+def test_config_problems_stop_before_anything_runs(project, tmp_path, override, says):
+    """Through Snakemake (a dry run: the check runs when the workflow is read, before any job)."""
+    from conftest import ENV, SNAKEMAKE
+
+    path = tmp_path / "override.yaml"
+    path.write_text(override, encoding="utf-8")
+    result = subprocess.run(
+        SNAKEMAKE + ["-n", "--configfile", str(path)], cwd=project, capture_output=True, text=True, env=ENV
+    )
+    assert result.returncode != 0
+    assert says in result.stdout + result.stderr, (result.stdout + result.stderr)[-2000:]
+    assert "Traceback (most recent call last)" not in result.stdout + result.stderr
