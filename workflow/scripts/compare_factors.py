@@ -45,9 +45,17 @@ ranked = factors.apriori_covariates(p.multivariable)
 write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
 write_tsv(fine_gray_ph, out.fine_gray_ph)
 if record.get("multivariable_covariates"):
-    residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    try:
+        residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    except Exception as err:  # noqa: BLE001 - a model the thin cohort cannot fit: the figure says so
+        log.warning("Schoenfeld residuals not estimable: %s", err)
+        residuals = None
     write_figure(
-        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months), out.schoenfeld_png, out.schoenfeld_pdf
+        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months)
+        if residuals is not None
+        else figures.not_estimable("Scaled Schoenfeld residuals", "the multivariable Cox model could not be fitted"),
+        out.schoenfeld_png,
+        out.schoenfeld_pdf,
     )
 record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
