@@ -414,15 +414,21 @@ def twin_files():
     )
 
 
-def failed_rules(logfile):
-    """The rules whose jobs failed in this run, read from Snakemake's log of it ("Error in rule <name>:")."""
+def failed_rules(logfiles):
+    """The rules whose jobs failed in this run, read from Snakemake's log of it ("Error in rule <name>:"); `log` of
+    onerror is a list of log files (a path in older Snakemake)."""
     import re
 
-    try:
-        text = Path(logfile).read_text(encoding="utf-8", errors="replace")
-    except (OSError, TypeError):
-        return set()
-    return set(re.findall(r"^Error in rule ([A-Za-z_][A-Za-z0-9_]*):", text, re.M))
+    found = set()
+    for logfile in [logfiles] if isinstance(logfiles, (str, Path)) else logfiles or []:
+        try:
+            text = Path(logfile).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found |= set(
+            re.findall(r"^Error in rule ([A-Za-z_][A-Za-z0-9_]*):", text, re.M)
+        )
+    return found
 
 
 def downstream_rules(names):
