@@ -415,7 +415,7 @@ def twin_files():
 
 
 def failed_rules(logfiles):
-    """The rules whose jobs failed in this run, read from Snakemake's log of it ("Error in rule <name>:"); `log` of
+    """The rules whose jobs failed in this run, read from Snakemake's log of it (its "Error in rule" lines); `log` of
     onerror is a list of log files (a path in older Snakemake)."""
     import re
 
@@ -426,7 +426,7 @@ def failed_rules(logfiles):
         except OSError:
             continue
         found |= set(
-            re.findall(r"^Error in rule ([A-Za-z_][A-Za-z0-9_]*):", text, re.M)
+            re.findall(r"^Error in rule\s([A-Za-z_][A-Za-z0-9_]*):", text, re.M)
         )
     return found
 
