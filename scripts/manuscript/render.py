@@ -89,7 +89,7 @@ class Formatter:
 
     def num(self, value, digits: int | None = None) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.wrap("n/a")
+            return self.wrap("not estimable")
         if digits is None:
             whole = float(value).is_integer()
             # Thin grouping only from five digits on, so years stay 2006 (journal style).
@@ -103,7 +103,9 @@ class Formatter:
         return self.wrap(text)
 
     def pct(self, value, digits: int = 1) -> str:
-        return self.wrap(f"{100 * value:.{digits}f} %") if value is not None else self.wrap("n/a")
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.wrap("not estimable")
+        return self.wrap(f"{100 * value:.{digits}f} %")
 
     def p(self, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -229,18 +231,23 @@ def causes_frame(results: Path) -> pd.DataFrame:
 def risk_frame(results: Path) -> pd.DataFrame:
     """Table 3: the risk of revision at each horizon, 1 - Kaplan-Meier against the cumulative incidence, in %."""
     risk = read_tsv(results, "analysis/revision_risk.tsv")
+
+    def cell(estimate, lower, upper) -> str:
+        if estimate == "" or pd.isna(estimate):  # beyond the follow-up of a thin cohort
+            return "not estimable"
+        if "" in (lower, upper) or pd.isna(lower) or pd.isna(upper):
+            return f"{100 * estimate:.1f} % (no interval)"
+        return f"{100 * estimate:.1f} % ({100 * lower:.1f}-{100 * upper:.1f})"
+
     return pd.DataFrame(
         {
             "Time": risk["horizon"],
-            "1 - Kaplan-Meier": [
-                f"{100 * r.km_revision:.1f} % ({100 * r.km_lower:.1f}-{100 * r.km_upper:.1f})"
+            "1 - Kaplan-Meier": [cell(r.km_revision, r.km_lower, r.km_upper) for r in risk.itertuples()],
+            "Cumulative incidence": [cell(r.cif_revision, r.cif_lower, r.cif_upper) for r in risk.itertuples()],
+            "Overestimate (points)": [
+                "not estimable" if r.overestimate_points == "" else f"{r.overestimate_points:.1f}"
                 for r in risk.itertuples()
             ],
-            "Cumulative incidence": [
-                f"{100 * r.cif_revision:.1f} % ({100 * r.cif_lower:.1f}-{100 * r.cif_upper:.1f})"
-                for r in risk.itertuples()
-            ],
-            "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
         }
     )
 
@@ -294,7 +301,7 @@ def recommendation_frame(results: Path) -> pd.DataFrame:
 def mix_frame(results: Path) -> pd.DataFrame:
     """Table 6: the prognostic mix of each operation (patients by modified Bauer group, n and %)."""
     mix = read_tsv(results, "analysis/recommendation_prognostic_mix.tsv")
-    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" for r in mix.itertuples()]
+    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" if r.percent != "" else f"{r.n}" for r in mix.itertuples()]
     out = mix.pivot(index="prognostic_group", columns="fixation", values="cell").reset_index()
     return out.rename(columns={"prognostic_group": "Modified Bauer group"})
 
@@ -322,7 +329,7 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
         {
             "Model": ph["model"],
             "Covariate": ph["covariate"],
-            "Chi-square": [f"{float(v):.2f}" for v in ph["statistic"]],
+            "Chi-square": ["not testable" if v == "" or pd.isna(v) else f"{float(v):.2f}" for v in ph["statistic"]],
             "p": [p_cell(v) for v in ph["p_value"]],
         }
     )
