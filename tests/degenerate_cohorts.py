@@ -68,12 +68,21 @@ def censored_at_day_0(raw: Path, truth: list[dict]) -> None:
     )
 
 
+def keep_only(raw: Path, keep: set[str]) -> None:
+    """Every export cut down to the patients `keep` (their record numbers)."""
+    for name in ("patients", "diagnoses", "operations", "follow_up"):
+        edit(raw / f"{name}.csv", lambda rows: [r for r in rows if r[ID] in keep])
+    edit(raw / "notes.csv", lambda rows: [r for r in rows if r[ID] in keep], "utf-8")
+
+
 def one_patient(raw: Path, truth: list[dict]) -> None:
     """Only the first revised patient of the twin's truth."""
-    keep = next(t["record_number"] for t in truth if t["event"] == "1")
-    for name in ("patients", "diagnoses", "operations", "follow_up"):
-        edit(raw / f"{name}.csv", lambda rows: [r for r in rows if r[ID] == keep])
-    edit(raw / "notes.csv", lambda rows: [r for r in rows if r[ID] == keep], "utf-8")
+    keep_only(raw, {next(t["record_number"] for t in truth if t["event"] == "1")})
+
+
+def two_patients(raw: Path, truth: list[dict]) -> None:
+    """Almost everyone gone: the first revised patient and the first who died without revision."""
+    keep_only(raw, {next(t["record_number"] for t in truth if t["event"] == event) for event in ("1", "2")})
 
 
 def no_revision_after_fracture(raw: Path, truth: list[dict]) -> None:
@@ -98,6 +107,7 @@ CASES = [
     Case("censored_at_day_0", censored_at_day_0, "error", ("no patient was analysed", "zero_follow_up")),
     Case("one_patient", one_patient, "error", ("one patient",)),
     Case("no_revision", no_revision, "error", ("no revision",)),
+    Case("two_patients", two_patients, "runs", ("not estimable",)),
     Case("no_death", no_death, "runs", ("no patient died without revision", "median not reached")),
     Case("no_revision_after_fracture", no_revision_after_fracture, "runs", ("not estimable",)),
 ]
