@@ -236,8 +236,8 @@ def risk_frame(results: Path) -> pd.DataFrame:
         if estimate == "" or pd.isna(estimate):  # beyond the follow-up of a thin cohort
             return "not estimable"
         if "" in (lower, upper) or pd.isna(lower) or pd.isna(upper):
-            return f"{100 * estimate:.1f} % (no interval)"
-        return f"{100 * estimate:.1f} % ({100 * lower:.1f}-{100 * upper:.1f})"
+            return f"{100 * float(estimate):.1f} % (no interval)"
+        return f"{100 * float(estimate):.1f} % ({100 * float(lower):.1f}-{100 * float(upper):.1f})"
 
     return pd.DataFrame(
         {
@@ -245,7 +245,7 @@ def risk_frame(results: Path) -> pd.DataFrame:
             "1 - Kaplan-Meier": [cell(r.km_revision, r.km_lower, r.km_upper) for r in risk.itertuples()],
             "Cumulative incidence": [cell(r.cif_revision, r.cif_lower, r.cif_upper) for r in risk.itertuples()],
             "Overestimate (points)": [
-                "not estimable" if r.overestimate_points == "" else f"{r.overestimate_points:.1f}"
+                "not estimable" if r.overestimate_points == "" else f"{float(r.overestimate_points):.1f}"
                 for r in risk.itertuples()
             ],
         }
@@ -325,13 +325,18 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
     """The supplement's tables: proportional-hazards tests, time-split hazard ratios where they fail, the Fine-Gray
     proportionality check and the sensitivity analyses."""
     ph = read_tsv(results, "analysis/proportional_hazards_checks.tsv")
-    ph_frame = pd.DataFrame(
-        {
-            "Model": ph["model"],
-            "Covariate": ph["covariate"],
-            "Chi-square": ["not testable" if v == "" or pd.isna(v) else f"{float(v):.2f}" for v in ph["statistic"]],
-            "p": [p_cell(v) for v in ph["p_value"]],
-        }
+    none_fitted = pd.DataFrame({"Result": ["not testable: no model could be fitted on this cohort"]})
+    ph_frame = (
+        pd.DataFrame(
+            {
+                "Model": ph["model"],
+                "Covariate": ph["covariate"],
+                "Chi-square": ["not testable" if v == "" or pd.isna(v) else f"{float(v):.2f}" for v in ph["statistic"]],
+                "p": [p_cell(v) for v in ph["p_value"]],
+            }
+        )
+        if len(ph)
+        else none_fitted
     )
     split = read_tsv(results, "analysis/time_split_hazard_ratios.tsv")
     split_frame = (
@@ -349,14 +354,18 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
         else pd.DataFrame({"Result": ["proportional hazards were not rejected for any covariate"]})
     )
     fg = read_tsv(results, "analysis/fine_gray_proportionality.tsv")
-    fg_frame = pd.DataFrame(
-        {
-            "Model": fg["model"],
-            "Covariate": fg["covariate"],
-            "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
-            "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
-            "p (equal)": [p_cell(v) for v in fg["p_value"]],
-        }
+    fg_frame = (
+        pd.DataFrame(
+            {
+                "Model": fg["model"],
+                "Covariate": fg["covariate"],
+                "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
+                "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
+                "p (equal)": [p_cell(v) for v in fg["p_value"]],
+            }
+        )
+        if len(fg)
+        else none_fitted
     )
     sens = read_tsv(results, "analysis/sensitivity_analyses.tsv")
     sens_frame = pd.DataFrame(

@@ -25,6 +25,10 @@ tests = pd.DataFrame(tests)
 write_tsv(tests, out.gray)
 
 table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable, p.min_events_per_variable, alpha)
+if table.empty:  # no model could be fitted (a thin cohort): the table keeps its header, every claim not estimable
+    table = pd.DataFrame(
+        columns=["model", "kind", "covariate", "label", "hr", "lower", "upper", "coef", "se", "p_value"]
+    )
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
 split_days = p.time_split_months * data.DAYS_PER_MONTH
@@ -57,6 +61,12 @@ if record.get("multivariable_covariates"):
         out.schoenfeld_png,
         out.schoenfeld_pdf,
     )
+else:
+    write_figure(
+        figures.not_estimable("Scaled Schoenfeld residuals", "no multivariable model on this cohort"),
+        out.schoenfeld_png,
+        out.schoenfeld_pdf,
+    )
 record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
 
@@ -71,8 +81,13 @@ for name, png, pdf, title, order in (
         png,
         pdf,
     )
-if len(table):
-    write_figure(figures.forest(table), out.forest_png, out.forest_pdf)
+write_figure(
+    figures.forest(table)
+    if len(table)
+    else figures.not_estimable("Hazard ratios", "no model could be fitted on this cohort"),
+    out.forest_png,
+    out.forest_pdf,
+)
 for t in tests.itertuples():
     log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)
 for warning in record["warnings"]:
