@@ -41,6 +41,11 @@ if BOOTSTRAP["resamples"] > 0:
 include: "workflow/rules/leak_gate.smk"
 
 
+# After a failed run no output that depends on a failed job may look current: remove them (workflow/rules/common.smk).
+onerror:
+    remove_stale_outputs(log)
+
+
 rule all:
     default_target: True
     input:

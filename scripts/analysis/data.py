@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,66 @@ BOOLEAN = (
 )
 
 
+# What to check when most patients are excluded under a rule (the rule with the most exclusions is named).
+EXCLUSION_HINTS = {
+    "label_needs_review": "see results/cleaning/review.tsv and add the labels to the codebook",
+    "no_operation": "check the operations export and its declaration (raw_exports.tables.operations)",
+    "unparseable_date": "check date_format",
+    "no_long_bone_operation": "check the bone column and the codebook's bone labels and long_bones",
+    "no_metastatic_disease": "check the bone lesion ICD-10 column (bone_lesion_icd10)",
+    "operation_outside_study_period": "check cleaning.study_period and the operation dates",
+    "missing_follow_up": "check the follow-up export and its record numbers",
+    "impossible_date_order": "check the date columns and their date_format",
+    "inconsistent_vital_status": "check the vital status and date of death columns",
+    "zero_follow_up": "check the date of last contact: it is the day of the operation for these patients",
+}
+
+
+class NotAnalysable(SystemExit):
+    """The cohort cannot be analysed at all; the message says why in one sentence (the rule ends with it)."""
+
+
+def excluded_text(flow: dict) -> str:
+    """ "276 of 278 were excluded, 274 by unparseable_date, 2 by no_operation" from the cleaning flow (the three
+    commonest rules, then the rest together)."""
+    excluded = sorted(((v, k) for k, v in flow.get("excluded", {}).items() if v), key=lambda vk: -vk[0])
+    total = sum(v for v, _ in excluded)
+    parts = [f"{n} by {reason}" for n, reason in excluded[:3]]
+    rest = sum(n for n, _ in excluded[3:])
+    if rest:
+        parts.append(f"{rest} by {len(excluded) - 3} other rules")
+    return f"{total} of {flow.get('patients_in_export', total)} were excluded" + "".join(f", {p}" for p in parts)
+
+
+def analysable(df: pd.DataFrame, flow: dict | None) -> None:
+    """Stop (NotAnalysable) with one sentence when the cohort cannot be analysed at all: no patient analysed, one
+    patient (nothing to compare), or no revision (the outcome never happens: no risk of it can be estimated or
+    compared). Thinner cohorts run, with the estimates they cannot support marked not estimable."""
+    flow = flow or {}
+    excluded = {k: v for k, v in flow.get("excluded", {}).items() if v}
+    hint = EXCLUSION_HINTS.get(max(excluded, key=excluded.get), "") if excluded else ""
+    listed = " (results/cleaning/exclusions.tsv lists them)" if excluded else ""
+    if len(df) == 0:
+        raise NotAnalysable("no patient was analysed: " + excluded_text(flow) + listed + (f"; {hint}" if hint else ""))
+    if len(df) == 1:
+        raise NotAnalysable(
+            f"only one patient was analysed ({excluded_text(flow)}{listed}): the analysis compares patients and "
+            "cannot run on one"
+        )
+    if int((df["event"] == REVISION).sum()) == 0:
+        raise NotAnalysable(
+            f"no revision among the {len(df)} analysed patients: no risk of revision can be estimated or compared; "
+            "check the revision flag column (raw_exports.tables.operations, is_revision) and the codebook's "
+            "revision_flag labels"
+        )
+
+
 def load(path: str | Path) -> pd.DataFrame:
+    """The analysis table, with the derived variables; stops with one sentence if the cohort cannot be analysed
+    (analysable; the flow written beside the table by the same job says how the patients were excluded)."""
     df = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=[""], dtype={"revision_cause": str})
+    flow_path = Path(path).with_name("flow.json")
+    analysable(df, json.loads(flow_path.read_text(encoding="utf-8")) if flow_path.is_file() else None)
     df["revision_cause"] = df["revision_cause"].fillna("")
     for column in BOOLEAN:
         df[column] = df[column].astype(str).str.lower().map({"true": True, "false": False}).astype(bool)

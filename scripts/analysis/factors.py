@@ -399,7 +399,24 @@ def ridge_cox(df: pd.DataFrame, names: list[str], penalty: float, alpha: float) 
     fitter = CoxPHFitter(alpha=alpha, penalizer=penalty, l1_ratio=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        try:
+            fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+        except Exception:  # noqa: BLE001 - too few patients or events to fit: every coefficient not estimable
+            log.warning(
+                "the ridge model could not be fitted (%d patients, %d revisions): not estimable",
+                len(d),
+                int(data["revision"].sum()),
+            )
+            return pd.DataFrame(
+                {
+                    "covariate": names,
+                    "label": [COVARIATES[c][0] for c in names],
+                    **{k: np.nan for k in ("hr", "lower", "upper", "coef")},
+                    "penalty": penalty,
+                    "patients": len(d),
+                    "events": int(data["revision"].sum()),
+                }
+            )
     s = fitter.summary
     return pd.DataFrame(
         {

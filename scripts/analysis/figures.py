@@ -379,6 +379,15 @@ def recommendation(curves: dict[str, pd.DataFrame], tests: pd.DataFrame, max_mon
     return fig
 
 
+def not_estimable(title: str, reason: str):
+    """A figure that says in words why there is nothing to draw (a thin cohort), so that the rule's output exists."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(5, 2.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"{title}\nnot estimable: {reason}", ha="center", va="center", fontsize=9, wrap=True)
+    return fig
+
+
 def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, max_months: float):
     """Scaled Schoenfeld residuals of the multivariable cause-specific Cox model against time, one panel per
     covariate, with a running mean (window of a fifth of the revisions) and the time split: a flat curve means a

@@ -172,10 +172,16 @@ def interaction(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fg = fine_gray(d["time_days"].to_numpy(float), d["event"].to_numpy(int), x, cause=REVISION)
-    coef, se = float(fg.coef[term]), float(fg.se[term])
-    ok = bool(fg.converged and fg.estimable[term] and np.isfinite(coef) and np.isfinite(se))
-    rows.append(_row("Fine-Gray", coef, se, z, ok))
+        try:
+            fg = fine_gray(d["time_days"].to_numpy(float), d["event"].to_numpy(int), x, cause=REVISION)
+        except ValueError:  # too few revisions for the three coefficients: not estimable
+            fg = None
+    if fg is None:
+        rows.append(_row("Fine-Gray", np.nan, np.nan, z, False))
+    else:
+        coef, se = float(fg.coef[term]), float(fg.se[term])
+        ok = bool(fg.converged and fg.estimable[term] and np.isfinite(coef) and np.isfinite(se))
+        rows.append(_row("Fine-Gray", coef, se, z, ok))
     coef, se, ok = cox_fit(x, d["time_days"].to_numpy(float), (d["event"] == REVISION).to_numpy(int), term)
     rows.append(_row("cause-specific Cox", coef, se, z, ok))
     return pd.DataFrame(rows)
@@ -207,7 +213,10 @@ def interaction_by_group(df: pd.DataFrame) -> dict:
         frame = pd.DataFrame(columns).assign(time=time, revision=revision)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+            try:
+                fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+            except Exception:  # noqa: BLE001 - too few patients or events to fit: not estimable is an answer
+                return {"statistic": np.nan, "df": len(products), "p_value": np.nan}
         logliks.append(float(fit.log_likelihood_))
     statistic = max(0.0, 2 * (logliks[1] - logliks[0]))
     return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}

@@ -121,6 +121,8 @@ def curves(df: pd.DataFrame, alpha: float, group: pd.Series | None = None) -> pd
                 }
             )
         )
+    if not parts:  # no patient in any group (a prognostic group without either operation): no curve
+        return pd.DataFrame(columns=["group", "curve", "months", "estimate", "lower", "upper"])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -324,8 +324,11 @@ def first_revisions(ops: pd.DataFrame, index: pd.DataFrame, fixes: _Corrections)
     """The outcome: each patient's first revision of the index bone after the index operation. Revisions of
     another site are recorded as ignored; the patients with a revision of the index site dated before the index
     operation are returned too (their dates are wrong: an exclusion rule)."""
-    revisions = ops[ops["revision"]].merge(
-        index[["operation_day", "bone_group"]].add_prefix("index_"), left_on="patient_id", right_index=True
+    # A plain index: with no revision at all, pandas names the merged index patient_id too (ambiguous below).
+    revisions = (
+        ops[ops["revision"]]
+        .merge(index[["operation_day", "bone_group"]].add_prefix("index_"), left_on="patient_id", right_index=True)
+        .reset_index(drop=True)
     )
     same_site = (revisions["bone_group"] == revisions["index_bone_group"]) & (
         revisions["operation_day"] > revisions["index_operation_day"]

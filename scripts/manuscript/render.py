@@ -90,7 +90,7 @@ class Formatter:
 
     def num(self, value, digits: int | None = None) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.wrap("n/a")
+            return self.wrap("not estimable")
         if digits is None:
             whole = float(value).is_integer()
             # Thin grouping only from five digits on, so years stay 2006 (journal style).
@@ -104,7 +104,9 @@ class Formatter:
         return self.wrap(text)
 
     def pct(self, value, digits: int = 1) -> str:
-        return self.wrap(f"{100 * value:.{digits}f} %") if value is not None else self.wrap("n/a")
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.wrap("not estimable")
+        return self.wrap(f"{100 * value:.{digits}f} %")
 
     def p(self, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -138,8 +140,13 @@ def caption(path: str | Path, confidence_level: float) -> str:
 
 
 def read_tsv(results: Path, path: str) -> pd.DataFrame:
-    """A results table as text (empty cells stay ""), so that the manuscript formats every value itself."""
-    return pd.read_csv(results / path, sep="\t", keep_default_na=False)
+    """A results table as text (empty cells stay ""), so that the manuscript formats every value itself. A table
+    with no rows and no columns (an analysis with nothing to report, such as no time-split hazard ratios where
+    proportional hazards held) is an empty frame."""
+    try:
+        return pd.read_csv(results / path, sep="\t", keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def read_json(path: Path) -> dict:
@@ -231,18 +238,23 @@ def causes_frame(results: Path) -> pd.DataFrame:
 def risk_frame(results: Path) -> pd.DataFrame:
     """Table 3: the risk of revision at each horizon, 1 - Kaplan-Meier against the cumulative incidence, in %."""
     risk = read_tsv(results, "analysis/revision_risk.tsv")
+
+    def cell(estimate, lower, upper) -> str:
+        if estimate == "" or pd.isna(estimate):  # beyond the follow-up of a thin cohort
+            return "not estimable"
+        if "" in (lower, upper) or pd.isna(lower) or pd.isna(upper):
+            return f"{100 * float(estimate):.1f} % (no interval)"
+        return f"{100 * float(estimate):.1f} % ({100 * float(lower):.1f}-{100 * float(upper):.1f})"
+
     return pd.DataFrame(
         {
             "Time": risk["horizon"],
-            "1 - Kaplan-Meier": [
-                f"{100 * r.km_revision:.1f} % ({100 * r.km_lower:.1f}-{100 * r.km_upper:.1f})"
+            "1 - Kaplan-Meier": [cell(r.km_revision, r.km_lower, r.km_upper) for r in risk.itertuples()],
+            "Cumulative incidence": [cell(r.cif_revision, r.cif_lower, r.cif_upper) for r in risk.itertuples()],
+            "Overestimate (points)": [
+                "not estimable" if r.overestimate_points == "" else f"{float(r.overestimate_points):.1f}"
                 for r in risk.itertuples()
             ],
-            "Cumulative incidence": [
-                f"{100 * r.cif_revision:.1f} % ({100 * r.cif_lower:.1f}-{100 * r.cif_upper:.1f})"
-                for r in risk.itertuples()
-            ],
-            "Overestimate (points)": [f"{r.overestimate_points:.1f}" for r in risk.itertuples()],
         }
     )
 
@@ -296,7 +308,7 @@ def recommendation_frame(results: Path) -> pd.DataFrame:
 def mix_frame(results: Path) -> pd.DataFrame:
     """Table 6: the prognostic mix of each operation (patients by modified Bauer group, n and %)."""
     mix = read_tsv(results, "analysis/recommendation_prognostic_mix.tsv")
-    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" for r in mix.itertuples()]
+    mix["cell"] = [f"{r.n} ({float(r.percent):.0f} %)" if r.percent != "" else f"{r.n}" for r in mix.itertuples()]
     out = mix.pivot(index="prognostic_group", columns="fixation", values="cell").reset_index()
     return out.rename(columns={"prognostic_group": "Modified Bauer group"})
 
@@ -320,13 +332,18 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
     """The supplement's tables: proportional-hazards tests, time-split hazard ratios where they fail, the Fine-Gray
     proportionality check and the sensitivity analyses."""
     ph = read_tsv(results, "analysis/proportional_hazards_checks.tsv")
-    ph_frame = pd.DataFrame(
-        {
-            "Model": ph["model"],
-            "Covariate": ph["covariate"],
-            "Chi-square": [f"{float(v):.2f}" for v in ph["statistic"]],
-            "p": [p_cell(v) for v in ph["p_value"]],
-        }
+    none_fitted = pd.DataFrame({"Result": ["not testable: no model could be fitted on this cohort"]})
+    ph_frame = (
+        pd.DataFrame(
+            {
+                "Model": ph["model"],
+                "Covariate": ph["covariate"],
+                "Chi-square": ["not testable" if v == "" or pd.isna(v) else f"{float(v):.2f}" for v in ph["statistic"]],
+                "p": [p_cell(v) for v in ph["p_value"]],
+            }
+        )
+        if len(ph)
+        else none_fitted
     )
     split = read_tsv(results, "analysis/time_split_hazard_ratios.tsv")
     split_frame = (
@@ -344,14 +361,18 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
         else pd.DataFrame({"Result": ["proportional hazards were not rejected for any covariate"]})
     )
     fg = read_tsv(results, "analysis/fine_gray_proportionality.tsv")
-    fg_frame = pd.DataFrame(
-        {
-            "Model": fg["model"],
-            "Covariate": fg["covariate"],
-            "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
-            "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
-            "p (equal)": [p_cell(v) for v in fg["p_value"]],
-        }
+    fg_frame = (
+        pd.DataFrame(
+            {
+                "Model": fg["model"],
+                "Covariate": fg["covariate"],
+                "sHR before": [interval_text(r.shr_before, r.lower_before, r.upper_before) for r in fg.itertuples()],
+                "sHR after": [interval_text(r.shr_after, r.lower_after, r.upper_after) for r in fg.itertuples()],
+                "p (equal)": [p_cell(v) for v in fg["p_value"]],
+            }
+        )
+        if len(fg)
+        else none_fitted
     )
     sens = read_tsv(results, "analysis/sensitivity_analyses.tsv")
     sens_frame = pd.DataFrame(

@@ -63,6 +63,33 @@ def check_results_match_the_exports():
 check_results_match_the_exports()
 
 
+def check_config_before_running():
+    """What the JSON schema cannot check, before anything runs (scripts/common/config_checks.py): names the codebook
+    must define, encodings Python must know, date formats that must read the first dates of each export (real
+    exports only: the twin's are written by the run). Stops on the first problem with one sentence.
+    """
+    import yaml
+    from common import config_checks
+    from intake.model import DATE_COLUMNS
+
+    codebook_path = config["cleaning"]["codebook"]
+    with open(codebook_path, encoding="utf-8") as f:
+        codebook = yaml.safe_load(f)
+    problems = [
+        *config_checks.codebook_enumerations(config, codebook, codebook_path),
+        *config_checks.encodings(RAW["tables"]),
+    ]
+    if not problems and RAW["source"] == "real":
+        problems += config_checks.date_formats(
+            RAW["tables"], RAW["directory"], DATE_COLUMNS
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+check_config_before_running()
+
+
 def is_synthetic():
     """True when the study runs on the synthetic twin rather than on real exports."""
     return RAW["source"] == "synthetic"
@@ -412,3 +439,60 @@ def twin_files():
         for name, path in rules.synthesize_raw_exports.output.items()
         if name not in RAW_TABLES
     )
+
+
+def failed_rules(logfiles):
+    """The rules whose jobs failed in this run, read from Snakemake's log of it (its "Error in rule" lines); `log` of
+    onerror is a list of log files (a path in older Snakemake)."""
+    import re
+
+    found = set()
+    for logfile in [logfiles] if isinstance(logfiles, (str, Path)) else logfiles or []:
+        try:
+            text = Path(logfile).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found |= set(
+            re.findall(r"^Error in rule\s([A-Za-z_][A-Za-z0-9_]*):", text, re.M)
+        )
+    return found
+
+
+def downstream_rules(names):
+    """The rules that read, directly or through others, a file that the rules `names` write (names included)."""
+    below = {}
+    for a, b in file_edges():
+        below.setdefault(a, set()).add(b)
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(below.get(name, ()))
+    return found
+
+
+def remove_stale_outputs(logfile):
+    """After a failed run: remove every output of a rule downstream of a failed job (and of the failed rules
+    themselves), so that no result of an earlier run that depends on the failed job (numbers.json, the manuscript,
+    the provenance) remains looking current. Upstream outputs, which the failure does not touch, stay. Prints what
+    it removed. Raw exports are never outputs of a rule downstream of anything, so they are never touched.
+    """
+    failed = failed_rules(logfile)
+    if not failed:
+        return []
+    removed, stale = [], downstream_rules(failed)
+    for step in workflow.rules:
+        if step.name not in stale:
+            continue
+        for path in map(str, step.output):
+            if "{" not in path and os.path.isfile(path):
+                os.remove(path)
+                removed.append(path)
+    if removed:
+        print(
+            f"The run failed in {', '.join(sorted(failed))}; removed {len(removed)} outputs of an earlier run that "
+            f"depend on it, so that none looks current: {', '.join(sorted(removed))}",
+            file=sys.stderr,
+        )
+    return removed

@@ -28,6 +28,13 @@ try:
     excluded = dict(zip(raw_side["patient_id"], raw_side["reason"], strict=True))
     cohort = derive_cohort(tables, paths, Codebook(inp.codebook), params.settings, locator, excluded)
 except CleaningError as err:
+    if err.path == "analysis table":
+        # The analysis table is derived in memory and never written when a check fails: a "line" of it points
+        # nowhere. Say which field of which analysed patient fails, in words.
+        detail = str(err).split(": ", 1)[-1]
+        field = f"field {err.column!r}" if err.column else "a field"
+        row = f" of the analysed patient in row {err.line - 1}" if err.line else ""
+        err = f"the analysis table it derives (not written, since it fails) has {field}{row} that {detail}"
     log.error("%s", err)
     raise SystemExit(f"clean_cohort: {err}") from None
 

@@ -25,6 +25,10 @@ tests = pd.DataFrame(tests)
 write_tsv(tests, out.gray)
 
 table, ph, record = factors.models(df, p.candidate_covariates, p.multivariable, p.min_events_per_variable, alpha)
+if table.empty:  # no model could be fitted (a thin cohort): the table keeps its header, every claim not estimable
+    table = pd.DataFrame(
+        columns=["model", "kind", "covariate", "label", "hr", "lower", "upper", "coef", "se", "p_value"]
+    )
 write_tsv(table, out.models)
 write_tsv(ph, out.ph_checks)
 split_days = p.time_split_months * data.DAYS_PER_MONTH
@@ -45,9 +49,23 @@ ranked = factors.apriori_covariates(p.multivariable)
 write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
 write_tsv(fine_gray_ph, out.fine_gray_ph)
 if record.get("multivariable_covariates"):
-    residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    try:
+        residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
+    except Exception as err:  # noqa: BLE001 - a model the thin cohort cannot fit: the figure says so
+        log.warning("Schoenfeld residuals not estimable: %s", err)
+        residuals = None
     write_figure(
-        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months), out.schoenfeld_png, out.schoenfeld_pdf
+        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months)
+        if residuals is not None
+        else figures.not_estimable("Scaled Schoenfeld residuals", "the multivariable Cox model could not be fitted"),
+        out.schoenfeld_png,
+        out.schoenfeld_pdf,
+    )
+else:
+    write_figure(
+        figures.not_estimable("Scaled Schoenfeld residuals", "no multivariable model on this cohort"),
+        out.schoenfeld_png,
+        out.schoenfeld_pdf,
     )
 record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
@@ -63,8 +81,13 @@ for name, png, pdf, title, order in (
         png,
         pdf,
     )
-if len(table):
-    write_figure(figures.forest(table, p.confidence_level), out.forest_png, out.forest_pdf)
+write_figure(
+    figures.forest(table, p.confidence_level)
+    if len(table)
+    else figures.not_estimable("Hazard ratios", "no model could be fitted on this cohort"),
+    out.forest_png,
+    out.forest_pdf,
+)
 for t in tests.itertuples():
     log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)
 for warning in record["warnings"]:
