@@ -159,7 +159,7 @@ def parse_time_modules(root: Path, scratch: Path) -> set[Path]:
         line.strip()
         for smk in sorted((root / "workflow" / "rules").glob("*.smk"))
         for line in smk.read_text(encoding="utf-8").splitlines()
-        if re.match(r"(from \S+ import |import )", line)
+        if re.match(r"(from \S+ import |import )", line.strip())  # inside helper functions too
     ]
     script = scratch / "rule_file_imports.py"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
