@@ -482,3 +482,19 @@ def test_the_preflight_report_lists_what_the_rules_would_do(twin_dir, tmp_path):
     assert "`implausible_birth_date`: 1 findings, 0.4% of the patients; the run excludes the patients" in section
     assert "line 2, birth_date = '29.02.1950'" in section
     assert "`implausible_birth_date`: 1 findings" in report[report.index("## Summary") :]
+
+
+def test_every_plausibility_reason_reads_in_words_in_the_paper_and_the_flow_diagram():
+    """The flow sentence and the flow diagram name a plausibility exclusion in words, never by its code."""
+    from cleaning.report import flow_figure
+    from common.study import EXCLUSION_LABELS, PLAUSIBILITY_RULES
+    from manuscript.render import Formatter, exclusions_phrase
+
+    flow = {"patients_in_export": 20, "patients_analysed": 13, "patients_revised": 2}
+    flow |= {"deaths_without_revision": 8, "censored": 3, "excluded": dict.fromkeys(PLAUSIBILITY_RULES, 1)}
+    phrase = exclusions_phrase(flow, Formatter(False))
+    for rule in PLAUSIBILITY_RULES:
+        assert EXCLUSION_LABELS[rule] in phrase and rule not in phrase, rule
+    figure = flow_figure(flow)
+    drawn = " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert all(rule not in drawn for rule in PLAUSIBILITY_RULES), drawn

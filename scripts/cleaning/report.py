@@ -5,7 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from common.plotting import BOX, use_style
-from common.study import EXCLUSION_RULES
+from common.study import EXCLUSION_RULES, PLAUSIBILITY_RULES
+
+DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
 
 
 def flow_figure(flow: dict):
@@ -27,7 +29,7 @@ def flow_figure(flow: dict):
         )
 
     box(3.2, 9.2, f"Patients in the export\nn = {flow['patients_in_export']}")
-    reasons = "\n".join(f"{EXCLUSION_RULES.get(k, k)}: {v}" for k, v in excluded.items())
+    reasons = "\n".join(f"{DESCRIPTIONS.get(k, k)}: {v}" for k, v in excluded.items())
     ax.text(
         5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=7.2, wrap=True
     )
@@ -60,7 +62,7 @@ def quality_markdown(flow: dict, quality: dict, exclusions_by_reason: dict) -> s
         "| reason | patients |",
         "| --- | --- |",
     ]
-    lines += [f"| {EXCLUSION_RULES.get(k, k)} (`{k}`) | {v} |" for k, v in exclusions_by_reason.items()]
+    lines += [f"| {DESCRIPTIONS.get(k, k)} (`{k}`) | {v} |" for k, v in exclusions_by_reason.items()]
     lines += ["", "## Corrections applied", "", "| correction | rows |", "| --- | --- |"]
     lines += [f"| `{k}` | {v} |" for k, v in quality["corrections"].items()]
     lines += [

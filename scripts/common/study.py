@@ -67,6 +67,16 @@ PLAUSIBILITY_RULES = {
     "revision_flag_mismatch": "revision flag disagrees with the revision reason or the operation date",
     "revision_on_index_day": "a revision dated on the day of a non-revision operation of the patient",
 }
+# How the manuscript's flow sentence and the flow diagram name them.
+EXCLUSION_LABELS |= {
+    "control_characters": "control characters in a field",
+    "conflicting_birth_dates": "conflicting birth dates",
+    "implausible_birth_date": "implausible birth date or age",
+    "date_after_export": "dated after the export",
+    "contact_after_death": "last contact after death",
+    "revision_flag_mismatch": "revision flag contradicted",
+    "revision_on_index_day": "revision on the index day",
+}
 
 # Every figure the manuscript embeds, in the order it numbers them; each has its caption in
 # workflow/report/<stem>.rst.
