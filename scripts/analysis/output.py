@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.plotting import save_figure
-
 
 def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:
     frame.to_csv(path, sep="\t", index=False, lineterminator="\n", float_format="%.10g")
@@ -37,4 +35,6 @@ def write_json(content, path: str | Path) -> None:
 
 
 def write_figure(fig, png: str | Path, pdf: str | Path) -> None:
+    from common.plotting import save_figure  # matplotlib only for the rules that draw
+
     save_figure(fig, png, pdf)

@@ -8,12 +8,16 @@ clinical question: what share of patients will have had a revision by time t.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
 
 from common.study import DAYS_PER_MONTH, DEATH, REVISION
 from competing_risks import aalen_johansen
+
+if TYPE_CHECKING:
+    from lifelines import KaplanMeierFitter
 
 
 def km_median_r(days, observed) -> float:
@@ -43,6 +47,8 @@ def median_follow_up(days, died) -> float:
 
 
 def km_fit(days: pd.Series, observed: pd.Series, alpha: float) -> KaplanMeierFitter:
+    from lifelines import KaplanMeierFitter  # here, not at the top: rules that only read results skip its import
+
     return KaplanMeierFitter(alpha=alpha).fit(days.to_numpy(dtype=float), observed.to_numpy(dtype=bool))
 
 
