@@ -19,7 +19,6 @@ from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray
 
 from .data import covariate_frame
-from .factors import model_data
 
 
 def shard_indices(resamples: int, shards: int, shard: int) -> range:
@@ -41,6 +40,8 @@ class Resampler:
         self.days = [m * DAYS_PER_MONTH for m in horizons.values()]
         self.time = df["time_days"].to_numpy(float)
         self.event = df["event"].to_numpy(int)
+        from .factors import model_data  # here: gathering the shards needs neither it nor lifelines behind it
+
         self.in_model = df.index.isin(model_data(df, covariates).index)
         self.design = covariate_frame(df, covariates).to_numpy(float)
 
