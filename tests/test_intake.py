@@ -418,6 +418,25 @@ def test_trailing_separators_rows_of_separators_and_year_markers(tmp_path):
         intake({"operations": {"file": "short.csv", "encoding": "cp1251", "columns": columns}}, tmp_path)
 
 
+def test_a_time_of_day_after_a_date_is_dropped_by_rule(tmp_path):
+    """A system that writes datetimes as text although the declared format has no time: the date is the day it
+    falls on (counted as with a time of day); text that is no date keeps being a finding."""
+    rows = ["№ ИБ;Дата операции", "ИБ-1;05.03.2019 14:30", "ИБ-2;06.03.2019 9:05:33", "ИБ-3;2019-03-08T10:00"]
+    text = "\r\n".join([*rows, "ИБ-4;xx 10:00", ""])
+    (tmp_path / "ops.csv").write_bytes(text.encode("cp1251"))
+    columns = {"record_number": "№ ИБ", "operation_date": "Дата операции"}
+    spec = {"file": "ops.csv", "encoding": "cp1251", "date_format": ["%d.%m.%Y", "%Y-%m-%d"], "columns": columns}
+    result = intake({"operations": spec}, tmp_path)
+    assert result.tables["operations"]["operation_date"].tolist() == [
+        "05.03.2019",
+        "06.03.2019",
+        "08.03.2019",
+        "xx 10:00",
+    ]
+    dates = result.summary["operations"]["sources"][0]["files"][0]["dates"]["operation_date"]
+    assert dates["with_time_of_day"] == 3 and dates["unparseable"] == 1
+
+
 def test_several_files_per_table_and_an_ods_sheet(tmp_path):
     """A glob reads every matching file into one table; an OpenDocument sheet reads like a workbook."""
     for year, rows in (("2019", [["ИБ-1", "01.02.2019"]]), ("2020", [["ИБ-2", "03.04.2020"], ["ИБ-3", ""]])):

@@ -97,6 +97,7 @@ def shift_century(stamp: pd.Timestamp, pivot: int) -> pd.Timestamp:
 # The year marker Russian records write after a date ("01.02.2019 г.", "01.02.2019г", "1 февраля 2019 года"): not
 # part of any date format, so it is dropped before the formats are tried.
 YEAR_MARKER = r"\s*(?:г\.?|года?)\s*$"
+TIME_OF_DAY = r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$"
 
 
 def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, spreadsheet: bool):
@@ -138,6 +139,20 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
         if pivot is not None and "%y" in fmt:
             found = found.map(lambda s: shift_century(s, pivot) if pd.notna(s) else s)
         parsed[todo] = found
+    # A time of day after a date whose declared format has none ("05.03.2019 14:30" from a system that writes
+    # datetimes): the date is the day it falls on, by rule, as for datetimes read with a format that has a time.
+    timed = parsed.isna() & stripped.str.contains(TIME_OF_DAY, regex=True)
+    if timed.any():
+        dates_only = stripped[timed].str.replace(TIME_OF_DAY, "", regex=True)
+        for fmt in (f for f in formats if "%H" not in f and "%I" not in f):
+            todo = parsed[timed].isna()
+            if not todo.any():
+                break
+            found = pd.to_datetime(dates_only[todo], format=fmt, errors="coerce")
+            if pivot is not None and "%y" in fmt:
+                found = found.map(lambda s: shift_century(s, pivot) if pd.notna(s) else s)
+            parsed[found.index] = found
+        counts["with_time_of_day"] += int(parsed[timed].notna().sum())
     day = parsed.dt.normalize()
     verbatim = canon.notna() & (canon == day) & (stripped == written)
     rewritten = day.notna() & ~verbatim
