@@ -65,8 +65,8 @@ def test_degenerate_cohort(case, twin_dir, tmp_path):
 
 
 def test_a_failed_run_leaves_no_stale_results(twin_dir, tmp_path):
-    """Run to the manuscript, then break an export so that cleaning fails: the numbers and the manuscript of the
-    first run depend on cleaning and must be gone; what is upstream of the failure stays."""
+    """Run to the manuscript, then break an export so that de-identification fails: the numbers and the manuscript
+    of the first run depend on it and must be gone; what is upstream of the failure (the intake) stays."""
     project, exports, override = setup(tmp_path, twin_dir)
     result, logs = snakemake(project, override)
     assert result.returncode == 0, (result.stdout + result.stderr + logs)[-3000:]
@@ -77,7 +77,8 @@ def test_a_failed_run_leaves_no_stale_results(twin_dir, tmp_path):
         "results/figures/revision_causes_by_primary.png",
     ]
     assert all((project / path).exists() for path in stale)
-    # A bone the codebook does not know: cleaning stops (cleaning.unknown_labels: error).
+    # A bone the codebook does not know: de-identification, which codes labels on the raw side, stops
+    # (cleaning.unknown_labels: error); everything after it is downstream.
     edit(
         exports / "operations.csv",
         lambda rows: [{**r, "Кость": "Кость неизвестная"} if i == 0 else r for i, r in enumerate(rows)],
@@ -85,8 +86,8 @@ def test_a_failed_run_leaves_no_stale_results(twin_dir, tmp_path):
     result, logs = snakemake(project, override)
     said = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "Error in rule clean_cohort" in said, said[-3000:]
+    assert "Error in rule deidentify_exports" in said, said[-3000:]
     assert "removed" in said and "results/numbers.json" in said
     left = [path for path in stale if (project / path).exists()]
     assert not left, f"outputs of the earlier run left looking current: {left}"
-    assert (project / "results" / "deid" / "audit.json").exists(), "an output upstream of the failure was removed"
+    assert (project / "resources" / "intake" / "intake.json").exists(), "an output upstream of the failure was removed"

@@ -498,3 +498,12 @@ def test_every_plausibility_reason_reads_in_words_in_the_paper_and_the_flow_diag
     figure = flow_figure(flow)
     drawn = " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
     assert all(rule not in drawn for rule in PLAUSIBILITY_RULES), drawn
+
+
+def test_an_empty_operations_table_gives_no_finding():
+    """No operation at all is for cleaning to count (no_operation), not a crash of the index-day rule."""
+    from intake.plausibility import revisions_on_index_day
+
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in [*TABLES["operations"], *ORIGIN]})
+    found = revisions_on_index_day(empty, {"да": "yes", "нет": "no"})
+    assert len(found) == 1 and found[0].empty and "source_line" in found[0].columns

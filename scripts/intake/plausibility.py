@@ -214,7 +214,9 @@ def revisions_on_index_day(operations: pd.DataFrame, flag_of: dict[str, str]) ->
     key = operations["record_number"].map(patient_key)
     operated = set(zip(key[no & dates.notna()], dates[no & dates.notna()], strict=True))
     same_day = pd.Series(
-        [bool(y) and (k, d) in operated for k, d, y in zip(key, dates, yes, strict=True)], index=operations.index
+        [bool(y) and (k, d) in operated for k, d, y in zip(key, dates, yes, strict=True)],
+        index=operations.index,
+        dtype=bool,  # an empty operations table: an empty mask selects no row (an object one would select columns)
     )
     return [findings_frame("revision_on_index_day", "operations", "operation_date", operations[same_day])]
 
