@@ -218,3 +218,11 @@ def test_identifier_list_of_the_stage_holds_transliterations_and_case_forms(tmp_
 
 def test_config_codebook_is_readable():
     assert yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text(encoding="utf-8"))["bone"]
+
+
+def test_a_file_removed_while_the_gate_runs_is_skipped_not_a_stop(tmp_path):
+    """Snakemake removes an output before its job reruns; a gate scanning that folder beside it must not stop."""
+    present = tmp_path / "present.tsv"
+    present.write_text("ok\n", encoding="utf-8")
+    findings, scanned = LeakScanner([]).scan_files([present, tmp_path / "gone.json"])
+    assert findings == [] and scanned == 1

@@ -176,9 +176,16 @@ class LeakScanner:
     def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
         findings, scanned = [], 0
         for path in sorted(paths):
-            if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
-                log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
-            for part, text, shapes_in in texts_of(path):
+            try:
+                if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
+                    log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
+                parts = list(texts_of(path))
+            except FileNotFoundError:
+                # Gone between listing and reading: a folder the gate scans is also written by jobs running beside
+                # it (Snakemake removes an output before its job reruns). The final gate scans every file later.
+                log.info("%s was removed while the gate ran (a job beside it is rewriting it); not scanned", path)
+                continue
+            for part, text, shapes_in in parts:
                 findings += [
                     Finding(str(path), line, kind, offset, part)
                     for line, offset, kind in self.scan_text_offsets(text, shapes_in)
