@@ -1,0 +1,172 @@
+"""Concordance of prognostic scores: Harrell's C against R's survival::concordance (fixtures written by
+tests/r/concordance_fixtures.R), against a literal pair-by-pair count, and on a hand-worked example; Wolbers' C
+against a literal count of its own pair definition."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.discrimination import discrimination_table, harrell, percentile_interval, wolbers
+
+FIXTURES = Path(__file__).parent / "fixtures" / "concordance"
+R_SCRIPT = Path(__file__).parent / "r" / "concordance_fixtures.R"
+
+
+def literal_harrell(time, event, risk):
+    """Every pair looked at once, by the definition in analysis.discrimination's docstring."""
+    concordant = discordant = tied_risk = tied_time = 0
+    for i, j in itertools.combinations(range(len(time)), 2):
+        if time[j] < time[i] or (time[i] == time[j] and event[j] and not event[i]):
+            i, j = j, i  # i is the earlier (or the event at a shared time)
+        if not event[i]:
+            continue
+        if time[i] == time[j] and event[j]:
+            tied_time += 1
+            continue
+        if risk[i] > risk[j]:
+            concordant += 1
+        elif risk[i] < risk[j]:
+            discordant += 1
+        else:
+            tied_risk += 1
+    return concordant, discordant, tied_risk, tied_time
+
+
+def literal_wolbers(time, status, risk, cause=1):
+    """Wolbers et al. 2009 (Epidemiology 20:555), pairs read straight from the paper: i had the event of interest;
+    j is comparable if j's observed time is later (or equal and censored), or if j had a competing event at any
+    time. Concordant when i's risk is the higher."""
+    concordant = discordant = tied_risk = 0
+    n = len(time)
+    for i in range(n):
+        if status[i] != cause:
+            continue
+        for j in range(n):
+            if j == i:
+                continue
+            competing = status[j] not in (0, cause)
+            later = time[j] > time[i] or (time[j] == time[i] and status[j] == 0)
+            if not (competing or later):
+                continue
+            if risk[i] > risk[j]:
+                concordant += 1
+            elif risk[i] < risk[j]:
+                discordant += 1
+            else:
+                tied_risk += 1
+    return concordant, discordant, tied_risk
+
+
+def test_hand_worked_example():
+    # Times 1..5; the event at 2 (risk 3) and the censoring at 2 (risk 4) are comparable and discordant; the two
+    # pairs with equal risks (3 at times 2 and 3; 2 at times 4 and 4) are ties; the other 13 comparable pairs are
+    # concordant. C = (13 + 2/2) / (13 + 1 + 2) = 14/16.
+    counts = harrell([1, 2, 2, 3, 4, 4, 5], [1, 1, 0, 1, 0, 1, 1], [5, 3, 4, 3, 2, 2, 1])
+    assert (counts.concordant, counts.discordant, counts.tied_risk, counts.tied_time) == (13, 1, 2, 0)
+    assert counts.c_index == 14 / 16
+
+
+def test_perfect_and_reversed_orderings():
+    time = [1, 2, 3, 4, 5]
+    assert harrell(time, [1] * 5, [5, 4, 3, 2, 1]).c_index == 1.0
+    assert harrell(time, [1] * 5, [1, 2, 3, 4, 5]).c_index == 0.0
+    assert harrell(time, [1] * 5, [7] * 5).c_index == 0.5
+    assert np.isnan(harrell([1, 2], [0, 0], [1, 2]).c_index)  # no event: no comparable pair
+
+
+@pytest.mark.parametrize("name", ["hand", "lung_ecog", "twin_modified_bauer", "twin_bauer", "heavy_ties"])
+def test_harrell_equals_r_concordance(name):
+    reference = pd.read_csv(FIXTURES / "concordance.csv").set_index("name").loc[name]
+    data = pd.read_csv(FIXTURES / f"{name}_data.csv")
+    counts = harrell(data["time"], data["event"], data["risk"])
+    assert counts.concordant == reference["concordant"]
+    assert counts.discordant == reference["discordant"]
+    assert counts.tied_risk == reference["tied_x"]
+    assert counts.tied_time == reference["tied_y"] + reference["tied_xy"]
+    assert abs(counts.c_index - reference["concordance"]) < 1e-12
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript is not installed (apt: r-cran-survival)")
+def test_committed_fixtures_are_what_the_r_script_writes(tmp_path):
+    subprocess.run(["Rscript", str(R_SCRIPT), str(tmp_path)], check=True, capture_output=True)
+    fresh = pd.read_csv(tmp_path / "concordance.csv")
+    pd.testing.assert_frame_equal(fresh, pd.read_csv(FIXTURES / "concordance.csv"))
+
+
+small_cohorts = st.integers(2, 30).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(1, 8), min_size=n, max_size=n),
+        st.lists(st.integers(0, 2), min_size=n, max_size=n),
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_cohorts)
+def test_harrell_equals_the_literal_pair_count(cohort):
+    time, status, risk = cohort
+    event = [s > 0 for s in status]
+    counts = harrell(time, event, risk)
+    assert (counts.concordant, counts.discordant, counts.tied_risk, counts.tied_time) == literal_harrell(
+        time, event, risk
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_cohorts)
+def test_wolbers_equals_the_literal_pair_count(cohort):
+    time, status, risk = cohort
+    counts = wolbers(time, status, risk, cause=1)
+    assert (counts.concordant, counts.discordant, counts.tied_risk) == literal_wolbers(time, status, risk)
+
+
+def test_wolbers_compares_a_revision_with_an_earlier_death():
+    # Patient 0 died (competing) at 1 with low risk; patient 1 was revised at 3 with high risk. Harrell on revision
+    # alone (deaths censored) has no comparable pair; Wolbers has one, concordant.
+    assert harrell([1, 3], [0, 1], [0, 1]).comparable == 0
+    counts = wolbers([1, 3], [2, 1], [0, 1])
+    assert (counts.concordant, counts.comparable) == (1, 1)
+
+
+def test_missing_values_are_refused():
+    with pytest.raises(ValueError, match="missing"):
+        harrell([1, 2], [1, 1], [1, np.nan])
+
+
+def test_percentile_interval_drops_resamples_without_pairs():
+    replicates = np.array([np.nan, *np.linspace(0.0, 1.0, 101)])
+    low, high = percentile_interval(replicates, 0.90)
+    assert (round(low, 12), round(high, 12)) == (0.05, 0.95)
+    assert all(np.isnan(percentile_interval(np.array([np.nan]), 0.95)))
+
+
+def test_discrimination_table_orients_scores_and_counts_patients():
+    rng = np.random.default_rng(3)
+    n = 120
+    good = rng.integers(0, 5, n)  # a "higher is better" score that works
+    time = rng.exponential(1 + good)
+    died = rng.random(n) < 0.7
+    status = np.where(rng.random(n) < 0.3, 1, np.where(died, 2, 0))
+    scores = pd.DataFrame({"bauer_like": good.astype(float)})
+    scores.loc[:9, "bauer_like"] = np.nan
+    outcomes = {"overall_survival": (time, died.astype(int)), "revision": (time, status)}
+    table = discrimination_table(scores, outcomes, {"bauer_like": True}, 50, 0.95, seed=2)
+    again = discrimination_table(scores, outcomes, {"bauer_like": True}, 50, 0.95, seed=2)
+    pd.testing.assert_frame_equal(table, again)
+    assert list(table.columns) == ["score", "outcome", "c_index", "ci_low", "ci_high", "n"]
+    survival = table.set_index("outcome").loc["overall_survival"]
+    assert survival["n"] == n - 10
+    assert survival["c_index"] > 0.5  # negated: a higher Bauer-like score means longer survival
+    assert survival["ci_low"] < survival["c_index"] < survival["ci_high"]
+    flipped = discrimination_table(scores, outcomes, {}, 50, 0.95, seed=2).set_index("outcome")
+    assert abs(flipped.loc["overall_survival", "c_index"] + survival["c_index"] - 1) < 1e-12
