@@ -109,7 +109,12 @@ def template_files(template: Path) -> list[Path]:
         if path in seen:
             continue
         seen.append(path)
-        todo += [template.parent / name for name in INCLUDE.findall(path.read_text(encoding="utf-8"))]
+        for name in INCLUDE.findall(path.read_text(encoding="utf-8")):
+            # As the render finds it: beside the template first, then among the workflow's templates.
+            local = template.parent / name
+            todo.append(
+                local if local.exists() else Path(__file__).resolve().parents[2] / "workflow" / "templates" / name
+            )
     return seen
 
 

@@ -53,6 +53,7 @@ METHOD = {
     "plate_osteosynthesis": "plate osteosyntheses",
     "other": "other operations",
 }
+TEMPLATES = Path(__file__).resolve().parents[2] / "workflow" / "templates"
 OPEN, CLOSE = "⟦", "⟧"
 
 
@@ -460,7 +461,8 @@ def context(
 
 def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template.parent)),
+        # The template's own folder first, then the workflow's templates (what a copied template includes).
+        loader=jinja2.FileSystemLoader([str(template.parent), str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
