@@ -19,6 +19,8 @@ import jinja2
 import pandas as pd
 
 from common.study import EXCLUSION_LABELS
+from manuscript.checklists import RECORD, STROBE_COHORT
+from manuscript.front import front_matter
 
 PRIMARY = {
     "breast": "breast cancer",
@@ -51,31 +53,7 @@ METHOD = {
     "plate_osteosynthesis": "plate osteosyntheses",
     "other": "other operations",
 }
-# STROBE statement for cohort studies (von Elm et al. 2007, Lancet 370:1453): item, topic, where this paper meets it.
-STROBE = [
-    ("1", "Title and abstract", "Title; Abstract"),
-    ("2", "Background/rationale", "Introduction"),
-    ("3", "Objectives", "Abstract (Aim); Introduction"),
-    ("4", "Study design", "Methods: Patients"),
-    ("5", "Setting", "Abstract (Methods); Methods: Data source"),
-    ("6", "Participants", "Methods: Patients; Figure 1"),
-    ("7", "Variables", "Methods: Patients, Statistical analysis"),
-    ("8", "Data sources/measurement", "Methods: Data source and de-identification"),
-    ("9", "Bias", "Methods: Statistical analysis (competing risks); Limitations"),
-    ("10", "Study size", "Results: Patients; Figure 1"),
-    ("11", "Quantitative variables", "Methods: Statistical analysis (modified Bauer groups, age)"),
-    ("12", "Statistical methods", "Methods: Statistical analysis"),
-    ("13", "Participants (flow)", "Results: Patients; Figure 1"),
-    ("14", "Descriptive data", "Results: Patients; Table 1"),
-    ("15", "Outcome data", "Results: Revisions; Table 2; Figures 2-3"),
-    ("16", "Main results", "Results: Risk of revision, Factors; Tables 3-4; Figures 4-8"),
-    ("17", "Other analyses", "Results: The recommendation, tested; Figure 9"),
-    ("18", "Key results", "Discussion"),
-    ("19", "Limitations", "Limitations"),
-    ("20", "Interpretation", "Discussion"),
-    ("21", "Generalisability", "Discussion; Limitations"),
-    ("22", "Funding", "not applicable: a reproduction built by the workflow"),
-]
+TEMPLATES = Path(__file__).resolve().parents[2] / "workflow" / "templates"
 OPEN, CLOSE = "⟦", "⟧"
 
 
@@ -441,11 +419,18 @@ def context(
     synthetic: bool,
     f: Formatter,
     supplement: list[tuple[str | Path, str | Path]] | None = None,
+    front: dict | None = None,
+    calibration: dict | None = None,
 ) -> dict:
     """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
-    the steps above; `figures` are (figure, caption file) pairs in the manuscript's order."""
+    the steps above; `figures` are (figure, caption file) pairs in the manuscript's order. `front` is the front
+    matter and declarations (manuscript.front.front_matter; without it every declaration is a placeholder) and
+    `calibration` the twin's calibration table by quantity (manuscript.front.calibration_targets; empty on real
+    exports)."""
     n = read_json(results / "numbers.json")
-    strobe = pd.DataFrame(STROBE, columns=["Item", "Topic", "Where it is met"])
+    columns = ["Item", "Topic", "Where in the manuscript", "Delivered by (rule or file)"]
+    strobe = pd.DataFrame(STROBE_COHORT, columns=columns)
+    record = pd.DataFrame(RECORD, columns=columns)
     return {
         "n": n,
         "synthetic": synthetic,
@@ -465,6 +450,9 @@ def context(
         "recommendation_table": markdown_table(recommendation_frame(results), f),
         "mix_table": markdown_table(mix_frame(results), f),
         "strobe_table": markdown_table(strobe, Formatter(False)),
+        "record_table": markdown_table(record, Formatter(False)),
+        "front": front if front is not None else front_matter({}, {}, "results/provenance/ro-crate-metadata.json"),
+        "calibration": calibration or {},
         "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100),
         "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100),
         **supplement_tables(results, f, n["confidence_percent"]),
@@ -473,13 +461,26 @@ def context(
 
 def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template.parent)),
+        # The template's own folder first, then the workflow's templates (what a copied template includes).
+        loader=jinja2.FileSystemLoader([str(template.parent), str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit)
+    env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit, ru=russian_number, yaml=yaml_string)
     return env.get_template(template.name).render(**ctx)
+
+
+def russian_number(text: str) -> str:
+    """A formatted number in Russian typography: decimal comma, and a non-breaking space before % and between digit
+    groups. The number is the same object as in the English text; only its spelling changes."""
+    text = re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+    return re.sub(r"(?<=\d) (?=\d{3}\b|%)", "\u00a0", text)
+
+
+def yaml_string(value) -> str:
+    """A value as a YAML double-quoted scalar (JSON is YAML), safe in the template's metadata block."""
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def results_section(markdown: str) -> str:
@@ -495,14 +496,21 @@ def typed_numbers(section: str) -> list[str]:
     return re.findall(r"\S*\d\S*", text)
 
 
-def convert(markdown: str, paper_dir: Path, html: Path, docx: Path) -> None:
-    """Markdown -> self-contained HTML (figures embedded) and DOCX, with pandoc. SOURCE_DATE_EPOCH keeps DOCX
-    byte-identical across runs."""
+def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography: Path, csl: Path) -> None:
+    """Markdown -> self-contained HTML (figures embedded) and DOCX, with pandoc: one call per format, references
+    by pandoc's built-in citeproc from the CSL JSON bibliography and the CSL style (both files of the workflow, so
+    nothing is fetched). SOURCE_DATE_EPOCH keeps DOCX byte-identical across runs."""
     import pypandoc
 
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     css = Path(__file__).with_name("manuscript.css")
-    common = [f"--resource-path={paper_dir.resolve()}", "--standalone"]
+    common = [
+        f"--resource-path={paper_dir.resolve()}",
+        "--standalone",
+        "--citeproc",
+        f"--bibliography={Path(bibliography).resolve()}",
+        f"--csl={Path(csl).resolve()}",
+    ]
     pypandoc.convert_text(
         markdown,
         "html5",

@@ -330,6 +330,12 @@ SOFTWARE_REPORTED = [
 ]
 
 
+def twin_calibration_table():
+    """The twin's calibration table, which the manuscript quotes (its calibration targets), or nothing on real
+    exports."""
+    return ["results/twin/calibration.tsv"] if is_synthetic() else []
+
+
 def manuscript_figures():
     """Every figure the manuscript embeds, in the order it numbers them (scripts/common/study.py)."""
     return list(STUDY.MANUSCRIPT_FIGURES)

@@ -4,6 +4,10 @@
 rule render_manuscript:
     input:
         template="workflow/templates/manuscript.md.j2",
+        abstract_ru="workflow/templates/abstract_ru.md.j2",
+        bibliography="workflow/templates/references.json",
+        csl="workflow/templates/csl/nlm-citation-sequence.csl",
+        calibration=twin_calibration_table(),
         numbers="results/numbers.json",
         tables=[
             "results/analysis/table1_by_revision.tsv",
@@ -44,6 +48,8 @@ rule render_manuscript:
     params:
         synthetic=is_synthetic(),
         packages=SOFTWARE_REPORTED,
+        manuscript=config.get("manuscript", {}),
+        crate="results/provenance/ro-crate-metadata.json",
     script:
         "../scripts/render_manuscript.py"
 
