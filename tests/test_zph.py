@@ -144,3 +144,88 @@ def test_fine_gray_matches_cox_zph_on_crr_equivalent_fit(dataset, model):
         ]
         assert len(rows) == len(names) + 1
         _assert_matches(fine_gray_zph(time, event, x, fit, cause=1, transform=transform), rows)
+
+
+@pytest.mark.parametrize("model", ["univariable: osteosynthesis", "univariable: modified_bauer_score", "multivariable"])
+def test_compare_factors_models_report_r_cox_zph(model):
+    """The tests compare_factors writes (proportional_hazards_checks.tsv) are R's: cause-specific Cox with Efron ties
+    against rank-transformed time, Fine-Gray against Kaplan-Meier-transformed time."""
+    from analysis import factors
+
+    names = TWIN_MODELS[model]
+    df = _twin()
+    assert factors.PH_TRANSFORMS == {"cause-specific Cox": "rank", "Fine-Gray": "km"}
+    cox_reference = _reference("zph_cox.csv")
+    fg_reference = _reference("zph_fine_gray.csv")
+    _, cs_ph = factors.cause_specific_cox(df, names, 0.05)
+    _, fg_ph = factors.fine_gray_model(df, names, 0.05)
+    for ph, reference in (
+        (
+            cs_ph,
+            cox_reference[
+                (cox_reference["dataset"] == "twin")
+                & (cox_reference["model"] == model)
+                & (cox_reference["ties"] == "efron")
+                & (cox_reference["transform"] == "rank")
+            ],
+        ),
+        (fg_ph, fg_reference[(fg_reference["model"] == model) & (fg_reference["transform"] == "km")]),
+    ):
+        expected = reference.set_index("term").loc[names]
+        assert ph["covariate"].tolist() == names
+        np.testing.assert_allclose(ph["statistic"], expected["chisq"], rtol=TOLERANCE)
+        np.testing.assert_allclose(ph["p_value"], expected["p"], rtol=TOLERANCE)
+
+
+def test_time_split_follows_only_the_cause_specific_tests():
+    """A Fine-Gray rejection does not ask for a cause-specific time split; a cause-specific one does."""
+    from analysis import factors
+
+    df = _twin()
+    ph = pd.DataFrame(
+        {
+            "covariate": ["osteosynthesis", "osteosynthesis"],
+            "statistic": [9.0, 1.0],
+            "p_value": [0.001, 0.5],
+            "model": ["univariable: osteosynthesis"] * 2,
+            "kind": ["Fine-Gray", "cause-specific Cox"],
+        }
+    )
+    covariates = {"univariable: osteosynthesis": ["osteosynthesis"]}
+    time_split, _ = factors.proportionality(df, ph, covariates, 180.0, 0.05)
+    assert time_split.empty
+    ph["kind"] = ["cause-specific Cox", "Fine-Gray"]
+    time_split, _ = factors.proportionality(df, ph, covariates, 180.0, 0.05)
+    assert set(time_split["period"]) == {"before", "after"}
+    assert (time_split["ph_p_value"] == 0.001).all()
+
+
+def test_monotone_likelihood_and_rank_for_fine_gray_are_refused():
+    hand = pd.read_csv(FIXTURES / "hand_data.csv")
+    # x1 = 1 for exactly the subjects without an event: its coefficient diverges to -infinity.
+    no_event_arm = (hand["status"] == 0).astype(float)
+    with pytest.raises(ValueError, match="no finite maximum"):
+        cox_zph(hand["time"], hand["status"], pd.DataFrame({"a": no_event_arm, "x2": hand["x2"]}), np.zeros(2))
+    frame = pd.read_csv(FIXTURES / "hand_fg_data.csv")
+    fit = fine_gray(frame["time"], frame["event"], frame[["x1", "x2"]])
+    with pytest.raises(ValueError, match="rank"):
+        fine_gray_zph(frame["time"], frame["event"], frame[["x1", "x2"]], fit, transform="rank")
+
+
+def test_the_exact_test_differs_from_the_constant_variance_approximation():
+    """What changed: lifelines' proportional_hazard_test (Grambsch & Therneau's approximation, V(t) constant) and
+    the exact score test give different statistics on the twin's multivariable model, with the same transform; the
+    exact one is R's (test above)."""
+    from lifelines.statistics import proportional_hazard_test
+
+    from analysis.factors import model_data
+
+    names = TWIN_MODELS["multivariable"]
+    df = model_data(_twin(), names)
+    x = covariate_frame(df, names)
+    revision = (df["event"] == 1).astype(int).to_numpy()
+    data = x.assign(t=df["time_days"].to_numpy(float), e=revision)
+    fitter = CoxPHFitter().fit(data, "t", "e")
+    approximate = proportional_hazard_test(fitter, data, time_transform="km").summary["test_statistic"]
+    exact = cox_zph(df["time_days"], revision, x, fitter.params_[names].to_numpy(), transform="km").table["chisq"]
+    assert np.max(np.abs(approximate.loc[names].to_numpy() - exact.loc[names].to_numpy())) > 1e-3

@@ -240,8 +240,14 @@ def cox_zph(
             step = np.linalg.solve(information, score)
             b = b + step
             terms = _cox_terms(start_array, stop, status, x, w, b, efron)
-            if np.all(np.abs(step) <= 1e-13 * np.maximum(np.abs(b), 1.0)):
+            if np.all(np.abs(step) <= 1e-10 * np.maximum(np.abs(b), 1.0)):  # quadratic: the error is now ~step^2
                 break
+        else:
+            raise ValueError(
+                "the partial likelihood has no finite maximum (a coefficient diverges): no test of proportional hazards"
+            )
+        if not np.isfinite(b).all():
+            raise ValueError("the Cox fit diverged: no test of proportional hazards")
     ones = np.ones((n, 1))
     at_risk = _suffix_at(stop, ones, terms.event_times)[:, 0]
     if start is not None:
