@@ -9,9 +9,10 @@ survival package", section "Computational details" of the time-dependent coeffic
 information matrix, which replaced the approximation of the earlier versions in survival 3.0).
 
 The test. The model is extended by the time-dependent covariates x g(t), one per covariate, for a time transform g
-(``"km"``: 1 - S(t-), the left-continuous Kaplan-Meier of the fitted data, weighted by the case weights;
-``"rank"``: the rank of the event time among all events, ties averaged; ``"identity"``: t), and the score test of
-gamma = 0 is taken at (beta_hat, 0). With V(t) the (weighted) covariance of x over the risk set at event time t,
+(``"km"``: 1 - S(t-), the left-continuous Kaplan-Meier of the fitted records, unweighted; ``"rank"``: the rank of
+the event time among the (stop) times of all records, censored ones included, ties averaged; ``"identity"``: t; the
+case weights enter neither, as in cox.zph, whose conventions tests/r/zph_fixtures.R pins down), and the score test
+of gamma = 0 is taken at (beta_hat, 0). With V(t) the (weighted) covariance of x over the risk set at event time t,
 x_bar(t) its mean and the sums running over the events (each weighted by its case weight):
 
     U_beta  = sum w_i (x_i - x_bar(t_i))               = 0 at the maximum of the partial likelihood
@@ -27,11 +28,14 @@ over time.) Shifting g by a constant leaves the test unchanged (it re-parametris
 
 Ties. Breslow: every event at t sees the whole risk set. Efron: the m-th (m = 0..d-1) of the d events tied at t
 sees the risk set sums minus m/d of the tied events' sums, S_k - (m/d) S_k^D, with the mean weight of the tied
-events; V(t) and x_bar(t) are the averages of those d terms (Efron 1977; the coxph convention, also for weights).
+events as the multiplier of each of the d terms of the score and of H (Efron B. 1977, The efficiency of Cox's
+likelihood function for censored data, J Am Stat Assoc 72:557-565; coxph's convention, also with weights).
 
 beta_hat: a Cox fit's coefficients are taken as a starting value and polished by Newton-Raphson on the same sums
-until the step is at rounding level, so the test does not depend on the fitter's stopping rule (R's reference fits
-are converged to 1e-12). The Fine-Gray coefficients are used as ``fine_gray`` returns them (converged to 1e-12).
+until the step is below 1e-10 relative (its error is then of the order of the step squared), so the test does not
+depend on the fitter's stopping rule (R's reference fits are converged to 1e-12); a likelihood without a finite
+maximum (a diverging coefficient) is refused. The Fine-Gray coefficients are used as ``fine_gray`` returns them
+(converged to 1e-12).
 
 Cost: one sort of the records; the risk-set sums at all event times are suffix sums read at the event times
 (``searchsorted``), so a test costs O(n log n + n p^2): no loop over event times touches the records.
