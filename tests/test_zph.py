@@ -229,3 +229,19 @@ def test_the_exact_test_differs_from_the_constant_variance_approximation():
     approximate = proportional_hazard_test(fitter, data, time_transform="km").summary["test_statistic"]
     exact = cox_zph(df["time_days"], revision, x, fitter.params_[names].to_numpy(), transform="km").table["chisq"]
     assert np.max(np.abs(approximate.loc[names].to_numpy() - exact.loc[names].to_numpy())) > 1e-3
+
+
+def test_the_committed_fixtures_are_what_the_r_script_writes(tmp_path):
+    """tests/r/zph_fixtures.R, run now, writes the committed reference values (R with survival and cmprsk is part of
+    the project's test environment: see tests/r/README.md)."""
+    import shutil
+    import subprocess
+
+    rscript = shutil.which("Rscript")
+    assert rscript is not None, "Rscript is not on PATH: install r-base-core r-cran-survival r-cran-cmprsk"
+    script = Path(__file__).parent / "r" / "zph_fixtures.R"
+    done = subprocess.run([rscript, str(script), str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("zph_cox.csv", "zph_fine_gray.csv", "hand_data.csv", "hand_fg_data.csv"):
+        committed, live = pd.read_csv(FIXTURES / name), pd.read_csv(tmp_path / name)
+        pd.testing.assert_frame_equal(live, committed, check_exact=False, rtol=1e-12)
