@@ -1,6 +1,7 @@
 """Rule compare_factors: cumulative incidence of revision by factor with Gray's test; cause-specific Cox and
 Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks
-(R's cox.zph score test of both models, time-split and Fine-Gray windows), the ridge model and the sensitivity analyses of the supplement."""
+(R's cox.zph score test of both models, time-split and Fine-Gray windows), the ridge model and the sensitivity
+analyses of the supplement."""
 
 import pandas as pd
 
