@@ -16,11 +16,11 @@ import warnings
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
-from lifelines.statistics import proportional_hazard_test
 from scipy.stats import norm
 
 from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray, gray_test
+from competing_risks.zph import cox_zph, fine_gray_zph
 
 from .data import COVARIATES, covariate_frame
 
@@ -30,6 +30,21 @@ log = logging.getLogger("analysis.factors")
 # Convergence of the Cox fits: lifelines' defaults stop at a step of 1e-7, which leaves coefficients up to 1e-4
 # from R's coxph; these settings reach R to 1e-6 and better.
 COX_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
+
+# Time transforms of the proportional-hazards score test (R's cox.zph, survival >= 3.0; competing_risks.zph). The
+# cause-specific models keep the rank of time they were always tested on; the Fine-Gray models use cox.zph's default
+# for right-censored data, the Kaplan-Meier transform, since a rank of the weighted records' times depends on how
+# those records are laid out (see competing_risks.zph.fine_gray_zph).
+PH_TRANSFORMS = {"cause-specific Cox": "rank", "Fine-Gray": "km"}
+
+
+def _ph_rows(names: list[str], zph) -> pd.DataFrame:
+    """One row per covariate (covariate, statistic, p_value) from a cox.zph result; NaN where there is none (the
+    test could not be computed: a coefficient not estimable or a singular information)."""
+    if zph is None:
+        return pd.DataFrame({"covariate": names, "statistic": np.nan, "p_value": np.nan})
+    t = zph.table.loc[names]
+    return pd.DataFrame({"covariate": names, "statistic": t["chisq"].to_numpy(), "p_value": t["p"].to_numpy()})
 
 
 def cif_by_group(
@@ -135,18 +150,22 @@ def cox_fit(x: pd.DataFrame, time: np.ndarray, revision: np.ndarray, term: str) 
     return coef, se, bool(ok)
 
 
-def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cause_specific_cox(
+    df: pd.DataFrame, names: list[str], alpha: float, ph: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (lifelines,
-    Efron ties). Returns the coefficient table and the proportional-hazards test (scaled Schoenfeld residuals
-    against rank-transformed time, Grambsch & Therneau 1994)."""
+    Efron ties). Returns the coefficient table and, with `ph`, the proportional-hazards test of each covariate: the
+    score test of Grambsch & Therneau (1994) with the full information matrix, as R's cox.zph (survival >= 3.0)
+    computes it, against rank-transformed time (competing_risks.zph.cox_zph); else None."""
     df = model_data(df, names)
     x = covariate_frame(df, names)
-    data = x.assign(time=df["time_days"].to_numpy(float), revision=(df["event"] == REVISION).astype(int).to_numpy())
+    time = df["time_days"].to_numpy(float)
+    revision = (df["event"] == REVISION).astype(int).to_numpy()
+    data = x.assign(time=time, revision=revision)
     fitter = CoxPHFitter(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' convergence chatter goes to the record, not the console
         fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
-        ph = proportional_hazard_test(fitter, data, time_transform="rank")
     s = fitter.summary
     z = pd.DataFrame(
         {
@@ -159,24 +178,37 @@ def cause_specific_cox(df: pd.DataFrame, names: list[str], alpha: float) -> tupl
             "p_value": s["p"].to_numpy(),
         }
     )
-    ph_table = pd.DataFrame(
-        {
-            "covariate": ph.summary.index.get_level_values(0),
-            "statistic": ph.summary["test_statistic"].to_numpy(),
-            "p_value": ph.summary["p"].to_numpy(),
-        }
-    )
-    return z, ph_table
+    if not ph:
+        return z, None
+    try:
+        zph = cox_zph(
+            time,
+            revision,
+            x,
+            fitter.params_[names].to_numpy(),
+            ties="efron",
+            transform=PH_TRANSFORMS["cause-specific Cox"],
+        )
+    except (ValueError, np.linalg.LinAlgError) as err:  # a diverging fit: the test is not computable
+        log.warning("proportional-hazards test of the cause-specific Cox model of %s not computable: %s", names, err)
+        zph = None
+    return z, _ph_rows(names, zph)
 
 
-def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.DataFrame:
-    """Fine-Gray model of the subdistribution hazard of revision (competing_risks, cmprsk crr's conventions)."""
+def fine_gray_model(
+    df: pd.DataFrame, names: list[str], alpha: float, ph: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Fine-Gray model of the subdistribution hazard of revision (competing_risks, cmprsk crr's conventions).
+    Returns the coefficient table and, with `ph`, the proportional-hazards test of each covariate: cox.zph's score
+    test on the weighted risk sets of the fit, against Kaplan-Meier-transformed time
+    (competing_risks.zph.fine_gray_zph); else None."""
     df = model_data(df, names)
     x = covariate_frame(df, names)
-    fit = fine_gray(df["time_days"].to_numpy(float), df["event"].to_numpy(int), x, cause=REVISION)
+    time, event = df["time_days"].to_numpy(float), df["event"].to_numpy(int)
+    fit = fine_gray(time, event, x, cause=REVISION)
     zq = norm.ppf(1 - alpha / 2)
     coef, se = fit.coef.to_numpy(float), fit.se.to_numpy(float)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "covariate": list(fit.coef.index),
             "hr": np.exp(coef),
@@ -187,6 +219,14 @@ def fine_gray_model(df: pd.DataFrame, names: list[str], alpha: float) -> pd.Data
             "p_value": fit.summary["p"].to_numpy(float),
         }
     )
+    if not ph:
+        return table, None
+    try:
+        zph = fine_gray_zph(time, event, x, fit, cause=REVISION, transform=PH_TRANSFORMS["Fine-Gray"])
+    except (ValueError, np.linalg.LinAlgError) as err:  # a coefficient not estimable: no test
+        log.warning("proportional-hazards test of the Fine-Gray model of %s not computable: %s", names, err)
+        zph = None
+    return table, _ph_rows(names, zph)
 
 
 def models(
@@ -194,8 +234,9 @@ def models(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Univariable models for every candidate, and one multivariable model: the configured covariates in their
     order of priority, as many as the events allow at `min_epv` events per variable (at least one). Returns the
-    coefficient table (model, kind, covariate, ...), the proportional-hazards checks, and a record with the events
-    per variable and any warning."""
+    coefficient table (model, kind, covariate, ...), the proportional-hazards checks (covariate, statistic,
+    p_value, model, kind: cox.zph's score test of each covariate of each model), and a record with the events per
+    variable and any warning."""
     events = int((df["event"] == REVISION).sum())
     rows, ph_rows, record = [], [], {"events": events, "warnings": [], "min_events_per_variable": min_epv}
     if events == 0:
@@ -230,10 +271,10 @@ def models(
                 record["warnings"].append(message)
                 log.warning(message)
                 continue
-            table, ph = result if isinstance(result, tuple) else (result, None)
+            table, ph = result
             rows.append(table.assign(model=model, kind=kind))
             if ph is not None:
-                ph_rows.append(ph.assign(model=model))
+                ph_rows.append(ph.assign(model=model, kind=kind))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if len(table):
         table["label"] = table["covariate"].map(lambda c: COVARIATES[c][0])
@@ -241,7 +282,7 @@ def models(
     ph_table = pd.concat(ph_rows, ignore_index=True) if ph_rows else pd.DataFrame()
     if len(ph_table):
         violated = ph_table[ph_table["p_value"] < 0.05]
-        record["proportional_hazards_violations"] = violated[["model", "covariate"]].to_dict("records")
+        record["proportional_hazards_violations"] = violated[["model", "kind", "covariate"]].to_dict("records")
     return table, ph_table, record
 
 
@@ -327,13 +368,14 @@ def fine_gray_windows(df: pd.DataFrame, names: list[str], split_days: float) -> 
 def proportionality(
     df: pd.DataFrame, ph: pd.DataFrame, covariates: dict[str, list[str]], split_days: float, alpha: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Where proportional hazards fail (Schoenfeld test p < alpha in a cause-specific model), the hazard ratio
+    """Where proportional hazards fail (cox.zph score test p < alpha in a cause-specific model), the hazard ratio
     before and after the split; and for every model's covariates the Fine-Gray check: the subdistribution hazard
     ratio before the split and after it (landmark), with a Wald test of their equality (the two windows' estimates
     taken as independent)."""
     z = norm.ppf(1 - alpha / 2)
     split_rows = []
-    for r in ph[ph["p_value"] < alpha].itertuples():
+    cause_specific = ph[ph["kind"] == "cause-specific Cox"] if "kind" in ph else ph
+    for r in cause_specific[cause_specific["p_value"] < alpha].itertuples():
         names = covariates[r.model]
         table = time_split_cox(df, names, r.covariate, split_days, alpha)
         split_rows.append(table.assign(model=r.model, covariate=r.covariate, ph_p_value=r.p_value))

@@ -58,9 +58,7 @@ def run(
             row[f"cif_{label}"], row[f"lower_{label}"], row[f"upper_{label}"] = c["estimate"], c["lower"], c["upper"]
         for kind, fit in (("cs", cause_specific_cox), ("fg", fine_gray_model)):
             try:
-                result = fit(d, ["osteosynthesis"], alpha)
-                table = result[0] if isinstance(result, tuple) else result
-                r = table.iloc[0]
+                r = fit(d, ["osteosynthesis"], alpha, ph=False)[0].iloc[0]
                 row.update(
                     {
                         f"{kind}_hr": r["hr"],

@@ -315,6 +315,7 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
         pd.DataFrame(
             {
                 "Model": ph["model"],
+                "Kind": ph["kind"] if "kind" in ph else "cause-specific Cox",
                 "Covariate": ph["covariate"],
                 "Chi-square": ["not testable" if v == "" or pd.isna(v) else f"{float(v):.2f}" for v in ph["statistic"]],
                 "p": [p_cell(v) for v in ph["p_value"]],

@@ -1,6 +1,7 @@
 """Rule compare_factors: cumulative incidence of revision by factor with Gray's test; cause-specific Cox and
 Fine-Gray models, univariable and multivariable within the events-per-variable limit; proportional-hazards checks
-(time-split and Fine-Gray), the ridge model and the sensitivity analyses of the supplement."""
+(R's cox.zph score test of both models, time-split and Fine-Gray windows), the ridge model and the sensitivity
+analyses of the supplement."""
 
 import pandas as pd
 
@@ -55,7 +56,7 @@ if record.get("multivariable_covariates"):
         log.warning("Schoenfeld residuals not estimable: %s", err)
         residuals = None
     write_figure(
-        figures.schoenfeld(residuals, ph, p.time_split_months, p.max_months)
+        figures.schoenfeld(residuals, ph[ph["kind"] == "cause-specific Cox"], p.time_split_months, p.max_months)
         if residuals is not None
         else figures.not_estimable("Scaled Schoenfeld residuals", "the multivariable Cox model could not be fitted"),
         out.schoenfeld_png,
