@@ -34,6 +34,7 @@ LIGHT = [
     "competing_risks",
     "manuscript.render",
     "common.rule_log",
+    "common.kaplan_meier",
 ]
 
 
@@ -56,8 +57,9 @@ def test_light_packages_import_no_heavy_module(module):
     assert _loaded_after(f"import {module}") == []
 
 
-def test_figures_import_neither_lifelines_nor_scipy_stats():
-    loaded = _loaded_after("import analysis.figures")
+@pytest.mark.parametrize("module", ["analysis.figures", "synthetic_twin.calibration", "cleaning.report"])
+def test_drawing_modules_import_neither_lifelines_nor_scipy_stats(module):
+    loaded = _loaded_after(f"import {module}")
     assert "lifelines" not in loaded and "scipy.stats" not in loaded
 
 
@@ -138,3 +140,39 @@ def test_a_resample_is_what_the_full_estimators_give_on_it(cohort, tmp_path):
         warnings.simplefilter("ignore")
         fit = fine_gray(fitted["time_days"].to_numpy(float), fitted["event"].to_numpy(int), x, cause=REVISION)
     assert [row[f"fg_{c}"] for c in covariates] == fit.coef.tolist()
+
+
+def _km_cases():
+    rng = np.random.default_rng(8)
+    cases = []
+    for n, death_share in ((1, 1.0), (5, 0.0), (40, 1.0), (60, 0.6), (247, 0.8)):
+        time = np.round(rng.exponential(300, n))  # rounded: ties, and times 0
+        cases.append((time, rng.random(n) < death_share))
+    time, died = cases[-1]
+    cases.append((time / 30.4375, died))  # months, as the twin's calibration reads them
+    cases.append((time + 5.0, died))  # nobody at time 0
+    return cases
+
+
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_kaplan_meier_is_lifelines_bit_for_bit(case, alpha):
+    import lifelines
+
+    from common.kaplan_meier import KaplanMeier
+
+    time, died = _km_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = lifelines.KaplanMeierFitter(alpha=alpha).fit(time, died)
+        their_median = theirs.median_survival_time_
+    ours = KaplanMeier(time, died, alpha=alpha)
+    assert np.array_equal(ours.survival_function_.index.to_numpy(), theirs.survival_function_.index.to_numpy())
+    assert np.array_equal(ours.survival_function_.to_numpy(), theirs.survival_function_.to_numpy())
+    assert np.array_equal(
+        ours.confidence_interval_survival_function_.to_numpy(),
+        theirs.confidence_interval_survival_function_.to_numpy(),
+    )
+    assert ours.median_survival_time_ == their_median
+    for t in (0.0, 10.0, 365.25, 1e9):
+        assert ours.predict(t) == float(theirs.predict(t))
