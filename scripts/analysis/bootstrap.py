@@ -1,7 +1,7 @@
 """Bootstrap confidence intervals for the key estimates: the cumulative incidence of revision at the configured
 horizons (config bootstrap.horizons, labels of analysis.horizons_months) and the coefficients of the reported
-multivariable Fine-Gray model (the covariates analysis.factors.multivariable_covariates chooses, fitted on the
-patients analysis.factors.model_data keeps).
+multivariable Fine-Gray model (the covariates analysis.selection.multivariable_covariates chooses, fitted on the
+patients analysis.selection.model_data keeps).
 
 Resample i draws patients with replacement using a generator seeded by (seed, i) alone, so a resample is the same
 whichever shard computes it: any number of shards gives the same result (Efron & Tibshirani 1993, percentile
@@ -10,15 +10,10 @@ intervals).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from common.study import DAYS_PER_MONTH, REVISION
-from competing_risks import aalen_johansen, fine_gray
-
-from .data import covariate_frame
 
 
 def shard_indices(resamples: int, shards: int, shard: int) -> range:
@@ -29,42 +24,47 @@ def shard_indices(resamples: int, shards: int, shard: int) -> range:
 
 
 class Resampler:
-    """The analysis table as arrays, made once per shard: each resample then draws rows by index alone (the
-    covariates are per-patient values, so computing them once and drawing rows gives what computing them on each
-    resample would)."""
+    """The analysis table as arrays, made and checked once per shard: each resample then draws rows by index alone
+    (the covariates are per-patient values, so computing them once and drawing rows gives what computing them on
+    each resample would) and refits with the estimators' array cores (competing_risks.cif.cumulative_incidence_at,
+    competing_risks.fine_gray.fine_gray_coefficients): the arithmetic of aalen_johansen and fine_gray, so the same
+    numbers bit for bit, without re-checking the inputs, building DataFrames or computing variances per
+    resample."""
 
     def __init__(self, df: pd.DataFrame, covariates: list[str], horizons: dict[str, float]):
+        # Imported here: gathering the shards needs none of them.
+        from competing_risks._inputs import check_time, check_time_event
+        from competing_risks._tables import record_kinds
+        from competing_risks.fine_gray import _design_matrix
+
+        from .data import covariate_frame
+        from .selection import model_data
+
         self.n = len(df)
         self.covariates = covariates
         self.horizons = horizons
-        self.days = [m * DAYS_PER_MONTH for m in horizons.values()]
-        self.time = df["time_days"].to_numpy(float)
-        self.event = df["event"].to_numpy(int)
-        from .factors import model_data  # here: gathering the shards needs neither it nor lifelines behind it
-
+        self.days = check_time([m * DAYS_PER_MONTH for m in horizons.values()], name="times")
+        self.time, event = check_time_event(df["time_days"].to_numpy(float), df["event"].to_numpy(int))
+        self.kinds = record_kinds(event, REVISION)
         self.in_model = df.index.isin(model_data(df, covariates).index)
-        self.design = covariate_frame(df, covariates).to_numpy(float)
+        self.design, _ = _design_matrix(covariate_frame(df, covariates).to_numpy(float))
 
     def __call__(self, seed: int, index: int) -> dict:
         """Resample `index`: the cumulative incidence of revision at each horizon (label -> months) and the
         Fine-Gray coefficients of the covariates, on patients drawn with replacement with the generator seeded by
         (seed, index)."""
+        from competing_risks.cif import cumulative_incidence_at
+        from competing_risks.fine_gray import fine_gray_coefficients
+
         rng = np.random.default_rng([seed, index])
         drawn = rng.integers(0, self.n, self.n)
         row: dict = {"resample": index}
-        cif = aalen_johansen(self.time[drawn], self.event[drawn], cause=REVISION, times=self.days)
-        row.update({f"cif_{label}": value for label, value in zip(self.horizons, cif["estimate"], strict=True)})
+        cif = cumulative_incidence_at(self.time[drawn], self.kinds[drawn], self.days)
+        row.update({f"cif_{label}": value for label, value in zip(self.horizons, cif, strict=True)})
         fitted = drawn[self.in_model[drawn]]
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit = fine_gray(
-                    self.time[fitted],
-                    self.event[fitted],
-                    pd.DataFrame(self.design[fitted], columns=self.covariates),
-                    cause=REVISION,
-                )
-            row.update({f"fg_{name}": value for name, value in fit.coef.items()})
+            coef = fine_gray_coefficients(self.time[fitted], self.kinds[fitted], self.design[fitted], self.covariates)
+            row.update({f"fg_{name}": value for name, value in zip(self.covariates, coef, strict=True)})
         except ValueError:  # a resample without enough revisions or with a constant covariate: recorded as missing
             row.update({f"fg_{name}": np.nan for name in self.covariates})
         return row

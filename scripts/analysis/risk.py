@@ -8,16 +8,12 @@ clinical question: what share of patients will have had a revision by time t.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
+from common.kaplan_meier import KaplanMeier
 from common.study import DAYS_PER_MONTH, DEATH, REVISION
 from competing_risks import aalen_johansen
-
-if TYPE_CHECKING:
-    from lifelines import KaplanMeierFitter
 
 
 def km_median_r(days, observed) -> float:
@@ -46,13 +42,12 @@ def median_follow_up(days, died) -> float:
     return km_median_r(days, ~np.asarray(died, bool))
 
 
-def km_fit(days: pd.Series, observed: pd.Series, alpha: float) -> KaplanMeierFitter:
-    from lifelines import KaplanMeierFitter  # here, not at the top: rules that only read results skip its import
+def km_fit(days: pd.Series, observed: pd.Series, alpha: float) -> KaplanMeier:
+    """Kaplan-Meier with lifelines' numbers (common.kaplan_meier), without importing lifelines."""
+    return KaplanMeier(days.to_numpy(dtype=float), observed.to_numpy(dtype=bool), alpha=alpha)
 
-    return KaplanMeierFitter(alpha=alpha).fit(days.to_numpy(dtype=float), observed.to_numpy(dtype=bool))
 
-
-def step_at(fit: KaplanMeierFitter, days: list[float]) -> pd.DataFrame:
+def step_at(fit: KaplanMeier, days: list[float]) -> pd.DataFrame:
     """Survival and its confidence interval (lifelines: Greenwood, log(-log) transform) at the given days: the
     step function's value at the last event time <= t."""
     sf = fit.survival_function_.iloc[:, 0]

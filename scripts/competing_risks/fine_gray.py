@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ._inputs import check_cause, check_same_length, check_time_event
 from ._tables import CAUSE, CENSORED, OTHER, record_kinds, shift_down
@@ -130,48 +129,14 @@ def fine_gray(
     cause = check_cause(cause)
     design, names = _design_matrix(covariates)
     check_same_length(time=time_array, covariates=design)
-    n, n_covariates = design.shape
+    n = design.shape[0]
     kinds = record_kinds(event_array, cause)
-    n_events = int((kinds == CAUSE).sum())
-    if n_events == 0:
-        raise ValueError(f"no events of cause {cause}: the Fine-Gray model needs failures from the modelled cause")
-    if n_events < n_covariates + 1:
-        raise ValueError(
-            f"too few events of cause {cause}: {n_events} for {n_covariates} covariate(s); "
-            f"at least {n_covariates + 1} are needed to estimate the coefficients"
-        )
-    _check_design_rank(design, names)
-
+    n_events = _check_events_and_design(kinds, design, names, cause)
     data = _SortedData.build(time_array, kinds, design)
-    beta = np.zeros(n_covariates)
-    loglik_null, score, information = data.loglik_score_information(beta)
-    loglik = loglik_null
-    converged = False
-    iterations = 0
-    singular: ValueError | None = None
-    for iterations in range(max_iter + 1):
-        if np.max(np.abs(score) * np.maximum(np.abs(beta), 1.0)) < max(abs(loglik), 1.0) * gtol:
-            converged = True
-            break
-        if iterations == max_iter:
-            break
-        try:
-            step = _solve(information, score, names)
-        except ValueError as error:  # a diverging coefficient can make the information singular: checked below
-            singular = error
-            break
-        beta_new = _halving_step(data, beta, step, loglik, score)
-        if beta_new is None:
-            break
-        tiny_step = np.all(np.abs(beta_new - beta) <= 1e-14 * np.maximum(np.abs(beta), 1.0))
-        beta = beta_new
-        loglik, score, information = data.loglik_score_information(beta)
-        if tiny_step:
-            converged = True
-            break
-    diverging = _diverging(data, beta, loglik, design, information)
+    fit = _newton(data, design, names, gtol, max_iter)
+    beta, loglik, score, information, diverging = fit.beta, fit.loglik, fit.score, fit.information, fit.diverging
+    loglik_null, converged, iterations = fit.loglik_null, fit.converged, fit.iterations
     if diverging.any():
-        converged = False
         described = ", ".join(
             f"{name!r} (towards {'+' if value > 0 else '-'}infinity, stopped at {value:.3g})"
             for name, value, flag in zip(names, beta, diverging, strict=True)
@@ -184,8 +149,8 @@ def fine_gray(
             FineGrayConvergenceWarning,
             stacklevel=2,
         )
-    elif singular is not None:
-        raise singular
+    elif fit.singular is not None:
+        raise fit.singular
     elif not converged:
         warnings.warn(
             f"Fine-Gray fit for cause {cause} did not converge in {iterations} iteration(s) (max |score| "
@@ -197,6 +162,7 @@ def fine_gray(
     # The sandwich for the estimable coefficients, with the diverging ones held at their last value (their
     # subjects then carry ~0 weight in the risk sets, as in the limit); NaN rows and columns for the others.
     keep = ~diverging
+    n_covariates = design.shape[1]
     variance = np.full((n_covariates, n_covariates), np.nan)
     if keep.any():
         kept_names = [name for name, flag in zip(names, keep, strict=True) if flag]
@@ -225,9 +191,97 @@ def fine_gray(
     )
 
 
+def fine_gray_coefficients(time: np.ndarray, kinds: np.ndarray, design: np.ndarray, names: list[str]) -> np.ndarray:
+    """The coefficients of ``fine_gray`` alone (NaN where it reports them not estimable), for many refits of
+    data already checked: ``time`` a valid float64 array, ``kinds`` the record kinds (``_tables.record_kinds``),
+    ``design`` a finite float64 (n, p) array. The same arithmetic as ``fine_gray`` (so the same numbers, bit for
+    bit) without its input conversion, warnings, sandwich variance and summary tables. Raises ValueError where
+    ``fine_gray`` does (too few events of the cause, a singular design or information)."""
+    _check_events_and_design(kinds, design, names, CAUSE)
+    fit = _newton(_SortedData.build(time, kinds, design), design, names, 1e-12, 100)
+    if not fit.diverging.any() and fit.singular is not None:
+        raise fit.singular
+    return np.where(~fit.diverging, fit.beta, np.nan)
+
+
+def _check_events_and_design(kinds: np.ndarray, design: np.ndarray, names: list[str], cause: int) -> int:
+    """The number of events of the cause; ValueError when there are too few for the covariates or the design is
+    singular."""
+    n_covariates = design.shape[1]
+    n_events = int((kinds == CAUSE).sum())
+    if n_events == 0:
+        raise ValueError(f"no events of cause {cause}: the Fine-Gray model needs failures from the modelled cause")
+    if n_events < n_covariates + 1:
+        raise ValueError(
+            f"too few events of cause {cause}: {n_events} for {n_covariates} covariate(s); "
+            f"at least {n_covariates + 1} are needed to estimate the coefficients"
+        )
+    _check_design_rank(design, names)
+    return n_events
+
+
+@dataclass(frozen=True)
+class _Newton:
+    """Where the Newton-Raphson iteration of ``fine_gray`` ended."""
+
+    beta: np.ndarray
+    loglik: float
+    loglik_null: float
+    score: np.ndarray
+    information: np.ndarray
+    converged: bool
+    iterations: int
+    diverging: np.ndarray
+    singular: ValueError | None
+
+
+def _newton(data: _SortedData, design: np.ndarray, names: list[str], gtol: float, max_iter: int) -> _Newton:
+    """Newton-Raphson with crr's step halving and stopping rule, then the divergence check (see ``fine_gray``)."""
+    beta = np.zeros(design.shape[1])
+    loglik_null, score, information = data.loglik_score_information(beta)
+    loglik = loglik_null
+    converged = False
+    iterations = 0
+    singular: ValueError | None = None
+    for iterations in range(max_iter + 1):
+        if np.max(np.abs(score) * np.maximum(np.abs(beta), 1.0)) < max(abs(loglik), 1.0) * gtol:
+            converged = True
+            break
+        if iterations == max_iter:
+            break
+        try:
+            step = _solve(information, score, names)
+        except ValueError as error:  # a diverging coefficient can make the information singular: checked below
+            singular = error
+            break
+        beta_new = _halving_step(data, beta, step, loglik, score)
+        if beta_new is None:
+            break
+        tiny_step = np.all(np.abs(beta_new - beta) <= 1e-14 * np.maximum(np.abs(beta), 1.0))
+        beta = beta_new
+        loglik, score, information = data.loglik_score_information(beta)
+        if tiny_step:
+            converged = True
+            break
+    diverging = _diverging(data, beta, loglik, design, information)
+    return _Newton(
+        beta=beta,
+        loglik=loglik,
+        loglik_null=loglik_null,
+        score=score,
+        information=information,
+        converged=converged and not diverging.any(),
+        iterations=iterations,
+        diverging=diverging,
+        singular=singular,
+    )
+
+
 def summary_frame(coef: pd.Series, se: pd.Series, conf_level: float = 0.95) -> pd.DataFrame:
     """coef, exp(coef), se(coef), Wald z and two-sided p, and the Wald confidence limits of coef and exp(coef)."""
-    z_quantile = norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+    from scipy.special import ndtr, ndtri  # here: the functions behind scipy.stats' norm, without its import cost
+
+    z_quantile = ndtri(1.0 - (1.0 - conf_level) / 2.0)
     percent = f"{100 * conf_level:g}%"
     z = coef / se
     lower, upper = coef - z_quantile * se, coef + z_quantile * se
@@ -237,7 +291,7 @@ def summary_frame(coef: pd.Series, se: pd.Series, conf_level: float = 0.95) -> p
             "exp(coef)": np.exp(coef),
             "se(coef)": se,
             "z": z,
-            "p": 2.0 * norm.sf(np.abs(z)),
+            "p": 2.0 * ndtr(-np.abs(z)),
             f"coef lower {percent}": lower,
             f"coef upper {percent}": upper,
             f"exp(coef) lower {percent}": np.exp(lower),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
 
+from common.kaplan_meier import KaplanMeier
 from common.study import DAYS_PER_MONTH, DAYS_PER_YEAR, REVISION
 
 from . import design
@@ -34,8 +34,8 @@ def overall_survival(truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return (end - index).dt.days.to_numpy(), died.to_numpy()
 
 
-def km(durations: np.ndarray, observed: np.ndarray) -> KaplanMeierFitter:
-    return KaplanMeierFitter().fit(durations / DAYS_PER_MONTH, observed)
+def km(durations: np.ndarray, observed: np.ndarray) -> KaplanMeier:
+    return KaplanMeier(durations / DAYS_PER_MONTH, observed)
 
 
 def cumulative_incidence(time: np.ndarray, event: np.ndarray, cause: int, at: float) -> float:
@@ -105,7 +105,7 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
 
     time, event = truth["time_days"].to_numpy(), truth["event"].to_numpy()
     two_years = 2 * DAYS_PER_YEAR
-    one_minus_km = 1 - float(KaplanMeierFitter().fit(time, event == REVISION).predict(two_years))
+    one_minus_km = 1 - float(KaplanMeier(time, event == REVISION).predict(two_years))
     cif = cumulative_incidence(time, event, 1, two_years)
     out["km_overstatement_2y"] = (one_minus_km - cif) / cif
     return out

@@ -1,6 +1,6 @@
 """Rule bootstrap_shard: one shard of the bootstrap resamples (seeded per resample, not per shard)."""
 
-from analysis import bootstrap, data, factors
+from analysis import bootstrap, data, selection
 from analysis.output import write_tsv
 from common.rule_log import to_log
 
@@ -12,6 +12,6 @@ k, n = (int(x) for x in snakemake.wildcards.scatteritem.split("-of-"))
 shard, shards = k - 1, n
 indices = bootstrap.shard_indices(p.resamples, shards, shard)
 # The covariates of the reported multivariable model: the same events-per-variable selection as compare_factors.
-covariates = factors.multivariable_covariates(df, p.multivariable, p.min_events_per_variable)
+covariates = selection.multivariable_covariates(df, p.multivariable, p.min_events_per_variable)
 write_tsv(bootstrap.run_shard(df, covariates, p.horizons_months, p.seed, indices), snakemake.output.replicates)
 log.info("shard %d of %d: resamples %d to %d; covariates %s", k, n, indices.start, indices.stop - 1, covariates)
