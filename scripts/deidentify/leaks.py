@@ -24,6 +24,7 @@ import bisect
 import html
 import json
 import logging
+import multiprocessing
 import re
 import shutil
 import zipfile
@@ -173,25 +174,48 @@ class LeakScanner:
                     add(m.start(), f"pattern_{kind}", shapes_index)
         return sorted((line, offset, kind) for (line, kind), offset in found.items())
 
-    def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
-        findings, scanned = [], 0
-        for path in sorted(paths):
+    def scan_file(self, path: Path) -> list[Finding] | None:
+        """The findings in one file, or None if the file is gone."""
+        try:
+            if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
+                log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
+            parts = list(texts_of(path))
+        except FileNotFoundError:
+            # Gone between listing and reading: a folder the gate scans is also written by jobs running beside
+            # it (Snakemake removes an output before its job reruns). The final gate scans every file later.
+            log.info("%s was removed while the gate ran (a job beside it is rewriting it); not scanned", path)
+            return None
+        return [
+            Finding(str(path), line, kind, offset, part)
+            for part, text, shapes_in in parts
+            for line, offset, kind in self.scan_text_offsets(text, shapes_in)
+        ]
+
+    def scan_files(self, paths: list[Path], workers: int = 1) -> tuple[list[Finding], int]:
+        """Every file, in path order; with `workers` > 1 the files are shared among that many processes (forked:
+        each has this scanner), with the same findings in the same order."""
+        paths = sorted(paths)
+        if workers > 1 and len(paths) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            global _SCANNER
+            _SCANNER = self
             try:
-                if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
-                    log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
-                parts = list(texts_of(path))
-            except FileNotFoundError:
-                # Gone between listing and reading: a folder the gate scans is also written by jobs running beside
-                # it (Snakemake removes an output before its job reruns). The final gate scans every file later.
-                log.info("%s was removed while the gate ran (a job beside it is rewriting it); not scanned", path)
-                continue
-            for part, text, shapes_in in parts:
-                findings += [
-                    Finding(str(path), line, kind, offset, part)
-                    for line, offset, kind in self.scan_text_offsets(text, shapes_in)
-                ]
-            scanned += 1
-        return findings, scanned
+                with multiprocessing.get_context("fork").Pool(min(workers, len(paths))) as pool:
+                    results = pool.map(_scan_file, paths, chunksize=1)
+            finally:
+                _SCANNER = None
+        else:
+            results = [self.scan_file(path) for path in paths]
+        found = [r for r in results if r is not None]
+        return [f for r in found for f in r], len(found)
+
+
+_SCANNER: LeakScanner | None = None
+
+
+def _scan_file(path: Path) -> list[Finding] | None:
+    """One file, in a worker process of LeakScanner.scan_files."""
+    assert _SCANNER is not None
+    return _SCANNER.scan_file(path)
 
 
 OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
@@ -289,10 +313,12 @@ def run_leak_gate(
     log_path: str,
     log: logging.Logger,
     quarantine_folder: str | None = "resources/quarantine",
+    workers: int = 1,
 ) -> None:
     """The leak gate of a rule: scan every file under `scan` (logs too, whichever rule wrote them) and every declared
     input for the identifiers of `identifier_lists`; write the report, or move every file with a finding to
     `quarantine_folder` (outside results/) and stop the run naming file, line, offset and kind, never the value.
+    `workers` processes share the files (the final gate runs alone at the end of the run: both cores).
 
     The report is part of results/ and must be byte-identical across runs: it names what the rule depends on, not
     how many log files other jobs happened to have written by then (that goes to the log).
@@ -303,7 +329,7 @@ def run_leak_gate(
     lists = {Path(p).resolve() for p in identifier_lists}
     declared = sorted({Path(p) for p in declared_inputs if Path(p).resolve() not in lists and Path(p).suffix != ".py"})
     paths = sorted(set(files_under(scan, exclude={Path(report_path)})) | set(declared))
-    findings, scanned = LeakScanner(identifiers).scan_files(paths)
+    findings, scanned = LeakScanner(identifiers).scan_files(paths, workers)
     log.info(
         "scanned %d files (%d declared inputs, the rest found in %s) for %d identifiers and identifier "
         "patterns: %d findings",
