@@ -12,10 +12,10 @@ rule check_results_for_leaks:
         report="results/leak_check.json",
     log:
         "logs/check_results_for_leaks.log",
-    # The last job of the run, with nothing beside it: it scans with both cores (scaled down under --cores 1).
-    threads: 2
     conda:
         "../envs/python.yaml"
+    # The last job of the run, with nothing beside it: it scans with both cores (scaled down under --cores 1).
+    threads: 2
     params:
         scan=["results", "logs", ".snakemake/log", ".snakemake/metadata"],
     script:
