@@ -41,6 +41,8 @@ log = logging.getLogger("leak_gate")
 # A number as people write identifiers: digits with spaces, dashes, brackets or slashes, not inside a longer token
 # (a hexadecimal pseudonym) and not a decimal fraction.
 NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.,])\+?\d[\d ()\-/]*\d(?![0-9A-Za-z]|[.,]\d)")
+TOKEN = re.compile(r"[^\W_]+")
+NON_DIGIT = re.compile(r"\D")
 DATE_LIKE = re.compile(r"(?<![\d.])(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?![\d.])")
 SHAPES = {
     "snils": re.compile(r"(?<![0-9A-Za-z.,])\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
@@ -153,16 +155,20 @@ class LeakScanner:
             found[key] = min(found.get(key, offset), offset)
 
         line_start = 0
-        for line in text.split("\n"):
-            words = [(m.start(), m.group()) for m in re.finditer(r"[^\W_]+", line.casefold())]
-            tokens = [w for _, w in words]
-            for i in (i for i, w in enumerate(tokens) if w in self.first_words):
-                if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
-                    add(line_start + words[i][0], "identifier", index)
-                    break
+        # No line can hold an identifier whose first word the text lacks (words never cross a line break).
+        lines = text.split("\n") if not self.first_words.isdisjoint(TOKEN.findall(text.casefold())) else []
+        for line in lines:
+            folded_line = line.casefold()
+            if not self.first_words.isdisjoint(TOKEN.findall(folded_line)):
+                words = [(m.start(), m.group()) for m in TOKEN.finditer(folded_line)]
+                tokens = [w for _, w in words]
+                for i in (i for i, w in enumerate(tokens) if w in self.first_words):
+                    if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
+                        add(line_start + words[i][0], "identifier", index)
+                        break
             line_start += len(line) + 1
         for m in NUMBER_RUN.finditer(text):
-            run = re.sub(r"\D", "", m.group())
+            run = NON_DIGIT.sub("", m.group())
             if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
                 add(m.start(), "identifier_digits", index)
         for m in DATE_LIKE.finditer(text):
