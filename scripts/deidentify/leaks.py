@@ -205,8 +205,13 @@ class LeakScanner:
             global _SCANNER
             _SCANNER = self
             try:
+                # Largest files first, so that no worker is left with a large one at the end; results in path order.
+                order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
                 with multiprocessing.get_context("fork").Pool(min(workers, len(paths))) as pool:
-                    results = pool.map(_scan_file, paths, chunksize=1)
+                    scanned = pool.map(_scan_file, [paths[i] for i in order], chunksize=1)
+                results = [None] * len(paths)
+                for i, result in zip(order, scanned, strict=True):
+                    results[i] = result
             finally:
                 _SCANNER = None
         else:
@@ -216,6 +221,13 @@ class LeakScanner:
 
 
 _SCANNER: LeakScanner | None = None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _scan_file(path: Path) -> list[Finding] | None:
