@@ -226,3 +226,28 @@ def test_a_file_removed_while_the_gate_runs_is_skipped_not_a_stop(tmp_path):
     present.write_text("ok\n", encoding="utf-8")
     findings, scanned = LeakScanner([]).scan_files([present, tmp_path / "gone.json"])
     assert findings == [] and scanned == 1
+
+
+def test_the_gate_with_several_workers_finds_what_one_finds_in_the_same_order(tmp_path):
+    """The final gate shares its files among processes (rule check_results_for_leaks, threads: 2): same findings,
+    same order, same count of files scanned, a file gone in between skipped as with one."""
+    files = []
+    for n in range(7):
+        path = tmp_path / f"f{n}.tsv"
+        path.write_text("a\tb\n" + ("1\tKUKUSHKINA\n" if n % 3 == 0 else "1\t2\n") + "тел. 89196253606\n", "utf-8")
+        files.append(path)
+    png = tmp_path / "figure.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40 + "Кукушкиной".encode() + b"\x00\xcc\x81\n")
+    files += [png, tmp_path / "gone.json"]
+    scanner = LeakScanner(sorted(name_identifiers(["Кукушкина Дарья Сергеевна"])))
+    serial = scanner.scan_files(files)
+    assert serial[1] == 8
+    assert {Path(f.file).name for f in serial[0] if f.kind == "identifier"} == {
+        "f0.tsv",
+        "f3.tsv",
+        "f6.tsv",
+        "figure.png",
+    }
+    assert {Path(f.file).name for f in serial[0] if f.kind == "pattern_phone"} == {f"f{n}.tsv" for n in range(7)}
+    assert scanner.scan_files(files, workers=2) == serial
+    assert scanner.scan_files(files, workers=3) == serial

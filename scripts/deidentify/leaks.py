@@ -24,6 +24,7 @@ import bisect
 import html
 import json
 import logging
+import multiprocessing
 import re
 import shutil
 import zipfile
@@ -40,6 +41,8 @@ log = logging.getLogger("leak_gate")
 # A number as people write identifiers: digits with spaces, dashes, brackets or slashes, not inside a longer token
 # (a hexadecimal pseudonym) and not a decimal fraction.
 NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.,])\+?\d[\d ()\-/]*\d(?![0-9A-Za-z]|[.,]\d)")
+TOKEN = re.compile(r"[^\W_]+")
+NON_DIGIT = re.compile(r"\D")
 DATE_LIKE = re.compile(r"(?<![\d.])(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?![\d.])")
 SHAPES = {
     "snils": re.compile(r"(?<![0-9A-Za-z.,])\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}(?![0-9A-Za-z]|[.,]\d)"),
@@ -152,16 +155,20 @@ class LeakScanner:
             found[key] = min(found.get(key, offset), offset)
 
         line_start = 0
-        for line in text.split("\n"):
-            words = [(m.start(), m.group()) for m in re.finditer(r"[^\W_]+", line.casefold())]
-            tokens = [w for _, w in words]
-            for i in (i for i, w in enumerate(tokens) if w in self.first_words):
-                if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
-                    add(line_start + words[i][0], "identifier", index)
-                    break
+        # No line can hold an identifier whose first word the text lacks (words never cross a line break).
+        lines = text.split("\n") if not self.first_words.isdisjoint(TOKEN.findall(text.casefold())) else []
+        for line in lines:
+            folded_line = line.casefold()
+            if not self.first_words.isdisjoint(TOKEN.findall(folded_line)):
+                words = [(m.start(), m.group()) for m in TOKEN.finditer(folded_line)]
+                tokens = [w for _, w in words]
+                for i in (i for i, w in enumerate(tokens) if w in self.first_words):
+                    if any(" ".join(tokens[i : i + n]) in self.text for n in self.text_lengths):
+                        add(line_start + words[i][0], "identifier", index)
+                        break
             line_start += len(line) + 1
         for m in NUMBER_RUN.finditer(text):
-            run = re.sub(r"\D", "", m.group())
+            run = NON_DIGIT.sub("", m.group())
             if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
                 add(m.start(), "identifier_digits", index)
         for m in DATE_LIKE.finditer(text):
@@ -173,25 +180,60 @@ class LeakScanner:
                     add(m.start(), f"pattern_{kind}", shapes_index)
         return sorted((line, offset, kind) for (line, kind), offset in found.items())
 
-    def scan_files(self, paths: list[Path]) -> tuple[list[Finding], int]:
-        findings, scanned = [], 0
-        for path in sorted(paths):
+    def scan_file(self, path: Path) -> list[Finding] | None:
+        """The findings in one file, or None if the file is gone."""
+        try:
+            if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
+                log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
+            parts = list(texts_of(path))
+        except FileNotFoundError:
+            # Gone between listing and reading: a folder the gate scans is also written by jobs running beside
+            # it (Snakemake removes an output before its job reruns). The final gate scans every file later.
+            log.info("%s was removed while the gate ran (a job beside it is rewriting it); not scanned", path)
+            return None
+        return [
+            Finding(str(path), line, kind, offset, part)
+            for part, text, shapes_in in parts
+            for line, offset, kind in self.scan_text_offsets(text, shapes_in)
+        ]
+
+    def scan_files(self, paths: list[Path], workers: int = 1) -> tuple[list[Finding], int]:
+        """Every file, in path order; with `workers` > 1 the files are shared among that many processes (forked:
+        each has this scanner), with the same findings in the same order."""
+        paths = sorted(paths)
+        if workers > 1 and len(paths) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            global _SCANNER
+            _SCANNER = self
             try:
-                if path.stat().st_size > 5_000_000:  # a large file takes a while: say which
-                    log.info("scanning %s (%d MB)", path, path.stat().st_size // 1_000_000)
-                parts = list(texts_of(path))
-            except FileNotFoundError:
-                # Gone between listing and reading: a folder the gate scans is also written by jobs running beside
-                # it (Snakemake removes an output before its job reruns). The final gate scans every file later.
-                log.info("%s was removed while the gate ran (a job beside it is rewriting it); not scanned", path)
-                continue
-            for part, text, shapes_in in parts:
-                findings += [
-                    Finding(str(path), line, kind, offset, part)
-                    for line, offset, kind in self.scan_text_offsets(text, shapes_in)
-                ]
-            scanned += 1
-        return findings, scanned
+                # Largest files first, so that no worker is left with a large one at the end; results in path order.
+                order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
+                with multiprocessing.get_context("fork").Pool(min(workers, len(paths))) as pool:
+                    scanned = pool.map(_scan_file, [paths[i] for i in order], chunksize=1)
+                results = [None] * len(paths)
+                for i, result in zip(order, scanned, strict=True):
+                    results[i] = result
+            finally:
+                _SCANNER = None
+        else:
+            results = [self.scan_file(path) for path in paths]
+        found = [r for r in results if r is not None]
+        return [f for r in found for f in r], len(found)
+
+
+_SCANNER: LeakScanner | None = None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _scan_file(path: Path) -> list[Finding] | None:
+    """One file, in a worker process of LeakScanner.scan_files."""
+    assert _SCANNER is not None
+    return _SCANNER.scan_file(path)
 
 
 OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")
@@ -289,10 +331,12 @@ def run_leak_gate(
     log_path: str,
     log: logging.Logger,
     quarantine_folder: str | None = "resources/quarantine",
+    workers: int = 1,
 ) -> None:
     """The leak gate of a rule: scan every file under `scan` (logs too, whichever rule wrote them) and every declared
     input for the identifiers of `identifier_lists`; write the report, or move every file with a finding to
     `quarantine_folder` (outside results/) and stop the run naming file, line, offset and kind, never the value.
+    `workers` processes share the files (the final gate runs alone at the end of the run: both cores).
 
     The report is part of results/ and must be byte-identical across runs: it names what the rule depends on, not
     how many log files other jobs happened to have written by then (that goes to the log).
@@ -303,7 +347,7 @@ def run_leak_gate(
     lists = {Path(p).resolve() for p in identifier_lists}
     declared = sorted({Path(p) for p in declared_inputs if Path(p).resolve() not in lists and Path(p).suffix != ".py"})
     paths = sorted(set(files_under(scan, exclude={Path(report_path)})) | set(declared))
-    findings, scanned = LeakScanner(identifiers).scan_files(paths)
+    findings, scanned = LeakScanner(identifiers).scan_files(paths, workers)
     log.info(
         "scanned %d files (%d declared inputs, the rest found in %s) for %d identifiers and identifier "
         "patterns: %d findings",

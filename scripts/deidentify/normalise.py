@@ -146,27 +146,36 @@ def fold(text: str) -> tuple[str, list[int]]:
         out_index: list[int] = []
         offset = 0
         for line in text.splitlines(keepends=True):
-            folded, index = fold(line)
-            out.append(folded)
-            out_index += [offset + i for i in index[:-1]]
+            if _plain(line):  # folds to itself: the index is the identity (what fold(line) would return)
+                out.append(line)
+                out_index.extend(range(offset, offset + len(line)))
+            else:
+                folded, index = fold(line)
+                out.append(folded)
+                out_index.extend(map(offset.__add__, index[:-1]))
             offset += len(line)
         out_index.append(len(text))
         return "".join(out), out_index
     chars: list[str] = []
     index: list[int] = []
-    # Combining marks compose with the preceding character: NFC over each base+marks cluster.
-    i = 0
-    while i < len(text):
-        j = i + 1
-        while j < len(text) and unicodedata.combining(text[j]):
-            j += 1
+    # Combining marks compose with the preceding character: NFC over each base+marks cluster. A character that folds
+    # to itself and has no mark after it is a cluster of its own that stays as it is: runs of them are copied whole,
+    # and only the clusters found by `clusters` (a base with its marks, or a character that folding changes) are
+    # folded one by one.
+    last = 0
+    for m in _clusters(text).finditer(text) if not _PLAIN.fullmatch(text) else ():
+        i, j = m.span()
+        chars.extend(text[last:i])
+        index.extend(range(last, i))
         cluster = text[i:j].translate(INVISIBLE)
         if cluster:
             folded = unicodedata.normalize("NFKC", cluster) if len(cluster) > 1 else _nfkc(cluster)
             for ch in folded:
                 chars.append(ch)
                 index.append(i)
-        i = j
+        last = j
+    chars.extend(text[last:])
+    index.extend(range(last, len(text)))
     # Letters written apart ("И в а н о в"): four or more single letters separated by single spaces are one word.
     joined = "".join(chars)
     if SPACED_LETTERS.search(joined):
@@ -181,7 +190,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     out_index: list[int] = []
     last = 0
-    for m in WORD.finditer(flat):
+    for m in MIXED_WORDS.finditer(flat):  # a word in one script folds to itself (_fold_word)
         out += chars[last : m.start()]
         out_index += index[last : m.start()]
         for ch, i in _fold_word(m.group()):
@@ -207,10 +216,34 @@ def _folds_to_itself(ch: str) -> bool:
     return ord(ch) not in INVISIBLE and not unicodedata.combining(ch) and unicodedata.normalize("NFKC", ch) == ch
 
 
+# The start of a word (a run of [^\W_]) holding both a Cyrillic and a Latin letter; tried at word starts only, so
+# a long run (base64 in a page, bytes of a figure) is read once, not once per letter.
+MIXED_WORD = re.compile(r"(?<![^\W_])(?=[^\W_]*[А-Яа-яЁё])(?=[^\W_]*[A-Za-z])")
+
+# Such words whole.
+MIXED_WORDS = re.compile(MIXED_WORD.pattern + r"[^\W_]+")
+_NEVER = re.compile(r"(?!)")
+
+
+def _clusters(text: str) -> re.Pattern:
+    """A pattern for the clusters of `text` that folding may change: a character followed by combining marks (one
+    cluster, as the character-by-character reading groups them), or a character that does not fold to itself."""
+    return _clusters_of(tuple(sorted(ch for ch in set(text) if not _folds_to_itself(ch))))
+
+
+@lru_cache(maxsize=4096)
+def _clusters_of(changed: tuple[str, ...]) -> re.Pattern:
+    if not changed:
+        return _NEVER
+    marks = "".join(re.escape(ch) for ch in changed if unicodedata.combining(ch))
+    others = "[" + "".join(re.escape(ch) for ch in changed) + "]"
+    return re.compile((f"(?s:.)[{marks}]+|" if marks else "") + others)
+
+
 def _plain(text: str) -> bool:
-    if not all(_folds_to_itself(ch) for ch in set(text)) or SPACED_LETTERS.search(text):
+    if not _PLAIN.fullmatch(text) and not all(_folds_to_itself(ch) for ch in set(text)):
         return False
-    return not any(CYRILLIC.search(w) and LATIN.search(w) for w in WORD.findall(text))
+    return not (SPACED_LETTERS.search(text) or MIXED_WORD.search(text))
 
 
 def fold_text(text: str) -> str:

@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def measure(patients: int, seed: int, ner: bool, kept_terms: list[str]) -> dict:
     docs = generate_corpus(patients, seed)
-    result = recall(docs, Scrubber(ner, tuple(kept_terms)))
+    scrubber = Scrubber(ner, tuple(kept_terms))
+    scrubber.prime_ner(doc.text for doc in docs)
+    result = recall(docs, scrubber)
     return {"corpus": {"documents": len(docs), "seed": seed}, **result}
 
 
@@ -41,6 +43,8 @@ def measure_adversarial(
     scrubber = Scrubber(ner, tuple(kept_terms))
     # What the pipeline learns from the raw exports' name and staff columns.
     scrubber.learn_names(staff + [r.full_name for r in records])
+    clinical = clinical_texts(codebook)
+    scrubber.prime_ner([text for r in records for text in r.columns.values()] + list(clinical))
     found: dict[str, list[int]] = {"all": [0, 0], "own": [0, 0]}
     spans_total = spans_true = 0
     missed: list[str] = []
@@ -66,7 +70,6 @@ def measure_adversarial(
                     found[key][1] += 1
                 if not hit and len(missed) < 30:
                     missed.append(f"{kind}: {text[s:e]!r}")
-    clinical = clinical_texts(codebook)
     changed = {True: [], False: []}
     for use_ner in (True, False):
         for text in clinical:

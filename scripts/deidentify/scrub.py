@@ -498,6 +498,18 @@ def own_number_spans(text: str, patient: PatientIdentity) -> list[tuple[int, int
     return spans
 
 
+CAPITAL = re.compile(r"[А-ЯЁ]")
+NER_TOKEN = re.compile(r"[\w.-]+")
+
+
+@cache
+def ner_tagger():
+    """natasha's Russian NER (its model ships in the wheel), loaded once per process: every Scrubber shares it."""
+    from natasha import NewsEmbedding, NewsNERTagger
+
+    return NewsNERTagger(NewsEmbedding())
+
+
 class Scrubber:
     """Finds identifiers in free text and replaces them with placeholders. One instance per run (loads NER once)."""
 
@@ -507,6 +519,7 @@ class Scrubber:
         self._ner = None
         self._morph = None
         self._ner_cache: dict[str, list[tuple[int, int, str]]] = {}
+        self._tagged_cache: dict[str, list[tuple[int, int, str]]] = {}
         self._generic_cache: dict[tuple[str, bool], tuple[tuple[int, int, str], ...]] = {}
         self.known_cyrillic: set[str] = set()
         self.known_latin: set[str] = set()
@@ -516,10 +529,7 @@ class Scrubber:
     # --- pass 3 -----------------------------------------------------------------------------------------------
     def _load_ner(self):
         if self._ner is None:
-            from natasha import Doc, NewsEmbedding, NewsNERTagger, Segmenter
-
-            self._doc, self._segmenter = Doc, Segmenter()
-            self._ner = NewsNERTagger(NewsEmbedding())
+            self._ner = ner_tagger()
             self._morph = self._morph or translit.morph_analyzer()
 
     def _name_tagged(self, word: str) -> bool:
@@ -542,23 +552,17 @@ class Scrubber:
         return not (sentence_initial or MEDICAL_ENDING.search(token.lower()))
 
     def ner_spans(self, text: str) -> list[tuple[int, int, str]]:
-        if not self.use_ner or not re.search(r"[А-ЯЁ]", text):
+        if not self.use_ner or not CAPITAL.search(text):
             return []
         if text not in self._ner_cache:
             self._load_ner()
-            doc = self._doc(text)
-            doc.segment(self._segmenter)
-            doc.tag_ner(self._ner)
             spans = []
-            for span in doc.spans:
-                if span.type not in ("PER", "LOC"):
+            for start, stop, type_ in self._tagged(text):
+                if type_ not in ("PER", "LOC"):
                     continue
-                kind = "name" if span.type == "PER" else "place"
-                tokens = list(re.finditer(r"[\w.-]+", span.text))
-                initial = [
-                    not text[: span.start + t.start()].strip() or text[: span.start + t.start()].rstrip()[-1] in ".!?;"
-                    for t in tokens
-                ]
+                kind = "name" if type_ == "PER" else "place"
+                tokens = list(NER_TOKEN.finditer(text, start, stop))
+                initial = [not text[: t.start()].strip() or text[: t.start()].rstrip()[-1] in ".!?;" for t in tokens]
                 flags = [self._is_identifying(t.group().strip(".-"), i) for t, i in zip(tokens, initial, strict=True)]
                 # One name-tagged word makes the whole span a person ("Вера Сомина": Вера is a first name).
                 words = [t.group().strip(".-") for t in tokens]
@@ -569,13 +573,31 @@ class Scrubber:
                     and any(self._name_tagged(w) and k for w, k in zip(words, free, strict=True))
                 ):
                     flags = [f or (w[:1].isupper() and k) for f, w, k in zip(flags, words, free, strict=True)]
-                spans += [
-                    (span.start + t.start(), span.start + t.end(), kind)
-                    for t, f in zip(tokens, flags, strict=True)
-                    if f
-                ]
+                spans += [(t.start(), t.end(), kind) for t, f in zip(tokens, flags, strict=True) if f]
             self._ner_cache[text] = spans
         return self._ner_cache[text]
+
+    def _tagged(self, text: str) -> list[tuple[int, int, str]]:
+        """natasha's NER spans (start, stop, type) of a text: primed in batches (prime_ner) or tagged alone. The
+        tagger reads the text itself; natasha's sentence and token segmentation (Doc.segment) only serve its
+        envelopes, which the scrubber does not use, and are skipped."""
+        if text in self._tagged_cache:
+            return self._tagged_cache.pop(text)
+        return [(s.start, s.stop, s.type) for s in self._ner(text).spans]
+
+    def prime_ner(self, texts) -> None:
+        """Tag the texts that NER would see (folded, with a capital letter) in batches of the tagger's size: one
+        pass of the network per batch instead of per text, with the same spans (every text is padded; padded
+        positions are masked after each layer). For a caller that knows its texts up front (the recall corpora)."""
+        if not self.use_ner:
+            return
+        folded = dict.fromkeys(fold(t)[0] for t in texts if t)
+        todo = [t for t in folded if CAPITAL.search(t) and t not in self._ner_cache and t not in self._tagged_cache]
+        if not todo:
+            return
+        self._load_ner()
+        for text, markup in zip(todo, self._ner.map(todo), strict=True):
+            self._tagged_cache[text] = [(s.start, s.stop, s.type) for s in markup.spans]
 
     # --- names known from the raw exports, and names in Latin letters ----------------------------------------
     def learn_names(self, full_names) -> None:

@@ -14,6 +14,8 @@ rule check_results_for_leaks:
         "logs/check_results_for_leaks.log",
     conda:
         "../envs/python.yaml"
+    # The last job of the run, with nothing beside it: it scans with both cores (scaled down under --cores 1).
+    threads: 2
     params:
         scan=["results", "logs", ".snakemake/log", ".snakemake/metadata"],
     script:

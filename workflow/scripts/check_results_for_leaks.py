@@ -12,4 +12,6 @@ run_leak_gate(
     snakemake.output.report,
     snakemake.log[0],
     log,
+    # the last job of the run, alone: its files are shared among the rule's threads (processes)
+    workers=snakemake.threads,
 )
