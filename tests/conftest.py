@@ -150,7 +150,8 @@ def clean(deid_dir: Path, config: dict, settings: dict | None = None, codebook_p
     from cleaning.locate import Locator
     from cleaning.schemas import read_table
 
-    paths = {name: deid_dir / f"{name}.tsv" for name in CLEAN_TABLES}
+    paths = {name: deid_dir / f"{name}.tsv" for name in (*CLEAN_TABLES, "laboratory")}
+    paths = {name: path for name, path in paths.items() if path.exists()}
     locator = Locator(deid_dir / "locator.tsv", export_headers(config))
     tables = {name: read_table(path, name, locator=locator) for name, path in paths.items()}
     codebook = Codebook(codebook_path or ROOT / config["cleaning"]["codebook"])

@@ -298,3 +298,33 @@ def test_analysis_table_schema_holds(cohort):
     assert a["patient_id"].is_unique and len(a) == 247
     assert ((a["event"] == 1) == (a["revision_cause"] != "")).all()
     assert (a["time_days"] >= 0).all() and a["age_at_surgery"].max() <= 90
+
+
+PROGNOSTIC_INPUTS = ["visceral_spread", "cerebral_metastases", "hormone_dependent", "targeted_therapy"]
+LABORATORY = [
+    "crp_mg_dl",
+    "ldh_iu_l",
+    "albumin_g_dl",
+    "platelets_per_ul",
+    "calcium_mg_dl",
+    "bilirubin_mg_dl",
+    "haemoglobin_g_dl",
+    "lymphocytes_per_ul",
+]
+
+
+def test_round_trip_of_the_prognostic_inputs_and_the_preoperative_panel(cohort, truth):
+    """The twin hides each pre-operative value among earlier and post-operative draws and writes CRP in two units;
+    the cleaning rule must recover exactly the value the generator meant, converted to conventional units."""
+    analysis = cohort.analysis.set_index("patient_id").sort_index()
+    for column in PROGNOSTIC_INPUTS:
+        mine = analysis[column].astype(object).where(analysis[column].notna(), None).tolist()
+        expected = truth[column].astype(object).where(truth[column].notna(), None).tolist()
+        assert mine == expected, column
+    for column in LABORATORY:
+        mine, expected = analysis[column].astype(float), truth[column].astype(float)
+        assert (mine.isna() == expected.isna()).all(), column
+        assert expected.isna().any() and expected.notna().mean() > 0.9, column
+        pd.testing.assert_series_equal(mine.dropna(), expected.dropna(), check_names=False, rtol=1e-9)
+    lab = cohort.quality["laboratory"]
+    assert lab["after_the_operation"] > 0 and lab["before_the_window"] > 0 and lab["superseded_by_a_later_draw"] > 0

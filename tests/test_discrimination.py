@@ -15,7 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.discrimination import discrimination_table, harrell, percentile_interval, wolbers
+from analysis.discrimination import (
+    discrimination_table,
+    harrell,
+    percentile_interval,
+    time_dependent_auc,
+    wolbers,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "concordance"
 R_SCRIPT = Path(__file__).parent / "r" / "concordance_fixtures.R"
@@ -88,6 +94,8 @@ def test_harrell_equals_r_concordance(name):
     reference = pd.read_csv(FIXTURES / "concordance.csv").set_index("name").loc[name]
     data = pd.read_csv(FIXTURES / f"{name}_data.csv")
     counts = harrell(data["time"], data["event"], data["risk"])
+    assert counts == harrell(data["time"], data["event"], data["risk"], method="tree")
+    assert counts == harrell(data["time"], data["event"], data["risk"], method="pairs")
     assert counts.concordant == reference["concordant"]
     assert counts.discordant == reference["discordant"]
     assert counts.tied_risk == reference["tied_x"]
@@ -116,10 +124,11 @@ small_cohorts = st.integers(2, 30).flatmap(
 def test_harrell_equals_the_literal_pair_count(cohort):
     time, status, risk = cohort
     event = [s > 0 for s in status]
-    counts = harrell(time, event, risk)
-    assert (counts.concordant, counts.discordant, counts.tied_risk, counts.tied_time) == literal_harrell(
-        time, event, risk
-    )
+    for method in ("pairs", "tree"):
+        counts = harrell(time, event, risk, method=method)
+        assert (counts.concordant, counts.discordant, counts.tied_risk, counts.tied_time) == literal_harrell(
+            time, event, risk
+        )
 
 
 @settings(max_examples=200, deadline=None)
@@ -170,3 +179,29 @@ def test_discrimination_table_orients_scores_and_counts_patients():
     assert survival["ci_low"] < survival["c_index"] < survival["ci_high"]
     flipped = discrimination_table(scores, outcomes, {}, 50, 0.95, seed=2).set_index("outcome")
     assert abs(flipped.loc["overall_survival", "c_index"] + survival["c_index"] - 1) < 1e-12
+
+
+def test_time_dependent_auc_by_hand():
+    # Horizon 3: cases are the events at 1 and 2 (risks 4 and 2), controls the patients beyond 3 (risks 3, 1, 2).
+    # No censoring before 2, so both weights are 1. Case risk 4 beats all 3 controls; case risk 2 beats one (1),
+    # ties one (2): (3 + 1 + 0.5) / (2 * 3).
+    auc = time_dependent_auc([1, 2, 4, 5, 6], [1, 1, 1, 0, 1], [4, 2, 3, 1, 2], horizon=3)
+    assert auc == pytest.approx(4.5 / 6, abs=1e-15)
+    assert np.isnan(time_dependent_auc([1, 2], [0, 0], [1, 2], horizon=1.5))  # no case
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_time_dependent_auc_equals_scikit_survival(seed):
+    from sksurv.metrics import cumulative_dynamic_auc
+    from sksurv.util import Surv
+
+    rng = np.random.default_rng(seed)
+    n = 150
+    time = rng.integers(1, 40, n).astype(float)  # heavy ties in time
+    event = rng.random(n) < 0.7
+    risk = rng.integers(0, 6, n).astype(float)  # and in the score
+    time[0], event[0] = 50.0, True  # scikit-survival needs the censoring distribution above zero at the end
+    y = Surv.from_arrays(event=event, time=time)
+    for horizon in (5.0, 12.0, 25.0):
+        reference = cumulative_dynamic_auc(y, y, risk, [horizon])[0][0]
+        assert time_dependent_auc(time, event, risk, horizon) == pytest.approx(reference, abs=1e-12)

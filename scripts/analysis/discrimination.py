@@ -83,13 +83,38 @@ def _as_arrays(time, event, risk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t, d, x
 
 
-def harrell(time, event, risk) -> Concordance:
+# Below this many patients the pairs are counted all at once in a matrix (fast in numpy); above it, in O(n log n).
+PAIRWISE_MAX = 2000
+
+
+def harrell(time, event, risk, method: str = "auto") -> Concordance:
     """Harrell's pair counts for a risk score (higher = earlier event), as R's
     ``concordance(Surv(time, event) ~ risk, reverse = TRUE)``.
 
-    Patients are taken in decreasing time; a Fenwick tree over the ranks of the risk holds everyone known to
-    outlive the current time, so each event is compared with all of them in O(log n)."""
+    ``method`` "pairs" compares every pair in one n x n step (small cohorts: bootstraps repeat this thousands of
+    times); "tree" takes patients in decreasing time, with a Fenwick tree over the ranks of the risk holding everyone
+    known to outlive the current time, so each event is compared with all of them in O(log n). "auto" picks by n."""
     t, d, x = _as_arrays(time, event, risk)
+    if method == "pairs" or (method == "auto" and len(t) <= PAIRWISE_MAX):
+        return _harrell_pairs(t, d, x)
+    return _harrell_tree(t, d, x)
+
+
+def _harrell_pairs(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
+    # i (rows) is the earlier failure: an event, and j outlives it (later, or censored at the same time).
+    comparable = d[:, None] & ((t[:, None] < t[None, :]) | ((t[:, None] == t[None, :]) & ~d[None, :]))
+    higher = x[:, None] > x[None, :]
+    lower = x[:, None] < x[None, :]
+    both_events_tied = d[:, None] & d[None, :] & (t[:, None] == t[None, :])
+    return Concordance(
+        float((comparable & higher).sum()),
+        float((comparable & lower).sum()),
+        float((comparable & ~higher & ~lower).sum()),
+        float((both_events_tied.sum() - d.sum()) // 2),
+    )
+
+
+def _harrell_tree(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
     levels, ranks = np.unique(x, return_inverse=True)
     ranks = ranks + 1
     tree = _Fenwick(len(levels))
@@ -117,6 +142,37 @@ def harrell(time, event, risk) -> Concordance:
             tree.add(int(ranks[i]))
         inserted += n_events
     return Concordance(float(concordant), float(discordant), float(tied_risk), float(tied_time))
+
+
+def time_dependent_auc(time, event, risk, horizon: float) -> float:
+    """Cumulative/dynamic AUC at ``horizon`` with inverse-probability-of-censoring weights (Uno, Cai, Tian, Wei 2007,
+    JASA 102:1234; Hung and Chiang 2010, Can J Stat 38:8), as scikit-survival's ``cumulative_dynamic_auc`` computes it
+    when the same data give the censoring weights (tests/test_discrimination.py compares the two):
+
+        AUC(t) = sum_i sum_j w_i I(T_i <= t, d_i = 1) I(T_j > t) [I(r_i > r_j) + I(r_i = r_j) / 2]
+                 / (sum_i w_i I(T_i <= t, d_i = 1) * sum_j I(T_j > t)),
+
+    w_i = 1 / G(T_i), G the Kaplan-Meier estimate of the censoring distribution (right-continuous; at a tied time
+    events come before censorings). NaN without cases or controls, or where G(T_i) = 0 for a case. O(n log n)."""
+    t, d, r = _as_arrays(time, event, risk)
+    cases = d & (t <= horizon)
+    controls = t > horizon
+    if not cases.any() or not controls.any():
+        return float("nan")
+    times, inverse = np.unique(t, return_inverse=True)
+    at_risk = len(t) - np.concatenate([[0], np.cumsum(np.bincount(inverse))[:-1]])
+    censored = np.bincount(inverse, weights=~d)
+    events = np.bincount(inverse, weights=d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk - events > 0, 1 - censored / (at_risk - events), 1.0)
+    survival = np.cumprod(factor)[inverse]  # G at each patient's own time (right-continuous)
+    if (survival[cases] <= 0).any():
+        return float("nan")
+    weight = 1 / survival[cases]
+    control_risk = np.sort(r[controls])
+    below = np.searchsorted(control_risk, r[cases], side="left")
+    equal = np.searchsorted(control_risk, r[cases], side="right") - below
+    return float((weight * (below + equal / 2)).sum() / (weight.sum() * controls.sum()))
 
 
 def wolbers(time, status, risk, cause: int = 1) -> Concordance:

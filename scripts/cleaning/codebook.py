@@ -33,6 +33,10 @@ LABEL_FIELDS = (
     "revision_flag",
     "vital_status",
     "revision_cause",
+    "yes_no_unknown",
+    "visceral_spread",
+    "laboratory_test",
+    "laboratory_unit",
 )
 
 

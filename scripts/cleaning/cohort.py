@@ -26,10 +26,20 @@ import pandas as pd
 from common.study import CENSORED, DEATH, EXCLUSION_RULES, PLAUSIBILITY_RULES, REVISION
 
 from .codebook import Codebook, normalise_icd
+from .laboratory import LABORATORY_COLUMNS, preoperative_panel
 from .locate import Locator
 from .schemas import analysis_schema, validate
 
 INDEX_METHODS = ("endoprosthesis", "intramedullary_osteosynthesis", "plate_osteosynthesis", "other")
+# Tables whose patients make up the export; a laboratory row of a patient in none of them is counted, not a patient.
+PATIENT_TABLES = ("patients", "diagnoses", "operations", "follow_up")
+# Prognostic-score inputs of the diagnoses table (issue 17): optional; empty or "unknown" is missing.
+SCORE_INPUTS = {
+    "visceral_spread": "visceral_spread",
+    "cerebral_metastases": "yes_no_unknown",
+    "hormone_dependent": "yes_no_unknown",
+    "targeted_therapy": "yes_no_unknown",
+}
 UNMAPPED = "unmapped"  # what de-identification sends for a label that needs review
 
 
@@ -244,6 +254,12 @@ def labelled_diagnoses(labels: _Labels, path: Path) -> pd.DataFrame:
         visceral_metastases=labels.map("diagnoses", "yes_no", "visceral_metastases") == "yes",
         chemotherapy_before_surgery=labels.map("diagnoses", "yes_no", "chemotherapy_before_surgery") == "yes",
     )
+    for column, field_name in SCORE_INPUTS.items():
+        if column not in dx.columns:  # the centre does not record it: missing for everyone
+            dx[column] = pd.NA
+            continue
+        category = labels.map("diagnoses", field_name, column).replace("unknown", pd.NA)
+        dx[column] = category if field_name == "visceral_spread" else category.map({"yes": True, "no": False})
     for column in ("bone_lesion_icd10", "primary_icd10"):  # in review mode, a cell that is not a code is a label
         skip = labels.unshaped_codes("diagnoses", dx, column)  # to review: its patient is excluded, not checked
         dx.loc[skip, column] = ""
@@ -446,14 +462,19 @@ def derive_cohort(
     first_revision, revised_before_index = first_revisions(ops, index, fixes)
 
     # One frame per patient, then the exclusion rules.
-    everyone = pd.Index(sorted(set().union(*(df["patient_id"] for df in tables.values()))), name="patient_id")
+    everyone = pd.Index(
+        sorted(set().union(*(tables[name]["patient_id"] for name in PATIENT_TABLES))), name="patient_id"
+    )
     p = patient_frame(everyone, ops, fu, dx, index, first_revision, labels.needs_review, revised_before_index)
     reason, raw_side_reasons = with_raw_side_exclusions(exclusion_reasons(p, settings), raw_side_exclusions)
     exclusions = pd.DataFrame({"patient_id": everyone[reason != ""], "reason": reason[reason != ""].to_numpy()})
     exclusions["description"] = exclusions["reason"].map({**EXCLUSION_RULES, **PLAUSIBILITY_RULES})
     analysed = everyone[reason == ""]
 
-    analysis = analysis_table(analysed, index, first_revision, dx, patients, p)
+    lab = laboratory(t, labels, index["operation_day"].reindex(analysed), settings, paths, locator)
+    analysis = analysis_table(analysed, index, first_revision, dx, patients, p).merge(
+        lab.panel, left_on="patient_id", right_index=True, how="left"
+    )
     analysis = validate(analysis, analysis_schema(codebook), "analysis table")
     flow = flow_record(everyone, reason, analysis, [*raw_side_reasons, *settings["exclusions"]])
     review_frame = pd.DataFrame(labels.review, columns=["table", "patient_id", "entry", "column", "codebook_field"])
@@ -464,8 +485,37 @@ def derive_cohort(
         flow,
         labels.usage_table(),
         review_frame,
-        quality(tables, analysis, fixes.frame()),
+        {**quality(tables, analysis, fixes.frame()), "laboratory": lab.counts},
     )
+
+
+@dataclass
+class _Laboratory:
+    panel: pd.DataFrame
+    counts: dict
+
+
+def laboratory(
+    t: dict[str, pd.DataFrame],
+    labels: _Labels,
+    index_day: pd.Series,
+    settings: dict,
+    paths: dict[str, Path],
+    locator: Locator,
+) -> _Laboratory:
+    """The analysed patients' pre-operative panel (cleaning.laboratory), all missing without a laboratory table."""
+    window = settings.get("laboratory", {}).get("window_days", 30)
+    if "laboratory" not in t:
+        empty = pd.DataFrame(np.nan, index=index_day.index, columns=LABORATORY_COLUMNS)
+        return _Laboratory(empty, {"draws": 0, "note": "no laboratory table: the panel is missing for everyone"})
+    lab = t["laboratory"].assign(
+        test=labels.map("laboratory", "laboratory_test", "test"),
+        unit=labels.map("laboratory", "laboratory_unit", "unit"),
+    )
+    known = lab["patient_id"].isin(index_day.index)
+    panel, counts = preoperative_panel(lab[known], index_day, window, paths["laboratory"], locator)
+    counts["rows_of_patients_not_analysed"] = int((~known).sum())
+    return _Laboratory(panel, counts)
 
 
 def exclusion_flags(p: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
@@ -540,6 +590,8 @@ def analysis_table(
                 pd.Series(np.where(died, q["death_day"], q["last_contact_day"]), index=analysed) - i["operation_day"]
             ).to_numpy(),
             "died": died.to_numpy(dtype=bool),
+            "visceral_spread": d["visceral_spread"].astype(object).where(d["visceral_spread"].notna(), None).to_numpy(),
+            **{c: pd.array(d[c].astype("boolean"), dtype="boolean") for c in SCORE_INPUTS if c != "visceral_spread"},
         }
     )
     for column in (

@@ -27,6 +27,17 @@ def day(name: str) -> dict[str, pa.Column]:
 
 
 TEXT = pa.Column(str, nullable=False)
+SCORE_INPUT_COLUMNS = ("visceral_spread", "cerebral_metastases", "hormone_dependent", "targeted_therapy")
+LABORATORY_COLUMNS = (
+    "crp_mg_dl",
+    "ldh_iu_l",
+    "albumin_g_dl",
+    "platelets_per_ul",
+    "calcium_mg_dl",
+    "bilirubin_mg_dl",
+    "haemoglobin_g_dl",
+    "lymphocytes_per_ul",
+)
 
 INPUT_SCHEMAS = {
     "patients": pa.DataFrameSchema(
@@ -48,6 +59,8 @@ INPUT_SCHEMAS = {
             "chemotherapy_before_surgery": TEXT,
             "lesion_size_cm": pa.Column(float, pa.Check.in_range(0, 60), nullable=True),
             "lesion_size_cm_unparseable": pa.Column("Int64", FLAG, nullable=False),
+            # Prognostic-score inputs (issue 17): a centre may not record them.
+            **{c: pa.Column(str, nullable=False, required=False) for c in SCORE_INPUT_COLUMNS},
         },
         strict=True,
         ordered=False,
@@ -69,6 +82,19 @@ INPUT_SCHEMAS = {
         strict=True,
         ordered=False,
     ),
+    "laboratory": pa.DataFrameSchema(
+        {
+            "patient_id": pa.Column(str, PSEUDONYM),
+            "entry": ENTRY,
+            **day("lab"),
+            "test": TEXT,
+            "value": pa.Column(float, nullable=True),
+            "value_unparseable": pa.Column("Int64", FLAG, nullable=False),
+            "unit": TEXT,
+        },
+        strict=True,
+        ordered=False,
+    ),
     "follow_up": pa.DataFrameSchema(
         {
             "patient_id": pa.Column(str, PSEUDONYM),
@@ -86,6 +112,7 @@ NUMERIC_INPUT_COLUMNS = {
     "bone_metastases_count": "integer",
     "ecog": "integer",
     "lesion_size_cm": "decimal",
+    "value": "decimal",
     "age_at_operation": "integer",
     "entry": "integer",
 }
@@ -129,6 +156,11 @@ def analysis_schema(codebook) -> pa.DataFrameSchema:
             "revision_cause": pa.Column(str, nullable=False),
             "survival_days": pa.Column("Int64", pa.Check.ge(0), nullable=False),
             "died": pa.Column(bool),
+            "visceral_spread": pa.Column(object, pa.Check.isin(["none", "nodular", "disseminated"]), nullable=True),
+            "cerebral_metastases": pa.Column("boolean", nullable=True),
+            "hormone_dependent": pa.Column("boolean", nullable=True),
+            "targeted_therapy": pa.Column("boolean", nullable=True),
+            **{c: pa.Column(float, pa.Check.ge(0), nullable=True) for c in LABORATORY_COLUMNS},
         },
         strict=True,
         ordered=True,

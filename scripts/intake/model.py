@@ -25,6 +25,11 @@ TABLES: dict[str, list[str]] = {
         "ecog",
         "chemotherapy_before_surgery",
         "lesion_size_cm",
+        # Inputs of the prognostic scores (issue 17): empty where a centre does not record them.
+        "visceral_spread",
+        "cerebral_metastases",
+        "hormone_dependent",
+        "targeted_therapy",
     ],
     "operations": [
         "record_number",
@@ -39,10 +44,12 @@ TABLES: dict[str, list[str]] = {
     ],
     "follow_up": ["record_number", "last_contact_date", "vital_status", "death_date"],
     "notes": ["record_number", "note_date", "text"],
+    # Laboratory results, one row per test drawn (long format, as laboratory systems export them).
+    "laboratory": ["record_number", "lab_date", "test", "value", "unit"],
 }
 # Tables a centre must have; the others may be declared `null` (the centre has no such table).
 REQUIRED = ("patients", "diagnoses", "operations", "follow_up")
 DATE_COLUMNS = {c for columns in TABLES.values() for c in columns if c.endswith("_date")}
 # Columns holding numbers (for the pre-flight report's parse rates).
-NUMBER_COLUMNS = {"bone_metastases_count", "ecog", "lesion_size_cm"}
+NUMBER_COLUMNS = {"bone_metastases_count", "ecog", "lesion_size_cm", "value"}
 ORIGIN = ["source_file", "source_line"]

@@ -183,3 +183,19 @@ ROW_DEFECTS = {
     "identifiers_in_revision_reason": 8,
 }
 SURGEON_COUNT = 14
+
+# Prognostic-score inputs (synthetic_twin.prognostic_inputs). Survival bands (months) and, per band, the chances of
+# the Katagiri groups 0-3, 4-6 and 7-10, tuned so that survival by group comes close to Katagiri et al. 2014 (Cancer
+# Med 3:1359: 1-year survival about 91 %, 49 % and 6 %); calibration.tsv holds the targets and tolerances.
+KATAGIRI_TARGET_BANDS_MONTHS = [3.0, 6.0, 12.0, 24.0]
+KATAGIRI_TARGET = [
+    [0.00, 0.20, 0.80],  # < 3 months
+    [0.05, 0.40, 0.55],  # 3-6
+    [0.15, 0.75, 0.10],  # 6-12
+    [0.30, 0.60, 0.10],  # 12-24
+    [0.75, 0.25, 0.00],  # >= 24, or alive
+]
+CEREBRAL_SHARE_OF_VISCERAL = 0.15
+# Share of each pre-operative laboratory test that was not drawn: 3 % per test, so that about one patient in six
+# lacks a complete Katagiri panel and multiple imputation has work to do.
+LABORATORY_MISSING_SHARE = 0.03

@@ -36,6 +36,10 @@ HERZEN_HEADERS = {
         "ecog": "ECOG",
         "chemotherapy_before_surgery": "Химиотерапия до операции",
         "lesion_size_cm": "Размер очага, см",
+        "visceral_spread": "Характер висцеральных метастазов",
+        "cerebral_metastases": "Метастазы в головной мозг",
+        "hormone_dependent": "Гормонозависимая опухоль",
+        "targeted_therapy": "Таргетная терапия",
     },
     "operations": {
         "record_number": "№ ИБ",
@@ -55,6 +59,13 @@ HERZEN_HEADERS = {
         "death_date": "Дата смерти",
     },
     "notes": {"record_number": "№ ИБ", "note_date": "Дата записи", "text": "Текст"},
+    "laboratory": {
+        "record_number": "№ ИБ",
+        "lab_date": "Дата забора",
+        "test": "Показатель",
+        "value": "Результат",
+        "unit": "Ед. изм.",
+    },
 }
 SECOND_CENTRE_HEADERS = {
     "patients": {
@@ -78,6 +89,10 @@ SECOND_CENTRE_HEADERS = {
         "ecog": "ECOG PS",
         "chemotherapy_before_surgery": "Chemotherapy before surgery",
         "lesion_size_cm": "Lesion size (cm)",
+        "visceral_spread": "Visceral spread",
+        "cerebral_metastases": "Brain metastases",
+        "hormone_dependent": "Hormone dependent",
+        "targeted_therapy": "Targeted therapy",
     },
     "operations": {
         "record_number": "MRN",
@@ -97,6 +112,7 @@ SECOND_CENTRE_HEADERS = {
         "death_date": "Date of death",
     },
     "notes": {"record_number": "MRN", "note_date": "Note date", "text": "Note"},
+    "laboratory": {"record_number": "MRN", "lab_date": "Date drawn", "test": "Test", "value": "Result", "unit": "Unit"},
 }
 
 DIALECTS = {
@@ -145,6 +161,35 @@ ENGLISH = {
     "fracture": {"pathological": "pathological fracture", "impending": "impending fracture"},
     "sex": {"female": "F", "male": "M"},
     "yes_no": {"yes": "yes", "no": "no"},
+    "yes_no_unknown": {"yes": "yes", "no": "no", "unknown": ""},
+    "visceral_spread": {"none": "none", "nodular": "nodular", "disseminated": "disseminated"},
+    "laboratory_test": {
+        "С-реактивный белок": "CRP",
+        "СРБ": "CRP",
+        "CRP": "CRP",
+        "ЛДГ": "LDH",
+        "Лактатдегидрогеназа": "LDH",
+        "Альбумин": "Albumin",
+        "Альбумин сыворотки": "Albumin",
+        "Тромбоциты": "Platelets",
+        "PLT": "Platelets",
+        "Кальций общий": "Total calcium",
+        "Ca общий": "Total calcium",
+        "Билирубин общий": "Total bilirubin",
+        "Гемоглобин": "Haemoglobin",
+        "HGB": "Haemoglobin",
+        "Лимфоциты абс.": "Lymphocytes",
+        "LYM#": "Lymphocytes",
+    },
+    "laboratory_unit": {
+        "мг/л": "mg/L",
+        "мг/дл": "mg/dL",
+        "Ед/л": "U/L",
+        "г/л": "g/L",
+        "10^9/л": "10^9/L",
+        "ммоль/л": "mmol/L",
+        "мкмоль/л": "umol/L",
+    },
     "revision_flag": {"yes": "yes", "no": "no"},
     "vital_status": {"alive": "alive", "dead": "dead"},
     "procedure": {
@@ -244,6 +289,13 @@ def render(raw: dict[str, pd.DataFrame], dialect: str) -> dict[str, pd.DataFrame
     d["bone_lesion_icd10"] = d["bone_lesion_icd10"].where(~metastatic, "C79.5")
     for column in ("visceral_metastases", "chemotherapy_before_surgery"):
         d[column] = _map(d[column], vocab.YES_NO, ENGLISH["yes_no"])
+    for column in ("cerebral_metastases", "hormone_dependent", "targeted_therapy"):
+        d[column] = _map(d[column], vocab.YES_NO_UNKNOWN, ENGLISH["yes_no_unknown"])
+    d["visceral_spread"] = _map(d["visceral_spread"], vocab.VISCERAL_SPREAD, ENGLISH["visceral_spread"])
+    lab = out["laboratory"]
+    lab["lab_date"] = _iso(lab["lab_date"])
+    lab["test"] = lab["test"].map(ENGLISH["laboratory_test"])
+    lab["unit"] = lab["unit"].map(ENGLISH["laboratory_unit"])
     o = out["operations"]
     o["operation_date"] = _iso(o["operation_date"])
     o["bone"] = _map(o["bone"], vocab.BONE, ENGLISH["bone"])

@@ -25,7 +25,7 @@ import pandas as pd
 from common.prognosis import modified_bauer_score
 from common.study import CENSORED, DAYS_PER_MONTH, DEATH, REVISION
 
-from . import design, dialects, identity
+from . import design, dialects, identity, prognostic_inputs
 from . import vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
@@ -228,8 +228,9 @@ def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, take
 class ExportBuilder:
     """Accumulates raw rows, defects and identifiers for a cohort of patients (included and to-be-excluded)."""
 
-    def __init__(self, rng: np.random.Generator, patients: pd.DataFrame):
+    def __init__(self, rng: np.random.Generator, patients: pd.DataFrame, seed: int = 0):
         self.rng = rng
+        self.seed = seed
         self.p = patients.reset_index(drop=True)
         n = len(self.p)
         self.people = identity.draw_people(rng, (self.p["sex"] == "female").to_numpy())
@@ -303,9 +304,11 @@ class ExportBuilder:
         lesion = vocab.pick(self.rng, vocab.BONE_METASTASIS_CODE, n, usual_share=0.6)
         count = self.p["bone_metastases_count"].to_numpy().astype(object)
         visceral = vocab.spell(self.rng, vocab.YES_NO, np.where(self.p["visceral_metastases"], "yes", "no"))
+        inputs = self.prognostic_columns()
         for i in non_metastatic:
             codes[i], texts[i] = vocab.NON_METASTATIC[self.rng.integers(len(vocab.NON_METASTATIC))]
             lesion[i], count[i], visceral[i] = "", 0, "нет"
+            inputs["visceral_spread"][i], inputs["cerebral_metastases"][i] = "нет", "нет"
         return pd.DataFrame(
             {
                 "record_number": self.mrn,
@@ -320,8 +323,25 @@ class ExportBuilder:
                     self.rng, vocab.YES_NO, np.where(self.p["chemotherapy_before_surgery"], "yes", "no")
                 ),
                 "lesion_size_cm": self.p["lesion_size_cm"].to_numpy(),
+                **inputs,
             }
         )
+
+    def prognostic_columns(self) -> dict[str, np.ndarray]:
+        """The prognostic-score inputs as the diagnoses export writes them, spelled on their own random stream
+        (prognostic_inputs), so that the paper's columns are drawn exactly as before."""
+        rng = np.random.default_rng([self.seed, prognostic_inputs.PROGNOSTIC_STREAM, 2])
+
+        def yes_no_unknown(values: pd.Series) -> np.ndarray:
+            category = np.where(values.isna(), "unknown", np.where(values.fillna(False).astype(bool), "yes", "no"))
+            return vocab.spell(rng, vocab.YES_NO_UNKNOWN, category)
+
+        return {
+            "visceral_spread": vocab.spell(rng, vocab.VISCERAL_SPREAD, self.p["visceral_spread"].to_numpy()),
+            "cerebral_metastases": yes_no_unknown(self.p["cerebral_metastases"].astype("boolean")),
+            "hormone_dependent": yes_no_unknown(self.p["hormone_dependent"]),
+            "targeted_therapy": yes_no_unknown(self.p["targeted_therapy"]),
+        }
 
     def operation_rows(
         self, idx: np.ndarray, dates, bones, segments, procedures, revision: bool, reasons=None
@@ -658,8 +678,10 @@ def generate(cohort_size: int, seed: int) -> Twin:
         log.info("%-40s %8.1f s", step, time.perf_counter() - started)
 
     cohort, excluded_counts = cohort_with_excluded(rng, n)
+    # The prognostic-score inputs, on a stream of their own (the paper's numbers are drawn exactly as before).
+    cohort = pd.concat([cohort, prognostic_inputs.draw(seed, cohort)], axis=1)
     progress(f"clinical course of {len(cohort):,} patients")
-    b = ExportBuilder(rng, cohort)
+    b = ExportBuilder(rng, cohort, seed)
     reason_of = cohort["exclusion_reason"].to_numpy()
     excluded_idx = {reason: np.flatnonzero(reason_of == reason) for reason in excluded_counts}
 
@@ -680,6 +702,11 @@ def generate(cohort_size: int, seed: int) -> Twin:
     progress(f"operations table ({len(operations):,} rows)")
 
     follow_up = follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n)
+    laboratory, written = prognostic_inputs.laboratory_rows(
+        seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY]
+    )
+    laboratory["lab_date"] = fmt_dates(laboratory["lab_date"])
+    cohort[prognostic_inputs.LABORATORY] = written.to_numpy()
     patients = with_duplicate_patients(rng, b, patients, len(cohort), n)
     notes = b.notes_rows(np.arange(len(cohort)))
     notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
@@ -691,6 +718,7 @@ def generate(cohort_size: int, seed: int) -> Twin:
         "operations": operations,
         "follow_up": follow_up,
         "notes": notes,
+        "laboratory": laboratory,
     }
     raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
 
@@ -704,6 +732,15 @@ def generate(cohort_size: int, seed: int) -> Twin:
         "rows": {name: int(len(t)) for name, t in raw.items()},
     }
     return Twin(raw=raw, truth=truth, defects=defects, identifiers=sorted(b.identifiers), summary=summary)
+
+
+PROGNOSTIC_TRUTH = [
+    "visceral_spread",
+    "cerebral_metastases",
+    "hormone_dependent",
+    "targeted_therapy",
+    *prognostic_inputs.LABORATORY,
+]
 
 
 def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
@@ -735,6 +772,7 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
             "revision_cause": c["revision_cause"].to_numpy(),
             "survival_days": (c["death_date"].fillna(c["last_contact_date"]) - c["index_date"]).dt.days.to_numpy(),
             "died": c["death_date"].notna().to_numpy(),
+            **{column: c[column].to_numpy() for column in PROGNOSTIC_TRUTH},
         }
     )
     return t.sort_values("record_number", kind="stable").reset_index(drop=True)
@@ -770,6 +808,8 @@ def write_twin(
     spec = dialects.DIALECTS[dialect]
     files = {}
     for name, table in dialects.render(twin.raw, dialect).items():
+        if name not in raw_paths:  # a table the config declares null (the centre has none)
+            continue
         fmt = spec["formats"][name]
         path = Path(raw_paths[name])
         write_csv(

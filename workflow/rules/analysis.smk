@@ -208,3 +208,24 @@ rule collect_numbers:
         bootstrap_resamples=BOOTSTRAP["resamples"],
     script:
         "../scripts/collect_numbers.py"
+
+
+rule assess_prognostic_scores:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        code=rule_code("assess_prognostic_scores"),
+    output:
+        scores="results/analysis/prognostic_scores.tsv",
+        discrimination="results/analysis/score_discrimination.tsv",
+        complete_case="results/analysis/score_discrimination_complete_case.tsv",
+    log:
+        "logs/assess_prognostic_scores.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        settings={
+            **config["analysis"]["prognostic_scores"],
+            "confidence_level": config["analysis"]["confidence_level"],
+        },
+    script:
+        "../scripts/assess_prognostic_scores.py"

@@ -314,6 +314,7 @@ def analysis_targets():
         "results/analysis/table1.tsv",
         "results/figures/revision_causes_by_primary.png",
         "results/figures/recommendation_fixation_by_prognosis.png",
+        "results/analysis/score_discrimination.tsv",
     ]
 
 

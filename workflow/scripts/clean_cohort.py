@@ -13,7 +13,11 @@ from common.rule_log import to_log
 
 log = to_log(snakemake)
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-paths = {name: Path(inp[name]) for name in ("patients", "diagnoses", "operations", "follow_up")}
+paths = {
+    name: Path(inp[name])
+    for name in ("patients", "diagnoses", "operations", "follow_up", "laboratory")
+    if name in inp.keys()
+}
 
 try:
     import pandas as pd

@@ -32,7 +32,7 @@ twin = generate(cohort_size=snakemake.params.cohort_size, seed=snakemake.params.
 out = snakemake.output
 manifest = write_twin(
     twin,
-    raw_paths={name: out[name] for name in DIALECTS[dialect]["headers"]},
+    raw_paths={name: out[name] for name in DIALECTS[dialect]["headers"] if name in snakemake.params.tables},
     synthetic_dir=Path(out.truth).parent,
     dialect=dialect,
 )

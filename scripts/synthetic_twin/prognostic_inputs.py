@@ -1,0 +1,211 @@
+"""The inputs of the prognostic scores that the paper's exports did not carry: hormone dependence (breast,
+prostate), molecularly targeted therapy (lung), the kind of visceral spread, cerebral metastases and a
+pre-operative laboratory panel (issue 17).
+
+They are drawn from a random stream of their own (the twin's seed and PROGNOSTIC_STREAM), after the clinical
+course, so that every table and number the paper publishes stays exactly as it was. They are drawn *given* each
+patient's survival, which the course already fixed: a patient who dies early is likelier to have the laboratory
+derangements and the disseminated disease that the new Katagiri score (Katagiri et al. 2014, Cancer Med 3:1359)
+counts. The mapping from survival to a target Katagiri group is in design.KATAGIRI_TARGET; the calibration table
+(calibration.tsv) checks the resulting survival by group against the published figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from common.prognosis import KATAGIRI_GROWTH, KATAGIRI_OTHER
+from common.study import DAYS_PER_MONTH
+
+from . import design
+
+PROGNOSTIC_STREAM = 17
+# Conventional units: CRP mg/dL, LDH IU/L, albumin g/dL, platelets per uL, calcium mg/dL, bilirubin mg/dL,
+# haemoglobin g/dL, lymphocytes per uL. (low, high) of a value inside the reference range.
+NORMAL = {
+    "crp_mg_dl": (0.02, 0.35),
+    "ldh_iu_l": (130.0, 240.0),
+    "albumin_g_dl": (3.8, 4.8),
+    "platelets_per_ul": (160_000.0, 380_000.0),
+    "calcium_mg_dl": (8.7, 10.1),
+    "bilirubin_mg_dl": (0.3, 1.1),
+    "haemoglobin_g_dl": (11.0, 15.0),
+    "lymphocytes_per_ul": (1_000.0, 2_800.0),
+}
+# Katagiri's abnormal and critical values (as (low, high) ranges that lie past the thresholds).
+ABNORMAL = {"crp_mg_dl": (0.5, 8.0), "ldh_iu_l": (260.0, 900.0), "albumin_g_dl": (2.4, 3.6)}
+CRITICAL = {"platelets_per_ul": (30_000.0, 95_000.0), "calcium_mg_dl": (10.5, 13.5), "bilirubin_mg_dl": (1.5, 4.0)}
+LABORATORY = list(NORMAL)
+
+
+def _fixed_points(cohort: pd.DataFrame) -> np.ndarray:
+    """Katagiri points already fixed by the course: growth of primaries that need no extra item, ECOG 3-4,
+    chemotherapy, multiple skeletal metastases."""
+    primary = cohort["primary_group"]
+    growth = primary.map(KATAGIRI_GROWTH).fillna(KATAGIRI_OTHER).to_numpy(float)
+    growth[primary.isin(["breast", "prostate", "lung"]).to_numpy()] = 0.0
+    return (
+        growth
+        + (cohort["ecog"].to_numpy() >= 3)
+        + cohort["chemotherapy_before_surgery"].to_numpy()
+        + ~cohort["solitary_bone_metastasis"].to_numpy(bool)
+    )
+
+
+def target_groups(rng: np.random.Generator, survival_months: np.ndarray) -> np.ndarray:
+    """A Katagiri group (0: 0-3, 1: 4-6, 2: 7-10) per patient, drawn with the probabilities design.KATAGIRI_TARGET
+    gives for the patient's band of survival."""
+    bands = np.searchsorted(design.KATAGIRI_TARGET_BANDS_MONTHS, survival_months, side="right")
+    probabilities = np.array(design.KATAGIRI_TARGET)[bands]
+    u = rng.uniform(size=len(survival_months))[:, None]
+    return (u > np.cumsum(probabilities, axis=1)).sum(axis=1)
+
+
+def draw(seed: int, cohort: pd.DataFrame) -> pd.DataFrame:
+    """The prognostic inputs per patient, aligned with `cohort` (a frame from generate.clinical_course)."""
+    rng = np.random.default_rng([seed, PROGNOSTIC_STREAM])
+    n = len(cohort)
+    end = cohort["death_date"].fillna(cohort["last_contact_date"])
+    months = (end - cohort["index_date"]).dt.days.to_numpy() / DAYS_PER_MONTH
+    months = np.where(cohort["death_date"].isna(), np.maximum(months, 36.0), months)  # alive: a long survivor
+    group = target_groups(rng, months)
+    lower, upper = np.array([0, 4, 7])[group], np.array([3, 6, 10])[group]
+
+    primary = cohort["primary_group"].to_numpy()
+    visceral = cohort["visceral_metastases"].to_numpy(bool)
+    points = _fixed_points(cohort)
+    # Free items, raised one point at a time (in a random order per patient) until the score reaches the target.
+    hormonal = np.isin(primary, ["breast", "prostate"])
+    lung = primary == "lung"
+    growth_free = np.where(lung, 2.0, 0.0)  # lung: targeted therapy (2) unless raised to 3; hormonal: 0 or 2
+    spread = visceral.astype(float)  # nodular 1, disseminated 2
+    labs = np.zeros(n)
+    for i in range(n):
+        total = points[i] + growth_free[i] + spread[i] + labs[i]
+        options = rng.permutation(3)
+        for item in options:
+            while total < lower[i]:
+                if item == 0 and hormonal[i] and growth_free[i] == 0:
+                    growth_free[i] = 2.0
+                elif item == 0 and lung[i] and growth_free[i] == 2:
+                    growth_free[i] = 3.0
+                elif item == 1 and visceral[i] and spread[i] < 2:
+                    spread[i] += 1
+                elif item == 2 and labs[i] < 2:
+                    labs[i] += 1
+                else:
+                    break
+                total = points[i] + growth_free[i] + spread[i] + labs[i]
+        # Above the target's range: lower the free items that can go down.
+        while total > upper[i] and labs[i] > 0:
+            labs[i] -= 1
+            total -= 1
+
+    cerebral = visceral & (rng.uniform(size=n) < design.CEREBRAL_SHARE_OF_VISCERAL)
+    inputs = pd.DataFrame(
+        {
+            "hormone_dependent": pd.array(np.where(hormonal, growth_free == 0, pd.NA), dtype="boolean"),
+            "targeted_therapy": pd.array(np.where(lung, growth_free == 2, pd.NA), dtype="boolean"),
+            "visceral_spread": np.select([spread == 2, spread == 1], ["disseminated", "nodular"], "none"),
+            "cerebral_metastases": cerebral,
+        },
+        index=cohort.index,
+    )
+    for name, (low, high) in NORMAL.items():
+        inputs[name] = rng.uniform(low, high, n)
+    abnormal = labs == 1
+    critical = labs == 2
+    for name, (low, high) in ABNORMAL.items():
+        hit = abnormal & (rng.uniform(size=n) < 0.6)
+        inputs.loc[hit, name] = rng.uniform(low, high, int(hit.sum()))
+    # Every abnormal patient has at least CRP raised (the commonest derangement).
+    first = abnormal & ~np.any([inputs[c].to_numpy() >= t for c, t in (("crp_mg_dl", 0.4), ("ldh_iu_l", 250))], axis=0)
+    first &= inputs["albumin_g_dl"].to_numpy() >= 3.7
+    inputs.loc[first, "crp_mg_dl"] = rng.uniform(*ABNORMAL["crp_mg_dl"], int(first.sum()))
+    which = rng.integers(0, len(CRITICAL), n)
+    for k, (name, (low, high)) in enumerate(CRITICAL.items()):
+        hit = critical & (which == k)
+        inputs.loc[hit, name] = rng.uniform(low, high, int(hit.sum()))
+    # Sicker patients have lower haemoglobin and lymphocytes (the SPRING / PATHFx inputs).
+    inputs["haemoglobin_g_dl"] -= labs * rng.uniform(0.5, 2.0, n)
+    inputs["lymphocytes_per_ul"] *= 1 - 0.2 * labs
+    # Missing values: a test not drawn before the operation.
+    for name in LABORATORY:
+        missing = rng.uniform(size=n) < design.LABORATORY_MISSING_SHARE
+        inputs.loc[missing, name] = np.nan
+    return inputs
+
+
+# How the institute's laboratory system writes each test: names as they appear, the unit, the factor from the
+# conventional unit to it, and the decimals it prints. CRP is sometimes reported in mg/dL by an older analyser.
+LAB_SYSTEM = {
+    "crp_mg_dl": (["С-реактивный белок", "СРБ", "CRP"], "мг/л", 10.0, 1),
+    "ldh_iu_l": (["ЛДГ", "Лактатдегидрогеназа"], "Ед/л", 1.0, 0),
+    "albumin_g_dl": (["Альбумин", "Альбумин сыворотки"], "г/л", 10.0, 0),
+    "platelets_per_ul": (["Тромбоциты", "PLT"], "10^9/л", 1e-3, 0),
+    "calcium_mg_dl": (["Кальций общий", "Ca общий"], "ммоль/л", 1 / 4.008, 2),
+    "bilirubin_mg_dl": (["Билирубин общий"], "мкмоль/л", 17.104, 1),
+    "haemoglobin_g_dl": (["Гемоглобин", "HGB"], "г/л", 10.0, 0),
+    "lymphocytes_per_ul": (["Лимфоциты абс.", "LYM#"], "10^9/л", 1e-3, 2),
+}
+OLD_ANALYSER_CRP = ("мг/дл", 1.0, 2)
+LAB_WINDOW_DAYS = 30  # the cleaning rule's window; some earlier draws fall outside it on purpose
+
+
+def laboratory_rows(
+    seed: int, record_numbers: np.ndarray, index_dates: pd.Series, inputs: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The laboratory export (one row per test drawn; record_number, lab_date as a Timestamp, test, value, unit) and
+    the inputs as the export then says they are: the value of the draw nearest before the operation (same day
+    counts), converted back to conventional units from what was written, NaN where no draw lies in the window.
+
+    Besides that draw, a patient may have an earlier draw (another value, sometimes outside the window) and one
+    after the operation (another value): both must be passed over by the cleaning rule."""
+    rng = np.random.default_rng([seed, PROGNOSTIC_STREAM, 1])
+    n = len(inputs)
+    rows = []
+    written = inputs.copy()
+    for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
+        true = inputs[name].to_numpy(float)
+        old = (rng.uniform(size=n) < 0.2) if name == "crp_mg_dl" else np.zeros(n, bool)
+        units = np.where(old, OLD_ANALYSER_CRP[0], unit)
+        factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
+        digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
+        value = np.array([round(v * f, int(d)) for v, f, d in zip(true, factors, digits, strict=True)])
+        written[name] = value / factors
+        label = np.array(names, dtype=object)[rng.integers(0, len(names), n)]
+        before = rng.integers(0, 8, n)
+        have = ~np.isnan(true)
+        earlier = rng.uniform(size=n) < 0.5
+        after = rng.uniform(size=n) < 0.4
+        # Without a pre-operative value, some still have a draw: too early or after the operation.
+        stray = ~have & (rng.uniform(size=n) < 0.5)
+        jitter = rng.uniform(0.7, 1.3, n)
+        for i in range(n):
+            day = index_dates.iloc[i]
+            if have[i]:
+                rows.append((record_numbers[i], day - pd.Timedelta(days=int(before[i])), label[i], value[i], units[i]))
+            if (have[i] and earlier[i]) or stray[i]:
+                gap = int(before[i]) + int(rng.integers(1, 2 * LAB_WINDOW_DAYS))
+                if stray[i]:
+                    gap = LAB_WINDOW_DAYS + int(rng.integers(1, 60))
+                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
+                rows.append(
+                    (
+                        record_numbers[i],
+                        day - pd.Timedelta(days=gap),
+                        label[i],
+                        round(base * jitter[i], int(digits[i])),
+                        units[i],
+                    )
+                )
+            if (have[i] and after[i]) or stray[i]:
+                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
+                shifted = round(base * (2 - jitter[i]), int(digits[i]))
+                rows.append(
+                    (record_numbers[i], day + pd.Timedelta(days=int(rng.integers(1, 6))), label[i], shifted, units[i])
+                )
+    table = pd.DataFrame(rows, columns=["record_number", "lab_date", "test", "value", "unit"])
+    table = table.sort_values(["record_number", "lab_date", "test"], kind="stable").reset_index(drop=True)
+    return table, written

@@ -1,0 +1,21 @@
+"""Rule assess_prognostic_scores: the three scores per patient and their discrimination (multiple imputation, and
+the complete-case sensitivity analysis)."""
+
+from analysis import data
+from analysis.output import write_tsv
+from analysis.prognostic_scores import analyse
+from common.rule_log import to_log
+
+log = to_log(snakemake)
+settings = snakemake.params.settings
+tables = analyse(data.load(snakemake.input.analysis), settings)
+write_tsv(tables["scores"], snakemake.output.scores)
+write_tsv(tables["discrimination"], snakemake.output.discrimination)
+write_tsv(tables["complete_case"], snakemake.output.complete_case)
+missing = tables["scores"].drop(columns="patient_id").isna().sum()
+log.info("patients with a score missing before imputation: %s", missing.to_dict())
+log.info(
+    "%d imputations x %d bootstrap resamples; C and AUC pooled by Rubin's rules",
+    settings["imputations"],
+    settings["bootstrap_resamples"],
+)
