@@ -9,15 +9,14 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-
-from cleaning.cohort import SCORE_INPUTS
-from cleaning.laboratory import LABORATORY_COLUMNS
 import pytest
 import yaml
 from conftest import ROOT, TEST_KEY
 from intake_shapes import excel_registry, hospital_system, legacy_dump
 
 from cleaning.codebook import Codebook, normalise_label
+from cleaning.cohort import SCORE_INPUTS
+from cleaning.laboratory import LABORATORY_COLUMNS
 from intake.build import canonical_dates, intake, read_canonical, write_canonical
 from intake.canonical import canonical_specs, read_canonical_tables
 from intake.overrides import resolve_tables

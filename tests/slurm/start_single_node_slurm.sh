@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Start a real single-node SLURM cluster on this machine (Debian's slurm-wlm and munge), for the cluster test.
 # Idempotent: a running cluster is left as it is. Needs root (CI and the developers' machines run as root).
+#   --config-only  write /etc/slurm/slurm.conf and stop (.ci/run does this right after installing slurm-wlm).
+# Why the config matters without a cluster: the SLURM executor plugin asks `scontrol show config` when Snakemake
+# starts, wherever `sinfo` is installed. With no controller and no config, every Snakemake start then waits for the
+# plugin's 10 s timeout (a DNS lookup of the controller); with this config and MessageTimeout=2 it fails in about
+# a second. MessageTimeout is a reply timeout: a local controller answers in milliseconds.
 set -euo pipefail
+config_only=${1:-}
 node=$(hostname -s)
 cpus=$(nproc)
 memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
 
-if ! pgrep -x munged > /dev/null; then
+if [ "$config_only" != "--config-only" ] && ! pgrep -x munged > /dev/null; then
   install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge /run/munge
   [ -s /etc/munge/munge.key ] || (dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null &&
                                   chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key)
@@ -35,11 +41,13 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MinJobAge=300
 ReturnToService=2
+MessageTimeout=2
 NodeName=${node} CPUs=${cpus} RealMemory=${memory} State=UNKNOWN
 PartitionName=main Nodes=${node} Default=YES MaxTime=INFINITE State=UP
 CONF
 # No cgroup.conf: Debian 12's SLURM (22.05) runs without cgroups when none is configured (there is no systemd here).
 rm -f /etc/slurm/cgroup.conf
+[ "$config_only" = "--config-only" ] && exit 0
 
 pgrep -x slurmctld > /dev/null || /usr/sbin/slurmctld
 pgrep -x slurmd > /dev/null || /usr/sbin/slurmd
