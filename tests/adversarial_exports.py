@@ -286,6 +286,7 @@ def override(directory: Path) -> dict:
             "decimal": ",",
             "columns": dict(columns),
         }
+    tables["laboratory"] = None  # this system exports no laboratory results
     return {
         "raw_exports": {"source": "real", "directory": str(directory), "tables": tables},
         "cleaning": {"unknown_labels": "review"},

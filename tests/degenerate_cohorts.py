@@ -70,7 +70,7 @@ def censored_at_day_0(raw: Path, truth: list[dict]) -> None:
 
 def keep_only(raw: Path, keep: set[str]) -> None:
     """Every export cut down to the patients `keep` (their record numbers)."""
-    for name in ("patients", "diagnoses", "operations", "follow_up"):
+    for name in ("patients", "diagnoses", "operations", "follow_up", "laboratory"):
         edit(raw / f"{name}.csv", lambda rows: [r for r in rows if r[ID] in keep])
     edit(raw / "notes.csv", lambda rows: [r for r in rows if r[ID] in keep], "utf-8")
 

@@ -134,9 +134,7 @@ def discrimination(
                 estimates(outcomes, risk, known[rng.integers(0, len(known), len(known))], horizons_months)
                 for _ in range(resamples if len(known) > 1 else 0)
             ]
-            variance = {
-                k: float(np.nanvar([rep[k] for rep in replicates], ddof=1)) if replicates else np.nan for k in point
-            }
+            variance = {k: _variance([rep[k] for rep in replicates]) for k in point}
             per_set.append((point, variance, len(known)))
         for outcome in per_set[0][0]:
             q = np.array([p[outcome] for p, _, _ in per_set])
@@ -161,6 +159,13 @@ def discrimination(
                 }
             )
     return pd.DataFrame(rows, columns=["score", "outcome", "c_index", "ci_low", "ci_high", "n"])
+
+
+def _variance(values: list[float]) -> float:
+    """Bootstrap variance over the resamples where the measure exists (NaN with fewer than two)."""
+    finite = np.array(values, float)
+    finite = finite[np.isfinite(finite)]
+    return float(np.var(finite, ddof=1)) if len(finite) > 1 else float("nan")
 
 
 def _quantile(p: float, dof: float) -> float:
