@@ -137,6 +137,8 @@ def _transform(
     if name == "identity":
         return event_times.astype(float)
     if name == "rank":
+        if all_times is None:
+            raise ValueError("the rank transform needs the stop times of all records")
         ordered = np.sort(all_times)
         below = np.searchsorted(ordered, event_times, side="left")
         at_or_below = np.searchsorted(ordered, event_times, side="right")
