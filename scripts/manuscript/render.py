@@ -509,8 +509,10 @@ def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography
         f"--resource-path={paper_dir.resolve()}",
         "--standalone",
         "--citeproc",
-        f"--bibliography={Path(bibliography).resolve()}",
-        f"--csl={Path(csl).resolve()}",
+        # Relative to the folder pandoc runs in: pandoc copies both into the DOCX's custom properties, and an
+        # absolute path would make the DOCX differ between two copies of the project.
+        f"--bibliography={os.path.relpath(Path(bibliography).resolve(), paper_dir.resolve())}",
+        f"--csl={os.path.relpath(Path(csl).resolve(), paper_dir.resolve())}",
     ]
     pypandoc.convert_text(
         markdown,
