@@ -47,7 +47,9 @@ def check_results_match_the_exports():
     if not audit.exists():
         return
     try:
-        built_from = json.loads(audit.read_text(encoding="utf-8")).get("raw_exports", {})
+        built_from = json.loads(audit.read_text(encoding="utf-8")).get(
+            "raw_exports", {}
+        )
     except ValueError:
         # A run killed while writing it leaves a partial file: Snakemake marks it incomplete and rebuilds it;
         # there is nothing to compare yet.
