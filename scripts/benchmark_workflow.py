@@ -1,4 +1,4 @@
-"""Benchmark of the whole DAG: cold and no-op runs of the default study, Snakemake's own floor, and the synthetic
+"""Benchmark of the whole DAG: cold and no-op runs of the default study, Snakemake's own floors, and the synthetic
 twin scaled to registry size. Prints the figures and their ratios to the targets; asserts nothing.
 
     python scripts/benchmark_workflow.py                 # default run, no-op, floor, 10,000 and 100,000 patients
@@ -6,6 +6,10 @@ twin scaled to registry size. Prints the figures and their ratios to the targets
 
 Each measurement runs in a fresh copy of the project (code and config only) in a temporary folder, on 2 cores.
 Peak memory is the largest resident set of any single process of the run (the biggest rule job).
+
+The chain floors put the cold run in context: the study's rule graph has a longest path of N rules that must run
+one after another; a chain of N Python-script jobs that do nothing (or only import pandas, as nearly every rule
+does) is what that shape costs on this machine before any work.
 """
 
 from __future__ import annotations
@@ -61,6 +65,47 @@ def snakemake_floor(where: Path) -> float:
     return measure(snakemake, floor)[0]
 
 
+def longest_rule_chain(project: Path) -> int:
+    """The number of rules on the longest path of the study's rule graph (`snakemake --rulegraph`): jobs that must
+    run one after another, whatever the number of cores."""
+    dot = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--rulegraph", "--quiet"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=True,
+    ).stdout
+    edges = [line.split("->") for line in dot.splitlines() if "->" in line]
+    upstream: dict[str, set[str]] = {}
+    for a, b in edges:
+        upstream.setdefault(b.strip().split()[0], set()).add(a.strip())
+    depth: dict[str, int] = {}
+
+    def length(node: str) -> int:
+        if node not in depth:
+            depth[node] = 1 + max((length(a) for a in upstream.get(node, ())), default=0)
+        return depth[node]
+
+    return max(length(node) for node in upstream)
+
+
+def chain_floor(where: Path, jobs: int, imports: str) -> float:
+    """Cold run of `jobs` Python-script jobs chained one after another, each doing nothing but `imports`: what
+    Snakemake's start, its per-job overhead (scheduling, the script's preamble, metadata) and the interpreter cost
+    a DAG whose longest path has that many rules, before any work."""
+    chain = where / f"chain-{imports.replace(' ', '-') or 'bare'}"
+    chain.mkdir()
+    (chain / "job.py").write_text(f"{imports}\nopen(snakemake.output[0], 'w').close()\n")
+    (chain / "Snakefile").write_text(
+        f'rule all:\n    input: "step{jobs}.txt"\n'
+        'rule first:\n    output: "step1.txt"\n    script: "job.py"\n'
+        'rule next:\n    input: lambda w: f"step{int(w.i) - 1}.txt"\n    output: "step{i,[0-9]+}.txt"\n'
+        '    script: "job.py"\n'
+    )
+    return measure([sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", "--scheduler", "greedy"], chain)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -72,6 +117,11 @@ def main() -> None:
         floor = snakemake_floor(tmp)
         rows.append(("Snakemake floor (no-op, one rule)", floor, None, None))
         project = fresh_project(tmp / "default")
+        chain = longest_rule_chain(project)
+        rows.append((f"chain floor: {chain} empty jobs", chain_floor(tmp, chain, ""), None, None))
+        rows.append(
+            (f"chain floor: {chain} jobs importing pandas", chain_floor(tmp, chain, "import pandas"), None, None)
+        )
         cold, memory = measure(snakemake, project)
         rows.append(("cold default run (247 patients)", cold, memory, TARGETS["cold_default_s"]))
         noop, _ = measure(snakemake, project)

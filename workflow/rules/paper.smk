@@ -92,6 +92,29 @@ rule render_notebook:
         "../scripts/render_notebook.py"
 
 
+# The rule graph depends on the configuration only, so it is drawn at the start of a run, beside the first jobs,
+# and not on the critical path at its end (write_provenance hashes it with everything else).
+rule draw_rule_graph:
+    input:
+        code=rule_code("draw_rule_graph"),
+    output:
+        png=report(
+            "results/provenance/rulegraph.png",
+            caption="../report/rulegraph.rst",
+            category="Provenance",
+            labels={"figure": "rule graph"},
+        ),
+        pdf="results/provenance/rulegraph.pdf",
+    log:
+        "logs/draw_rule_graph.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        rule_graph=rule_graph_edges,
+    script:
+        "../scripts/draw_rule_graph.py"
+
+
 rule write_provenance:
     input:
         results=study_targets(),
@@ -99,16 +122,11 @@ rule write_provenance:
         codebook=CLEANING["codebook"],
         requirements="requirements.txt",
         twin=twin_files(),
+        rulegraph_png=rules.draw_rule_graph.output.png,
+        rulegraph_pdf=rules.draw_rule_graph.output.pdf,
         code=rule_code("write_provenance"),
     output:
         manifest="results/provenance/manifest.json",
-        rulegraph_png=report(
-            "results/provenance/rulegraph.png",
-            caption="../report/rulegraph.rst",
-            category="Provenance",
-            labels={"figure": "rule graph"},
-        ),
-        rulegraph_pdf="results/provenance/rulegraph.pdf",
         crate="results/provenance/ro-crate-metadata.json",
     log:
         "logs/write_provenance.log",

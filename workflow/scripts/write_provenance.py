@@ -5,18 +5,17 @@ import json
 import platform
 from pathlib import Path
 
-from common.plotting import save_figure
 from common.rule_log import PROJECT_DIR, to_log
-from provenance import draw_rulegraph, file_digests, git_commit_date, git_state, requirement_versions
+from provenance import file_digests, git_commit_date, git_state, requirement_versions
 from provenance.crate import build_crate, write_crate
 
 log = to_log(snakemake)
 inp, out = snakemake.input, snakemake.output
 
-# The rule graph of this configuration, from the rules' own inputs and outputs (rule_graph_edges in common.smk).
+# The rule graph of this configuration, from the rules' own inputs and outputs (rule_graph_edges in common.smk);
+# rule draw_rule_graph drew it.
 edges = [tuple(edge) for edge in snakemake.params.rule_graph]
 nodes = {rule: rule for edge in edges for rule in edge}
-save_figure(draw_rulegraph(nodes, edges), out.rulegraph_png, out.rulegraph_pdf)
 
 # Every file the rules wrote, except what comes after the manifest (this rule's crate, the leak gate's report) and
 # the report that `snakemake --report` builds after a run (it embeds the files hashed here).
@@ -41,7 +40,7 @@ manifest = {
     "packages": packages,
     "config": dict(snakemake.config),
     "inputs": file_digests([inp.config, inp.requirements, *run_inputs]),
-    "outputs": file_digests([*outputs, out.rulegraph_png, out.rulegraph_pdf]),
+    "outputs": file_digests([*outputs, inp.rulegraph_png, inp.rulegraph_pdf]),
     "not_hashed": NOT_HASHED,
     "rules": sorted(set(nodes.values())),
     "rule_graph_edges": sorted([nodes[a], nodes[b]] for a, b in edges),
@@ -53,7 +52,7 @@ Path(out.manifest).write_text(
 crate = build_crate(
     jobs=snakemake.params.jobs,
     run_inputs=run_inputs,
-    run_outputs=[*outputs, out.rulegraph_png, out.rulegraph_pdf],
+    run_outputs=[*outputs, inp.rulegraph_png, inp.rulegraph_pdf],
     manifest=out.manifest,
     config_file=inp.config,
     requirements=inp.requirements,
