@@ -404,3 +404,89 @@ def build(
         by_name["gray_prognostic_group"] = row("gray_prognostic_group", "")
     rows += summary_claims(by_name, conf_level)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+SCORE_LABELS = {"modified_bauer": "modified Bauer", "bauer": "original Bauer", "katagiri_new": "new Katagiri"}
+
+
+def score_interaction_claim(interaction: pd.DataFrame, score: str, conf_level: float) -> dict:
+    """Within one score's groups: does the effect of osteosynthesis on revision change steadily with prognosis (the
+    Fine-Gray trend interaction, groups worst first)?"""
+    name, label = f"score_interaction_{score}", SCORE_LABELS.get(score, score)
+    hit = interaction[(interaction["score"] == score) & (interaction["kind"] == "Fine-Gray")]
+    if hit.empty or missing(hit.iloc[0]["estimate"]):
+        return row(name, f"Within the {label} groups, the interaction of operation and prognosis was not estimable.")
+    r = hit.iloc[0]
+    est, lo, hi, p = (float(r[c]) for c in ("estimate", "lower", "upper", "p_value"))
+    quoted = (
+        f"Fine-Gray ratio of the subdistribution hazard ratios of osteosynthesis per step of {label} group "
+        f"{est:.2f}, {100 * conf_level:g} % CI {lo:.2f}-{hi:.2f}, {p_text(p)}"
+    )
+    v = verdict(p, lo, hi, 1.0, 1 - conf_level)
+    if v == "supported":
+        direction = "grew" if est > 1 else "shrank"
+        sentence = (
+            f"Within the {label} groups, the effect of osteosynthesis on revision {direction} steadily with better "
+            f"prognosis ({quoted})."
+        )
+    else:
+        sentence = (
+            f"Within the {label} groups, there was no evidence that the effect of osteosynthesis on revision changed "
+            f"with prognosis ({quoted})."
+        )
+    return row(name, sentence, est, lo, hi, p, v)
+
+
+def score_choice_claim(interaction_claims: list[dict]) -> dict:
+    """Which score, if any, separates the patients in whom osteosynthesis fails: those whose interaction claim is
+    supported."""
+    by_score = {c["claim"].removeprefix("score_interaction_"): c for c in interaction_claims}
+    separating = [SCORE_LABELS.get(s, s) for s, c in by_score.items() if c["verdict"] == "supported"]
+    quoted = "; ".join(f"{SCORE_LABELS.get(s, s)} {p_text(c['p_value'])}" for s, c in by_score.items())
+    if separating:
+        sentence = (
+            f"Only the {' and the '.join(separating)} score{'s' if len(separating) > 1 else ''} separated the patients "
+            f"in whom osteosynthesis was followed by more revisions than endoprosthesis (interaction: {quoted})."
+        )
+        return row("score_choice", sentence, v="supported")
+    sentence = (
+        "None of the scores separated the patients in whom osteosynthesis was followed by more revisions than "
+        f"endoprosthesis: for none was there evidence that the effect of osteosynthesis changed with the score's "
+        f"group (Fine-Gray interaction: {quoted})."
+    )
+    return row("score_choice", sentence)
+
+
+def score_discrimination_claim(discrimination: pd.DataFrame, conf_level: float) -> dict:
+    """Which score discriminates overall survival best (Harrell's C): `supported` only when the best score's
+    interval lies wholly above every other score's interval; otherwise the intervals overlap and the data do not
+    rank the scores."""
+    os_ = discrimination[discrimination["outcome"] == "overall_survival"].sort_values("c_index", ascending=False)
+    if os_.empty or os_["c_index"].isna().all():
+        return row("score_discrimination", "The scores' discrimination of overall survival was not estimable.")
+    level = 100 * conf_level
+    listed = "; ".join(
+        f"{SCORE_LABELS.get(r.score, r.score)} {r.c_index:.2f} ({level:g} % CI {r.ci_low:.2f}-{r.ci_high:.2f})"
+        for r in os_.itertuples()
+    )
+    best, rest = os_.iloc[0], os_.iloc[1:]
+    label = SCORE_LABELS.get(best["score"], best["score"])
+    apart = bool(len(rest)) and bool((best["ci_low"] > rest["ci_high"]).all())
+    if apart:
+        sentence = (
+            f"The {label} score discriminated overall survival best, its interval above those of the other scores "
+            f"(Harrell's C: {listed})."
+        )
+        return row("score_discrimination", sentence, best["c_index"], best["ci_low"], best["ci_high"], v="supported")
+    sentence = (
+        f"The scores' intervals for Harrell's C of overall survival overlapped, so these data do not rank them "
+        f"({listed})."
+    )
+    return row("score_discrimination", sentence, best["c_index"], best["ci_low"], best["ci_high"])
+
+
+def score_claims(interaction: pd.DataFrame, discrimination: pd.DataFrame, conf_level: float) -> list[dict]:
+    """The prognostic-score comparison's sentences: one interaction claim per score, the choice among them, and
+    their discrimination of overall survival."""
+    per_score = [score_interaction_claim(interaction, s, conf_level) for s in dict.fromkeys(interaction["score"])]
+    return [*per_score, score_choice_claim(per_score), score_discrimination_claim(discrimination, conf_level)]

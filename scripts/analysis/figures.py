@@ -5,10 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from common.plotting import PALETTE, use_style
-from common.study import DAYS_PER_MONTH, REVISION
+from common.plotting import PAGE_WIDTH_IN, PALETTE, series_style, text_colour_on, use_style
+from common.study import DAYS_PER_MONTH, DEATH, REVISION
 
 from .risk import at_risk
 
@@ -26,24 +27,89 @@ def label(value: str) -> str:
     return str(value).replace("_", " ")
 
 
-def _step(ax, months, estimate, lower=None, upper=None, max_months=60.0, **kw):
+def _step(ax, months, estimate, lower=None, upper=None, max_months=60.0, until=None, **kw):
+    """A step curve from time 0, with its confidence band when given, drawn to the group's last follow-up
+    (`until`, in months) or the axis end, whichever comes first: beyond the last follow-up nobody is observed."""
+    end = max_months if until is None else min(max_months, float(until))
+    start = 0.0 if kw.pop("starts_at_zero", True) else 1.0
     x = np.concatenate([[0.0], np.asarray(months, float)])
-    y = np.concatenate([[0.0 if kw.pop("starts_at_zero", True) else 1.0], np.asarray(estimate, float)])
-    keep = x <= max_months
-    x, y = np.append(x[keep], max_months), np.append(y[keep], y[keep][-1])
+    y = np.concatenate([[start], np.asarray(estimate, float)])
+    keep = x <= end
+    x, y = np.append(x[keep], end), np.append(y[keep], y[keep][-1])
     (line,) = ax.step(x, y, where="post", **kw)
     if lower is not None:
-        lo = np.concatenate([[y[0]], np.asarray(lower, float)])[: keep.sum()]
-        hi = np.concatenate([[y[0]], np.asarray(upper, float)])[: keep.sum()]
-        ax.fill_between(x[:-1], lo, hi, step="post", alpha=0.15, color=line.get_color(), linewidth=0)
+        lo = np.concatenate([[start], np.asarray(lower, float)])[keep]
+        hi = np.concatenate([[start], np.asarray(upper, float)])[keep]
+        lo, hi = np.append(lo, lo[-1]), np.append(hi, hi[-1])
+        ax.fill_between(x, lo, hi, step="post", alpha=0.09, color=line.get_color(), linewidth=0)
     return line
 
 
-def _months_axis(ax, max_months, ylabel):
+def _months_axis(ax, max_months, ylabel, every=12, xlabel="Months since the index operation"):
     ax.set_xlim(0, max_months)
-    ax.set_xticks(np.arange(0, max_months + 1, 12))
-    ax.set_xlabel("Months since the index operation")
+    ax.set_xticks(np.arange(0, max_months + 1, every))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+
+
+def _percent_axis(ax):
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+
+
+def _with_risk_tables(rows: int, panels: int = 1, height: float = 3.4, width: float = PAGE_WIDTH_IN, sharey=False):
+    """A figure of `panels` time axes side by side, each with a numbers-at-risk table of `rows` rows under it
+    (numbers_at_risk), sharing its time axis."""
+    table_height = 0.3 + 0.19 * rows
+    fig, axes = plt.subplots(
+        2,
+        panels,
+        figsize=(width, height + table_height + 0.3),
+        sharex="col",
+        sharey="row" if sharey else False,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [height, table_height], "hspace": 0.45},
+    )
+    return fig, list(axes[0]), list(axes[1])
+
+
+def numbers_at_risk(
+    ax,
+    rows: dict[str, tuple],
+    ticks,
+    colours: list[str],
+    events: str = "revisions",
+    labels: bool = True,
+    slots: int | None = None,
+    header: str | None = None,
+) -> None:
+    """Numbers at risk and cumulative events under a time axis: one row per group, "n (e)" at each tick, where n
+    is the number still followed without the event just before the tick (follow-up time >= tick) and e the number of
+    events up to the tick. `rows` maps a group's label to (months of follow-up, whether each ended in the event).
+    The table is drawn in its own axes `ax`, which shares the time axis of the plot above it. `slots` rows of room
+    (default: as many as there are rows) keep the tables of panels side by side aligned; without `labels` the
+    numbers take their group's colour; `header` replaces the heading ("" for none)."""
+    ax.set_axis_off()
+    ax.set_ylim(max(len(rows), slots or 0) - 0.5, -1.3)
+    across = blended_transform_factory(ax.transAxes, ax.transData)
+    heading = f"Numbers at risk (cumulative {events})" if header is None else header
+    ax.text(0, -1.1, heading, ha="left", va="center", fontsize=8, weight="bold", transform=across)
+    for row, ((name, (months, event)), colour) in enumerate(zip(rows.items(), colours, strict=False)):
+        months, event = np.asarray(months, float), np.asarray(event, bool)
+        if labels:
+            # Half an inch left of the axis, whatever the panel's width: clear of the first column's numbers.
+            beside = offset_copy(across, fig=ax.figure, x=-0.45, units="inches")
+            ax.text(0, row, name, ha="right", va="center", fontsize=8, color=colour, transform=beside)
+        for tick, n in zip(ticks, at_risk(pd.Series(months), list(ticks)), strict=True):
+            cumulative = int((event & (months <= tick)).sum())
+            ax.text(
+                tick,
+                row,
+                f"{n} ({cumulative})",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if labels else colour,
+            )
 
 
 SHORT_LABELS = {
@@ -59,84 +125,64 @@ def short(value: str) -> str:
     return SHORT_LABELS.get(str(value), label(value))
 
 
-def _at_risk_table(ax, groups: dict[str, pd.Series], ticks: list[float], colours: list[str]) -> None:
-    """Numbers at risk in their own axes under the plot, one row per group, aligned with the time ticks."""
-    ax.set_axis_off()
-    ax.set_ylim(len(groups) - 0.5, -1.2)
-    ax.text(
-        0,
-        -1,
-        "Numbers at risk",
-        ha="left",
-        va="center",
-        fontsize=7,
-        weight="bold",
-        transform=blended_transform_factory(ax.transAxes, ax.transData),
-    )
-    for row, ((name, months), colour) in enumerate(zip(groups.items(), colours, strict=False)):
-        ax.text(
-            -0.05,
-            row,
-            short(name),
-            ha="right",
-            va="center",
-            fontsize=7,
-            color=colour,
-            transform=blended_transform_factory(ax.transAxes, ax.transData),
-        )
-        for tick, n in zip(ticks, at_risk(months, ticks), strict=True):
-            ax.text(tick, row, str(n), ha="center", va="center", fontsize=7)
+def _followed(df: pd.DataFrame, mask=None, event: int = REVISION) -> tuple[np.ndarray, np.ndarray]:
+    """(months of follow-up, ended in `event`) of the patients in `mask`: one row of a numbers-at-risk table."""
+    d = df if mask is None else df[np.asarray(mask, bool)]
+    return d["months"].to_numpy(float), (d["event"] == event).to_numpy()
 
 
-def km_versus_cif(curves: pd.DataFrame, risk: pd.DataFrame, max_months: float):
+def _last_followup(df: pd.DataFrame, mask=None) -> float:
+    d = df if mask is None else df[np.asarray(mask, bool)]
+    return float(d["months"].max()) if len(d) else 0.0
+
+
+def km_versus_cif(curves: pd.DataFrame, risk: pd.DataFrame, df: pd.DataFrame, max_months: float):
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, (ax,), (table,) = _with_risk_tables(rows=1, height=3.6)
     km = curves[curves["curve"] == "km_revision"]
     cif = curves[curves["curve"] == "cif_revision"]
-    _step(
-        ax,
-        km["months"],
-        km["estimate"],
-        km["lower"],
-        km["upper"],
-        max_months,
-        color=PALETTE[1],
-        linestyle="--",
-        label="1 - Kaplan-Meier (deaths censored)",
-    )
-    _step(
-        ax,
-        cif["months"],
-        cif["estimate"],
-        cif["lower"],
-        cif["upper"],
-        max_months,
-        color=PALETTE[0],
-        label="Cumulative incidence (death competing)",
-    )
+    until = _last_followup(df)
+    for curve, style, name in (
+        (km, {"color": PALETTE[1], "linestyle": "--"}, "1 - Kaplan-Meier (deaths censored)"),
+        (cif, {"color": PALETTE[0], "linestyle": "-"}, "Cumulative incidence (death competing)"),
+    ):
+        _step(
+            ax,
+            curve["months"],
+            curve["estimate"],
+            curve["lower"],
+            curve["upper"],
+            max_months,
+            until,
+            label=name,
+            **style,
+        )
     two = risk.set_index("horizon").loc["2y"] if "2y" in set(risk["horizon"]) else risk.iloc[-1]
     ax.annotate(
         f"at {two['months']:g} months: {100 * two['km_revision']:.1f} % vs {100 * two['cif_revision']:.1f} %"
         f"\n1 - KM overstates by {two['overestimate_points']:.1f} points "
         f"({100 * two['overestimate_relative']:.0f} % relative)",
         xy=(two["months"], two["km_revision"]),
-        xytext=(0.35, 0.12),
+        xytext=(0.35, 0.1),
         textcoords="axes fraction",
-        fontsize=7.5,
+        fontsize=8,
         arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6},
     )
     _months_axis(ax, max_months, "Risk of revision")
     ax.set_ylim(0, max(0.05, float(km["upper"][km["months"] <= max_months].max()) * 1.1))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    ax.legend(loc="upper left")
-    fig.tight_layout()
+    _percent_axis(ax)
+    ax.legend(loc="upper left", title=f"n = {len(df)}, revised {int((df['event'] == REVISION).sum())}")
+    ax.tick_params(labelbottom=True)
+    numbers_at_risk(table, {"all": _followed(df)}, ax.get_xticks(), ["#333333"])
+    fig.subplots_adjust(left=0.13, right=0.94, top=0.97, bottom=0.04)
     return fig
 
 
-def stacked_cif(curves: pd.DataFrame, max_months: float):
+def stacked_cif(curves: pd.DataFrame, df: pd.DataFrame, max_months: float):
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    grid = np.linspace(0, max_months, 601)
+    fig, (ax,), (table,) = _with_risk_tables(rows=2, height=3.6)
+    end = min(max_months, _last_followup(df))
+    grid = np.linspace(0, end, 601)
 
     def on_grid(curve):
         c = curves[curves["curve"] == curve]
@@ -144,20 +190,26 @@ def stacked_cif(curves: pd.DataFrame, max_months: float):
         return np.where(positions >= 0, c["estimate"].to_numpy()[np.maximum(positions, 0)], 0.0)
 
     revision, death = on_grid("cif_revision"), on_grid("cif_death")
-    ax.stackplot(
-        grid,
-        revision,
-        death,
-        1 - revision - death,
-        colors=[PALETTE[1], "#7f7f7f", "#dfe9f5"],
-        labels=["Revised", "Died without revision", "Alive without revision"],
-        step="post",
-    )
+    colours = [PALETTE[1], "#7f7f7f", "#dfe9f5"]
+    names = ["Revised", "Died without revision", "Alive without revision"]
+    ax.stackplot(grid, revision, death, 1 - revision - death, colors=colours, step="post")
     _months_axis(ax, max_months, "Share of patients")
     ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    ax.legend(loc="center right")
-    fig.tight_layout()
+    _percent_axis(ax)
+    # Legend swatches drawn with an outline: the pale "alive" band would not show on white otherwise.
+    handles = [
+        Patch(facecolor=c, edgecolor="#333333", linewidth=0.6, label=n) for c, n in zip(colours, names, strict=True)
+    ]
+    ax.legend(handles=handles, loc="center right", framealpha=0.9, frameon=True)
+    ax.tick_params(labelbottom=True)
+    numbers_at_risk(
+        table,
+        {"revised": _followed(df), "died": _followed(df, event=DEATH)},
+        ax.get_xticks(),
+        [PALETTE[1], "#555555"],
+        events="events",
+    )
+    fig.subplots_adjust(left=0.13, right=0.94, top=0.97, bottom=0.04)
     return fig
 
 
@@ -170,18 +222,15 @@ def cif_by_group(
     max_months: float,
     order: list[str] | None = None,
 ):
+    """Cumulative incidence of revision per group with confidence bands, Gray's test on the panel, n and events in
+    the legend, and the numbers at risk under the time axis."""
     use_style()
     levels = order or sorted(group.unique())
-    colours = PALETTE[: len(levels)]
-    fig, (ax, table) = plt.subplots(
-        2,
-        1,
-        figsize=(6.4, 4.4 + 0.18 * len(levels)),
-        sharex=True,
-        gridspec_kw={"height_ratios": [4.0, 0.45 + 0.22 * len(levels)], "hspace": 0.35},
-    )
+    styles = [series_style(i) for i in range(len(levels))]
+    fig, (ax,), (table,) = _with_risk_tables(rows=len(levels), height=3.6)
     cif = curves[curves["curve"] == "cif_revision"]
-    for level, colour in zip(levels, colours, strict=True):
+    top = 0.05
+    for level, style in zip(levels, styles, strict=True):
         c = cif[cif["group"] == level]
         n = int((group == level).sum())
         events = int(((group == level) & (df["event"] == REVISION)).sum())
@@ -189,33 +238,50 @@ def cif_by_group(
             ax,
             c["months"],
             c["estimate"],
-            max_months=max_months,
-            color=colour,
+            c["lower"],
+            c["upper"],
+            max_months,
+            _last_followup(df, group == level),
             label=f"{short(level)} (n = {n}, revised {events})",
+            **style,
         )
+        shown = c["months"] <= max_months
+        top = max(top, float(c.loc[shown, "estimate"].max()) if shown.any() else 0.0)
     _months_axis(ax, max_months, "Cumulative incidence of revision")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    ax.set_ylim(0, max(0.05, float(cif.loc[cif["months"] <= max_months, "estimate"].max()) * 1.35))
+    _percent_axis(ax)
+    ax.set_ylim(0, min(1.0, top * 1.6))
     p = test.get("p_value")
     ax.set_title(
         f"{title}; Gray's test: chi2 = {test['statistic']:.2f}, df = {test['df']}, p = {p:.3g}" if p == p else title,
         fontsize=9,
     )
-    ax.legend(loc="upper left", fontsize=7, ncols=2)
+    ax.legend(loc="upper left", fontsize=8, ncols=2)
     ax.tick_params(labelbottom=True)
-    _at_risk_table(
+    numbers_at_risk(
         table,
-        {level: df["months"][group == level] for level in levels},
-        list(np.arange(0, max_months + 1, 12)),
-        colours,
+        {short(level): _followed(df, group == level) for level in levels},
+        ax.get_xticks(),
+        [style["color"] for style in styles],
     )
-    fig.subplots_adjust(left=0.17, right=0.97, top=0.92, bottom=0.04)
+    fig.subplots_adjust(left=0.22, right=0.94, top=0.93, bottom=0.04)
     return fig
 
 
-def overall_survival(overall: pd.DataFrame, by_primary: pd.DataFrame, max_months: float):
+def overall_survival(
+    overall: pd.DataFrame, by_primary: pd.DataFrame, df: pd.DataFrame, primary: pd.Series, max_months: float
+):
+    """Overall survival (Kaplan-Meier, death at any time) of all patients and by primary tumour, with confidence
+    bands, each curve to its group's last follow-up, and the numbers at risk (cumulative deaths) under each panel."""
     use_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 4.2), sharey=True)
+    levels = sorted(by_primary["group"].unique())
+    fig, (left, right), (left_table, right_table) = _with_risk_tables(
+        rows=len(levels), panels=2, height=3.4, sharey=True
+    )
+    # Overall survival: follow-up to death at any time (after a revision too) or last contact.
+    survival = pd.DataFrame(
+        {"months": df["survival_days"] / DAYS_PER_MONTH, "event": np.where(df["died"].astype(bool), DEATH, 0)},
+        index=df.index,
+    )
     _step(
         left,
         overall["months"],
@@ -223,28 +289,51 @@ def overall_survival(overall: pd.DataFrame, by_primary: pd.DataFrame, max_months
         overall["lower"],
         overall["upper"],
         max_months,
-        color=PALETTE[0],
+        _last_followup(survival),
         starts_at_zero=False,
-        label="all patients",
+        color=PALETTE[0],
+        label=f"all patients (n = {len(df)})",
     )
-    for level, colour in zip(sorted(by_primary["group"].unique()), PALETTE, strict=False):
+    styles = [series_style(i) for i in range(len(levels))]
+    for level, style in zip(levels, styles, strict=True):
         c = by_primary[by_primary["group"] == level]
         _step(
             right,
             c["months"],
             c["survival"],
-            max_months=max_months,
-            color=colour,
+            c["lower"],
+            c["upper"],
+            max_months,
+            _last_followup(survival, primary == level),
             starts_at_zero=False,
-            label=label(level),
+            label=f"{label(level)} ({int((primary == level).sum())})",
+            **style,
         )
     for ax, title in ((left, "All patients"), (right, "By primary tumour")):
-        _months_axis(ax, max_months, "Overall survival")
+        _months_axis(ax, max_months, "Overall survival" if ax is left else "", every=24)
         ax.set_ylim(0, 1.02)
         ax.set_title(title)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    right.legend(loc="upper right", fontsize=7)
-    fig.tight_layout()
+        _percent_axis(ax)
+        ax.tick_params(labelbottom=True)
+    right.legend(loc="upper right", fontsize=8, title="primary (n)", title_fontsize=8)
+    numbers_at_risk(
+        left_table,
+        {"all": _followed(survival, event=DEATH)},
+        left.get_xticks(),
+        [PALETTE[0]],
+        events="deaths",
+        labels=False,
+        slots=len(levels),
+    )
+    numbers_at_risk(
+        right_table,
+        {label(level): _followed(survival, primary == level, event=DEATH) for level in levels},
+        right.get_xticks(),
+        [style["color"] for style in styles],
+        events="deaths",
+        labels=False,
+    )
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.04, wspace=0.12)
     return fig
 
 
@@ -254,7 +343,7 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95):
     rows = table.copy()
     rows["block"] = np.where(rows["model"] == "multivariable", "Multivariable", "Univariable")
     order = rows.drop_duplicates(["block", "covariate"])[["block", "covariate", "label"]].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(order) + 1.4))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.42 * len(order) + 1.4))
     for offset, kind, colour, marker in (
         (-0.15, "cause-specific Cox", PALETTE[0], "o"),
         (0.15, "Fine-Gray", PALETTE[1], "s"),
@@ -283,14 +372,14 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95):
     ax.set_yticks(
         range(len(order)),
         [f"{lab} ({b.lower()})" for b, lab in zip(order["block"], order["label"], strict=True)],
-        fontsize=7.5,
+        fontsize=8,
     )
     multivariable = order.index[order["block"] == "Multivariable"]
     if len(multivariable):
         ax.axhline(multivariable[0] - 0.5, color="#bbbbbb", linewidth=0.6)
     ax.invert_yaxis()
     ax.set_xlabel(f"Hazard ratio of revision with {confidence_level * 100:g} % CI (log scale)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0 + 0.6 / len(order)), ncols=2, fontsize=7.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0 + 0.6 / len(order)), ncols=2, fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -298,19 +387,19 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95):
 def causes_by_primary(table: pd.DataFrame):
     use_style()
     body = table[table["revision_cause"] != "total"].set_index("revision_cause").drop(columns="total")
-    fig, ax = plt.subplots(figsize=(7.6, 3.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.8))
     left = np.zeros(len(body))
     for primary, colour in zip(body.columns, PALETTE, strict=False):
         values = body[primary].to_numpy(float)
         ax.barh(range(len(body)), values, left=left, color=colour, label=label(primary), height=0.65)
         for y, (v, l0) in enumerate(zip(values, left, strict=True)):
             if v:
-                ax.text(l0 + v / 2, y, f"{int(v)}", ha="center", va="center", fontsize=7, color="white")
+                ax.text(l0 + v / 2, y, f"{int(v)}", ha="center", va="center", fontsize=8, color=text_colour_on(colour))
         left += values
-    ax.set_yticks(range(len(body)), [CAUSE_LABELS.get(c, label(c)) for c in body.index], fontsize=7.5)
+    ax.set_yticks(range(len(body)), [CAUSE_LABELS.get(c, label(c)) for c in body.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("Revised patients")
-    ax.legend(loc="lower right", fontsize=7, ncols=2)
+    ax.legend(loc="lower right", fontsize=8, ncols=2)
     fig.tight_layout()
     return fig
 
@@ -329,7 +418,7 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
     revised = revised.reset_index(drop=True)
     causes = list(dict.fromkeys(revised["revision_cause"]))
     colour_of = dict(zip(causes, PALETTE, strict=False))
-    fig, ax = plt.subplots(figsize=(7.6, 0.16 * len(revised) + 1.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.16 * len(revised) + 1.8))
     for i, r in revised.iterrows():
         end = r["survival_days"] / DAYS_PER_MONTH
         ax.barh(i, end, color="#dfe9f5", height=0.7, edgecolor="none")
@@ -342,7 +431,7 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
         plt.Line2D([], [], marker="s", linestyle="", color="#333333", label="died"),
         plt.Line2D([], [], marker=">", linestyle="", color="#333333", label="alive at last contact"),
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize=6.5)
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.set_yticks([])
     ax.set_ylabel(
         f"Revised patients (n = {total})"
@@ -356,26 +445,64 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
     return fig
 
 
-def recommendation(curves: dict[str, pd.DataFrame], tests: pd.DataFrame, max_months: float):
-    """Cumulative incidence of revision after osteosynthesis and endoprosthesis, within each prognostic group."""
+def recommendation(
+    curves: dict[str, pd.DataFrame],
+    tests: pd.DataFrame,
+    df: pd.DataFrame,
+    max_months: float,
+    column: str = "prognostic_group",
+    score: str = "modified Bauer",
+):
+    """Cumulative incidence of revision after osteosynthesis and endoprosthesis, within each prognostic group (the
+    groups of `column`, named after `score`): bands, Gray's p on each panel, n and revisions per arm, numbers at risk
+    under each panel."""
     use_style()
     groups = list(curves)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups), 3.6), sharey=True)
-    for ax, group in zip(np.atleast_1d(axes), groups, strict=True):
+    fig, axes, tables = _with_risk_tables(rows=2, panels=len(groups), height=3.0, sharey=True)
+    arms = (("osteosynthesis", "osteo.", series_style(1)), ("endoprosthesis", "endo.", series_style(0)))
+    top = 0.05
+    for i, (ax, table, group) in enumerate(zip(axes, tables, groups, strict=True)):
         c = curves[group]
-        for fixation, colour in (("osteosynthesis", PALETTE[1]), ("endoprosthesis", PALETTE[0])):
+        within = df[(df[column] == group)]
+        rows = {}
+        for fixation, short_name, style in arms:
             part = c[(c["group"] == fixation) & (c["curve"] == "cif_revision")]
+            arm = (within["fixation"] == fixation).to_numpy()
+            n, revised = int(arm.sum()), int((arm & (within["event"] == REVISION).to_numpy()).sum())
             if len(part):
-                _step(ax, part["months"], part["estimate"], max_months=max_months, color=colour, label=fixation)
+                until = _last_followup(within, arm)
+                _step(
+                    ax,
+                    part["months"],
+                    part["estimate"],
+                    part["lower"],
+                    part["upper"],
+                    max_months,
+                    until,
+                    label=f"{short_name} {n} ({revised})",
+                    **style,
+                )
+                top = max(top, float(part.loc[part["months"] <= max_months, "upper"].max()))
+            rows[short_name] = _followed(within, arm)
         test = tests.set_index("prognostic_group").loc[group]
         p = test["p_value"]
         holm = test.get("p_holm", float("nan"))
-        quoted = f"Gray's p = {p:.3g}" + (f" (Holm {holm:.3g})" if holm == holm else "")
-        ax.set_title(f"modified Bauer {group}\n" + (quoted if p == p else "not testable"), fontsize=8.5)
-        _months_axis(ax, max_months, "Cumulative incidence of revision" if ax is np.atleast_1d(axes)[0] else "")
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
-    np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
+        quoted = f"Gray's p = {p:.2g}" + (f"\n(Holm {holm:.2g})" if holm == holm else "")
+        ax.set_title(f"{score} {group}\n" + (quoted if p == p else "not testable"), fontsize=9)
+        _months_axis(ax, max_months, "Cumulative incidence\nof revision" if i == 0 else "", every=24, xlabel="Months")
+        _percent_axis(ax)
+        ax.tick_params(labelbottom=True)
+        ax.legend(loc="upper left", fontsize=8, title="n (revised)", title_fontsize=8, handlelength=1.8)
+        numbers_at_risk(
+            table,
+            rows,
+            ax.get_xticks(),
+            [style["color"] for _, _, style in arms],
+            labels=i == 0,
+            header="Numbers at risk (revisions)" if i == 0 else "",
+        )
+    axes[0].set_ylim(0, min(1.0, top * 1.15))
+    fig.subplots_adjust(left=0.2, right=0.97, top=0.85, bottom=0.04, wspace=0.3)
     return fig
 
 
@@ -394,10 +521,14 @@ def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, m
     constant hazard ratio (Grambsch & Therneau 1994)."""
     use_style()
     names = [c for c in residuals.columns if c != "months"]
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), squeeze=False)
+    columns = min(2, len(names))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(PAGE_WIDTH_IN, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(names) :]:
+        ax.set_axis_off()
     p_of = ph[ph["model"] == "multivariable"].set_index("covariate")["p_value"] if len(ph) else pd.Series(dtype=float)
     window = max(3, len(residuals) // 5)
-    for ax, name in zip(axes[0], names, strict=True):
+    for ax, name in zip(axes.flat, names, strict=False):
         ax.scatter(residuals["months"], residuals[name], s=10, color=PALETTE[0], alpha=0.7)
         smooth = residuals[name].rolling(window, center=True, min_periods=1).mean()
         ax.plot(residuals["months"], smooth, color=PALETTE[1], linewidth=1.4)
@@ -407,6 +538,148 @@ def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, m
         p = p_of.get(name, np.nan)
         ax.set_title(f"{label(name)} (p = {p:.3f})" if np.isfinite(p) else label(name), fontsize=9)
         ax.set_xlabel("Months after the index operation")
-    axes[0][0].set_ylabel("Scaled Schoenfeld residual (beta(t))")
+    for row in axes:
+        row[0].set_ylabel("Scaled Schoenfeld residual (beta(t))")
+    fig.tight_layout()
+    return fig
+
+
+def survival_by_score(
+    curves: dict[str, pd.DataFrame], df: pd.DataFrame, groups: dict[str, tuple], labels: dict, max_months: float
+):
+    """Overall survival (Kaplan-Meier) by the groups of each prognostic score, one panel per score, best prognosis
+    on top, with bands and the numbers at risk (cumulative deaths) under each panel. `curves[score]` holds the
+    curves by group (risk.overall_survival); `groups[score]` the score's groups, worst first."""
+    use_style()
+    names = list(curves)
+    fig, axes, tables = _with_risk_tables(rows=3, panels=len(names), height=3.0, sharey=True)
+    survival = pd.DataFrame(
+        {"months": df["survival_days"] / DAYS_PER_MONTH, "event": np.where(df["died"].astype(bool), DEATH, 0)},
+        index=df.index,
+    )
+    for i, (ax, table, name) in enumerate(zip(axes, tables, names, strict=True)):
+        column, order = f"{name}_group", list(reversed(groups[name]))  # best first
+        styles = [series_style(j) for j in range(len(order))]
+        rows = {}
+        for group, style in zip(order, styles, strict=True):
+            c = curves[name][curves[name]["group"] == group]
+            members = (df[column] == group).to_numpy()
+            if len(c):
+                _step(
+                    ax,
+                    c["months"],
+                    c["survival"],
+                    c["lower"],
+                    c["upper"],
+                    max_months,
+                    _last_followup(survival, members),
+                    starts_at_zero=False,
+                    label=f"{group} ({int(members.sum())})",
+                    **style,
+                )
+            rows[group] = _followed(survival, members, event=DEATH)
+        ax.set_title(labels.get(name, name), fontsize=9)
+        _months_axis(ax, max_months, "Overall survival" if i == 0 else "", every=24, xlabel="Months")
+        ax.set_ylim(0, 1.02)
+        _percent_axis(ax)
+        ax.tick_params(labelbottom=True)
+        ax.legend(loc="upper right", fontsize=8, title="group (n)", title_fontsize=8, handlelength=1.8)
+        numbers_at_risk(
+            table,
+            rows,
+            ax.get_xticks(),
+            [st["color"] for st in styles],
+            events="deaths",
+            labels=False,
+            header="Numbers at risk (deaths)" if i == 0 else "",
+        )
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.04, wspace=0.15)
+    return fig
+
+
+def score_calibration(calibration: pd.DataFrame, labels: dict, conf_level: float):
+    """Observed 1-year survival (Kaplan-Meier, with its interval) against the survival the score's authors
+    published, one point per group: on the diagonal, the score is as calibrated here as where it was made."""
+    use_style()
+    rows = calibration[(calibration["months"] == 12) & calibration["published"].notna()]
+    if rows.empty:
+        return not_estimable("Calibration", "no score with published survival by group")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN * 0.6, PAGE_WIDTH_IN * 0.6))
+    ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":", label="perfect calibration")
+    for i, (score, part) in enumerate(rows.groupby("score", sort=False)):
+        style = series_style(i)
+        ax.errorbar(
+            part["published"],
+            part["observed"],
+            yerr=[part["observed"] - part["lower"], part["upper"] - part["observed"]],
+            fmt="os"[i % 2],
+            color=style["color"],
+            capsize=3,
+            markersize=5,
+            linewidth=1,
+            label=f"{labels.get(score, score)} score",
+        )
+        for r in part.itertuples():
+            ax.annotate(
+                f"{r.group} (n = {r.n})",
+                (r.published, r.observed),
+                xytext=(6, -10),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("Published 1-year survival")
+    ax.set_ylabel(f"Observed 1-year survival ({100 * conf_level:g} % CI)")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+    _percent_axis(ax)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level: float):
+    """Each score's discrimination with its interval: Harrell's C for overall survival, the time-dependent AUC for
+    death by each horizon, and Wolbers' C for revision with death competing; 0.5 is no discrimination."""
+    use_style()
+    outcomes = list(dict.fromkeys(discrimination["outcome"]))
+    scores = list(dict.fromkeys(discrimination["score"]))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.2 * len(outcomes) * len(scores) + 1.4))
+    for i, score in enumerate(scores):
+        style = series_style(i)
+        part = discrimination[discrimination["score"] == score].set_index("outcome")
+        offset = (i - (len(scores) - 1) / 2) * 0.22
+        for j, outcome in enumerate(outcomes):
+            if outcome not in part.index:
+                continue
+            r = part.loc[outcome]
+            ax.plot(
+                [r["ci_low"], r["ci_high"]],
+                [j + offset] * 2,
+                color=style["color"],
+                linewidth=1.2,
+                linestyle=style["linestyle"],
+            )
+            ax.plot(
+                r["c_index"],
+                j + offset,
+                marker="osD^v"[i % 5],
+                color=style["color"],
+                markersize=4.5,
+                label=f"{labels.get(score, score)} score" if j == 0 else None,
+            )
+    ax.axvline(0.5, color="#666666", linewidth=0.7, linestyle=":")
+    names = {
+        "overall_survival": "Harrell's C, overall survival",
+        "revision_competing_risks": "Wolbers' C, revision (death competing)",
+    }
+    ax.set_yticks(
+        range(len(outcomes)),
+        [names.get(o, o.replace("auc_death_by_", "AUC, death by ").replace("m", " months")) for o in outcomes],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xlabel(f"Discrimination with {100 * conf_level:g} % CI (0.5: none)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(scores), fontsize=8)
     fig.tight_layout()
     return fig

@@ -60,14 +60,21 @@ def km_median(days: np.ndarray, died: np.ndarray) -> float:
 
 
 def fixation_within_prognostic_groups(
-    df: pd.DataFrame, horizons: dict[str, float], conf_level: float = 0.95
+    df: pd.DataFrame,
+    horizons: dict[str, float],
+    conf_level: float = 0.95,
+    column: str = "prognostic_group",
+    groups: tuple[str, ...] = PROGNOSTIC_GROUPS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Osteosynthesis against endoprosthesis within each prognostic group (`column`, levels `groups`; by default the
+    modified Bauer groups): the cumulative incidence of revision per arm at the horizons and Gray's test per group,
+    Holm-adjusted across the groups."""
     from competing_risks import aalen_johansen
 
     days = [m * DAYS_PER_MONTH for m in horizons.values()]
     rows, tests = [], []
-    for group in PROGNOSTIC_GROUPS:
-        within = df[(df["prognostic_group"] == group) & df["fixation"].isin(COMPARED)]
+    for group in groups:
+        within = df[(df[column] == group) & df["fixation"].isin(COMPARED)]
         for fixation in COMPARED:
             d = within[within["fixation"] == fixation]
             if len(d) == 0:
@@ -139,12 +146,14 @@ def prognostic_mix(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def interaction_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The patients of the two compared operations and their design: osteosynthesis, the prognostic group as a
-    trend (0-1 -> 0, 2 -> 1, 3-4 -> 2) and their product."""
-    d = df[df["fixation"].isin(COMPARED)]
+def interaction_frame(
+    df: pd.DataFrame, column: str = "prognostic_group", groups: tuple[str, ...] = PROGNOSTIC_GROUPS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The patients of the two compared operations (and a known group) and their design: osteosynthesis, the
+    prognostic group as a trend (the groups in order, worst first: 0-1 -> 0, 2 -> 1, 3-4 -> 2) and their product."""
+    d = df[df["fixation"].isin(COMPARED) & df[column].isin(groups)]
     osteo = (d["fixation"] == "osteosynthesis").astype(float)
-    step = d["prognostic_group"].map({g: float(i) for i, g in enumerate(PROGNOSTIC_GROUPS)})
+    step = d[column].map({g: float(i) for i, g in enumerate(groups)})
     x = pd.DataFrame(
         {"osteosynthesis": osteo, "prognostic_step": step, "osteosynthesis_x_prognostic_step": osteo * step},
         index=d.index,
@@ -152,14 +161,19 @@ def interaction_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return d, x
 
 
-def interaction(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+def interaction(
+    df: pd.DataFrame,
+    conf_level: float = 0.95,
+    column: str = "prognostic_group",
+    groups: tuple[str, ...] = PROGNOSTIC_GROUPS,
+) -> pd.DataFrame:
     """The method-by-prognosis interaction in a Fine-Gray and a cause-specific Cox model (Wald test of the
     product term, 1 df): the ratio of the hazard ratios of osteosynthesis per step of prognostic group."""
     from competing_risks import fine_gray
 
     from .factors import cox_fit
 
-    d, x = interaction_frame(df)
+    d, x = interaction_frame(df, column, groups)
     term = "osteosynthesis_x_prognostic_step"
     z = norm.ppf(1 - (1 - conf_level) / 2)
     rows = []
@@ -187,7 +201,9 @@ def interaction(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def interaction_by_group(df: pd.DataFrame) -> dict:
+def interaction_by_group(
+    df: pd.DataFrame, column: str = "prognostic_group", groups: tuple[str, ...] = PROGNOSTIC_GROUPS
+) -> dict:
     """The method-by-prognosis interaction with the prognostic group as a factor (2 df): the likelihood-ratio test
     of the cause-specific Cox model with and without osteosynthesis x group. The likelihood ratio stays valid where
     a within-group coefficient diverges (an arm without revisions, monotone likelihood), where a Wald test does
@@ -196,12 +212,12 @@ def interaction_by_group(df: pd.DataFrame) -> dict:
 
     from .factors import COX_FIT_OPTIONS
 
-    d = df[df["fixation"].isin(COMPARED)]
+    d = df[df["fixation"].isin(COMPARED) & df[column].isin(groups)]
     osteo = (d["fixation"] == "osteosynthesis").astype(float).to_numpy()
     base = {"osteosynthesis": osteo}
     products = {}
-    for group in PROGNOSTIC_GROUPS[1:]:
-        indicator = (d["prognostic_group"] == group).astype(float).to_numpy()
+    for group in groups[1:]:
+        indicator = (d[column] == group).astype(float).to_numpy()
         base[f"group_{group}"] = indicator
         products[f"osteosynthesis_x_group_{group}"] = osteo * indicator
     time = d["time_days"].to_numpy(float)
@@ -222,10 +238,15 @@ def interaction_by_group(df: pd.DataFrame) -> dict:
     return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}
 
 
-def interactions(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+def interactions(
+    df: pd.DataFrame,
+    conf_level: float = 0.95,
+    column: str = "prognostic_group",
+    groups: tuple[str, ...] = PROGNOSTIC_GROUPS,
+) -> pd.DataFrame:
     """Every interaction test of the recommendation: the trend (Fine-Gray and cause-specific Cox, `interaction`)
     and the group as a factor (`interaction_by_group`), one row each."""
-    by_group = interaction_by_group(df)
+    by_group = interaction_by_group(df, column, groups)
     row = {
         "kind": "cause-specific Cox, groups (likelihood ratio, 2 df)",
         "estimate": np.nan,
@@ -235,7 +256,7 @@ def interactions(df: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
         "estimable": bool(np.isfinite(by_group["p_value"])),
         "statistic": by_group["statistic"],
     }
-    return pd.concat([interaction(df, conf_level), pd.DataFrame([row])], ignore_index=True)
+    return pd.concat([interaction(df, conf_level, column, groups), pd.DataFrame([row])], ignore_index=True)
 
 
 def _row(kind: str, coef: float, se: float, z: float, ok: bool) -> dict:

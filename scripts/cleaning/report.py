@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from common.plotting import BOX, use_style
+from common.plotting import BOX, PAGE_WIDTH_IN, use_style
 from common.study import EXCLUSION_RULES, PLAUSIBILITY_RULES
 
 DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
@@ -13,7 +13,7 @@ DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
 def flow_figure(flow: dict):
     """A STROBE-style flow diagram: export -> exclusions by reason -> analysed -> revised / not revised."""
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 5.4))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 5.2))
     ax.set_axis_off()
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)
@@ -30,9 +30,7 @@ def flow_figure(flow: dict):
 
     box(3.2, 9.2, f"Patients in the export\nn = {flow['patients_in_export']}")
     reasons = "\n".join(f"{DESCRIPTIONS.get(k, k)}: {v}" for k, v in excluded.items())
-    ax.text(
-        5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=7.2, wrap=True
-    )
+    ax.text(5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=8, wrap=True)
     box(3.2, 4.6, f"Analysed\nn = {flow['patients_analysed']}")
     arrow(3.2, 8.75, 3.2, 5.05)
     arrow(3.2, 6.9, 4.95, 6.9)

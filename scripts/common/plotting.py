@@ -17,18 +17,72 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
-    "figure.dpi": 150,
-    "savefig.dpi": 150,
+    "figure.dpi": 300,
+    "savefig.dpi": 300,
     "svg.hashsalt": "revision-study",
     "pdf.fonttype": 42,
 }
-# Colour-blind-safe palette (Okabe & Ito 2008), in a fixed order.
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+# Colour-blind-safe palette (Okabe & Ito 2008), ordered so that the first colours stay apart under deuteranopia and
+# protanopia as well as in normal vision (simulated_lab below; tests/test_figure_standards.py). Yellow (#F0E442) comes
+# last: it does not show on white.
+PALETTE = ["#0072B2", "#D55E00", "#000000", "#009E73", "#56B4E9", "#E69F00", "#CC79A7", "#F0E442"]
+# Lines differ by style as well as colour, so that curves stay apart in grey print and for any colour vision.
+LINESTYLES = ["-", "--", ":", "-.", (0, (6, 2, 1, 2, 1, 2)), (0, (1, 3))]
+# Figures are drawn at the journal's text width (17 cm: A4 less 2 cm margins) or narrower, so that text drawn at
+# MIN_FONT_PT or more is printed at that size.
+PAGE_WIDTH_IN = 17 / 2.54
+MIN_FONT_PT = 8
 BOX = {"boxstyle": "round,pad=0.5", "facecolor": "#f3f6fa", "edgecolor": "#4a6fa5", "linewidth": 0.9}
 
 
 def use_style() -> None:
     plt.rcParams.update(STYLE)
+
+
+def series_style(index: int) -> dict:
+    """Colour and line style of the index-th curve of a figure."""
+    return {"color": PALETTE[index % len(PALETTE)], "linestyle": LINESTYLES[index % len(LINESTYLES)]}
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever contrasts more with the background (WCAG 2.1 relative luminance)."""
+    return "black" if relative_luminance(background) > 0.179 else "white"
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour "#rrggbb": 0.2126 R + 0.7152 G + 0.0722 B of the linear values."""
+    r, g, b = _linear_rgb(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _linear_rgb(colour: str) -> list[float]:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+
+
+# Dichromacy simulation matrices on linear RGB, severity 1.0: Machado, Oliveira & Fernandes, "A physiologically-based
+# model for simulation of color vision deficiency", IEEE TVCG 15(6):1291-1298, 2009 (doi:10.1109/TVCG.2009.113),
+# table of the paper's supplement.
+CVD_MATRICES = {
+    "normal": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+}
+
+
+def simulated_lab(colour: str, vision: str) -> tuple[float, float, float]:
+    """CIELAB (D65) of an sRGB colour as seen with the given colour vision (CVD_MATRICES): linear RGB, the Machado
+    matrix, clipped to the gamut, then XYZ (IEC 61966-2-1 sRGB primaries) and L*a*b* (CIE 1976)."""
+    rgb = _linear_rgb(colour)
+    seen = [min(1.0, max(0.0, sum(m * c for m, c in zip(row, rgb, strict=True)))) for row in CVD_MATRICES[vision]]
+    xyz_rows = ((0.4124, 0.3576, 0.1805), (0.2126, 0.7152, 0.0722), (0.0193, 0.1192, 0.9505))
+    white = (0.95047, 1.0, 1.08883)
+    x, y, z = (sum(m * c for m, c in zip(row, seen, strict=True)) / w for row, w in zip(xyz_rows, white, strict=True))
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
 
 
 def save_figure(fig, *paths: str | Path) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from common.kaplan_meier import KaplanMeier
+from common.prognosis import katagiri_new_score
 from common.study import DAYS_PER_MONTH, DAYS_PER_YEAR, REVISION
 
 from . import design
@@ -50,6 +51,23 @@ def cumulative_incidence(time: np.ndarray, event: np.ndarray, cause: int, at: fl
         cif += surv * np.sum((time == t) & (event == cause)) / at_risk
         surv *= 1 - d_all / at_risk
     return cif
+
+
+LABORATORY = ["crp_mg_dl", "ldh_iu_l", "albumin_g_dl", "platelets_per_ul", "calcium_mg_dl", "bilirubin_mg_dl"]
+FLAGS = ["cerebral_metastases", "hormone_dependent", "targeted_therapy", "chemotherapy_before_surgery"]
+
+
+def _typed_score_inputs(truth: pd.DataFrame) -> pd.DataFrame:
+    """The score inputs typed as the score functions read them, whether the truth was read with empty cells as
+    missing or as empty text: laboratory values as numbers, flags as booleans (missing stays missing)."""
+    out = truth.copy()
+    for column in LABORATORY:
+        out[column] = pd.to_numeric(out[column].replace("", np.nan))
+    for column in FLAGS:
+        out[column] = out[column].map({True: True, False: False, "True": True, "False": False})
+    out["visceral_spread"] = out["visceral_spread"].replace("", np.nan)
+    out["ecog"] = pd.to_numeric(out["ecog"].replace("", np.nan))
+    return out
 
 
 def measure(truth: pd.DataFrame) -> dict[str, float]:
@@ -90,6 +108,12 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
         mask = (truth["primary_group"] == group).to_numpy()
         fit_g = km(days[mask], died[mask])
         out[key] = float(fit_g.median_survival_time_ if what is None else fit_g.predict(what))
+    # Survival by new Katagiri group, among the patients whose every input is known (a missing laboratory value
+    # leaves the score missing).
+    katagiri = katagiri_new_score(_typed_score_inputs(truth)).to_numpy(float)
+    for low, high in ((0, 3), (4, 6), (7, 10)):
+        mask = (katagiri >= low) & (katagiri <= high)
+        out[f"survival_1y_katagiri_{low}_{high}"] = float(km(days[mask], died[mask]).predict(12))
     kidney = truth["primary_group"] == "kidney"
     out["revised_share_kidney"] = float(revised[kidney].mean())
     osteo = truth["operation_method"].isin(["intramedullary_osteosynthesis", "plate_osteosynthesis"])

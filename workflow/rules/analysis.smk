@@ -189,6 +189,9 @@ rule collect_numbers:
         interaction=rules.assess_recommendation.output.interaction,
         time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
+        # Defined below (rule compare_prognostic_scores); named by path.
+        score_interaction="results/analysis/score_recommendation_interaction.tsv",
+        score_discrimination="results/analysis/score_discrimination.tsv",
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
@@ -229,3 +232,61 @@ rule assess_prognostic_scores:
         },
     script:
         "../scripts/assess_prognostic_scores.py"
+
+
+rule compare_prognostic_scores:
+    input:
+        analysis="results/cleaning/analysis_table.tsv",
+        scores=rules.assess_prognostic_scores.output.scores,
+        discrimination=rules.assess_prognostic_scores.output.discrimination,
+        code=rule_code("compare_prognostic_scores"),
+    output:
+        calibration="results/analysis/score_calibration.tsv",
+        recommendation_cif="results/analysis/score_recommendation_cif.tsv",
+        recommendation_tests="results/analysis/score_recommendation_gray_tests.tsv",
+        interaction="results/analysis/score_recommendation_interaction.tsv",
+        survival_png=report(
+            "results/figures/survival_by_score.png",
+            caption="../report/survival_by_score.rst",
+            category="Prognostic scores",
+            labels={"figure": "survival by score group"},
+        ),
+        survival_pdf="results/figures/survival_by_score.pdf",
+        calibration_png=report(
+            "results/figures/score_calibration.png",
+            caption="../report/score_calibration.rst",
+            category="Prognostic scores",
+            labels={"figure": "calibration"},
+        ),
+        calibration_pdf="results/figures/score_calibration.pdf",
+        forest_png=report(
+            "results/figures/score_discrimination.png",
+            caption="../report/score_discrimination.rst",
+            category="Prognostic scores",
+            labels={"figure": "discrimination"},
+        ),
+        forest_pdf="results/figures/score_discrimination.pdf",
+        recommendation_bauer_png=report(
+            "results/figures/recommendation_by_bauer.png",
+            caption="../report/recommendation_by_score.rst",
+            category="Prognostic scores",
+            labels={"figure": "recommendation, original Bauer groups"},
+        ),
+        recommendation_bauer_pdf="results/figures/recommendation_by_bauer.pdf",
+        recommendation_katagiri_new_png=report(
+            "results/figures/recommendation_by_katagiri_new.png",
+            caption="../report/recommendation_by_score.rst",
+            category="Prognostic scores",
+            labels={"figure": "recommendation, new Katagiri groups"},
+        ),
+        recommendation_katagiri_new_pdf="results/figures/recommendation_by_katagiri_new.pdf",
+    log:
+        "logs/compare_prognostic_scores.log",
+    conda:
+        "../envs/python.yaml"
+    params:
+        horizons_months=ANALYSIS["horizons_months"],
+        confidence_level=ANALYSIS["confidence_level"],
+        max_months=ANALYSIS["figure_max_months"],
+    script:
+        "../scripts/compare_prognostic_scores.py"

@@ -322,6 +322,7 @@ def analysis_targets():
         "results/figures/revision_causes_by_primary.png",
         "results/figures/recommendation_fixation_by_prognosis.png",
         "results/analysis/score_discrimination.tsv",
+        "results/figures/survival_by_score.png",
     ]
 
 

@@ -19,6 +19,6 @@ curves = {}
 for group in data.PROGNOSTIC_GROUPS:
     within = df[(df["prognostic_group"] == group) & df["fixation"].isin(recommendation.COMPARED)]
     curves[group] = risk.curves(within, 1 - p.confidence_level, within["fixation"])
-write_figure(figures.recommendation(curves, tests, p.max_months), out.figure_png, out.figure_pdf)
+write_figure(figures.recommendation(curves, tests, df, p.max_months), out.figure_png, out.figure_pdf)
 for t in tests.itertuples():
     log.info("modified Bauer %s: osteosynthesis vs endoprosthesis, Gray's p = %s", t.prognostic_group, t.p_value)

@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from common.plotting import save_figure, use_style
+from common.plotting import PAGE_WIDTH_IN, save_figure, use_style
 from common.rule_log import to_log
 from synthetic_twin.calibration import check
 
@@ -40,13 +40,13 @@ log.info(
 
 # One row per soft target: how far the twin is from the literature, in units of the tolerance.
 use_style()
-fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(soft) + 1.6))
+fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.28 * len(soft) + 1.6))
 deviation = (soft["observed"] - soft["target"]) / soft["tolerance"]
 y = range(len(soft))
 ax.axvspan(-1, 1, color="#dfe9f5", zorder=0, label="within tolerance")
 ax.axvline(0, color="#4a6fa5", linewidth=0.8)
 ax.scatter(deviation, y, color=["#2b6cb0" if w else "#c53030" for w in soft["within"]], zorder=2, s=18)
-ax.set_yticks(list(y), soft["quantity"].str.replace("_", " "), fontsize=7)
+ax.set_yticks(list(y), soft["quantity"].str.replace("_", " "), fontsize=8)
 ax.invert_yaxis()
 ax.set_xlim(-2, 2)
 ax.set_xlabel("(observed - target) / tolerance")
@@ -55,7 +55,7 @@ ax.set_title(
     f"{int(hard['within'].sum())} of {len(hard)}",
     fontsize=9,
 )
-ax.legend(loc="lower right", fontsize=7)
+ax.legend(loc="lower right", fontsize=8)
 fig.tight_layout()
 save_figure(fig, snakemake.output.figure)
 if not hard["within"].all():

@@ -151,5 +151,9 @@ claim_table = claims.build(
     tsv(inp.time_split) if Path(inp.time_split).stat().st_size > 1 else None,
     p.time_split_months,
 )
+# The prognostic-score comparison's sentences (rule compare_prognostic_scores): which score, if any, separates the
+# patients in whom osteosynthesis fails, and how well each discriminates survival.
+score_rows = claims.score_claims(tsv(inp.score_interaction), tsv(inp.score_discrimination), p.confidence_level)
+claim_table = pd.concat([claim_table, pd.DataFrame(score_rows, columns=claims.COLUMNS)], ignore_index=True)
 write_tsv(claim_table, snakemake.output.claims)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])

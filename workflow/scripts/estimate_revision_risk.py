@@ -20,10 +20,12 @@ os_by_primary_curves, os_by_primary = risk.overall_survival(df, alpha, primary, 
 write_tsv(table, out.risk)
 write_tsv(curves, out.curves)
 write_tsv(pd.concat([os_table.assign(grouping="all"), os_by_primary.assign(grouping="primary_group")]), out.survival)
-write_figure(figures.km_versus_cif(curves, table, p.max_months), out.km_cif_png, out.km_cif_pdf)
-write_figure(figures.stacked_cif(curves, p.max_months), out.stacked_png, out.stacked_pdf)
+write_figure(figures.km_versus_cif(curves, table, df, p.max_months), out.km_cif_png, out.km_cif_pdf)
+write_figure(figures.stacked_cif(curves, df, p.max_months), out.stacked_png, out.stacked_pdf)
 write_figure(
-    figures.overall_survival(os_curves, os_by_primary_curves, p.max_months), out.survival_png, out.survival_pdf
+    figures.overall_survival(os_curves, os_by_primary_curves, df, primary, p.max_months),
+    out.survival_png,
+    out.survival_pdf,
 )
 for row in table.itertuples():
     log.info(

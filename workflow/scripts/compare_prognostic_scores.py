@@ -1,0 +1,56 @@
+"""Rule compare_prognostic_scores: survival by each prognostic score's groups against the survival its authors
+published (calibration), the recommendation analysis (osteosynthesis against endoprosthesis) within each score's
+groups with its interaction tests, and their figures: survival by score group, calibration, a forest plot of
+discrimination and one recommendation figure per score."""
+
+import pandas as pd
+
+from analysis import data, figures, risk
+from analysis.output import write_figure, write_tsv
+from analysis.recommendation import COMPARED
+from analysis.score_comparison import SCORE_LABELS, calibration, group_order, recommendation_by_score, with_score_groups
+from common.rule_log import to_log
+
+log = to_log(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+alpha = 1 - p.confidence_level
+scores = pd.read_csv(inp.scores, sep="\t", dtype={"patient_id": str})
+df = with_score_groups(data.load(inp.analysis), scores)
+discrimination = pd.read_csv(inp.discrimination, sep="\t")
+
+table = calibration(df, p.horizons_months, p.confidence_level)
+write_tsv(table, out.calibration)
+cif, tests, interaction = recommendation_by_score(df, p.horizons_months, p.confidence_level)
+write_tsv(cif, out.recommendation_cif)
+write_tsv(tests, out.recommendation_tests)
+write_tsv(interaction, out.interaction)
+
+groups = {name: group_order(name) for name in SCORE_LABELS}
+survival_curves = {}
+for name in SCORE_LABELS:
+    known = df[df[f"{name}_group"].notna()]
+    survival_curves[name], _ = risk.overall_survival(known, alpha, known[f"{name}_group"])
+write_figure(
+    figures.survival_by_score(survival_curves, df, groups, SCORE_LABELS, p.max_months),
+    out.survival_png,
+    out.survival_pdf,
+)
+write_figure(
+    figures.score_calibration(table, SCORE_LABELS, p.confidence_level), out.calibration_png, out.calibration_pdf
+)
+write_figure(
+    figures.discrimination_forest(discrimination, SCORE_LABELS, p.confidence_level), out.forest_png, out.forest_pdf
+)
+for name in ("bauer", "katagiri_new"):
+    column = f"{name}_group"
+    curves = {}
+    for group in groups[name]:
+        within = df[(df[column] == group) & df["fixation"].isin(COMPARED)]
+        curves[group] = risk.curves(within, alpha, within["fixation"])
+    write_figure(
+        figures.recommendation(curves, tests[tests["score"] == name], df, p.max_months, column, SCORE_LABELS[name]),
+        out[f"recommendation_{name}_png"],
+        out[f"recommendation_{name}_pdf"],
+    )
+for name in SCORE_LABELS:
+    log.info("%s: %d patients without a score (an input missing)", name, int(df[f"{name}_group"].isna().sum()))
