@@ -237,7 +237,8 @@ rule assess_prognostic_scores:
 rule compare_prognostic_scores:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        scores=rules.assess_prognostic_scores.output.scores,
+        # The discrimination is drawn here; the scores themselves are computed again from the analysis table (the
+        # same function as assess_prognostic_scores), so that this rule does not wait for the imputation.
         discrimination=rules.assess_prognostic_scores.output.discrimination,
         code=rule_code("compare_prognostic_scores"),
     output:

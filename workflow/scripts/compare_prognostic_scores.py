@@ -7,6 +7,7 @@ import pandas as pd
 
 from analysis import data, figures, risk
 from analysis.output import write_figure, write_tsv
+from analysis.prognostic_scores import per_patient
 from analysis.recommendation import COMPARED
 from analysis.score_comparison import SCORE_LABELS, calibration, group_order, recommendation_by_score, with_score_groups
 from common.rule_log import to_log
@@ -14,8 +15,8 @@ from common.rule_log import to_log
 log = to_log(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 alpha = 1 - p.confidence_level
-scores = pd.read_csv(inp.scores, sep="\t", dtype={"patient_id": str})
-df = with_score_groups(data.load(inp.analysis), scores)
+analysis = data.load(inp.analysis)
+df = with_score_groups(analysis, per_patient(analysis))
 discrimination = pd.read_csv(inp.discrimination, sep="\t")
 
 table = calibration(df, p.horizons_months, p.confidence_level)
