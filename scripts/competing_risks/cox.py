@@ -48,7 +48,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
 
 from .fine_gray import _design_matrix
 
@@ -208,6 +207,8 @@ def coxph(
     Raises ValueError for ties other than efron or breslow, records with stop <= start, or non-finite input; a
     fit that does not converge or a coefficient that diverges is reported (``converged``, ``infinite``), not
     raised."""
+    from scipy.special import ndtr, ndtri  # here: norm's functions, without scipy.stats' (or scipy.special's) import
+
     if ties not in ("efron", "breslow"):
         raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
     x, names = _design_matrix(covariates)
