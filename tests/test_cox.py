@@ -196,6 +196,15 @@ def test_invalid_input_is_refused():
         coxph([1, 2], [1, 0], [0.0, 1.0], ties="exact")
     with pytest.raises(ValueError, match="start < stop"):
         coxph([1, 2], [1, 0], [0.0, 1.0], start=[1, 0])
+    with pytest.raises(ValueError, match="no events"):
+        coxph([1, 2], [0, 0], [0.0, 1.0])
+
+
+def test_a_single_record_per_risk_set_has_a_zero_log_likelihood_and_stops():
+    """Each event alone in its risk set: every term is log(r_i / r_i) = 0 whatever beta; the fit stops at 0."""
+    fit = coxph([1, 2], [0, 1], [0.0, 1.0])
+    assert fit.loglik == (0.0, 0.0)
+    assert fit.converged and fit.coef.iloc[0] == 0.0
 
 
 def test_live_r_run_reproduces_the_fixtures(tmp_path):

@@ -204,9 +204,9 @@ def coxph(
     ``coxph(Surv(time, event) ~ ., ties = ties)`` (or ``Surv(start, time, event)``) with coxph.control's defaults;
     ``penalty``: ridge theta (scalar or one per covariate; see the module docstring). Returns a CoxResult.
 
-    Raises ValueError for ties other than efron or breslow, records with stop <= start, or non-finite input; a
-    fit that does not converge or a coefficient that diverges is reported (``converged``, ``infinite``), not
-    raised."""
+    Raises ValueError for ties other than efron or breslow, records with stop <= start, no events, or non-finite
+    input; a fit that does not converge or a coefficient that diverges is reported (``converged``, ``infinite``),
+    not raised."""
     from scipy.special import ndtr, ndtri  # here: norm's functions, without scipy.stats' (or scipy.special's) import
 
     if ties not in ("efron", "breslow"):
@@ -223,6 +223,8 @@ def coxph(
         begin = np.asarray(start, dtype=float).reshape(-1)
         if begin.size != stop.size or not (begin < stop).all():
             raise ValueError("every record needs start < stop")
+    if not (status == 1).any():
+        raise ValueError("no events: the Cox model needs at least one")
     p = x.shape[1]
     theta = np.zeros(p) if penalty is None else np.broadcast_to(np.asarray(penalty, dtype=float), (p,)).copy()
     x = x - x.mean(axis=0)
@@ -242,7 +244,8 @@ def coxph(
     for iterations in range(1, iter_max + 1):
         loglik, new_value, score, information, mean, k = evaluate(new_beta)
         lower, d = _ldl(information, toler_chol)
-        if abs(1 - current / new_value) <= eps and not halving:
+        change = abs(1 - current / new_value) if new_value != 0 else abs(current)  # log L = 0: one record per risk set
+        if change <= eps and not halving:
             converged = True
             break
         if iterations == iter_max:
