@@ -63,6 +63,27 @@ def test_drawing_modules_import_neither_lifelines_nor_scipy_stats(module):
     assert "lifelines" not in loaded and "scipy.stats" not in loaded
 
 
+def test_the_cox_models_of_compare_factors_and_assess_recommendation_import_neither_lifelines_nor_scipy_stats():
+    """Every Cox fit of the two rules (cause-specific models with their PH tests, the time split, the ridge model,
+    the Schoenfeld residuals, the interaction tests, the Clopper-Pearson intervals) on the committed analysis
+    table: lifelines and scipy.stats stay out, also when imported lazily."""
+    table = ROOT / "tests" / "fixtures" / "analysis" / "analysis_table.tsv"
+    names = ["osteosynthesis", "kidney_primary", "modified_bauer_score"]
+    code = (
+        "import pandas as pd\n"
+        "from analysis import factors, recommendation\n"
+        f"df = pd.read_csv({str(table)!r}, sep='\\t')\n"
+        f"factors.cause_specific_cox(df, {names!r}, 0.05)\n"
+        f"factors.time_split_cox(df, {names!r}, 'osteosynthesis', 182.625, 0.05)\n"
+        f"factors.ridge_cox(df, {names!r}, 0.1, 0.05)\n"
+        f"factors.schoenfeld_residuals(df, {names!r})\n"
+        "recommendation.interactions(df)\n"
+        "recommendation.clopper_pearson(3, 10, 0.95)"
+    )
+    loaded = _loaded_after(code)
+    assert "lifelines" not in loaded and "scipy.stats" not in loaded
+
+
 def test_a_bootstrap_shard_runs_without_heavy_modules(cohort, tmp_path):
     path = tmp_path / "analysis_table.tsv"
     cohort.analysis.to_csv(path, sep="\t", index=False)

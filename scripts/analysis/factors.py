@@ -1,6 +1,6 @@
 """Factors of revision with death competing: cumulative incidence by group with Gray's test, cause-specific Cox
-(lifelines) and Fine-Gray (competing_risks) models, univariable and multivariable, with events per variable kept in
-view and proportional hazards checked.
+(competing_risks.cox, R's coxph) and Fine-Gray (competing_risks) models, univariable and multivariable, with events
+per variable kept in view and proportional hazards checked.
 
 The two models answer different questions (Austin & Fine 2017, Stat Med 36:4391): the cause-specific hazard ratio
 is about the rate of revision among patients still alive and unrevised (aetiology); the subdistribution hazard
@@ -15,11 +15,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri  # norm.sf and norm.ppf's functions, without scipy.stats' import cost
 
 from common.study import DAYS_PER_MONTH, REVISION
 from competing_risks import aalen_johansen, fine_gray, gray_test
+from competing_risks.cox import coxph
 from competing_risks.zph import cox_zph, fine_gray_zph
 
 from .data import COVARIATES, covariate_frame
@@ -28,10 +28,6 @@ from .selection import multivariable_selection as multivariable_selection  # re-
 
 log = logging.getLogger("analysis.factors")
 
-
-# Convergence of the Cox fits: lifelines' defaults stop at a step of 1e-7, which leaves coefficients up to 1e-4
-# from R's coxph; these settings reach R to 1e-6 and better.
-COX_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
 
 # Time transforms of the proportional-hazards score test (R's cox.zph, survival >= 3.0; competing_risks.zph). The
 # cause-specific models keep the rank of time they were always tested on; the Fine-Gray models use cox.zph's default
@@ -100,48 +96,48 @@ def gray(df: pd.DataFrame, group: pd.Series, factor: str) -> dict:
 
 
 def cox_fit(x: pd.DataFrame, time: np.ndarray, revision: np.ndarray, term: str) -> tuple[float, float, bool]:
-    """One coefficient (and its standard error) of a cause-specific Cox fit of the design `x`; estimable False when
-    the fit fails or the coefficient diverges (monotone likelihood)."""
-    data = x.assign(time=time, revision=revision).reset_index(drop=True)
+    """One coefficient (and its standard error) of a cause-specific Cox fit of the design `x` (R's coxph,
+    competing_risks.cox); estimable False when the fit fails, does not converge, or the coefficient diverges
+    (monotone likelihood: coxph's "coefficient may be infinite", or |coef| >= 10)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
-    except Exception:  # noqa: BLE001 - not estimable is an answer
+        fit = coxph(np.asarray(time, float), np.asarray(revision, float), x.reset_index(drop=True))
+    except (ValueError, np.linalg.LinAlgError):  # not estimable is an answer
         return np.nan, np.nan, False
-    coef, se = float(fitter.params_[term]), float(fitter.standard_errors_[term])
-    ok = np.isfinite(coef) and np.isfinite(se) and abs(coef) < 10
+    row = fit.table.set_index("covariate").loc[term]
+    coef, se = float(row["coef"]), float(row["se"])
+    ok = fit.converged and not row["infinite"] and np.isfinite(coef) and np.isfinite(se) and abs(coef) < 10
     return coef, se, bool(ok)
+
+
+def _hr_table(fit, alpha: float) -> pd.DataFrame:
+    t = fit.table
+    return pd.DataFrame(
+        {
+            "covariate": t["covariate"].to_numpy(),
+            "hr": t["hr"].to_numpy(),
+            "lower": t["lower"].to_numpy(),
+            "upper": t["upper"].to_numpy(),
+            "coef": t["coef"].to_numpy(),
+            "se": t["se"].to_numpy(),
+            "p_value": t["p"].to_numpy(),
+        }
+    )
 
 
 def cause_specific_cox(
     df: pd.DataFrame, names: list[str], alpha: float, ph: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (lifelines,
-    Efron ties). Returns the coefficient table and, with `ph`, the proportional-hazards test of each covariate: the
-    score test of Grambsch & Therneau (1994) with the full information matrix, as R's cox.zph (survival >= 3.0)
-    computes it, against rank-transformed time (competing_risks.zph.cox_zph); else None."""
+    """Cox model of the cause-specific hazard of revision: deaths and last contacts are censorings (R's coxph with
+    its default control, Efron ties: competing_risks.cox). Returns the coefficient table and, with `ph`, the
+    proportional-hazards test of each covariate: the score test of Grambsch & Therneau (1994) with the full
+    information matrix, as R's cox.zph (survival >= 3.0) computes it, against rank-transformed time
+    (competing_risks.zph.cox_zph); else None."""
     df = model_data(df, names)
     x = covariate_frame(df, names)
     time = df["time_days"].to_numpy(float)
     revision = (df["event"] == REVISION).astype(int).to_numpy()
-    data = x.assign(time=time, revision=revision)
-    fitter = CoxPHFitter(alpha=alpha)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # lifelines' convergence chatter goes to the record, not the console
-        fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
-    s = fitter.summary
-    z = pd.DataFrame(
-        {
-            "covariate": s.index,
-            "hr": s["exp(coef)"].to_numpy(),
-            "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"].to_numpy(),
-            "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(),
-            "coef": s["coef"].to_numpy(),
-            "se": s["se(coef)"].to_numpy(),
-            "p_value": s["p"].to_numpy(),
-        }
-    )
+    fit = coxph(time, revision, x, alpha=alpha)
+    z = _hr_table(fit, alpha)
     if not ph:
         return z, None
     try:
@@ -149,7 +145,7 @@ def cause_specific_cox(
             time,
             revision,
             x,
-            fitter.params_[names].to_numpy(),
+            fit.coef[names].to_numpy(),
             ties="efron",
             transform=PH_TRANSFORMS["cause-specific Cox"],
         )
@@ -170,7 +166,7 @@ def fine_gray_model(
     x = covariate_frame(df, names)
     time, event = df["time_days"].to_numpy(float), df["event"].to_numpy(int)
     fit = fine_gray(time, event, x, cause=REVISION)
-    zq = norm.ppf(1 - alpha / 2)
+    zq = ndtri(1 - alpha / 2)
     coef, se = fit.coef.to_numpy(float), fit.se.to_numpy(float)
     table = pd.DataFrame(
         {
@@ -267,9 +263,8 @@ def _period_rows(df: pd.DataFrame, split_days: float) -> pd.DataFrame:
 
 def time_split_cox(df: pd.DataFrame, names: list[str], split: str, split_days: float, alpha: float) -> pd.DataFrame:
     """Cause-specific Cox model in which the hazard ratio of `split` may differ before and after `split_days`
-    (the covariate times each period; the other covariates constant): the HR in each period."""
-    from lifelines import CoxTimeVaryingFitter
-
+    (the covariate times each period; the other covariates constant): the HR in each period (R's
+    coxph(Surv(start, stop, revision) ~ ...) on the episodes, competing_risks.cox)."""
     d = model_data(df, names).reset_index(drop=True)
     x = covariate_frame(d, names)
     episodes = _period_rows(d, split_days)
@@ -278,18 +273,13 @@ def time_split_cox(df: pd.DataFrame, names: list[str], split: str, split_days: f
     episodes[f"{split}_before"] = episodes[split] * (1 - episodes["late"])
     episodes[f"{split}_after"] = episodes[split] * episodes["late"]
     columns = [n for n in names if n != split] + [f"{split}_before", f"{split}_after"]
-    frame = episodes[["id", "start", "stop", "revision", *columns]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fitter = CoxTimeVaryingFitter(alpha=alpha).fit(
-            frame, id_col="id", start_col="start", stop_col="stop", event_col="revision"
-        )
-    s = fitter.summary
-    z = norm.ppf(1 - alpha / 2)
+    fit = coxph(episodes["stop"], episodes["revision"], episodes[columns], start=episodes["start"], alpha=alpha)
+    s = fit.table.set_index("covariate")
+    z = ndtri(1 - alpha / 2)
     rows = []
     for period in ("before", "after"):
         term = f"{split}_{period}"
-        coef, se = float(s.loc[term, "coef"]), float(s.loc[term, "se(coef)"])
+        coef, se = float(s.loc[term, "coef"]), float(s.loc[term, "se"])
         exposed = (episodes[split] == 1) & (episodes["late"] == float(period == "after"))
         events = int(episodes.loc[exposed, "revision"].sum())
         rows.append(
@@ -299,7 +289,7 @@ def time_split_cox(df: pd.DataFrame, names: list[str], split: str, split_days: f
                 "hr": np.exp(coef),
                 "lower": np.exp(coef - z * se),
                 "upper": np.exp(coef + z * se),
-                "p_value": float(2 * norm.sf(abs(coef / se))),
+                "p_value": float(2 * ndtr(-abs(coef / se))),
                 "events_exposed": events,
                 "coef": coef,
                 "se": se,
@@ -336,7 +326,7 @@ def proportionality(
     before and after the split; and for every model's covariates the Fine-Gray check: the subdistribution hazard
     ratio before the split and after it (landmark), with a Wald test of their equality (the two windows' estimates
     taken as independent)."""
-    z = norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     split_rows = []
     cause_specific = ph[ph["kind"] == "cause-specific Cox"] if "kind" in ph else ph
     for r in cause_specific[cause_specific["p_value"] < alpha].itertuples():
@@ -358,7 +348,7 @@ def proportionality(
                 row[f"lower_{period}"] = np.exp(coef - z * se)
                 row[f"upper_{period}"] = np.exp(coef + z * se)
             (b1, s1), (b2, s2) = coefs["before"], coefs["after"]
-            row["p_value"] = float(2 * norm.sf(abs(b1 - b2) / np.sqrt(s1**2 + s2**2)))
+            row["p_value"] = float(2 * ndtr(-abs(b1 - b2) / np.sqrt(s1**2 + s2**2)))
             fg_rows.append(row)
     time_split = pd.concat(split_rows, ignore_index=True) if split_rows else pd.DataFrame()
     if len(time_split):
@@ -383,30 +373,32 @@ def proportionality(
 
 def schoenfeld_residuals(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Scaled Schoenfeld residuals of a cause-specific Cox model (one row per revision), with the revision's time
-    in months."""
+    in months: R's residuals(coxph(...), "scaledsch") (competing_risks.cox), in the order of time (tied revisions in
+    the order of the table)."""
     d = model_data(df, names).reset_index(drop=True)
     x = covariate_frame(d, names)
-    data = x.assign(time=d["time_days"].to_numpy(float), revision=(d["event"] == REVISION).astype(int).to_numpy())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fitter = CoxPHFitter().fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
-        residuals = fitter.compute_residuals(data, kind="scaled_schoenfeld")
-    residuals = residuals.assign(months=data.loc[residuals.index, "time"] / DAYS_PER_MONTH)
-    return residuals.sort_values("months").reset_index(drop=True)
+    fit = coxph(d["time_days"].to_numpy(float), (d["event"] == REVISION).astype(int).to_numpy(), x)
+    residuals = fit.scaled_schoenfeld()
+    return residuals.assign(months=residuals.index.to_numpy() / DAYS_PER_MONTH).reset_index(drop=True)
 
 
 def ridge_cox(df: pd.DataFrame, names: list[str], penalty: float, alpha: float) -> pd.DataFrame:
     """Ridge-penalised cause-specific Cox model (sensitivity): every a-priori covariate at once, however few the
-    events, the coefficients shrunk by lifelines' L2 penalty (penalty/2 x sum of squared coefficients, on the
-    mean log partial likelihood). Intervals from the penalised information: approximate."""
+    events, the coefficients shrunk by an L2 penalty on the standardised coefficients: the log partial likelihood
+    minus (penalty x n / 2) sum_j var(x_j) beta_j^2, n the patients of the model and var the sample variance (n - 1):
+    R's coxph(Surv(time, revision) ~ ridge(x1, ..., theta = penalty x n, scale = TRUE)), which is also what
+    lifelines' penalizer = penalty (l1_ratio 0) fitted before. Intervals from the penalised information, R's
+    var (summary's se(coef)): approximate."""
     d = model_data(df, names)
     x = covariate_frame(d, names)
     data = x.assign(time=d["time_days"].to_numpy(float), revision=(d["event"] == REVISION).astype(int).to_numpy())
-    fitter = CoxPHFitter(alpha=alpha, penalizer=penalty, l1_ratio=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fitter.fit(data, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
+            theta = penalty * len(d) * x.var(ddof=1).to_numpy(float)
+            fit = coxph(data["time"], data["revision"], x, penalty=theta, alpha=alpha)
+            if not np.isfinite(fit.table[["coef", "se"]].to_numpy()).all():
+                raise ValueError("the ridge fit is not finite")
         except Exception:  # noqa: BLE001 - too few patients or events to fit: every coefficient not estimable
             log.warning(
                 "the ridge model could not be fitted (%d patients, %d revisions): not estimable",
@@ -423,14 +415,14 @@ def ridge_cox(df: pd.DataFrame, names: list[str], penalty: float, alpha: float) 
                     "events": int(data["revision"].sum()),
                 }
             )
-    s = fitter.summary
+    s = fit.table
     return pd.DataFrame(
         {
-            "covariate": s.index,
-            "label": [COVARIATES[c][0] for c in s.index],
-            "hr": s["exp(coef)"].to_numpy(),
-            "lower": s[f"exp(coef) lower {100 * (1 - alpha):g}%"].to_numpy(),
-            "upper": s[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(),
+            "covariate": s["covariate"].to_numpy(),
+            "label": [COVARIATES[c][0] for c in s["covariate"]],
+            "hr": s["hr"].to_numpy(),
+            "lower": s["lower"].to_numpy(),
+            "upper": s["upper"].to_numpy(),
             "coef": s["coef"].to_numpy(),
             "penalty": penalty,
             "patients": len(d),

@@ -516,9 +516,11 @@ def not_estimable(title: str, reason: str):
 
 
 def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, max_months: float):
-    """Scaled Schoenfeld residuals of the multivariable cause-specific Cox model against time, one panel per
-    covariate, with a running mean (window of a fifth of the revisions) and the time split: a flat curve means a
-    constant hazard ratio (Grambsch & Therneau 1994)."""
+    """Scaled Schoenfeld residuals of the multivariable cause-specific Cox model against time (R's
+    residuals(fit, "scaledsch"): beta + n_events x residual x var, an estimate of beta(t)), one panel per covariate,
+    with a running mean (window of a fifth of the revisions), the fitted log hazard ratio (solid grey: the mean of the
+    residuals, which equals beta at the maximum of the partial likelihood) and the time split: a curve flat along
+    that line means a constant hazard ratio (Grambsch & Therneau 1994)."""
     use_style()
     names = [c for c in residuals.columns if c != "months"]
     columns = min(2, len(names))
@@ -533,7 +535,7 @@ def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, m
         smooth = residuals[name].rolling(window, center=True, min_periods=1).mean()
         ax.plot(residuals["months"], smooth, color=PALETTE[1], linewidth=1.4)
         ax.axvline(split_months, color="#666666", linewidth=0.7, linestyle=":")
-        ax.axhline(0, color="#999999", linewidth=0.5)
+        ax.axhline(float(residuals[name].mean()), color="#999999", linewidth=0.5)
         ax.set_xlim(0, max_months)
         p = p_of.get(name, np.nan)
         ax.set_title(f"{label(name)} (p = {p:.3f})" if np.isfinite(p) else label(name), fontsize=9)

@@ -20,8 +20,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from scipy.stats import beta, norm
+
+# scipy.stats' beta.ppf, chi2.sf, norm.sf and norm.ppf are these functions (identical values), without its imports
+from scipy.special import betaincinv, chdtrc, ndtr, ndtri
 
 from common.study import DAYS_PER_MONTH, REVISION
 
@@ -35,8 +36,8 @@ FAMILY = "the three within-group comparisons of osteosynthesis with endoprosthes
 def clopper_pearson(events: int, n: int, conf_level: float) -> tuple[float, float]:
     """Exact binomial interval of events / n (Clopper & Pearson 1934)."""
     a = 1 - conf_level
-    lower = 0.0 if events == 0 else float(beta.ppf(a / 2, events, n - events + 1))
-    upper = 1.0 if events == n else float(beta.ppf(1 - a / 2, events + 1, n - events))
+    lower = 0.0 if events == 0 else float(betaincinv(events, n - events + 1, a / 2))
+    upper = 1.0 if events == n else float(betaincinv(events + 1, n - events, 1 - a / 2))
     return lower, upper
 
 
@@ -175,7 +176,7 @@ def interaction(
 
     d, x = interaction_frame(df, column, groups)
     term = "osteosynthesis_x_prognostic_step"
-    z = norm.ppf(1 - (1 - conf_level) / 2)
+    z = ndtri(1 - (1 - conf_level) / 2)
     rows = []
     if (d["event"] == REVISION).sum() == 0:
         return pd.DataFrame(
@@ -208,9 +209,7 @@ def interaction_by_group(
     of the cause-specific Cox model with and without osteosynthesis x group. The likelihood ratio stays valid where
     a within-group coefficient diverges (an arm without revisions, monotone likelihood), where a Wald test does
     not; the Fine-Gray analogue has no likelihood ratio (pseudo-likelihood) and is not reported."""
-    from scipy.stats import chi2
-
-    from .factors import COX_FIT_OPTIONS
+    from competing_risks.cox import coxph
 
     d = df[df["fixation"].isin(COMPARED) & df[column].isin(groups)]
     osteo = (d["fixation"] == "osteosynthesis").astype(float).to_numpy()
@@ -226,16 +225,13 @@ def interaction_by_group(
         return {"statistic": np.nan, "df": 0, "p_value": np.nan}
     logliks = []
     for columns in (base, {**base, **products}):
-        frame = pd.DataFrame(columns).assign(time=time, revision=revision)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                fit = CoxPHFitter().fit(frame, duration_col="time", event_col="revision", fit_options=COX_FIT_OPTIONS)
-            except Exception:  # noqa: BLE001 - too few patients or events to fit: not estimable is an answer
-                return {"statistic": np.nan, "df": len(products), "p_value": np.nan}
-        logliks.append(float(fit.log_likelihood_))
+        try:
+            fit = coxph(time, revision, pd.DataFrame(columns))
+        except (ValueError, np.linalg.LinAlgError):  # too few patients or events to fit: not estimable is an answer
+            return {"statistic": np.nan, "df": len(products), "p_value": np.nan}
+        logliks.append(float(fit.loglik[1]))
     statistic = max(0.0, 2 * (logliks[1] - logliks[0]))
-    return {"statistic": statistic, "df": len(products), "p_value": float(chi2.sf(statistic, len(products)))}
+    return {"statistic": statistic, "df": len(products), "p_value": float(chdtrc(len(products), statistic))}
 
 
 def interactions(
@@ -274,6 +270,6 @@ def _row(kind: str, coef: float, se: float, z: float, ok: bool) -> dict:
         "estimate": float(np.exp(coef)),
         "lower": float(np.exp(coef - z * se)),
         "upper": float(np.exp(coef + z * se)),
-        "p_value": float(2 * norm.sf(abs(coef / se))),
+        "p_value": float(2 * ndtr(-abs(coef / se))),
         "estimable": True,
     }
