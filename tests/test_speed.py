@@ -29,6 +29,7 @@ LIGHT = [
     "analysis.selection",
     "analysis.bootstrap",
     "analysis.claims",
+    "analysis.description",
     "analysis.risk",
     "analysis.small_cells",
     "competing_risks",
