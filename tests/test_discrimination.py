@@ -230,6 +230,18 @@ def test_resampled_counts_and_auc_equal_the_resample_by_resample_loop(cohort, se
         assert same_floats(time_dependent_auc_resampled(time, died, risk, horizon, draws), loop)
 
 
+def test_large_cohorts_are_resampled_one_resample_at_a_time(monkeypatch):
+    import analysis.discrimination as discrimination
+
+    rng = np.random.default_rng(5)
+    time, died, risk = rng.integers(1, 30, 40).astype(float), rng.random(40) < 0.6, rng.integers(0, 4, 40).astype(float)
+    draws = [rng.integers(0, 40, 40) for _ in range(5)]
+    at_once = harrell_resampled(time, died, risk, draws), time_dependent_auc_resampled(time, died, risk, 9.0, draws)
+    monkeypatch.setattr(discrimination, "PAIRWISE_MAX", 10)  # the n x n matrices are not built above this n
+    one_by_one = harrell_resampled(time, died, risk, draws), time_dependent_auc_resampled(time, died, risk, 9.0, draws)
+    assert at_once[0] == one_by_one[0] and same_floats(at_once[1], one_by_one[1])
+
+
 def test_resampled_estimates_equal_estimates_per_resample():
     from analysis.prognostic_scores import _Outcomes, estimates, resampled_estimates
 

@@ -242,6 +242,8 @@ def time_dependent_auc_resampled(time, event, risk, horizon: float, draws: list[
     indicator (exact integers). Only the two final sums depend on the order of the cases in the resample: they are
     taken over the cases in drawing order, as the loop did, so the result is identical, not merely close."""
     t, d, r = _as_arrays(time, event, risk)
+    if len(t) > PAIRWISE_MAX:  # the n x n indicators would not fit comfortably: resample by resample
+        return np.array([time_dependent_auc(t[idx], d[idx], r[idx], horizon) for idx in draws], float)
     w = resample_counts(draws, len(t))
     case = d & (t <= horizon)
     control = t > horizon
