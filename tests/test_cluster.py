@@ -52,6 +52,33 @@ def test_the_answer_does_not_depend_on_the_number_of_shards(analysed):
     assert (intervals["lower"] <= intervals["upper"]).all()
 
 
+def test_gathering_without_pandas_writes_what_pandas_writes(analysed, tmp_path):
+    from analysis.output import write_tsv
+
+    parts = [
+        bootstrap.run_shard(analysed, COVARIATES, HORIZONS, 11, bootstrap.shard_indices(24, 3, k)) for k in range(3)
+    ]
+    parts[0].loc[1:3, "fg_osteosynthesis"] = float("nan")  # failed refits
+    parts[1]["cif_1y"] = 0.0  # a column of whole numbers in one shard (pandas reads it back as integers)
+    parts[2]["fg_kidney_primary"] = float("nan")  # missing in a whole shard
+    parts[2].loc[parts[2].index[0], "cif_2y"] = 1e-7  # exponent notation
+    paths = []
+    for k, part in enumerate(parts[::-1]):  # shards in any order
+        paths.append(tmp_path / f"{k}.tsv")
+        write_tsv(part, paths[-1])
+    # The rule as it was: pandas reads, concatenates, sorts, writes.
+    read = pd.concat([pd.read_csv(path, sep="\t") for path in paths], ignore_index=True)
+    read = read.sort_values("resample").reset_index(drop=True)
+    write_tsv(read, tmp_path / "replicates.tsv")
+    write_tsv(bootstrap.intervals(read, 0.95), tmp_path / "intervals.tsv")
+    replicates, intervals = bootstrap.gather_tables([path.read_text() for path in paths], 24, 0.95)
+    assert replicates == (tmp_path / "replicates.tsv").read_text()
+    assert intervals == (tmp_path / "intervals.tsv").read_text()
+    assert "fg_kidney_primary\t16\t8\t" in intervals  # 16 replicates, the 8 of the last shard missing
+    with pytest.raises(ValueError, match=r"not 0\.\.23"):
+        bootstrap.gather_tables([path.read_text() for path in paths[:2]], 24, 0.95)
+
+
 def test_the_bootstrap_resamples_the_reported_multivariable_model(analysed):
     multivariable, min_epv = ANALYSIS["multivariable"], ANALYSIS["min_events_per_variable"]
     chosen = factors.multivariable_covariates(analysed, multivariable, min_epv)

@@ -18,9 +18,12 @@ from hypothesis import strategies as st
 from analysis.discrimination import (
     discrimination_table,
     harrell,
+    harrell_resampled,
     percentile_interval,
     time_dependent_auc,
+    time_dependent_auc_resampled,
     wolbers,
+    wolbers_resampled,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "concordance"
@@ -205,3 +208,60 @@ def test_time_dependent_auc_equals_scikit_survival(seed):
     for horizon in (5.0, 12.0, 25.0):
         reference = cumulative_dynamic_auc(y, y, risk, [horizon])[0][0]
         assert time_dependent_auc(time, event, risk, horizon) == pytest.approx(reference, abs=1e-12)
+
+
+def same_floats(a, b) -> bool:
+    """Equal bit for bit, NaN equal to NaN."""
+    return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_cohorts, st.integers(0, 2**32 - 1))
+def test_resampled_counts_and_auc_equal_the_resample_by_resample_loop(cohort, seed):
+    time, status, risk = (np.asarray(v, float) for v in cohort)
+    status = status.astype(int)
+    died = status > 0
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(time), len(time)) for _ in range(12)]
+    assert harrell_resampled(time, died, risk, draws) == [harrell(time[i], died[i], risk[i]) for i in draws]
+    assert wolbers_resampled(time, status, risk, draws) == [wolbers(time[i], status[i], risk[i]) for i in draws]
+    for horizon in (2.5, 4.0, 7.0):
+        loop = [time_dependent_auc(time[i], died[i], risk[i], horizon) for i in draws]
+        assert same_floats(time_dependent_auc_resampled(time, died, risk, horizon, draws), loop)
+
+
+def test_large_cohorts_are_resampled_one_resample_at_a_time(monkeypatch):
+    import analysis.discrimination as discrimination
+
+    rng = np.random.default_rng(5)
+    time, died, risk = rng.integers(1, 30, 40).astype(float), rng.random(40) < 0.6, rng.integers(0, 4, 40).astype(float)
+    draws = [rng.integers(0, 40, 40) for _ in range(5)]
+    at_once = harrell_resampled(time, died, risk, draws), time_dependent_auc_resampled(time, died, risk, 9.0, draws)
+    monkeypatch.setattr(discrimination, "PAIRWISE_MAX", 10)  # the n x n matrices are not built above this n
+    one_by_one = harrell_resampled(time, died, risk, draws), time_dependent_auc_resampled(time, died, risk, 9.0, draws)
+    assert at_once[0] == one_by_one[0] and same_floats(at_once[1], one_by_one[1])
+
+
+def test_resampled_estimates_equal_estimates_per_resample():
+    from analysis.prognostic_scores import _Outcomes, estimates, resampled_estimates
+
+    rng = np.random.default_rng(11)
+    n = 90
+    frame = pd.DataFrame(
+        {
+            "survival_days": rng.integers(5, 900, n).astype(float),  # ties in time
+            "died": rng.random(n) < 0.75,
+            "time_days": rng.integers(5, 900, n).astype(float),
+            "event": rng.integers(0, 3, n),
+        }
+    )
+    risk = rng.integers(0, 6, n).astype(float)  # and in the score
+    risk[:7] = np.nan
+    known = np.flatnonzero(np.isfinite(risk))
+    draws = [rng.integers(0, len(known), len(known)) for _ in range(40)]
+    outcomes, horizons = _Outcomes.of(frame), {"3m": 3, "6m": 6, "12m": 12}
+    fast = resampled_estimates(outcomes, risk, known, draws, horizons)
+    slow = [estimates(outcomes, risk, known[idx], horizons) for idx in draws]
+    assert list(fast) == list(slow[0])
+    for measure, values in fast.items():
+        assert same_floats(values, [rep[measure] for rep in slow]), measure

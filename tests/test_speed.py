@@ -21,14 +21,17 @@ from competing_risks.cif import cumulative_incidence_at
 from competing_risks.fine_gray import fine_gray_coefficients
 
 HEAVY = ["scipy.stats", "lifelines", "matplotlib", "tableone", "scipy.special"]
-# Package modules that rules reading results (gather_bootstrap, collect_numbers, render_manuscript) or resampling
-# (bootstrap_shard) import: none of them may pull in a heavy module.
+# Package modules that rules reading results (gather_bootstrap, collect_numbers, render_manuscript), resampling
+# (bootstrap_shard) or describing (describe_cohort's Table 1, assess_prognostic_scores) import: none of them may pull
+# in a heavy module.
 LIGHT = [
     "analysis.data",
     "analysis.output",
     "analysis.selection",
     "analysis.bootstrap",
     "analysis.claims",
+    "analysis.description",
+    "analysis.prognostic_scores",
     "analysis.risk",
     "analysis.small_cells",
     "competing_risks",

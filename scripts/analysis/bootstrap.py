@@ -10,10 +10,14 @@ intervals).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from common.study import DAYS_PER_MONTH, REVISION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def shard_indices(resamples: int, shards: int, shard: int) -> range:
@@ -79,23 +83,71 @@ def run_shard(
     df: pd.DataFrame, covariates: list[str], horizons: dict[str, float], seed: int, indices: range
 ) -> pd.DataFrame:
     """The resamples `indices`, one row each."""
+    import pandas as pd  # here: gathering the shards (gather_tables) runs without pandas
+
     resample = Resampler(df, covariates, horizons)
     return pd.DataFrame([resample(seed, i) for i in indices])
 
 
 def intervals(replicates: pd.DataFrame, level: float) -> pd.DataFrame:
     """Percentile intervals of every estimate over the replicates (missing replicates counted and left out)."""
+    import pandas as pd
+
+    columns = [c for c in replicates.columns if c != "resample"]
+    return pd.DataFrame(_interval_rows({c: replicates[c].to_numpy(float) for c in columns}, level))
+
+
+def _interval_rows(estimates: dict[str, np.ndarray], level: float) -> list[dict]:
     alpha = 1 - level
     rows = []
-    for column in [c for c in replicates.columns if c != "resample"]:
-        values = replicates[column].dropna().to_numpy(float)
+    for column, replicates in estimates.items():
+        values = replicates[~np.isnan(replicates)]
         rows.append(
             {
                 "estimate": column,
                 "replicates": int(len(values)),
-                "failed": int(replicates[column].isna().sum()),
+                "failed": int(len(replicates) - len(values)),
                 "lower": float(np.quantile(values, alpha / 2)) if len(values) else np.nan,
                 "upper": float(np.quantile(values, 1 - alpha / 2)) if len(values) else np.nan,
             }
         )
-    return pd.DataFrame(rows)
+    return rows
+
+
+def gather_tables(shards: list[str], resamples: int, level: float) -> tuple[str, str]:
+    """The gathered replicates (every shard's rows, in the order of their index) and the percentile intervals
+    (``intervals``), as the text of the two TSV files: what reading the shards with pandas, concatenating and
+    writing with ``analysis.output.write_tsv`` gives, byte for byte (tests/test_cluster.py), without importing
+    pandas (most of the rule's CPU). The shards were written by write_tsv, so their rows are already in its
+    format (%.10g, an empty field for a missing value), which reading and rewriting reproduces: the rows are
+    kept as text and only reordered. Raises ValueError unless the shards hold resamples 0 .. resamples - 1 once
+    each under the same header."""
+    header, rows = None, []
+    for text in shards:
+        lines = text.splitlines()
+        if header is not None and lines[0] != header:
+            raise ValueError(f"the shards' columns differ: {lines[0]!r} and {header!r}")
+        header = lines[0]
+        rows += [line.split("\t") for line in lines[1:]]
+    rows.sort(key=lambda fields: int(fields[0]))
+    held = [int(fields[0]) for fields in rows]
+    if header is None or header.split("\t")[0] != "resample" or held != list(range(resamples)):
+        raise ValueError(f"the shards hold resamples {held[:5]}..., not 0..{resamples - 1}")
+    names = header.split("\t")
+    estimates = {
+        name: np.array([float(fields[j]) if fields[j] else np.nan for fields in rows])
+        for j, name in enumerate(names)
+        if name != "resample"
+    }
+    replicates = "".join(line + "\n" for line in [header, *("\t".join(fields) for fields in rows)])
+    table = [["estimate", "replicates", "failed", "lower", "upper"]]
+    for row in _interval_rows(estimates, level):
+        table.append(
+            [row["estimate"], str(row["replicates"]), str(row["failed"]), _field(row["lower"]), _field(row["upper"])]
+        )
+    return replicates, "".join("\t".join(fields) + "\n" for fields in table)
+
+
+def _field(value: float) -> str:
+    """A float as write_tsv writes it (float_format %.10g, a missing value as an empty field)."""
+    return "" if np.isnan(value) else "%.10g" % value  # noqa: UP031 - the operator pandas applies float_format with

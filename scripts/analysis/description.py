@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
-from tableone import TableOne
 
 from common.study import DAYS_PER_MONTH, REVISION
 
@@ -26,13 +28,68 @@ TABLE1_COLUMNS = {
 CONTINUOUS = ["age_at_surgery", "year_of_surgery"]
 
 
-def table_one(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
-    """Table 1 (tableone): medians [Q1, Q3] for continuous variables, n (%) for categories; with a grouping,
-    one column per group and the overall column."""
+def _table_one_input(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
+    """The Table 1 columns (and the grouping), the yes/no items and ECOG as text categories."""
     data = df[list(TABLE1_COLUMNS) + ([groupby] if groupby and groupby not in TABLE1_COLUMNS else [])].copy()
     for column in ("pathological_fracture", "solitary_bone_metastasis", "visceral_metastases"):
         data[column] = data[column].map({True: "yes", False: "no"})
     data["ecog"] = data["ecog"].astype("Int64").astype(str).replace("<NA>", pd.NA)
+    return data
+
+
+def table_one(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
+    """Table 1: medians [Q1, Q3] for continuous variables, n (%) for categories; with a grouping, one column per
+    group and the overall column. Columns variable, level, Missing, Overall, then the groups.
+
+    The layout and every string are those of tableone 0.9.6 (``TableOne(..., nonnormal=CONTINUOUS, pval=False,
+    overall=True, missing=True, order=..., decimals=0 for the continuous)``, see ``table_one_tableone``), computed
+    here directly: tableone's import alone (it imports scipy.stats) and its pandas machinery cost about 3 s of CPU
+    per run for three small tables. tests/test_analysis.py checks the two are equal, frame for frame, on the twin
+    and on cohorts with missing values and empty levels. As tableone does (``include_null``): a missing category is
+    the level "None", and the percentages of a variable are of the group's patients (``{:.1f}``); medians and
+    quartiles are numpy's ``nanmedian`` and ``nanpercentile`` (linear interpolation), rounded by ``{:.0f}``; a
+    continuous variable's Missing counts the whole cohort."""
+    data = _table_one_input(df, groupby)
+    categorical = [c for c in TABLE1_COLUMNS if c not in CONTINUOUS]
+    # Categories as tableone reads them: text, a missing value the level "None".
+    text = {c: data[c].astype(object).where(data[c].notna(), "None").map(str) for c in categorical}
+    if groupby:
+        key = text[groupby] if groupby in text else data[groupby]
+        groups = sorted(key.dropna().unique())
+        members = {"Overall": np.ones(len(data), bool), **{str(g): (key == g).to_numpy() for g in groups}}
+    else:
+        members = {"Overall": np.ones(len(data), bool)}
+    rows: list[dict] = [{"variable": "n", "level": "", "Missing": "", **{g: int(m.sum()) for g, m in members.items()}}]
+    for column, label in TABLE1_COLUMNS.items():
+        if column in CONTINUOUS:
+            values = pd.to_numeric(data[column], errors="coerce").to_numpy()
+            row = {"variable": f"{label}, median [Q1,Q3]", "level": "", "Missing": int(data[column].isna().sum())}
+            for g, m in members.items():
+                x = values[m]
+                with warnings.catch_warnings():  # a group without any value: "nan [nan,nan]", as tableone writes
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    median, q1, q3 = np.nanmedian(x), np.nanpercentile(x, 25), np.nanpercentile(x, 75)
+                row[g] = f"{median:.0f} [{q1:.0f},{q3:.0f}]"
+            rows.append(row)
+            continue
+        levels = sorted(set(text[column]))
+        if column == "prognostic_group":  # the published order first, then any other level
+            levels = [v for v in PROGNOSTIC_GROUPS if v in levels] + [v for v in levels if v not in PROGNOSTIC_GROUPS]
+        values = text[column].to_numpy()
+        for level in levels:
+            row = {"variable": f"{label}, n (%)", "level": level, "Missing": ""}
+            for g, m in members.items():
+                total, freq = int(m.sum()), int((values[m] == level).sum())
+                row[g] = f"{freq} ({freq / total * 100 if total else float('nan'):.1f})"
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["variable", "level", "Missing", *members]).astype(object)
+
+
+def table_one_tableone(df: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
+    """``table_one`` by tableone itself: the reference the tests hold ``table_one`` to."""
+    from tableone import TableOne
+
+    data = _table_one_input(df, groupby)
     categorical = [c for c in TABLE1_COLUMNS if c not in CONTINUOUS]
     table = TableOne(
         data,

@@ -100,16 +100,23 @@ def harrell(time, event, risk, method: str = "auto") -> Concordance:
     return _harrell_tree(t, d, x)
 
 
-def _harrell_pairs(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
+def _pair_matrices(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """n x n indicators of the pairs (i, j) that are concordant, discordant, tied in the risk (i the earlier
+    failure, j outliving it), and events tied in time (i = j included)."""
     # i (rows) is the earlier failure: an event, and j outlives it (later, or censored at the same time).
     comparable = d[:, None] & ((t[:, None] < t[None, :]) | ((t[:, None] == t[None, :]) & ~d[None, :]))
     higher = x[:, None] > x[None, :]
     lower = x[:, None] < x[None, :]
     both_events_tied = d[:, None] & d[None, :] & (t[:, None] == t[None, :])
+    return comparable & higher, comparable & lower, comparable & ~higher & ~lower, both_events_tied
+
+
+def _harrell_pairs(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
+    concordant, discordant, tied_risk, both_events_tied = _pair_matrices(t, d, x)
     return Concordance(
-        float((comparable & higher).sum()),
-        float((comparable & lower).sum()),
-        float((comparable & ~higher & ~lower).sum()),
+        float(concordant.sum()),
+        float(discordant.sum()),
+        float(tied_risk.sum()),
         float((both_events_tied.sum() - d.sum()) // 2),
     )
 
@@ -184,6 +191,87 @@ def wolbers(time, status, risk, cause: int = 1) -> Concordance:
     competing = (s != 0) & (s != cause)
     t[competing] = np.inf
     return harrell(t, s == cause, risk)
+
+
+def resample_counts(draws: list[np.ndarray], n: int) -> np.ndarray:
+    """The bootstrap resamples as a B x n matrix: how often each of the n patients was drawn into each resample."""
+    counts = np.zeros((len(draws), n))
+    for b, idx in enumerate(draws):
+        counts[b] = np.bincount(idx, minlength=n)
+    return counts
+
+
+def harrell_resampled(time, event, risk, draws: list[np.ndarray]) -> list[Concordance]:
+    """``[harrell(time[idx], event[idx], risk[idx]) for idx in draws]``, the same counts, computed at once.
+
+    Whether a pair is comparable, concordant or tied depends only on the two patients, so a resample's count is
+    sum_ab w_a w_b P_ab over the full data's pair indicators P, w the patients' multiplicities in the resample
+    (``resample_counts``; a patient drawn twice is never comparable with itself, P_aa = 0). The counts are integers
+    well below 2^53, so the matrix products in floating point are exact: the bootstrap loop of the old code, four
+    n x n comparisons per resample, becomes four matrix products per score (tests/test_discrimination.py checks
+    equality with the loop)."""
+    t, d, x = _as_arrays(time, event, risk)
+    if len(t) > PAIRWISE_MAX:  # the pair matrices would not fit comfortably: resample by resample
+        return [harrell(t[idx], d[idx], x[idx]) for idx in draws]
+    w = resample_counts(draws, len(t))
+    concordant, discordant, tied_risk, both_events_tied = (
+        ((w @ m.astype(float)) * w).sum(axis=1) for m in _pair_matrices(t, d, x)
+    )
+    tied_time = (both_events_tied - w @ d.astype(float)) // 2
+    counts = zip(concordant, discordant, tied_risk, tied_time, strict=True)
+    return [Concordance(*map(float, row)) for row in counts]
+
+
+def wolbers_resampled(time, status, risk, draws: list[np.ndarray], cause: int = 1) -> list[Concordance]:
+    """``[wolbers(time[idx], status[idx], risk[idx], cause) for idx in draws]``, computed at once (see
+    ``harrell_resampled``)."""
+    t = np.asarray(time, float).copy()
+    s = np.asarray(status)
+    t[(s != 0) & (s != cause)] = np.inf
+    return harrell_resampled(t, s == cause, risk, draws)
+
+
+def time_dependent_auc_resampled(time, event, risk, horizon: float, draws: list[np.ndarray]) -> np.ndarray:
+    """``[time_dependent_auc(time[idx], event[idx], risk[idx], horizon) for idx in draws]``, bit for bit, with the
+    per-resample work reduced to two sums.
+
+    In a resample every quantity of ``time_dependent_auc`` is a function of the patient and the multiplicities w
+    (``resample_counts``): the censoring Kaplan-Meier runs over the full data's distinct times with w-weighted counts
+    (a time nobody in the resample has contributes the factor 1 - 0/r = 1.0 exactly, so the products are the same
+    floating-point numbers), and the controls below and tied with a case are w-weighted counts of an n x n
+    indicator (exact integers). Only the two final sums depend on the order of the cases in the resample: they are
+    taken over the cases in drawing order, as the loop did, so the result is identical, not merely close."""
+    t, d, r = _as_arrays(time, event, risk)
+    if len(t) > PAIRWISE_MAX:  # the n x n indicators would not fit comfortably: resample by resample
+        return np.array([time_dependent_auc(t[idx], d[idx], r[idx], horizon) for idx in draws], float)
+    w = resample_counts(draws, len(t))
+    case = d & (t <= horizon)
+    control = t > horizon
+    times, inverse = np.unique(t, return_inverse=True)
+    # The indicators as floats throughout: numpy's matrix product only goes to BLAS when both sides are float.
+    at_time = (inverse[:, None] == np.arange(len(times))[None, :]).astype(float)  # n x distinct times
+    per_time = w @ at_time  # B x distinct times: patients drawn at each time, and of them censored, events
+    censored = w @ (at_time * ~d[:, None])
+    events = w @ (at_time * d[:, None])
+    before = np.concatenate([np.zeros((len(draws), 1)), np.cumsum(per_time, axis=1)[:, :-1]], axis=1)
+    at_risk = w.sum(axis=1, keepdims=True) - before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk - events > 0, 1 - censored / (at_risk - events), 1.0)
+    survival = np.cumprod(factor, axis=1)[:, inverse]  # B x n: G at each patient's own time
+    # B x n: the resample's controls with a lower risk than patient j, and with the same risk
+    below = w @ (control[:, None] & (r[:, None] < r[None, :])).astype(float)
+    equal = w @ (control[:, None] & (r[:, None] == r[None, :])).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # G = 0: such resamples are NaN below
+        weight = 1 / survival
+        contribution = weight * (below + equal / 2)
+    out = np.full(len(draws), np.nan)
+    for b, idx in enumerate(draws):
+        cases = idx[case[idx]]  # the resample's cases, in the order they were drawn
+        n_controls = control[idx].sum()
+        if not len(cases) or not n_controls or (survival[b, cases] <= 0).any():
+            continue
+        out[b] = contribution[b, cases].sum() / (weight[b, cases].sum() * n_controls)
+    return out
 
 
 def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, float]:

@@ -14,6 +14,8 @@ Right-censored data without entry times or weights only, which is all the study 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -24,8 +26,6 @@ class KaplanMeier:
     ``predict`` and ``median_survival_time_`` as lifelines reads them."""
 
     def __init__(self, durations, observed, alpha: float = 0.05):
-        from scipy.special import ndtri  # the function behind scipy.stats.norm.ppf (lifelines' z)
-
         durations = np.asarray(durations, dtype=float)
         died = np.asarray(observed).astype(bool)
         if durations.ndim != 1 or durations.shape != died.shape or durations.size == 0:
@@ -42,21 +42,34 @@ class KaplanMeier:
             log_estimate = np.cumsum(np.log(at_risk - deaths) - np.log(at_risk))
             population = at_risk.astype(np.uint64)
             terms = deaths / (population * (population - deaths))
-            cumulative_sq = np.cumsum(np.where(np.isposinf(terms), 0.0, terms))
+            self._cumulative_sq = np.cumsum(np.where(np.isposinf(terms), 0.0, terms))
             survival = np.exp(log_estimate)
+        self.alpha = alpha
+        self.timeline = timeline
+        self.survival_function_ = pd.DataFrame({"KM_estimate": survival}, index=pd.Index(timeline, name="timeline"))
+
+    @functools.cached_property
+    def confidence_interval_survival_function_(self) -> pd.DataFrame:
+        """The log(-log) interval (lower, upper), computed when first read: a caller that needs only the curve
+        (check_twin_calibration) then never imports scipy.special (~0.3 s)."""
+        from scipy.special import ndtri  # the function behind scipy.stats.norm.ppf (lifelines' z)
+
+        survival, cumulative_sq, alpha = (
+            self.survival_function_["KM_estimate"].to_numpy(),
+            self._cumulative_sq,
+            self.alpha,
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
             z = ndtri(1 - alpha / 2)
             v = np.log(survival)
             lower = np.exp(-np.exp(np.log(-v) - z * np.sqrt(cumulative_sq) / v))
             upper = np.exp(-np.exp(np.log(-v) + z * np.sqrt(cumulative_sq) / v))
-        index = pd.Index(timeline, name="timeline")
-        self.timeline = timeline
-        self.survival_function_ = pd.DataFrame({"KM_estimate": survival}, index=index)
-        self.confidence_interval_survival_function_ = pd.DataFrame(
+        return pd.DataFrame(
             {
                 f"KM_estimate_lower_{1 - alpha:g}": np.where(np.isnan(lower), 1.0, lower),
                 f"KM_estimate_upper_{1 - alpha:g}": np.where(np.isnan(upper), 1.0, upper),
             },
-            index=index,
+            index=self.survival_function_.index,
         )
 
     def predict(self, t: float) -> float:

@@ -1,17 +1,18 @@
 """Rule gather_bootstrap: all resamples, in the order of their index, and the percentile intervals."""
 
-import pandas as pd
+from pathlib import Path
 
 from analysis import bootstrap
-from analysis.output import write_tsv
 from common.rule_log import to_log
 
 log = to_log(snakemake)
-parts = [pd.read_csv(path, sep="\t") for path in snakemake.input.shards]
-replicates = pd.concat(parts, ignore_index=True).sort_values("resample").reset_index(drop=True)
-expected = list(range(snakemake.params.resamples))
-if replicates["resample"].tolist() != expected:
-    raise SystemExit(f"the shards hold resamples {replicates['resample'].tolist()[:5]}..., not 0..{expected[-1]}")
-write_tsv(replicates, snakemake.output.replicates)
-write_tsv(bootstrap.intervals(replicates, snakemake.params.confidence_level), snakemake.output.intervals)
-log.info("%d resamples from %d shards", len(replicates), len(parts))
+shards = [Path(path).read_text(encoding="utf-8") for path in snakemake.input.shards]
+try:
+    replicates, intervals = bootstrap.gather_tables(
+        shards, snakemake.params.resamples, snakemake.params.confidence_level
+    )
+except ValueError as error:
+    raise SystemExit(str(error)) from None
+Path(snakemake.output.replicates).write_text(replicates, encoding="utf-8")
+Path(snakemake.output.intervals).write_text(intervals, encoding="utf-8")
+log.info("%d resamples from %d shards", snakemake.params.resamples, len(shards))
