@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import PROGNOSTIC_GROUPS
+from .prognostic_scores import SCORE_LABELS
 
 COLUMNS = ["claim", "sentence", "estimate", "ci_low", "ci_high", "p_value", "verdict"]
 FACTOR_LABEL = {
@@ -404,9 +405,6 @@ def build(
         by_name["gray_prognostic_group"] = row("gray_prognostic_group", "")
     rows += summary_claims(by_name, conf_level)
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-SCORE_LABELS = {"modified_bauer": "modified Bauer", "bauer": "original Bauer", "katagiri_new": "new Katagiri"}
 
 
 def score_interaction_claim(interaction: pd.DataFrame, score: str, conf_level: float) -> dict:

@@ -47,6 +47,8 @@ class Score:
     groups: tuple[tuple[int, int], ...]  # (low, high) inclusive, best prognosis first
 
 
+# The scores' names in the manuscript's words.
+SCORE_LABELS = {"modified_bauer": "modified Bauer", "bauer": "original Bauer", "katagiri_new": "new Katagiri"}
 SCORES = {
     "modified_bauer": Score(modified_bauer_score, True, ((3, 4), (2, 2), (0, 1))),
     "bauer": Score(bauer_score, True, ((4, 5), (2, 3), (0, 1))),

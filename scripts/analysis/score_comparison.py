@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .prognostic_scores import SCORES, group_label
+from .prognostic_scores import SCORE_LABELS, SCORES, group_label
 from .recommendation import fixation_within_prognostic_groups, interactions
 from .risk import overall_survival
 
-SCORE_LABELS = {"modified_bauer": "modified Bauer", "bauer": "original Bauer", "katagiri_new": "new Katagiri"}
+__all__ = ["SCORE_LABELS", "calibration", "group_order", "recommendation_by_score", "with_score_groups"]
 # Published 1-year survival by group, where the score's paper gives it, with the source; the calibration compares
 # the observed survival with these. Katagiri et al. 2014 (Cancer Med 3:1359-1367, doi:10.1002/cam4.292): about
 # 91 %, 49 % and 6 % in the groups 0-3, 4-6 and 7-10. The Bauer papers are not used here: their group survival was

@@ -221,6 +221,13 @@ rule assess_prognostic_scores:
         scores="results/analysis/prognostic_scores.tsv",
         discrimination="results/analysis/score_discrimination.tsv",
         complete_case="results/analysis/score_discrimination_complete_case.tsv",
+        forest_png=report(
+            "results/figures/score_discrimination.png",
+            caption="../report/score_discrimination.rst",
+            category="Prognostic scores",
+            labels={"figure": "discrimination"},
+        ),
+        forest_pdf="results/figures/score_discrimination.pdf",
     log:
         "logs/assess_prognostic_scores.log",
     conda:
@@ -237,9 +244,8 @@ rule assess_prognostic_scores:
 rule compare_prognostic_scores:
     input:
         analysis="results/cleaning/analysis_table.tsv",
-        # The discrimination is drawn here; the scores themselves are computed again from the analysis table (the
-        # same function as assess_prognostic_scores), so that this rule does not wait for the imputation.
-        discrimination=rules.assess_prognostic_scores.output.discrimination,
+        # The scores are computed again from the analysis table (the same function as assess_prognostic_scores),
+        # so that this rule does not wait for the imputation.
         code=rule_code("compare_prognostic_scores"),
     output:
         calibration="results/analysis/score_calibration.tsv",
@@ -260,13 +266,6 @@ rule compare_prognostic_scores:
             labels={"figure": "calibration"},
         ),
         calibration_pdf="results/figures/score_calibration.pdf",
-        forest_png=report(
-            "results/figures/score_discrimination.png",
-            caption="../report/score_discrimination.rst",
-            category="Prognostic scores",
-            labels={"figure": "discrimination"},
-        ),
-        forest_pdf="results/figures/score_discrimination.pdf",
         recommendation_bauer_png=report(
             "results/figures/recommendation_by_bauer.png",
             caption="../report/recommendation_by_score.rst",

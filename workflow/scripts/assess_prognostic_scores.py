@@ -1,9 +1,9 @@
 """Rule assess_prognostic_scores: the three scores per patient and their discrimination (multiple imputation, and
-the complete-case sensitivity analysis)."""
+the complete-case sensitivity analysis), with its forest plot."""
 
-from analysis import data
-from analysis.output import write_tsv
-from analysis.prognostic_scores import analyse
+from analysis import data, figures
+from analysis.output import write_figure, write_tsv
+from analysis.prognostic_scores import SCORE_LABELS, analyse
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -12,6 +12,11 @@ tables = analyse(data.load(snakemake.input.analysis), settings)
 write_tsv(tables["scores"], snakemake.output.scores)
 write_tsv(tables["discrimination"], snakemake.output.discrimination)
 write_tsv(tables["complete_case"], snakemake.output.complete_case)
+write_figure(
+    figures.discrimination_forest(tables["discrimination"], SCORE_LABELS, settings["confidence_level"]),
+    snakemake.output.forest_png,
+    snakemake.output.forest_pdf,
+)
 missing = tables["scores"].drop(columns="patient_id").isna().sum()
 log.info("patients with a score missing before imputation: %s", missing.to_dict())
 log.info(

@@ -1,9 +1,7 @@
 """Rule compare_prognostic_scores: survival by each prognostic score's groups against the survival its authors
 published (calibration), the recommendation analysis (osteosynthesis against endoprosthesis) within each score's
-groups with its interaction tests, and their figures: survival by score group, calibration, a forest plot of
-discrimination and one recommendation figure per score."""
-
-import pandas as pd
+groups with its interaction tests, and their figures: survival by score group, calibration and one recommendation
+figure per score (the discrimination's forest plot is drawn by assess_prognostic_scores)."""
 
 from analysis import data, figures, risk
 from analysis.output import write_figure, write_tsv
@@ -17,7 +15,6 @@ inp, out, p = snakemake.input, snakemake.output, snakemake.params
 alpha = 1 - p.confidence_level
 analysis = data.load(inp.analysis)
 df = with_score_groups(analysis, per_patient(analysis))
-discrimination = pd.read_csv(inp.discrimination, sep="\t")
 
 table = calibration(df, p.horizons_months, p.confidence_level)
 write_tsv(table, out.calibration)
@@ -38,9 +35,6 @@ write_figure(
 )
 write_figure(
     figures.score_calibration(table, SCORE_LABELS, p.confidence_level), out.calibration_png, out.calibration_pdf
-)
-write_figure(
-    figures.discrimination_forest(discrimination, SCORE_LABELS, p.confidence_level), out.forest_png, out.forest_pdf
 )
 for name in ("bauer", "katagiri_new"):
     column = f"{name}_group"
