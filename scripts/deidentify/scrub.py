@@ -437,10 +437,17 @@ ENGLISH_WORDS = frozenset(
 
 
 @lru_cache(maxsize=4096)
+def _own_latin_variants(full_name: str) -> tuple[str, ...]:
+    """The Latin spellings (three letters or more) among the name's variants: computed once for the two sets
+    below (each case form of each part, in every system, is a dictionary look-up and many transliterations)."""
+    return tuple(f for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+
+
+@lru_cache(maxsize=4096)
 def own_latin_forms(full_name: str) -> frozenset[str]:
     """Every Latin spelling of every case form of each part of the patient's name, case-folded. Looked up word by
     word (a set, not a compiled alternation: compiling one pattern per patient was most of the stage's time)."""
-    return frozenset(f.casefold() for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+    return frozenset(f.casefold() for f in _own_latin_variants(full_name))
 
 
 LATIN_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[A-Za-z'-]*[A-Za-z])?(?![A-Za-z])")
@@ -448,7 +455,7 @@ LATIN_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[A-Za-z'-]*[A-Za-z])?(?![A-Za
 
 @lru_cache(maxsize=4096)
 def own_latin_skeletons(full_name: str) -> frozenset[str]:
-    return frozenset(translit.skeleton(f) for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+    return frozenset(translit.skeleton(f) for f in _own_latin_variants(full_name))
 
 
 def phone_spans(text: str) -> list[tuple[int, int, str]]:
