@@ -300,6 +300,61 @@ def test_analysis_table_schema_holds(cohort):
     assert (a["time_days"] >= 0).all() and a["age_at_surgery"].max() <= 90
 
 
+def _mutations(df: pd.DataFrame):
+    """Tables one defect away from a valid one: a missing value, a value of another type or out of range, another
+    dtype, in each column; a column dropped, added, moved; a row repeated."""
+    for column in df.columns:
+        series = df[column]
+        for value in (None, -1, 10**6, "x"):
+            changed = df.copy()
+            try:
+                changed.loc[changed.index[0], column] = value
+            except (TypeError, ValueError):
+                continue
+            yield f"{column} = {value!r}", changed
+        for dtype in (object, float):
+            try:
+                yield f"{column} as {dtype}", df.assign(**{column: series.astype(dtype)})
+            except (TypeError, ValueError):
+                continue
+        yield f"without {column}", df.drop(columns=column)
+    yield "an extra column", df.assign(extra=1)
+    yield "columns reversed", df[list(reversed(df.columns))]
+    yield "a row repeated", pd.concat([df, df.iloc[:1]], ignore_index=True)
+
+
+def test_the_plain_schema_check_passes_only_what_pandera_passes(deid_dir, config, cohort):
+    """cleaning.schemas validates with pandera only when its plain check (Schema.passes) finds something: so that
+    check must never pass a table pandera fails. Every valid table passes both; of the tables one defect away from
+    valid, those the plain check passes pandera passes too, and the plain check fails the others (hundreds)."""
+    import pandera.pandas as pa
+
+    from cleaning.schemas import INPUT_SCHEMAS, analysis_schema, read_table
+
+    codebook = Codebook(ROOT / config["cleaning"]["codebook"])
+    cases = [
+        (INPUT_SCHEMAS[p.stem], read_table(p, p.stem))
+        for p in sorted(deid_dir.glob("*.tsv"))
+        if p.stem in INPUT_SCHEMAS
+    ]
+    cases.append((analysis_schema(codebook), cohort.analysis))
+    assert len(cases) == 6
+    rejected = 0
+    for schema, table in cases:
+        strict = schema.to_pandera()
+        assert schema.passes(table)
+        strict.validate(table, lazy=True)
+        for what, changed in _mutations(table.head(30)):
+            if schema.passes(changed):  # then pandera must pass it too
+                try:
+                    strict.validate(changed, lazy=True)
+                except pa.errors.SchemaErrors as err:
+                    raise AssertionError(f"{what}: the plain check passes, pandera fails") from err
+            else:
+                rejected += 1
+    assert rejected > 300
+
+
 PROGNOSTIC_INPUTS = ["visceral_spread", "cerebral_metastases", "hormone_dependent", "targeted_therapy"]
 LABORATORY = [
     "crp_mg_dl",

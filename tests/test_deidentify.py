@@ -485,6 +485,74 @@ def test_9_a_web_page_is_scanned_without_its_vendor_scripts_but_with_its_embedde
     assert any(part.startswith("(embedded data URI") for part, _ in where)
 
 
+def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    import struct
+    import zlib
+
+    out = b"\x89PNG\r\n\x1a\n"
+    for kind, data in chunks:
+        out += struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return out
+
+
+def test_9_a_png_is_scanned_without_its_pixels_with_its_text_chunks_on_the_same_lines(tmp_path):
+    """The gate leaves out a PNG's IDAT data (compressed pixels: no readable text, and most of its time on
+    figures) but still reads every other chunk, at the line it has in the whole file; the same for a PNG a web page
+    embeds (its text chunks are now read at all), whose base64 is left out of the page's own text."""
+    import base64
+
+    from deidentify.leaks import png_without_pixels
+
+    pixels = b"\x00\n\xff\x8a" * 500 + "Блинова".encode()  # 500 line breaks among the pixels
+    png = _png(
+        [
+            (b"IHDR", b"\x00" * 13),
+            (b"IDAT", pixels),
+            (b"tEXt", "Author\x00Блинова З.В.".encode()),
+            (b"IEND", b""),
+        ]
+    )
+    lean = png_without_pixels(png)
+    assert len(lean) < len(png) - 1500 and lean.count(b"\n") == png.count(b"\n")
+    assert lean.count("Блинова".encode()) == 1 and "Блинова З.В.".encode() in lean  # the text chunk's, not the pixels'
+    assert lean.endswith(png[png.index(b"tEXt") - 4 :])  # every chunk after the pixels, whole
+    assert png_without_pixels(b"not a png\n") == b"not a png\n"
+    assert png_without_pixels(png[:-20]).endswith(png[-20 - 30 : -20])  # truncated: the tail is kept as it is
+    figure = tmp_path / "figure.png"
+    figure.write_bytes(png)
+    scanner = LeakScanner(["Блинова З.В."])
+    findings, _ = scanner.scan_files([figure])
+    whole_file_line = png[: png.index("Блинова З.В.".encode())].count(b"\n") + 1
+    assert [(f.line, f.kind) for f in findings] == [(whole_file_line, "identifier")]
+    page = tmp_path / "paper.html"
+    embedded = base64.b64encode(png).decode()
+    page.write_text(f'<p>ok</p>\n<img src="data:image/png;base64,{embedded}">\n<p>Блинова З.В.</p>\n', encoding="utf-8")
+    findings, _ = scanner.scan_files([page])
+    assert {(f.part, f.line) for f in findings} == {
+        ("", 3),
+        ("(text without tags)", 3),
+        ("(embedded data URI 1, image/png)", whole_file_line),
+    }
+
+
+def test_the_lean_ner_tagger_tags_as_natasha_does():
+    """scrub.ner_tagger builds natasha's NER from its model files without the parts of the embedding only
+    similarity needs: the same spans as natasha.NewsNERTagger(natasha.NewsEmbedding()) on the twin's notes."""
+    from natasha import NewsEmbedding, NewsNERTagger
+
+    from deidentify.corpus import generate_corpus
+    from deidentify.normalise import fold
+    from deidentify.scrub import ner_tagger
+
+    texts = [fold(doc.text)[0] for doc in generate_corpus(30, 11)]
+    texts += ["Пациентку Блинову З.В. оперировал д-р Сомов в Подольске.", "", "без имён"]
+    natasha = NewsNERTagger(NewsEmbedding())
+    lean = [[(s.start, s.stop, s.type) for s in m.spans] for m in ner_tagger().map(texts)]
+    assert lean == [[(s.start, s.stop, s.type) for s in m.spans] for m in natasha.map(texts)]
+    assert sum(map(len, lean)) > 100
+    assert [(s.start, s.stop, s.type) for s in ner_tagger()(texts[-3]).spans] == lean[-3]
+
+
 # 14. Minimisation: coded columns cross as codes, numbers as numbers, no line of the export.
 def test_14_tables_hold_codes_sorted_by_pseudonym_without_source_line(deidentified, twin_dir, config):
     from conftest import ROOT

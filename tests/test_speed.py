@@ -200,3 +200,21 @@ def test_kaplan_meier_is_lifelines_bit_for_bit(case, alpha):
     assert ours.median_survival_time_ == their_median
     for t in (0.0, 10.0, 365.25, 1e9):
         assert ours.predict(t) == float(theirs.predict(t))
+
+
+def test_pandera_and_natasha_s_package_are_not_imported_where_not_needed():
+    """cleaning.schemas imports pandera only to validate a table its plain check fails; the scrubber's NER reads
+    natasha's model files without importing natasha (whose __init__ loads its whole pipeline)."""
+    probe = (
+        "import sys\nimport cleaning.schemas\nfrom deidentify.scrub import ner_tagger\nner_tagger()\n"
+        "print(' '.join(m for m in ('pandera', 'natasha') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "scripts"), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == []

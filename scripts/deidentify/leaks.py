@@ -261,24 +261,59 @@ def texts_of(path: Path):
                     yield name, xml_text(z.read(name).decode("utf-8", errors="replace")), None
         return
     # Binary files (figures) are scanned for their embedded text: metadata, text chunks, SVG text.
-    text = data.decode("utf-8", errors="replace")
+    text = png_without_pixels(data).decode("utf-8", errors="replace")
     if suffix in (".html", ".htm"):
         # Script bodies are vendor code (Snakemake's report bundles JavaScript libraries whose credits hold common
         # first names in Latin letters and whose constants look like policy numbers): the page is scanned with them
         # blanked; what a report embeds (the results files, as data URIs) is decoded and scanned below.
         masked = mask_scripts(text)
-        yield "", masked, None
+        # The page's own text is scanned without the base64 of its data URIs: what they encode is decoded and
+        # scanned below, and as base64 it is no text anyone wrote (a page with its figures inline is mostly base64:
+        # 0.96 of the manuscript's megabyte, and most of the gate's time on it). Base64 holds no line break, so a
+        # finding's line is the page's; its offset is in the page without the base64.
+        yield "", DATA_URI.sub(lambda m: m.group(0)[: m.start(2) - m.start()], masked), None
         yield "(text without tags)", xml_text(masked), None
         for n, m in enumerate(DATA_URI.finditer(text)):
             try:
                 embedded = base64.b64decode(m.group(2), validate=False)
             except ValueError:
                 continue
-            if embedded[:2] == b"PK" or m.group(1).startswith(("image/png", "image/jpeg", "font/")):
+            if embedded[:2] == b"PK" or m.group(1).startswith(("image/jpeg", "font/")):
                 continue
+            # A PNG's text chunks (metadata) are scanned as in a PNG file, without its pixels (png_without_pixels).
+            embedded = png_without_pixels(embedded) if m.group(1).startswith("image/png") else embedded
             yield f"(embedded data URI {n + 1}, {m.group(1)})", embedded.decode("utf-8", errors="replace"), None
         return
     yield "", text, None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_without_pixels(data: bytes) -> bytes:
+    """A PNG with the data of each IDAT chunk cut down to the newline bytes it holds, everything else as it is; any
+    other file unchanged. IDAT holds the image's pixels, deflate-compressed: no text a person wrote can be read
+    there, but decoded as UTF-8 it is a stream of random characters that took most of the gate's time on figures
+    (each folded on its own: about a second over the run's figures). The chunks that hold text (tEXt, zTXt and iTXt
+    metadata, eXIf), every chunk header and CRC and anything after IEND are kept; from a chunk whose stated length
+    runs past the end of the file on (malformed, truncated), the bytes are kept as they are. A finding's line is
+    the same as in the whole file; its offset is in the text without the pixels."""
+    if not data.startswith(PNG_SIGNATURE):
+        return data
+    parts, pos, kept = [], len(PNG_SIGNATURE), 0
+    while pos + 12 <= len(data):  # length (4), type (4), data, CRC (4)
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        start, end = pos + 8, pos + 8 + length
+        if end + 4 > len(data):
+            break
+        if kind == b"IDAT":
+            parts += [data[kept:start], b"\n" * data.count(b"\n", start, end)]
+            kept = end
+        pos = end + 4
+        if kind == b"IEND":
+            break
+    return b"".join([*parts, data[kept:]])
 
 
 def mask_scripts(html: str) -> str:
@@ -389,16 +424,22 @@ def name_words(texts, protected: set[str], morph=None) -> set[str]:
     from deidentify.translit import morph_analyzer
 
     morph = morph or morph_analyzer()
+    # The dictionary's answer per lower-case word, asked once: names recur across the texts (a patient's surname
+    # in every note), and each look-up walks pymorphy3's pure-Python DAWG.
+    answers: dict[str, bool] = {}
     out = set()
     for text in texts:
         for word in re.findall(r"[^\W\d_]+", fold_text(text)):
             folded = word.casefold()
             if len(word) < 4 or not word[0].isupper() or folded in protected or folded in IDENTIFIER_KEYWORDS:
                 continue
-            parses = morph.parse(word.lower())
-            if any({"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes)) for p in parses) or not (
-                morph.word_is_known(word.lower())
-            ):
+            low = word.lower()
+            if low not in answers:
+                parses = morph.parse(low)
+                answers[low] = any({"Name", "Surn", "Patr"} & set(map(str, p.tag.grammemes)) for p in parses) or not (
+                    morph.word_is_known(low)
+                )
+            if answers[low]:
                 out.add(word)
     return out
 
@@ -475,7 +516,7 @@ def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber,
                 if isinstance(value, str) and re.search(r"[^\W\d_]", value):
                     spans = scrubber.find(value, None, ner=ner)
                     found.update(value[s:e] for s, e, kind in spans if kind == "name")
-    words = name_words(found, protected) | name_words(names, protected)
+    words = name_words(found | names, protected)  # one pass: the dictionary is asked once per word
     extra = name_identifiers(words | names, protected)
     return sorted(set(identifiers) | extra)
 

@@ -437,10 +437,17 @@ ENGLISH_WORDS = frozenset(
 
 
 @lru_cache(maxsize=4096)
+def _own_latin_variants(full_name: str) -> tuple[str, ...]:
+    """The Latin spellings (three letters or more) among the name's variants: computed once for the two sets
+    below (each case form of each part, in every system, is a dictionary look-up and many transliterations)."""
+    return tuple(f for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+
+
+@lru_cache(maxsize=4096)
 def own_latin_forms(full_name: str) -> frozenset[str]:
     """Every Latin spelling of every case form of each part of the patient's name, case-folded. Looked up word by
     word (a set, not a compiled alternation: compiling one pattern per patient was most of the stage's time)."""
-    return frozenset(f.casefold() for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+    return frozenset(f.casefold() for f in _own_latin_variants(full_name))
 
 
 LATIN_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[A-Za-z'-]*[A-Za-z])?(?![A-Za-z])")
@@ -448,7 +455,7 @@ LATIN_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[A-Za-z'-]*[A-Za-z])?(?![A-Za
 
 @lru_cache(maxsize=4096)
 def own_latin_skeletons(full_name: str) -> frozenset[str]:
-    return frozenset(translit.skeleton(f) for f in translit.name_variants(full_name) if f.isascii() and len(f) >= 3)
+    return frozenset(translit.skeleton(f) for f in _own_latin_variants(full_name))
 
 
 def phone_spans(text: str) -> list[tuple[int, int, str]]:
@@ -504,10 +511,39 @@ NER_TOKEN = re.compile(r"[\w.-]+")
 
 @cache
 def ner_tagger():
-    """natasha's Russian NER (its model ships in the wheel), loaded once per process: every Scrubber shares it."""
-    from natasha import NewsEmbedding, NewsNERTagger
+    """natasha's Russian NER (its model ships in the wheel), loaded once per process: every Scrubber shares it.
 
-    return NewsNERTagger(NewsEmbedding())
+    Built from natasha's two model files as `natasha.NewsNERTagger(natasha.NewsEmbedding())` builds it (slovnet's NER
+    with the navec embedding's arrays injected), minus what only other uses of the embedding need: the navec
+    vocabulary (a dictionary of 250,000 words; the NER model carries its own) and the product-quantisation norms
+    and centroid products that `Navec.sim` uses (a 250,000 x 100 gather). That was about 0.35 s of CPU of each of
+    the two rules that tag. The network, its weights and so its spans are the same:
+    `test_the_lean_ner_tagger_tags_as_natasha_does`."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import numpy as np
+    from navec.meta import Meta
+    from navec.tar import Tar
+    from slovnet import NER
+
+    # natasha's data folder, found without importing natasha (its __init__ loads its segmenter, morphology, syntax
+    # and extractors, none of which the scrubber uses).
+    spec = importlib.util.find_spec("natasha")
+    assert spec is not None and spec.submodule_search_locations, "natasha is not installed"
+    data = Path(next(iter(spec.submodule_search_locations))) / "data"
+    with Tar(str(data / "emb" / "navec_news_v1_1B_250K_300d_100q.tar")) as tar:
+        meta = Meta.from_file(tar.load("meta.json"))
+        Meta.check_protocol(meta.protocol)
+        # navec.pq.PQ.from_file's reading of pq.bin, without PQ.__init__'s precompute (similarity only)
+        file = tar.load("pq.bin")
+        vectors, _dim, qdim, centroids = np.frombuffer(file.read(4 * 4), np.uint32)
+        indexes = np.frombuffer(file.read(int(vectors) * int(qdim)), np.uint8).reshape(vectors, qdim)
+        codes = np.frombuffer(file.read(), np.float32).reshape(qdim, centroids, -1)
+    tagger = NER.load(str(data / "model" / "slovnet_ner_news_v1.tar"))
+    # what slovnet's InjectNavecVisitor reads of a Navec: meta.id, pq.indexes, pq.codes
+    return tagger.navec(SimpleNamespace(meta=meta, pq=SimpleNamespace(indexes=indexes, codes=codes)))
 
 
 class Scrubber:

@@ -16,7 +16,7 @@ first name, surname or patronymic (or, for a word it does not know, of its best 
 from __future__ import annotations
 
 import itertools
-from functools import cache
+from functools import cache, lru_cache
 
 # One table per system: letter -> Latin. Lower case; the caller folds case.
 _BASE = {
@@ -270,9 +270,11 @@ _SKELETON = [
 _SKELETON_RE = None
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(latin: str) -> str:
     """A Latin spelling reduced so that the systems agree: Zayac, Zaiats, Zajaz and ZAYATS give one skeleton. Both
-    the known names' spellings and the words of a text are reduced the same way before they are compared."""
+    the known names' spellings and the words of a text are reduced the same way before they are compared. Cached:
+    the same spellings (a common first name's, a text's words) come back tens of thousands of times a run."""
     import re
 
     global _SKELETON_RE
