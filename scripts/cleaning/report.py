@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-
-from common.plotting import BOX, PAGE_WIDTH_IN, use_style
 from common.study import EXCLUSION_RULES, PLAUSIBILITY_RULES
 
 DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
@@ -12,6 +9,11 @@ DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
 
 def flow_figure(flow: dict):
     """A STROBE-style flow diagram: export -> exclusions by reason -> analysed -> revised / not revised."""
+    # matplotlib here, not at the top: clean_cohort imports this module for the quality report only.
+    import matplotlib.pyplot as plt
+
+    from common.plotting import BOX, PAGE_WIDTH_IN, use_style
+
     use_style()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 5.2))
     ax.set_axis_off()

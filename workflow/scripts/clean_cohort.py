@@ -7,8 +7,7 @@ from cleaning.codebook import Codebook
 from cleaning.cohort import derive_cohort
 from cleaning.errors import CleaningError
 from cleaning.locate import Locator
-from cleaning.report import flow_figure, quality_markdown
-from common.plotting import save_figure
+from cleaning.report import quality_markdown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -57,7 +56,6 @@ for path, content in ((out.flow, cohort.flow), (out.quality, cohort.quality)):
 Path(out.quality_report).write_text(
     quality_markdown(cohort.flow, cohort.quality, cohort.flow["excluded"]), encoding="utf-8"
 )
-save_figure(flow_figure(cohort.flow), out.flow_png, out.flow_pdf)
 log.info("flow: %s", json.dumps(cohort.flow))
 log.info("corrections: %s", cohort.quality["corrections"])
 if len(cohort.review):

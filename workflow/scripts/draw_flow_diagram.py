@@ -1,0 +1,13 @@
+"""Rule draw_flow_diagram: the STROBE flow diagram of the cohort (export -> exclusions by reason -> analysed ->
+revised / not revised), from the flow clean_cohort counted."""
+
+import json
+
+from cleaning.report import flow_figure
+from common.plotting import save_figure
+from common.rule_log import to_log
+
+log = to_log(snakemake)
+flow = json.loads(open(snakemake.input.flow, encoding="utf-8").read())
+save_figure(flow_figure(flow), snakemake.output.png, snakemake.output.pdf)
+log.info("flow diagram: %d in the export, %d analysed", flow["patients_in_export"], flow["patients_analysed"])
