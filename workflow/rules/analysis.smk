@@ -189,10 +189,12 @@ rule collect_numbers:
         interaction=rules.assess_recommendation.output.interaction,
         time_split=rules.compare_factors.output.time_split,
         time_to_revision=rules.describe_cohort.output.time_to_revision,
+        glossary="workflow/templates/glossary.yaml",
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
         claims="results/analysis/claims.tsv",
+        claims_ru="results/analysis/claims_ru.tsv",
     log:
         "logs/collect_numbers.log",
     conda:

@@ -1,5 +1,6 @@
 """Rule collect_numbers: every number the manuscript quotes, under stable keys, in results/numbers.json; and every
-comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv."""
+comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv (English) and
+claims_ru.tsv (the same sentences in Russian, written from the same verdicts by the same call)."""
 
 import json
 from pathlib import Path
@@ -151,5 +152,9 @@ claim_table = claims.build(
     tsv(inp.time_split) if Path(inp.time_split).stat().st_size > 1 else None,
     p.time_split_months,
 )
-write_tsv(claim_table, snakemake.output.claims)
+write_tsv(claim_table[claims.COLUMNS], snakemake.output.claims)
+write_tsv(
+    claim_table[["claim", "sentence_ru", "verdict"]].rename(columns={"sentence_ru": "sentence"}),
+    snakemake.output.claims_ru,
+)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])
