@@ -321,7 +321,13 @@ def assert_not_blank(screenshot: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "page", ["results/paper/manuscript.html", "results/paper/explore_cohort.html", "results/report.html"]
+    "page",
+    [
+        "results/paper/manuscript.html",
+        "results/paper/manuscript_ru.html",
+        "results/paper/explore_cohort.html",
+        "results/report.html",
+    ],
 )
 def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_path):
     shot = tmp_path / "screenshot.png"
@@ -333,6 +339,10 @@ def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_pat
 
 
 def test_no_page_reaches_out_to_the_network(full_run):
-    for page in ("results/paper/manuscript.html", "results/paper/explore_cohort.html"):
+    for page in (
+        "results/paper/manuscript.html",
+        "results/paper/manuscript_ru.html",
+        "results/paper/explore_cohort.html",
+    ):
         html = (full_run / page).read_text(encoding="utf-8")
         assert not re.findall(r'(?:src|href)="https?://', html), page
