@@ -21,7 +21,7 @@ PAPER = Path("results") / "paper"
 NBSP = "\u00a0"
 # Decimal points a Russian text keeps: software versions, the ICD-10 code, file names and commands.
 KEPT_POINTS = re.compile(
-    r"(?:Snakemake|Python|pandas|NumPy|SciPy|lifelines|tableone|matplotlib|natasha|survival(?: >=)?)[ \u00a0]"
+    r"(?:Snakemake|Python|pandas|NumPy|SciPy|lifelines|tableone|matplotlib|natasha|survival(?: >=)?|версии)\s+"
     r"\d+(?:\.\d+)+|C79\.5|\S+\.(?:tsv|json|png|pdf|yaml|py)\b|`[^`]*`"
 )
 

@@ -17,7 +17,7 @@ import json
 import math
 import os
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -173,16 +173,21 @@ def caption(path: str | Path, confidence_level: float, lang: str = "en") -> str:
     one line of text. Captions are Jinja templates, as Snakemake's report renders them; they are rendered here with
     the study's confidence level as `snakemake.config["analysis"]["confidence_level"]` (any other name stops the
     run: StrictUndefined). A Russian caption spells its numbers in Russian typography."""
-    import jinja2
 
     stand_in = SimpleNamespace(config={"analysis": {"confidence_level": confidence_level}})
     if lang == "en":
         source = Path(path).read_text(encoding="utf-8")
     else:
         source = load()[f"captions.{Path(path).stem}"][lang]
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
-    text = " ".join(template.render(snakemake=stand_in).split())
+    text = " ".join(caption_template(source).render(snakemake=stand_in).split())
     return text if lang == "en" else russian_number(text)
+
+
+@lru_cache(maxsize=64)
+def caption_template(source: str):
+    import jinja2
+
+    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
 
 
 def read_tsv(results: Path, path: str) -> pd.DataFrame:
@@ -515,6 +520,7 @@ def context(
     front: dict | None = None,
     calibration: dict | None = None,
     abstracts: bool = True,
+    tables: bool = True,
 ) -> dict:
     """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
     the steps above; `figures` are (figure, caption file) pairs in the manuscript's order. `front` is the front
@@ -522,7 +528,7 @@ def context(
     `calibration` the twin's calibration table by quantity (manuscript.front.calibration_targets; empty on real
     exports). The language is the formatter's (`f.lang`); with `abstracts` the context also holds the abstract in
     its language (`abstract`) and in the other (`other_abstract`), each rendered from abstract.md.j2 with its own
-    language's context."""
+    language's context. Without `tables` the tables and figures are left out (what the abstract does not read)."""
     n = read_json(results / "numbers.json")
     lang = f.lang
     columns = ["Item", "Topic", "Where in the manuscript", "Delivered by (rule or file)"]
@@ -531,7 +537,7 @@ def context(
     level = n["confidence_percent"]
     primary = PRIMARY if lang == "en" else terms("primary", lang)
     table1_kinds = ("table1_variable", "table1_column", "table1_level", "method.level", "primary")
-    ctx = {
+    ctx: dict = {
         "lang": lang,
         "n": n,
         "synthetic": synthetic,
@@ -544,6 +550,12 @@ def context(
         **quoted_tests(results, f),
         "exclusions": exclusions_phrase(n["flow"], f),
         "deid": deidentification_summary(results),
+        "front": front if front is not None else front_matter({}, {}, "results/provenance/ro-crate-metadata.json"),
+        "calibration": calibration or {},
+    }
+    if not tables:
+        return ctx
+    ctx |= {
         "table1": markdown_table(localise(table1_frame(results), lang, table1_kinds), f),
         "causes_table": markdown_table(localise(causes_frame(results), lang, ("cause", "primary")), f),
         "risk_table": markdown_table(localise(risk_frame(results), lang, ("horizon",)), f),
@@ -554,8 +566,6 @@ def context(
         "mix_table": markdown_table(localise(mix_frame(results), lang, ("fixation",)), f),
         "strobe_table": markdown_table(localise(strobe, lang), Formatter(False, lang)),
         "record_table": markdown_table(localise(record, lang), Formatter(False, lang)),
-        "front": front if front is not None else front_matter({}, {}, "results/provenance/ro-crate-metadata.json"),
-        "calibration": calibration or {},
         "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100, lang),
         "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100, lang),
         **supplement_tables(results, f, n["confidence_percent"]),
@@ -564,32 +574,51 @@ def context(
         other = next(code for code in LANGUAGES if code != lang)
         g = Formatter(f.mark, other)
         args = (results, figures, paper_dir, software, synthetic)
-        other_ctx = context(*args, g, supplement, front, calibration, abstracts=False)
+        other_ctx = context(*args, g, supplement, front, calibration, abstracts=False, tables=False)
         ctx["abstract"] = render_markdown(TEMPLATES / "abstract.md.j2", {**ctx, "secondary": False}, f)
         ctx["other_abstract"] = render_markdown(TEMPLATES / "abstract.md.j2", {**other_ctx, "secondary": True}, g)
     return ctx
 
 
-def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
+def _formatted(method: str):
+    """A filter that formats with the formatter of the render (`_f` of the context: its language and mark mode)."""
+
+    @jinja2.pass_context
+    def apply(context, *args):
+        return getattr(context["_f"], method)(*args)
+
+    return apply
+
+
+@lru_cache(maxsize=8)
+def environment(folder: str, lang: str) -> jinja2.Environment:
+    """The Jinja environment of a template folder and a language, kept for the process: templates and the
+    glossary's messages are compiled once (compiling them is most of a render's time), whatever formatter
+    renders them (the filters read it from the context)."""
     env = jinja2.Environment(
         # The template's own folder first, then the workflow's templates (what a copied template includes).
-        loader=jinja2.FileSystemLoader([str(template.parent), str(TEMPLATES)]),
+        loader=jinja2.FileSystemLoader([folder, str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit, plural=f.plural, yaml=yaml_string)
+    env.filters.update({name: _formatted(name) for name in ("num", "pct", "p", "lit", "plural")}, yaml=yaml_string)
     fragments: dict[str, jinja2.Template] = {}
 
     @jinja2.pass_context
     def tr(context, message: str, **values) -> str:
-        """The glossary's message text.<message> in the formatter's language, rendered with this context."""
+        """The glossary's message text.<message> in the environment's language, rendered with this context."""
         if message not in fragments:
-            fragments[message] = env.from_string(load()[f"text.{message}"][f.lang])
+            fragments[message] = env.from_string(load()[f"text.{message}"][lang])
         return fragments[message].render({**context.get_all(), **values})
 
     env.globals["tr"] = tr
-    return env.get_template(template.name).render(**ctx)
+    return env
+
+
+def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
+    env = environment(str(template.parent), f.lang)
+    return env.get_template(template.name).render(**ctx, _f=f)
 
 
 def yaml_string(value) -> str:
@@ -616,12 +645,19 @@ def typed_numbers(section: str) -> list[str]:
 
 
 def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography: Path, csl: Path) -> None:
+    """One manuscript to HTML and DOCX (pandoc_jobs, run_pandoc)."""
+    run_pandoc(pandoc_jobs(markdown, paper_dir, html, docx, bibliography, csl))
+
+
+def pandoc_jobs(
+    markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography: Path, csl: Path
+) -> list[tuple[list[str], bytes, Path]]:
     """Markdown -> self-contained HTML (figures embedded) and DOCX, with pandoc: one call per format, references
     by pandoc's built-in citeproc from the CSL JSON bibliography and the CSL style (both files of the workflow, so
     nothing is fetched). SOURCE_DATE_EPOCH keeps DOCX byte-identical across runs."""
     import pypandoc
 
-    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    pandoc = pypandoc.get_pandoc_path()
     css = Path(__file__).with_name("manuscript.css")
     common = [
         f"--resource-path={paper_dir.resolve()}",
@@ -632,14 +668,34 @@ def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography
         f"--bibliography={os.path.relpath(Path(bibliography).resolve(), paper_dir.resolve())}",
         f"--csl={os.path.relpath(Path(csl).resolve(), paper_dir.resolve())}",
     ]
-    pypandoc.convert_text(
-        markdown,
-        "html5",
-        format="markdown",
-        outputfile=str(html.resolve()),
-        extra_args=common + ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"],
-        cworkdir=str(paper_dir),
-    )
-    pypandoc.convert_text(
-        markdown, "docx", format="markdown", outputfile=str(docx.resolve()), extra_args=common, cworkdir=str(paper_dir)
-    )
+    text = markdown.encode("utf-8")
+    html_args = ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"]
+    return [
+        ([pandoc, "--from=markdown", "--to=html5", f"--output={html.resolve()}", *common, *html_args], text, paper_dir),
+        ([pandoc, "--from=markdown", "--to=docx", f"--output={docx.resolve()}", *common], text, paper_dir),
+    ]
+
+
+def run_pandoc(jobs: list[tuple[list[str], bytes, Path]]) -> None:
+    """Run pandoc jobs (arguments, Markdown, folder) side by side, each in its folder (the arguments pypandoc would
+    pass; its own call changes the process' working folder, so it cannot run two at once). SOURCE_DATE_EPOCH keeps
+    the DOCX byte-identical across runs. Stops with pandoc's message if one fails."""
+    import subprocess
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
+    running = [
+        (
+            subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env
+            ),
+            text,
+        )
+        for args, text, cwd in jobs
+    ]
+    failed = []
+    for process, text in running:
+        _, err = process.communicate(text)
+        if process.returncode:
+            failed.append(err.decode("utf-8", errors="replace"))
+    if failed:
+        raise RuntimeError("pandoc failed:\n" + "\n".join(failed))

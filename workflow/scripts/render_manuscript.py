@@ -8,7 +8,15 @@ from pathlib import Path
 
 from common.rule_log import to_log
 from manuscript.front import calibration_targets, check_citations, front_matter
-from manuscript.render import Formatter, context, convert, render_markdown, results_section, typed_numbers
+from manuscript.render import (
+    Formatter,
+    context,
+    pandoc_jobs,
+    render_markdown,
+    results_section,
+    run_pandoc,
+    typed_numbers,
+)
 from provenance import git_state
 
 log = to_log(snakemake)
@@ -31,6 +39,7 @@ documents = {
     "en": (Path(out.markdown), Path(out.html), Path(out.docx), Path(inp.csl)),
     "ru": (Path(out.markdown_ru), Path(out.html_ru), Path(out.docx_ru), Path(inp.csl_ru)),
 }
+jobs = []
 for lang, (markdown_path, html, docx, csl) in documents.items():
     f = Formatter(mark=False, lang=lang)
     markdown = render_markdown(
@@ -45,6 +54,9 @@ for lang, (markdown_path, html, docx, csl) in documents.items():
     if typed:
         raise SystemExit(f"the results section of the {lang} manuscript holds numbers that are not injected: {typed}")
     markdown_path.write_text(markdown, encoding="utf-8")
-    convert(markdown, paper_dir, html, docx, Path(inp.bibliography), csl)
-    log.info("manuscript (%s) written: %s, %s, %s", lang, markdown_path, html, docx)
+    jobs += pandoc_jobs(markdown, paper_dir, html, docx, Path(inp.bibliography), csl)
+# The four pandoc conversions (HTML and DOCX of each language) side by side: the same CPU, half the wall time on two
+# cores.
+run_pandoc(jobs)
+log.info("manuscripts written: %s", ", ".join(str(path) for doc in documents.values() for path in doc[:3]))
 log.info("%d references cited; software %s", len(cited), software)
