@@ -19,10 +19,12 @@ from manuscript.render import Formatter, caption
 TEMPLATES = ROOT / "workflow" / "templates"
 PAPER = Path("results") / "paper"
 NBSP = "\u00a0"
-# Decimal points a Russian text keeps: software versions, the ICD-10 code, file names and commands.
+# Decimal points a Russian text keeps: software versions, the ICD-10 code, file names, commands and RECORD's item
+# numbers (1.1).
 KEPT_POINTS = re.compile(
     r"(?:Snakemake|Python|pandas|NumPy|SciPy|lifelines|tableone|matplotlib|natasha|survival(?: >=)?|версии)\s+"
-    r"\d+(?:\.\d+)+|C79\.5|\S+\.(?:tsv|json|png|pdf|yaml|py)\b|`[^`]*`"
+    r"\d+(?:\.\d+)+|C79\.5|\S+\.(?:tsv|json|png|pdf|yaml|py)\b|`[^`]*`|^\| \d+\.\d+ \|",
+    re.M,
 )
 
 

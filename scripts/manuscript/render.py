@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import jinja2
 import pandas as pd
 
-from common.glossary import LANGUAGES, load, russian_number, terms
+from common.glossary import LANGUAGES, load, russian_number, section, terms
 from common.study import EXCLUSION_LABELS
 from manuscript.checklists import RECORD, STROBE_COHORT
 from manuscript.front import front_matter
@@ -126,17 +126,20 @@ def table_words(lang: str, kinds: tuple[str, ...]) -> dict[str, str]:
         for code, text in other.items():
             out[code] = text
             out[en[code]] = text
-    for section in ("table", "cell"):
+    for part in ("table", "cell"):
         glossary = load()
         for key, entry in glossary.items():
-            if key.startswith(f"words.{section}.") and "{" not in entry["en"]:
+            if key.startswith(f"words.{part}.") and "{" not in entry["en"]:
                 out[entry["en"]] = entry[lang]
     return out
 
 
-def localise(frame: pd.DataFrame, lang: str, kinds: tuple[str, ...] = (), level=None) -> pd.DataFrame:
+def localise(
+    frame: pd.DataFrame, lang: str, kinds: tuple[str, ...] = (), level=None, cells: bool = True
+) -> pd.DataFrame:
     """A table built in English, in `lang`: headers and cells that are glossary words or terms in that language's
-    words, every number in its typography. English tables are returned as they are."""
+    words, every number in its typography (without `cells`, the headers only: a table of item numbers such as
+    RECORD 1.1 and codes such as C79.5). English tables are returned as they are."""
     if lang == "en":
         return frame
     words = table_words(lang, kinds)
@@ -163,7 +166,7 @@ def localise(frame: pd.DataFrame, lang: str, kinds: tuple[str, ...] = (), level=
             text = text.replace(load()[key]["en"], load()[key][lang])
         return russian_cell(text)
 
-    out = frame.astype(str).map(cell) if len(frame) else frame.copy()
+    out = frame.astype(str).map(cell) if len(frame) and cells else frame.copy()
     out.columns = [headers.get(str(c), words.get(str(c), russian_cell(str(c)))) for c in frame.columns]
     return out
 
@@ -486,6 +489,20 @@ def sensitivity_label(row, lang: str) -> str:
     return pattern[lang].format(causes=joined, days=days.group() if days else "")
 
 
+def checklist_frame(items: list, columns: list[str], lang: str) -> pd.DataFrame:
+    """A reporting checklist as a table; in another language each item's topic and the sections it names (the
+    `Where` column, "; "-separated) in that language's words (glossary: checklist.topic, checklist.where). The
+    rules and files that deliver an item are names of the workflow, the same in every language."""
+    frame = pd.DataFrame(items, columns=columns)
+    if lang == "en":
+        return frame
+    topics = section("checklist.topic", lang)
+    where = {load()[k]["en"]: v[lang] for k, v in load().items() if k.startswith("checklist.where.")}
+    frame["Topic"] = [topics[item] for item in frame["Item"]]
+    frame["Where in the manuscript"] = ["; ".join(where[p] for p in cell.split("; ")) for cell in frame[columns[2]]]
+    return frame
+
+
 def deidentification_summary(results: Path) -> dict:
     """What the methods say about de-identification: identifiers known, the scrubber's recall, the k reached."""
     recall = read_json(results / "deid" / "recall.json")
@@ -532,8 +549,8 @@ def context(
     n = read_json(results / "numbers.json")
     lang = f.lang
     columns = ["Item", "Topic", "Where in the manuscript", "Delivered by (rule or file)"]
-    strobe = pd.DataFrame(STROBE_COHORT, columns=columns)
-    record = pd.DataFrame(RECORD, columns=columns)
+    strobe = checklist_frame(STROBE_COHORT, columns, f.lang)
+    record = checklist_frame(RECORD, columns, f.lang)
     level = n["confidence_percent"]
     primary = PRIMARY if lang == "en" else terms("primary", lang)
     table1_kinds = ("table1_variable", "table1_column", "table1_level", "method.level", "primary")
@@ -564,8 +581,8 @@ def context(
             localise(recommendation_frame(results), lang, ("fixation", "horizon"), level), f
         ),
         "mix_table": markdown_table(localise(mix_frame(results), lang, ("fixation",)), f),
-        "strobe_table": markdown_table(localise(strobe, lang), Formatter(False, lang)),
-        "record_table": markdown_table(localise(record, lang), Formatter(False, lang)),
+        "strobe_table": markdown_table(localise(strobe, lang, cells=False), Formatter(False, lang)),
+        "record_table": markdown_table(localise(record, lang, cells=False), Formatter(False, lang)),
         "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100, lang),
         "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100, lang),
         **supplement_tables(results, f, n["confidence_percent"]),
