@@ -57,6 +57,8 @@ class Formatter:
 
     def plural(self, value, one: str, few: str, many: str) -> str:
         """The Russian noun form after a number: 1 год, 2 года, 5 лет (21 год, 11 лет); a fraction takes `few`."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return many
         if not float(value).is_integer():
             return few
         value = abs(int(value))
