@@ -19,10 +19,10 @@ from manuscript.front import (
     bibliography_keys,
     calibration_targets,
     check_citations,
+    citation_sources,
     cited_keys,
     declared,
     front_matter,
-    template_files,
 )
 from manuscript.render import convert, russian_number
 
@@ -62,7 +62,7 @@ def test_bibliography_has_at_least_20_entries_each_with_a_doi_and_a_verification
 def test_every_cited_key_is_in_the_bibliography_and_every_entry_is_cited():
     cited = check_citations(TEMPLATE, BIBLIOGRAPHY)
     assert set(cited) == set(bibliography_keys(BIBLIOGRAPHY)), "an entry of the bibliography is never cited"
-    assert TEMPLATES / "abstract_ru.md.j2" in template_files(TEMPLATE)
+    assert {TEMPLATES / "abstract.md.j2", TEMPLATES / "glossary.yaml"} <= set(citation_sources(TEMPLATE))
 
 
 def test_an_unknown_key_stops_the_render_naming_the_key_and_the_template_line(tmp_path):

@@ -98,21 +98,32 @@ def test_results_section_holds_no_number_that_is_not_injected(full_run):
     assert typed_numbers(section) == []
 
 
-def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run):
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run, monkeypatch, lang):
+    """A number typed into the results, in the template or in a glossary message of either language, is caught."""
+    import manuscript.render as render
+
     template = tmp_path / "manuscript.md.j2"
     template.write_text(
         TEMPLATE.read_text(encoding="utf-8").replace(
-            "underwent revision. Table 2", "underwent revision (about 13 in 100). Table 2"
+            '{{ tr("results.revisions") }}', '{{ tr("results.revisions") }} (7 of them twice.)'
         ),
         encoding="utf-8",
     )
+    glossary = dict(render.load())
+    message = dict(glossary["text.results.revisions"])
+    message[lang] += " (about 13 in 100)"
+    glossary["text.results.revisions"] = message
+    monkeypatch.setattr(render, "load", lambda *args: glossary)
     results = full_run / "results"
     software = {
         k: "x"
         for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")
     }
-    ctx = context(results, figures_of(full_run), results / "paper", software, True, Formatter(mark=True))
-    assert typed_numbers(results_section(render_markdown(template, ctx, Formatter(mark=True)))) == ["13", "100)."]
+    f = Formatter(mark=True, lang=lang)
+    ctx = context(results, figures_of(full_run), results / "paper", software, True, f)
+    typed = typed_numbers(results_section(render_markdown(template, ctx, f), lang))
+    assert typed == ["13", "100)", "(7"], typed
 
 
 def test_every_claim_is_printed_as_claims_tsv_states_it(full_run):
@@ -321,7 +332,13 @@ def assert_not_blank(screenshot: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "page", ["results/paper/manuscript.html", "results/paper/explore_cohort.html", "results/report.html"]
+    "page",
+    [
+        "results/paper/manuscript.html",
+        "results/paper/manuscript_ru.html",
+        "results/paper/explore_cohort.html",
+        "results/report.html",
+    ],
 )
 def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_path):
     shot = tmp_path / "screenshot.png"
@@ -333,6 +350,10 @@ def test_page_renders_in_chromium_without_errors(full_run, report, page, tmp_pat
 
 
 def test_no_page_reaches_out_to_the_network(full_run):
-    for page in ("results/paper/manuscript.html", "results/paper/explore_cohort.html"):
+    for page in (
+        "results/paper/manuscript.html",
+        "results/paper/manuscript_ru.html",
+        "results/paper/explore_cohort.html",
+    ):
         html = (full_run / page).read_text(encoding="utf-8")
         assert not re.findall(r'(?:src|href)="https?://', html), page

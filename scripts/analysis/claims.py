@@ -7,6 +7,11 @@ comparison whose p-value is not below 1 - confidence level, or whose interval in
 ratio, 0 for a difference of cumulative incidences), is written as "no evidence of a difference". The verdict of
 each sentence (`supported` or `no_evidence`) and its numbers go to results/analysis/claims.tsv; the template prints
 the sentences by their claim name, so the table and the manuscript cannot disagree.
+
+Every sentence is written once per language from the same verdict and the same numbers: its words are the glossary's
+(workflow/templates/glossary.yaml, sections `claims` and `terms`; scripts/common/glossary.py), its values are
+spelled per language by `spell` (a number in Russian typography in the Russian sentence). `build` returns the
+English sentence in `sentence` and the Russian one in `sentence_ru`.
 """
 
 from __future__ import annotations
@@ -16,34 +21,81 @@ import math
 import numpy as np
 import pandas as pd
 
+from common.glossary import LANGUAGES, load, russian_number
+
 from .data import PROGNOSTIC_GROUPS
-from .prognostic_scores import SCORE_LABELS
 
 COLUMNS = ["claim", "sentence", "estimate", "ci_low", "ci_high", "p_value", "verdict"]
-FACTOR_LABEL = {
-    "operation_method": "operation method",
-    "fixation": "fixation",
-    "primary_group": "primary tumour",
-    "fracture": "fracture status",
-    "bone": "bone",
-    "prognostic_group": "modified Bauer group",
-}
-COVARIATE_LABEL = {
-    "osteosynthesis": "osteosynthesis (against endoprosthesis)",
-    "kidney_primary": "a kidney primary",
-}
-HAZARD = {"cause-specific Cox": "cause-specific hazard", "Fine-Gray": "subdistribution hazard"}
-RATIO = {"cause-specific Cox": "HR", "Fine-Gray": "sHR"}
+KIND = {"cause-specific Cox": "cause_specific", "Fine-Gray": "fine_gray"}
 
 
 def missing(value) -> bool:
     return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
-def p_text(p) -> str:
-    if missing(p):
-        return "not testable"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+class Num:
+    """A number to spell per language: `format(value, spec)`, in Russian typography in Russian."""
+
+    def __init__(self, value, spec: str):
+        self.value, self.spec = value, spec
+
+
+class P:
+    """A p-value to spell per language ("p = 0.034", "p~=~0,034", "not testable")."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Term:
+    """A term of the glossary (terms.<kind>.<code>.<form>); a code the glossary lacks is spelled from the code
+    (its underscores as spaces) in both languages."""
+
+    def __init__(self, kind: str, code: str, form: str = "name"):
+        self.kind, self.code, self.form = kind, code, form
+
+
+def p_text(p, lang: str = "en") -> str:
+    return spell(P(p), lang)
+
+
+def spell(value, lang: str) -> str:
+    """A value of a sentence in one language: a number, a p-value, a term, a phrase already written per language
+    ({en, ru}), or a string the same in both (a group's name such as 0-1)."""
+    if isinstance(value, dict):
+        return value[lang]
+    if isinstance(value, Num):
+        text = format(value.value, value.spec)
+        return russian_number(text) if lang == "ru" else text
+    if isinstance(value, P):
+        if missing(value.value):
+            return load()["claims.not_testable"][lang]
+        key = "claims.p_below" if value.value < 0.001 else "claims.p_equals"
+        return load()[key][lang].format(p=spell(Num(value.value, ".3f"), lang))
+    if isinstance(value, Term):
+        entry = load().get(f"terms.{value.kind}.{value.code}.{value.form}")
+        return entry[lang] if entry else value.code.replace("_", " ")
+    return str(value)
+
+
+def say(message: str, **values) -> dict[str, str]:
+    """The glossary's sentence `claims.<message>` in every language, its values spelled per language."""
+    entry = load()[f"claims.{message}"]
+    return {lang: entry[lang].format(**{k: spell(v, lang) for k, v in values.items()}) for lang in LANGUAGES}
+
+
+def joined(parts: list[dict[str, str]], separator: str = "claims.join.comma") -> dict[str, str]:
+    """Phrases (each {en, ru}) joined by the glossary's separator and "and" before the last."""
+    return {
+        lang: load()[separator][lang].join(p[lang] for p in parts[:-1])
+        + (load()["claims.join.and"][lang] if len(parts) > 1 else "")
+        + parts[-1][lang]
+        for lang in LANGUAGES
+    }
+
+
+def capitalised(phrase: dict[str, str]) -> dict[str, str]:
+    return {lang: text[:1].upper() + text[1:] for lang, text in phrase.items()}
 
 
 def verdict(p, low=None, high=None, null: float | None = None, alpha: float = 0.05) -> str:
@@ -56,55 +108,65 @@ def verdict(p, low=None, high=None, null: float | None = None, alpha: float = 0.
     return "supported"
 
 
-def row(claim: str, sentence: str, estimate=np.nan, low=np.nan, high=np.nan, p=np.nan, v="no_evidence") -> dict:
-    return dict(zip(COLUMNS, [claim, sentence, estimate, low, high, p, v], strict=True))
+def row(claim: str, sentence: dict, estimate=np.nan, low=np.nan, high=np.nan, p=np.nan, v="no_evidence") -> dict:
+    """One claim: the English sentence in `sentence`, the Russian one (the same verdict) in `sentence_ru`."""
+    out = dict(zip(COLUMNS, [claim, sentence["en"], estimate, low, high, p, v], strict=True))
+    out["sentence_ru"] = sentence["ru"]
+    return out
 
 
 def gray_claim(factor: str, test: pd.Series, alpha: float) -> dict:
-    label = FACTOR_LABEL.get(factor, factor.replace("_", " "))
+    label = Term("factor", factor, "by")
     p, stat = test["p_value"], test["statistic"]
     if missing(stat):
-        return row(f"gray_{factor}", f"Gray's test by {label} was not possible (one level only).")
-    quoted = f"Gray's test chi-square {stat:.2f}, df {int(test['df'])}, {p_text(p)}"
+        return row(f"gray_{factor}", say("gray.not_possible", label=label))
+    quoted = say("gray.quoted", stat=Num(stat, ".2f"), df=int(test["df"]), p=P(p))
     v = verdict(p, alpha=alpha)
-    if v == "supported":
-        sentence = f"The cumulative incidence of revision differed by {label} ({quoted})."
-    else:
-        sentence = f"There was no evidence that the cumulative incidence of revision differed by {label} ({quoted})."
-    return row(f"gray_{factor}", sentence, stat, np.nan, np.nan, p, v)
+    message = "gray.differed" if v == "supported" else "gray.no_evidence"
+    return row(f"gray_{factor}", say(message, label=label, quoted=quoted), stat, np.nan, np.nan, p, v)
 
 
 def hr_claim(models: pd.DataFrame, kind: str, covariate: str, level: float, alpha: float, model=None) -> dict:
     model = model or f"univariable: {covariate}"
-    name = f"hr_{'fine_gray' if kind == 'Fine-Gray' else 'cause_specific'}_{covariate}"
-    label = COVARIATE_LABEL.get(covariate, covariate.replace("_", " "))
+    name = f"hr_{KIND[kind]}_{covariate}"
     hit = models[(models["kind"] == kind) & (models["model"] == model) & (models["covariate"] == covariate)]
     if hit.empty or missing(hit.iloc[0]["hr"]):
-        return row(name, f"The {HAZARD[kind]} ratio of {label} was not estimable.")
+        return row(name, say(f"hr.{KIND[kind]}.not_estimable", label=Term("covariate", covariate, "of")))
     r = hit.iloc[0]
     hr, lo, hi, p = float(r["hr"]), float(r["lower"]), float(r["upper"]), float(r["p_value"])
-    quoted = f"univariable {RATIO[kind]} {hr:.2f}, {level:g} % CI {lo:.2f}-{hi:.2f}, {p_text(p)}"
+    quoted = say(
+        f"hr.{KIND[kind]}.quoted",
+        hr=Num(hr, ".2f"),
+        level=Num(level, "g"),
+        lo=Num(lo, ".2f"),
+        hi=Num(hi, ".2f"),
+        p=P(p),
+    )
     v = verdict(p, lo, hi, 1.0, alpha)
-    if v == "supported":
-        direction = "higher" if hr > 1 else "lower"
-        sentence = (
-            f"{label[0].upper()}{label[1:]} was associated with a {direction} {HAZARD[kind]} of revision ({quoted})."
-        )
-    else:
-        sentence = f"There was no evidence of a difference in the {HAZARD[kind]} of revision with {label} ({quoted})."
+    message = f"hr.{KIND[kind]}.{('higher' if hr > 1 else 'lower') if v == 'supported' else 'no_evidence'}"
+    subject = capitalised(say("term", t=Term("covariate", covariate, "subject")))
+    sentence = say(message, subject=subject, with_=Term("covariate", covariate, "with"), quoted=quoted)
     return row(name, sentence, hr, lo, hi, p, v)
 
 
-def arm_phrase(arm: pd.Series, level: float) -> str:
+def arm_phrase(arm: pd.Series, level: float) -> dict[str, str]:
+    after = Term("fixation", str(arm.name), "after")
     if missing(arm["lower"]):
-        return (
-            f"{arm['cif_revision'] * 100:.1f} % after {arm.name}, not estimable with an interval (no revision;"
-            f" exact {level:g} % interval of the proportion revised {arm['exact_lower'] * 100:.1f}-"
-            f"{arm['exact_upper'] * 100:.1f} %)"
+        return say(
+            "arm.no_interval",
+            cif=Num(arm["cif_revision"] * 100, ".1f"),
+            after=after,
+            level=Num(level, "g"),
+            lo=Num(arm["exact_lower"] * 100, ".1f"),
+            hi=Num(arm["exact_upper"] * 100, ".1f"),
         )
-    return (
-        f"{arm['cif_revision'] * 100:.1f} % after {arm.name} ({level:g} % CI {arm['lower'] * 100:.1f}-"
-        f"{arm['upper'] * 100:.1f})"
+    return say(
+        "arm.interval",
+        cif=Num(arm["cif_revision"] * 100, ".1f"),
+        after=after,
+        level=Num(level, "g"),
+        lo=Num(arm["lower"] * 100, ".1f"),
+        hi=Num(arm["upper"] * 100, ".1f"),
     )
 
 
@@ -126,7 +188,7 @@ def recommendation_claims(
         name = f"recommendation_{group}"
         within = table[table["prognostic_group"] == group]
         if not {"osteosynthesis", "endoprosthesis"} <= set(within["fixation"]):
-            out.append(row(name, f"In modified Bauer group {group}, the operations could not be compared."))
+            out.append(row(name, say("recommendation.not_compared", group=group)))
             continue
         labels = list(horizons)[: list(horizons).index(horizon) + 1]
         at = within[within["horizon"] == horizon].set_index("fixation")
@@ -135,87 +197,87 @@ def recommendation_claims(
             if candidate["cif_revision"].notna().all():
                 at = candidate
                 break
-        horizon_months = horizons[str(at["horizon"].iloc[0])]
+        horizon_months = Num(horizons[str(at["horizon"].iloc[0])], "g")
         o, e = at.loc["osteosynthesis"], at.loc["endoprosthesis"]
-        counts = (
-            f"{int(o['revisions'])}/{int(o['n'])} revised after osteosynthesis against "
-            f"{int(e['revisions'])}/{int(e['n'])} after endoprosthesis"
+        counts = say(
+            "recommendation.counts",
+            o_revised=int(o["revisions"]),
+            o_n=int(o["n"]),
+            e_revised=int(e["revisions"]),
+            e_n=int(e["n"]),
         )
         diff = float(o["cif_revision"]) - float(e["cif_revision"])
         se = math.sqrt(sum(0.0 if missing(a["se"]) else float(a["se"]) ** 2 for a in (o, e)))
         lo, hi = (diff - z * se, diff + z * se) if not math.isnan(diff) else (np.nan, np.nan)
         p = tests.loc[group, "p_value"] if group in tests.index else np.nan
         p_holm = tests.loc[group, "p_holm"] if group in tests.index else np.nan
-        at_horizon = (
-            f"cumulative incidence at {horizon_months:g} months {arm_phrase(o, level)} and {arm_phrase(e, level)}"
+        at_horizon = say(
+            "recommendation.at_horizon", months=horizon_months, o=arm_phrase(o, level), e=arm_phrase(e, level)
         )
         if math.isnan(diff):
-            out.append(
-                row(
-                    name,
-                    f"In modified Bauer group {group}, {counts}; the cumulative incidences at {horizon_months:g}"
-                    f" months were not estimable ({p_text(p)}, Holm-adjusted {p_text(p_holm)}).",
-                    p=p_holm,
-                )
+            sentence = say(
+                "recommendation.not_estimable",
+                group=group,
+                counts=counts,
+                months=horizon_months,
+                p=P(p),
+                p_holm=P(p_holm),
             )
+            out.append(row(name, sentence, p=p_holm))
             continue
-        more = "more" if diff > 0 else "fewer" if diff < 0 else "as many"
-        quoted = (
-            f"{counts}; {at_horizon}; difference {100 * diff:.1f} percentage points, {level:g} % CI "
-            f"{100 * lo:.1f} to {100 * hi:.1f}; Gray's test {p_text(p)}, Holm-adjusted {p_text(p_holm)}"
+        more = "more" if diff > 0 else "fewer" if diff < 0 else "as_many"
+        quoted = say(
+            "recommendation.quoted",
+            counts=counts,
+            at_horizon=at_horizon,
+            diff=Num(100 * diff, ".1f"),
+            level=Num(level, "g"),
+            lo=Num(100 * lo, ".1f"),
+            hi=Num(100 * hi, ".1f"),
+            p=P(p),
+            p_holm=P(p_holm),
         )
         v = verdict(p_holm, lo, hi, 0.0, alpha)
-        if v == "supported":
-            sentence = (
-                f"In modified Bauer group {group}, osteosynthesis was followed by {more} revisions than "
-                f"endoprosthesis ({quoted})."
-            )
-        else:
-            sentence = (
-                f"In modified Bauer group {group}, there was no evidence of a difference between osteosynthesis and"
-                f" endoprosthesis, with {more} revisions after osteosynthesis in this sample ({quoted})."
-            )
+        message = "recommendation.supported" if v == "supported" else "recommendation.no_evidence"
+        sentence = say(message, group=group, more=say(f"recommendation.{more}"), quoted=quoted)
         out.append(row(name, sentence, diff, lo, hi, p_holm, v))
     return out
 
 
 def interaction_claim(interaction: pd.DataFrame, kind: str, conf_level: float) -> dict:
-    name = f"interaction_{'fine_gray' if kind == 'Fine-Gray' else 'cause_specific'}"
+    name = f"interaction_{KIND[kind]}"
     hit = interaction[interaction["kind"] == kind]
-    ratio = "subdistribution" if kind == "Fine-Gray" else "cause-specific"
     if hit.empty or missing(hit.iloc[0]["estimate"]):
-        return row(name, f"The interaction of operation and prognosis was not estimable in the {kind} model.")
+        return row(name, say(f"interaction.{KIND[kind]}.not_estimable"))
     r = hit.iloc[0]
     est, lo, hi, p = (float(r[c]) for c in ("estimate", "lower", "upper", "p_value"))
     level = 100 * conf_level
-    quoted = (
-        f"{kind} model: ratio of the {ratio} hazard ratios of osteosynthesis per step of prognostic group "
-        f"{est:.2f}, {level:g} % CI {lo:.2f}-{hi:.2f}, {p_text(p)}"
+    quoted = say(
+        f"interaction.{KIND[kind]}.quoted",
+        est=Num(est, ".2f"),
+        level=Num(level, "g"),
+        lo=Num(lo, ".2f"),
+        hi=Num(hi, ".2f"),
+        p=P(p),
     )
     v = verdict(p, lo, hi, 1.0, 1 - conf_level)
     if v == "supported":
-        direction = "grew" if est > 1 else "shrank"
-        sentence = f"The effect of osteosynthesis on revision {direction} steadily with better prognosis ({quoted})."
+        sentence = say(f"interaction.{'grew' if est > 1 else 'shrank'}", quoted=quoted)
     else:
-        sentence = (
-            f"There was no evidence that the effect of osteosynthesis on revision changed steadily with prognostic "
-            f"group ({quoted})."
-        )
+        sentence = say("interaction.no_evidence", quoted=quoted)
     return row(name, sentence, est, lo, hi, p, v)
 
 
-def ordered_differences(claims: dict[str, dict]) -> tuple[bool, str]:
+def ordered_differences(claims: dict[str, dict]) -> tuple[bool, dict[str, str]]:
     """Whether the within-group differences (osteosynthesis minus endoprosthesis) grow with better prognosis, as
-    the recommendation predicts, and the differences in words."""
+    the recommendation predicts, and the differences in words (per language)."""
     diffs = [claims[f"recommendation_{g}"]["estimate"] for g in PROGNOSTIC_GROUPS]
     if any(missing(d) for d in diffs):
-        return False, "not estimable in every group"
+        return False, say("ordered.not_estimable")
     ordered = all(a < b for a, b in zip(diffs, diffs[1:], strict=False))
-    words = ", ".join(f"{100 * d:.1f}" for d in diffs[:-1]) + f" and {100 * diffs[-1]:.1f}"
-    return (
-        ordered,
-        f"{words} percentage points in groups {', '.join(PROGNOSTIC_GROUPS[:-1])} and {PROGNOSTIC_GROUPS[-1]}",
-    )
+    words = joined([say("term", t=Num(100 * d, ".1f")) for d in diffs])
+    groups = joined([say("term", t=g) for g in PROGNOSTIC_GROUPS])
+    return ordered, say("ordered.differences", words=words, groups=groups)
 
 
 def interaction_by_group_claim(interaction: pd.DataFrame, claims: dict[str, dict], conf_level: float) -> dict:
@@ -224,27 +286,17 @@ def interaction_by_group_claim(interaction: pd.DataFrame, claims: dict[str, dict
     name = "interaction_by_group_cause_specific"
     hit = interaction[interaction["kind"].astype(str).str.startswith("cause-specific Cox, groups")]
     if hit.empty or missing(hit.iloc[0]["p_value"]):
-        return row(name, "The interaction of operation and prognostic group as a factor was not testable.")
+        return row(name, say("by_group.not_testable"))
     r = hit.iloc[0]
     stat, p = float(r["statistic"]), float(r["p_value"])
-    quoted = f"cause-specific Cox, likelihood-ratio chi-square {stat:.2f}, df 2, {p_text(p)}"
+    quoted = say("by_group.quoted", stat=Num(stat, ".2f"), p=P(p))
     v = verdict(p, alpha=1 - conf_level)
     ordered, words = ordered_differences(claims)
     if v == "supported":
-        order = (
-            "in the order the recommendation predicts"
-            if ordered
-            else "but not in the order the recommendation predicts"
-        )
-        sentence = (
-            f"With the prognostic group as a factor, the effect of osteosynthesis differed between the groups "
-            f"({quoted}), {order} (differences of cumulative incidence {words})."
-        )
+        order = say("by_group.ordered" if ordered else "by_group.not_ordered")
+        sentence = say("by_group.differed", quoted=quoted, order=order, words=words)
     else:
-        sentence = (
-            f"With the prognostic group as a factor, there was no evidence that the effect of osteosynthesis "
-            f"differed between the groups ({quoted})."
-        )
+        sentence = say("by_group.no_evidence", quoted=quoted)
     return row(name, sentence, stat, np.nan, np.nan, p, v)
 
 
@@ -257,26 +309,27 @@ def time_split_claims(time_split: pd.DataFrame, split_months: float, conf_level:
     level, alpha = 100 * conf_level, 1 - conf_level
     rows = time_split[time_split["model"].astype(str).str.startswith("univariable")]
     for covariate, d in rows.groupby("covariate", sort=False):
-        label = COVARIATE_LABEL.get(covariate, covariate.replace("_", " "))
         for r in d.itertuples():
-            when = f"in the first {split_months:g} months" if r.period == "before" else f"after {split_months:g} months"
-            quoted = (
-                f"cause-specific HR {r.hr:.2f}, {level:g} % CI {r.lower:.2f}-{r.upper:.2f}, {p_text(r.p_value)}; "
-                f"{int(r.events_exposed)} revisions of exposed patients; Schoenfeld test of proportional hazards "
-                f"{p_text(r.ph_p_value)}"
+            when = say(f"time_split.{'before' if r.period == 'before' else 'after'}", months=Num(split_months, "g"))
+            quoted = say(
+                "time_split.quoted",
+                hr=Num(r.hr, ".2f"),
+                level=Num(level, "g"),
+                lo=Num(r.lower, ".2f"),
+                hi=Num(r.upper, ".2f"),
+                p=P(r.p_value),
+                events=int(r.events_exposed),
+                ph_p=P(r.ph_p_value),
             )
             v = verdict(r.p_value, r.lower, r.upper, 1.0, alpha)
-            if v == "supported":
-                direction = "higher" if r.hr > 1 else "lower"
-                sentence = (
-                    f"{when[0].upper()}{when[1:]}, {label} was associated with a {direction} hazard of revision "
-                    f"({quoted})."
-                )
-            else:
-                sentence = (
-                    f"{when[0].upper()}{when[1:]}, there was no evidence of a difference in the hazard of revision with"
-                    f" {label} ({quoted})."
-                )
+            message = f"time_split.{('higher' if r.hr > 1 else 'lower') if v == 'supported' else 'no_evidence'}"
+            sentence = say(
+                message,
+                when=capitalised(when),
+                subject=Term("covariate", str(covariate), "subject"),
+                with_=Term("covariate", str(covariate), "with"),
+                quoted=quoted,
+            )
             out.append(row(f"time_split_{covariate}_{r.period}", sentence, r.hr, r.lower, r.upper, r.p_value, v))
     return out
 
@@ -291,50 +344,38 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
     inter = claims["interaction_fine_gray"]
 
     def listed(gs):
-        return " and ".join(gs) if len(gs) < 3 else ", ".join(gs[:-1]) + " and " + gs[-1]
+        return joined([say("term", t=g) for g in gs])
 
     def groups_of(gs):
-        return f"modified Bauer group{'s' if len(gs) > 1 else ''} {listed(gs)}"
+        return say("summary.groups" if len(gs) > 1 else "summary.group", groups=listed(gs))
 
-    lead = "osteosynthesis was followed by"
+    def plain_groups(gs):
+        return say("summary.plain_groups" if len(gs) > 1 else "summary.plain_group", groups=listed(gs))
+
     if more and fewer:
-        observed = (
-            f"{lead} more revisions than endoprosthesis in {groups_of(more)}, "
-            f"and by fewer in group{'s' if len(fewer) > 1 else ''} {listed(fewer)}"
-        )
+        observed = say("summary.more_and_fewer", more=groups_of(more), fewer=plain_groups(fewer))
     elif more or fewer:
-        observed = f"{lead} {'more' if more else 'fewer'} revisions than endoprosthesis in {groups_of(more or fewer)}"
+        observed = say(f"summary.{'more' if more else 'fewer'}", groups=groups_of(more or fewer))
     else:
-        observed = f"{lead} as many revisions as endoprosthesis in every modified Bauer group"
-    adjusted = (
-        f"after Holm's correction across the three within-group comparisons the difference held in group"
-        f"{'s' if len(held) > 1 else ''} {listed(held)}"
-        if held
-        else "after Holm's correction across the three within-group comparisons no difference held"
-    )
+        observed = say("summary.as_many")
+    adjusted = say("summary.held", groups=plain_groups(held)) if held else say("summary.none_held")
     p_inter = inter["p_value"]
     by_group = claims.get("interaction_by_group_cause_specific")
     ordered, _ = ordered_differences(claims)
     if by_group is not None and by_group["verdict"] == "supported":
-        order = "in the predicted order" if ordered else "without that order"
-        heterogeneity = (
-            f", although it differed between the groups {order} (likelihood-ratio test with the group as a factor, "
-            f"{p_text(by_group['p_value'])})"
+        heterogeneity = say(
+            "summary.heterogeneity",
+            order=say("summary.in_order" if ordered else "summary.without_order"),
+            p=P(by_group["p_value"]),
         )
     else:
-        heterogeneity = ""
+        heterogeneity = say("term", t="")
     if inter["verdict"] == "supported":
         grew = not missing(inter["estimate"]) and inter["estimate"] > 1
-        sentence = (
-            f"In this cohort, {observed}; {adjusted}, and the effect of the operation "
-            f"{'grew' if grew else 'shrank'} with better prognosis (trend interaction {p_text(p_inter)}), "
-            + ("as the recommendation expects." if grew else "against the recommendation.")
-        )
+        sentence = say(f"summary.{'grew' if grew else 'shrank'}", observed=observed, adjusted=adjusted, p=P(p_inter))
     else:
-        sentence = (
-            f"In this cohort, {observed}; {adjusted}; there was no evidence that the effect of the operation grew "
-            f"with better prognosis (trend interaction {p_text(p_inter)}){heterogeneity}, so these data do not "
-            f"support the recommendation."
+        sentence = say(
+            "summary.no_evidence", observed=observed, adjusted=adjusted, p=P(p_inter), heterogeneity=heterogeneity
         )
     out = [
         row(
@@ -350,28 +391,17 @@ def summary_claims(claims: dict[str, dict], conf_level: float) -> list[dict]:
     gray = claims["gray_prognostic_group"]
     p_both = max(gray["p_value"], p_inter) if not (missing(gray["p_value"]) or missing(p_inter)) else np.nan
     if verdict(p_both, alpha=alpha) == "supported":
-        sentence = (
-            "Prognostic scores should guide the choice of operation: the modified Bauer group predicted revision "
-            f"(Gray's test {p_text(gray['p_value'])}) and the effect of the operation changed steadily with it "
-            f"(trend interaction {p_text(p_inter)})."
-        )
+        sentence = say("conclusion.supported", p_gray=P(gray["p_value"]), p=P(p_inter))
     else:
-        sentence = (
-            "These data do not show that prognostic scores should guide the choice of operation: "
-            + (
-                f"there was no evidence that revision differed by modified Bauer group (Gray's test "
-                f"{p_text(gray['p_value'])})"
-                if gray["verdict"] != "supported"
-                else f"revision differed by modified Bauer group (Gray's test {p_text(gray['p_value'])})"
-            )
-            + (
-                f" or that the effect of the operation changed steadily with prognosis (trend interaction "
-                f"{p_text(p_inter)})."
-                if inter["verdict"] != "supported"
-                else f", and the effect of the operation changed steadily with prognosis (trend interaction "
-                f"{p_text(p_inter)})."
-            )
+        first = say(
+            "conclusion.gray_no_evidence" if gray["verdict"] != "supported" else "conclusion.gray_differed",
+            p_gray=P(gray["p_value"]),
         )
+        second = say(
+            "conclusion.trend_no_evidence" if inter["verdict"] != "supported" else "conclusion.trend_changed",
+            p=P(p_inter),
+        )
+        sentence = say("conclusion.no_evidence", first=first, second=second)
     out.append(
         row("conclusion_prognostic_scores", sentence, np.nan, np.nan, np.nan, p_both, verdict(p_both, alpha=alpha))
     )
@@ -390,7 +420,8 @@ def build(
     time_split: pd.DataFrame | None = None,
     split_months: float = 6,
 ) -> pd.DataFrame:
-    """Every comparative sentence with its estimate, interval, p-value and verdict (claims.tsv's rows)."""
+    """Every comparative sentence with its estimate, interval, p-value and verdict (claims.tsv's rows), and in
+    `sentence_ru` the same sentence in Russian (the same verdict, the same numbers)."""
     alpha, level = 1 - conf_level, 100 * conf_level
     rows = [gray_claim(f, t, alpha) for f, t in gray_tests.set_index("factor").iterrows()]
     for kind in ("cause-specific Cox", "Fine-Gray"):
@@ -402,85 +433,85 @@ def build(
     rows += time_split_claims(time_split, split_months, conf_level)
     by_name = {r["claim"]: r for r in rows}
     if "gray_prognostic_group" not in by_name:
-        by_name["gray_prognostic_group"] = row("gray_prognostic_group", "")
+        by_name["gray_prognostic_group"] = row("gray_prognostic_group", say("term", t=""))
     rows += summary_claims(by_name, conf_level)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=[*COLUMNS, "sentence_ru"])
+
+
+def score_label(score: str, form: str = "name") -> dict[str, str]:
+    """A score's name per language: `name` as it follows "the groups of" (genitive in Russian), `label_plain` on
+    its own."""
+    entry = load().get(f"claims.score.{form}.{score}")
+    return entry if entry else {lang: score.replace("_", " ") for lang in LANGUAGES}
 
 
 def score_interaction_claim(interaction: pd.DataFrame, score: str, conf_level: float) -> dict:
     """Within one score's groups: does the effect of osteosynthesis on revision change steadily with prognosis (the
-    Fine-Gray trend interaction, groups worst first)?"""
-    name, label = f"score_interaction_{score}", SCORE_LABELS.get(score, score)
+    Fine-Gray trend interaction, the groups worst first)?"""
+    name, label = f"score_interaction_{score}", score_label(score)
     hit = interaction[(interaction["score"] == score) & (interaction["kind"] == "Fine-Gray")]
     if hit.empty or missing(hit.iloc[0]["estimate"]):
-        return row(name, f"Within the {label} groups, the interaction of operation and prognosis was not estimable.")
+        return row(name, say("score.interaction.not_estimable", label=label))
     r = hit.iloc[0]
     est, lo, hi, p = (float(r[c]) for c in ("estimate", "lower", "upper", "p_value"))
-    quoted = (
-        f"Fine-Gray ratio of the subdistribution hazard ratios of osteosynthesis per step of {label} group "
-        f"{est:.2f}, {100 * conf_level:g} % CI {lo:.2f}-{hi:.2f}, {p_text(p)}"
+    quoted = say(
+        "score.interaction.quoted",
+        label=label,
+        est=Num(est, ".2f"),
+        level=Num(100 * conf_level, "g"),
+        lo=Num(lo, ".2f"),
+        hi=Num(hi, ".2f"),
+        p=P(p),
     )
     v = verdict(p, lo, hi, 1.0, 1 - conf_level)
-    if v == "supported":
-        direction = "grew" if est > 1 else "shrank"
-        sentence = (
-            f"Within the {label} groups, the effect of osteosynthesis on revision {direction} steadily with better "
-            f"prognosis ({quoted})."
-        )
-    else:
-        sentence = (
-            f"Within the {label} groups, there was no evidence that the effect of osteosynthesis on revision changed "
-            f"with prognosis ({quoted})."
-        )
-    return row(name, sentence, est, lo, hi, p, v)
+    message = ("score.interaction.grew" if est > 1 else "score.interaction.shrank") if v == "supported" else None
+    return row(name, say(message or "score.interaction.no_evidence", label=label, quoted=quoted), est, lo, hi, p, v)
 
 
 def score_choice_claim(interaction_claims: list[dict]) -> dict:
     """Which score, if any, separates the patients in whom osteosynthesis fails: those whose interaction claim is
     supported."""
     by_score = {c["claim"].removeprefix("score_interaction_"): c for c in interaction_claims}
-    separating = [SCORE_LABELS.get(s, s) for s, c in by_score.items() if c["verdict"] == "supported"]
-    quoted = "; ".join(f"{SCORE_LABELS.get(s, s)} {p_text(c['p_value'])}" for s, c in by_score.items())
-    if separating:
-        sentence = (
-            f"Only the {' and the '.join(separating)} score{'s' if len(separating) > 1 else ''} separated the patients "
-            f"in whom osteosynthesis was followed by more revisions than endoprosthesis (interaction: {quoted})."
-        )
-        return row("score_choice", sentence, v="supported")
-    sentence = (
-        "None of the scores separated the patients in whom osteosynthesis was followed by more revisions than "
-        f"endoprosthesis: for none was there evidence that the effect of osteosynthesis changed with the score's "
-        f"group (Fine-Gray interaction: {quoted})."
+    quoted = joined(
+        [say("score.choice.p_of", label=score_label(s, "label_plain"), p=P(c["p_value"])) for s, c in by_score.items()]
     )
-    return row("score_choice", sentence)
+    separating = [score_label(s) for s, c in by_score.items() if c["verdict"] == "supported"]
+    if separating:
+        return row("score_choice", say("score.choice.only", labels=joined(separating), quoted=quoted), v="supported")
+    return row("score_choice", say("score.choice.none", quoted=quoted))
 
 
 def score_discrimination_claim(discrimination: pd.DataFrame, conf_level: float) -> dict:
     """Which score discriminates overall survival best (Harrell's C): `supported` only when the best score's
-    interval lies wholly above every other score's interval; otherwise the intervals overlap and the data do not
+    interval lies wholly above every other score's interval; otherwise the intervals overlap and these data do not
     rank the scores."""
     os_ = discrimination[discrimination["outcome"] == "overall_survival"].sort_values("c_index", ascending=False)
     if os_.empty or os_["c_index"].isna().all():
-        return row("score_discrimination", "The scores' discrimination of overall survival was not estimable.")
-    level = 100 * conf_level
-    listed = "; ".join(
-        f"{SCORE_LABELS.get(r.score, r.score)} {r.c_index:.2f} ({level:g} % CI {r.ci_low:.2f}-{r.ci_high:.2f})"
-        for r in os_.itertuples()
+        return row("score_discrimination", say("score.discrimination.not_estimable"))
+    listed = joined(
+        [
+            say(
+                "score.discrimination.item",
+                label=score_label(r.score, "label_plain"),
+                c=Num(r.c_index, ".2f"),
+                level=Num(100 * conf_level, "g"),
+                lo=Num(r.ci_low, ".2f"),
+                hi=Num(r.ci_high, ".2f"),
+            )
+            for r in os_.itertuples()
+        ]
     )
     best, rest = os_.iloc[0], os_.iloc[1:]
-    label = SCORE_LABELS.get(best["score"], best["score"])
-    apart = bool(len(rest)) and bool((best["ci_low"] > rest["ci_high"]).all())
-    if apart:
-        sentence = (
-            f"The {label} score discriminated overall survival best, its interval above those of the other scores "
-            f"(Harrell's C: {listed})."
+    numbers = (best["c_index"], best["ci_low"], best["ci_high"])
+    if len(rest) and bool((best["ci_low"] > rest["ci_high"]).all()):
+        label = score_label(best["score"], "label_plain")
+        return row(
+            "score_discrimination",
+            say("score.discrimination.best", label=label, listed=listed),
+            *numbers,
+            v="supported",
         )
-        return row("score_discrimination", sentence, best["c_index"], best["ci_low"], best["ci_high"], v="supported")
-    sentence = (
-        f"The scores' intervals for Harrell's C of overall survival overlapped, so these data do not rank them "
-        f"({listed})."
-    )
-    return row("score_discrimination", sentence, best["c_index"], best["ci_low"], best["ci_high"])
+    return row("score_discrimination", say("score.discrimination.overlap", listed=listed), *numbers)
 
 
 def score_claims(interaction: pd.DataFrame, discrimination: pd.DataFrame, conf_level: float) -> list[dict]:

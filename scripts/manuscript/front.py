@@ -118,13 +118,24 @@ def template_files(template: Path) -> list[Path]:
     return seen
 
 
+def citation_sources(template: Path) -> list[Path]:
+    """Where the manuscript's citations are written: the template and what it includes, the abstract template
+    beside it (rendered by scripts/manuscript/render.py, not included), and the bilingual glossary whose messages
+    hold the paragraphs (workflow/templates/glossary.yaml, both languages)."""
+    from common.glossary import GLOSSARY
+
+    extra = [template.parent / "abstract.md.j2", GLOSSARY]
+    files = template_files(template)
+    return files + [p for p in extra if p.exists() and p not in files]
+
+
 def check_citations(template: Path, bibliography: str | Path) -> list[str]:
-    """Every key the template (and what it includes) cites must be in the bibliography; otherwise stop with the
-    key and the template line that cites it. Returns the cited keys, in their first-cited order."""
+    """Every key the template (what it includes, the abstract and the glossary) cites must be in the bibliography;
+    otherwise stop with the key and the line that cites it. Returns the cited keys, in their first-cited order."""
     known = set(bibliography_keys(bibliography))
     cited: list[str] = []
     missing = []
-    for path in template_files(template):
+    for path in citation_sources(template):
         for number, key in cited_keys(path.read_text(encoding="utf-8")):
             if key not in known:
                 missing.append(f"{path}:{number}: [@{key}] is not in {bibliography}")

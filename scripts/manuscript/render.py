@@ -3,6 +3,12 @@ to HTML (figures embedded) and DOCX by pandoc (from pypandoc-binary, so pip alon
 
 With `mark=True` every injected value is wrapped in ⟦ ⟧, so a test can prove that the results section holds no
 number that was typed into the template.
+
+One template renders both languages (`lang` "en" or "ru"): its words are the messages of the bilingual glossary
+(workflow/templates/glossary.yaml, scripts/common/glossary.py), rendered by `tr()` with the same context, so a
+number is the same object of the results in both manuscripts; only its spelling follows the language (Russian
+typography: decimal comma, non-breaking spaces, «» quotes). The comparative sentences are claims.tsv's (English)
+and claims_ru.tsv's (Russian), written from the same verdicts by scripts/analysis/claims.py.
 """
 
 from __future__ import annotations
@@ -11,64 +17,60 @@ import json
 import math
 import os
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
 import pandas as pd
 
+from common.glossary import LANGUAGES, load, russian_number, section, terms
 from common.study import EXCLUSION_LABELS
 from manuscript.checklists import RECORD, STROBE_COHORT
 from manuscript.front import front_matter
 
-PRIMARY = {
-    "breast": "breast cancer",
-    "kidney": "kidney cancer",
-    "lung": "lung cancer",
-    "prostate": "prostate cancer",
-    "rectum": "rectal cancer",
-    "liver": "liver cancer",
-    "ewing_sarcoma": "Ewing sarcoma",
-    "thyroid": "thyroid cancer",
-    "melanoma": "melanoma",
-    "stomach": "gastric cancer",
-    "bladder": "bladder cancer",
-    "cervix": "cervical cancer",
-    "unknown_primary": "cancer of unknown primary",
-}
-CAUSE = {
-    "preoperative_diagnostic_error": "mistakes in preoperative diagnosis",
-    "postoperative_infection": "postoperative infection",
-    "endoprosthesis_dislocation": "dislocation of the endoprosthesis",
-    "solitary_metastasis_progression_after_osteosynthesis": "continued growth of a solitary metastasis after "
-    "osteosynthesis",
-    "aseptic_instability_after_intramedullary_osteosynthesis": "aseptic instability after intramedullary "
-    "osteosynthesis",
-    "endoprosthesis_stem_fracture": "traumatic fracture of the endoprosthesis stem",
-}
-METHOD = {
-    "endoprosthesis": "endoprostheses",
-    "intramedullary_osteosynthesis": "intramedullary osteosyntheses",
-    "plate_osteosynthesis": "plate osteosyntheses",
-    "other": "other operations",
-}
+# The clinical terms by codebook code, in English (the glossary's `terms`; Russian by terms(kind, "ru")).
+PRIMARY = {k: v for k, v in terms("primary", "en").items() if k != "other"}
+CAUSE = terms("cause", "en")
+METHOD = terms("method", "en")
+CAUSE_OF_EN = terms("cause_of", "en")
 TEMPLATES = Path(__file__).resolve().parents[2] / "workflow" / "templates"
 OPEN, CLOSE = "⟦", "⟧"
 
 
-class Formatter:
-    """Number formatting for the text; in mark mode every injected value is wrapped in ⟦ ⟧."""
+def word(key: str, lang: str) -> str:
+    """A word of the glossary's `words` section in one language."""
+    return load()[f"words.{key}"][lang]
 
-    def __init__(self, mark: bool):
-        self.mark = mark
+
+class Formatter:
+    """Number formatting for the text; in mark mode every injected value is wrapped in ⟦ ⟧. In Russian (`lang`
+    "ru") the same value in Russian typography (decimal comma, non-breaking spaces, the minus sign)."""
+
+    def __init__(self, mark: bool, lang: str = "en"):
+        if lang not in LANGUAGES:
+            raise ValueError(f"no such language: {lang}")
+        self.mark, self.lang = mark, lang
+
+    def spell(self, text: str) -> str:
+        return russian_number(text) if self.lang == "ru" else text
+
+    def plural(self, value, one: str, few: str, many: str) -> str:
+        """The Russian noun form after a number: 1 год, 2 года, 5 лет (21 год, 11 лет); a fraction takes `few`."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return many
+        if not float(value).is_integer():
+            return few
+        value = abs(int(value))
+        last, tens = value % 10, value % 100
+        return one if last == 1 and tens != 11 else few if last in (2, 3, 4) and tens not in (12, 13, 14) else many
 
     def wrap(self, text: str) -> str:
         return f"{OPEN}{text}{CLOSE}" if self.mark else text
 
     def num(self, value, digits: int | None = None) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.wrap("not estimable")
+            return self.wrap(word("not_estimable", self.lang))
         if digits is None:
             whole = float(value).is_integer()
             # Thin grouping only from five digits on, so years stay 2006 (journal style).
@@ -79,17 +81,19 @@ class Formatter:
             )
         else:
             text = f"{value:.{digits}f}"
-        return self.wrap(text)
+        return self.wrap(self.spell(text))
 
     def pct(self, value, digits: int = 1) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.wrap("not estimable")
-        return self.wrap(f"{100 * value:.{digits}f} %")
+            return self.wrap(word("not_estimable", self.lang))
+        return self.wrap(self.spell(f"{100 * value:.{digits}f} %"))
 
     def p(self, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.wrap("not testable")
-        return self.wrap("p < 0.001" if value < 0.001 else f"p = {value:.3f}")
+            return self.wrap(word("not_testable", self.lang))
+        if value < 0.001:
+            return self.wrap(word("p_below", self.lang))
+        return self.wrap(word("p_equals", self.lang).format(p=self.spell(f"{value:.3f}")))
 
     def lit(self, value) -> str:
         return self.wrap(str(value))
@@ -106,15 +110,89 @@ def markdown_table(frame: pd.DataFrame, f: Formatter) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def caption(path: str | Path, confidence_level: float) -> str:
-    """A figure's caption (workflow/report/<figure>.rst) as one line of text. Captions are Jinja templates, as
-    Snakemake's report renders them; they are rendered here with the study's confidence level as
-    `snakemake.config["analysis"]["confidence_level"]` (any other name stops the run: StrictUndefined)."""
-    import jinja2
+def russian_cell(text: str) -> str:
+    """A table cell in Russian typography: a range of decimals with an en dash, a tableone median [Q1,Q3] with a
+    semicolon (the decimal comma would make it ambiguous), then the numbers (russian_number)."""
+    text = re.sub(r"\[(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)\]", r"[\1; \2]", text)
+    text = re.sub(r"(?<=\d\.\d)-(?=\d)|(?<=\d\.\d\d)-(?=\d)", "\u2013", text)
+    return russian_number(text)
+
+
+def table_words(lang: str, kinds: tuple[str, ...]) -> dict[str, str]:
+    """English cell or header text -> its words in `lang`: the glossary's table headers and cell words, then the
+    terms of `kinds` ("kind" or "kind.form"), each by its code and by its English name (earlier kinds win)."""
+    out: dict[str, str] = {}
+    for kind in reversed(kinds):
+        name, _, form = kind.partition(".")
+        en, other = terms(name, "en", form or "name"), terms(name, lang, form or "name")
+        for code, text in other.items():
+            out[code] = text
+            out[en[code]] = text
+    for part in ("table", "cell"):
+        glossary = load()
+        for key, entry in glossary.items():
+            if key.startswith(f"words.{part}.") and "{" not in entry["en"]:
+                out[entry["en"]] = entry[lang]
+    return out
+
+
+def localise(
+    frame: pd.DataFrame, lang: str, kinds: tuple[str, ...] = (), level=None, cells: bool = True
+) -> pd.DataFrame:
+    """A table built in English, in `lang`: headers and cells that are glossary words or terms in that language's
+    words, every number in its typography (without `cells`, the headers only: a table of item numbers such as
+    RECORD 1.1 and codes such as C79.5). English tables are returned as they are."""
+    if lang == "en":
+        return frame
+    words = table_words(lang, kinds)
+    patterns = [
+        (load()[key]["en"].format(level=level), load()[key][lang].format(level=level))
+        for key in ("words.table.hr_level", "words.table.cs_hr", "words.table.fg_hr", "words.table.hr_approx")
+    ]
+    horizons = terms("horizon", lang)
+    patterns += [
+        (load()["words.table.cif_at"]["en"].format(horizon=code), load()["words.table.cif_at"][lang].format(horizon=h))
+        for code, h in horizons.items()
+    ]
+    headers = dict(patterns)
+
+    def cell(value) -> str:
+        text = str(value)
+        if text in words:
+            return words[text]
+        for en, other in (("univariable: ", "words.cell.univariable"),):
+            if text.startswith(en):
+                rest = text[len(en) :]
+                return load()[other][lang] + terms("covariate", lang, "subject").get(rest, rest)
+        for key in ("words.cell.exact", "words.cell.no_interval", "words.cell.not_estimable"):
+            text = text.replace(load()[key]["en"], load()[key][lang])
+        return russian_cell(text)
+
+    out = frame.astype(str).map(cell) if len(frame) and cells else frame.copy()
+    out.columns = [headers.get(str(c), words.get(str(c), russian_cell(str(c)))) for c in frame.columns]
+    return out
+
+
+def caption(path: str | Path, confidence_level: float, lang: str = "en") -> str:
+    """A figure's caption (workflow/report/<figure>.rst; in another language the glossary's captions.<figure>) as
+    one line of text. Captions are Jinja templates, as Snakemake's report renders them; they are rendered here with
+    the study's confidence level as `snakemake.config["analysis"]["confidence_level"]` (any other name stops the
+    run: StrictUndefined). A Russian caption spells its numbers in Russian typography."""
 
     stand_in = SimpleNamespace(config={"analysis": {"confidence_level": confidence_level}})
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(Path(path).read_text(encoding="utf-8"))
-    return " ".join(template.render(snakemake=stand_in).split())
+    if lang == "en":
+        source = Path(path).read_text(encoding="utf-8")
+    else:
+        source = load()[f"captions.{Path(path).stem}"][lang]
+    text = " ".join(caption_template(source).render(snakemake=stand_in).split())
+    return text if lang == "en" else russian_number(text)
+
+
+@lru_cache(maxsize=64)
+def caption_template(source: str):
+    import jinja2
+
+    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
 
 
 def read_tsv(results: Path, path: str) -> pd.DataFrame:
@@ -132,13 +210,17 @@ def read_json(path: Path) -> dict:
 
 
 def counts_phrase(f: Formatter, mapping: dict, names: dict, by_count: bool = False) -> str:
-    """ "breast cancer 10, kidney cancer 13 and ...", in the order of `names` (the paper's) then the rest, or
-    from the largest count down."""
+    """ "breast cancer 10, kidney cancer 13 and ..." ("рак молочной железы — 10, рак почки — 13 и ..."), in the order
+    of `names` (the paper's) then the rest, or from the largest count down."""
     order = [k for k in names if k in mapping] + sorted(k for k in mapping if k not in names)
     if by_count:
         order = sorted(mapping, key=lambda k: (-mapping[k], k))
-    items = [f"{names.get(k, k.replace('_', ' '))} {f.num(mapping[k])}" for k in order if mapping[k]]
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+    item = word("list.item", f.lang)
+    items = [item.format(name=names.get(k, k.replace("_", " ")), n=f.num(mapping[k])) for k in order if mapping[k]]
+    if not items:
+        return word("list.none", f.lang)
+    last = word("list.and", f.lang) if len(items) > 1 else ""
+    return word("list.comma", f.lang).join(items[:-1]) + last + items[-1]
 
 
 def top(mapping: dict, k: int) -> dict:
@@ -180,10 +262,12 @@ def quoted_tests(results: Path, f: Formatter) -> dict:
         value = rec_p(group)
         return f.p(value) if value is not None else f.wrap("not testable")
 
-    claims = read_tsv(results, "analysis/claims.tsv").set_index("claim")
+    claims = read_tsv(results, "analysis/claims.tsv" if f.lang == "en" else f"analysis/claims_{f.lang}.tsv")
+    claims = claims.set_index("claim")
 
     def claim(name: str) -> str:
-        """A comparative sentence as results/analysis/claims.tsv states it (chosen there from the data)."""
+        """A comparative sentence as results/analysis/claims.tsv (claims_ru.tsv in Russian) states it (chosen there
+        from the data)."""
         return f.lit(claims.loc[name, "sentence"])
 
     def claims_starting(prefix: str) -> str:
@@ -196,7 +280,9 @@ def quoted_tests(results: Path, f: Formatter) -> dict:
 def exclusions_phrase(flow: dict, f: Formatter) -> str:
     """The flow's exclusions in the manuscript's words, in the order the rules were applied (reasons with no patient
     left out)."""
-    return ", ".join(f"{EXCLUSION_LABELS.get(k, k)} {f.num(v)}" for k, v in flow["excluded"].items() if v)
+    labels = EXCLUSION_LABELS if f.lang == "en" else terms("exclusion", f.lang)
+    item = word("list.item", f.lang)
+    return ", ".join(item.format(name=labels.get(k, k), n=f.num(v)) for k, v in flow["excluded"].items() if v)
 
 
 def table1_frame(results: Path) -> pd.DataFrame:
@@ -356,7 +442,7 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
     sens = read_tsv(results, "analysis/sensitivity_analyses.tsv")
     sens_frame = pd.DataFrame(
         {
-            "Analysis": sens["change"],
+            "Analysis": sens["change"] if f.lang == "en" else [sensitivity_label(r, f.lang) for r in sens.itertuples()],
             "n": sens["n"],
             "Revisions": sens["revisions"],
             "CIF 2y": [
@@ -381,13 +467,42 @@ def supplement_tables(results: Path, f: Formatter, level) -> dict:
             "Penalty": ridge["penalty"],
         }
     )
+    kinds = ("covariate.label", "covariate.of", "model_kind", "period", "horizon")
     return {
-        "ridge_table": markdown_table(ridge_frame, f),
-        "ph_table": markdown_table(ph_frame, f),
-        "time_split_table": markdown_table(split_frame, f),
-        "fine_gray_ph_table": markdown_table(fg_frame, f),
-        "sensitivity_table": markdown_table(sens_frame, f),
+        "ridge_table": markdown_table(localise(ridge_frame, f.lang, kinds, level), f),
+        "ph_table": markdown_table(localise(ph_frame, f.lang, kinds, level), f),
+        "time_split_table": markdown_table(localise(split_frame, f.lang, kinds, level), f),
+        "fine_gray_ph_table": markdown_table(localise(fg_frame, f.lang, kinds, level), f),
+        "sensitivity_table": markdown_table(localise(sens_frame, f.lang, kinds, level), f),
     }
+
+
+def sensitivity_label(row, lang: str) -> str:
+    """What a sensitivity analysis changed, in `lang`, from its code (sensitivity_analyses.tsv's `analysis`): the
+    excluded causes are read from the English description (the causes' codes it names), the early deaths' window
+    from its number."""
+    pattern = load().get(f"terms.sensitivity.{row.analysis}.name")
+    if pattern is None:
+        return str(row.change)
+    causes = [c for c in CAUSE_OF_EN if c.replace("_", " ") in str(row.change)]
+    days = re.search(r"\d+", str(row.change))
+    of = terms("cause_of", lang)
+    joined = word("list.comma", lang).join(of[c] for c in causes)
+    return pattern[lang].format(causes=joined, days=days.group() if days else "")
+
+
+def checklist_frame(items: list, columns: list[str], lang: str) -> pd.DataFrame:
+    """A reporting checklist as a table; in another language each item's topic and the sections it names (the
+    `Where` column, "; "-separated) in that language's words (glossary: checklist.topic, checklist.where). The
+    rules and files that deliver an item are names of the workflow, the same in every language."""
+    frame = pd.DataFrame(items, columns=columns)
+    if lang == "en":
+        return frame
+    topics = section("checklist.topic", lang)
+    where = {load()[k]["en"]: v[lang] for k, v in load().items() if k.startswith("checklist.where.")}
+    frame["Topic"] = [topics[item] for item in frame["Item"]]
+    frame["Where in the manuscript"] = ["; ".join(where[p] for p in cell.split("; ")) for cell in frame[columns[2]]]
+    return frame
 
 
 def deidentification_summary(results: Path) -> dict:
@@ -403,12 +518,13 @@ def deidentification_summary(results: Path) -> dict:
 
 
 def embedded_figures(
-    figures: list[tuple[str | Path, str | Path]], paper_dir: Path, confidence_level: float
+    figures: list[tuple[str | Path, str | Path]], paper_dir: Path, confidence_level: float, lang: str = "en"
 ) -> list[dict]:
     """The figures as the manuscript embeds them: paths relative to the paper (so HTML and DOCX find them), and
     each caption as one line."""
     return [
-        {"path": os.path.relpath(path, paper_dir), "caption": caption(cap, confidence_level)} for path, cap in figures
+        {"path": os.path.relpath(path, paper_dir), "caption": caption(cap, confidence_level, lang)}
+        for path, cap in figures
     ]
 
 
@@ -422,61 +538,106 @@ def context(
     supplement: list[tuple[str | Path, str | Path]] | None = None,
     front: dict | None = None,
     calibration: dict | None = None,
+    abstracts: bool = True,
+    tables: bool = True,
 ) -> dict:
     """Everything the manuscript template reads: the numbers, the phrases and the tables, built from the results by
     the steps above; `figures` are (figure, caption file) pairs in the manuscript's order. `front` is the front
     matter and declarations (manuscript.front.front_matter; without it every declaration is a placeholder) and
     `calibration` the twin's calibration table by quantity (manuscript.front.calibration_targets; empty on real
-    exports)."""
+    exports). The language is the formatter's (`f.lang`); with `abstracts` the context also holds the abstract in
+    its language (`abstract`) and in the other (`other_abstract`), each rendered from abstract.md.j2 with its own
+    language's context. Without `tables` the tables and figures are left out (what the abstract does not read)."""
     n = read_json(results / "numbers.json")
+    lang = f.lang
     columns = ["Item", "Topic", "Where in the manuscript", "Delivered by (rule or file)"]
-    strobe = pd.DataFrame(STROBE_COHORT, columns=columns)
-    record = pd.DataFrame(RECORD, columns=columns)
-    return {
+    strobe = checklist_frame(STROBE_COHORT, columns, f.lang)
+    record = checklist_frame(RECORD, columns, f.lang)
+    level = n["confidence_percent"]
+    primary = PRIMARY if lang == "en" else terms("primary", lang)
+    table1_kinds = ("table1_variable", "table1_column", "table1_level", "method.level", "primary")
+    ctx: dict = {
+        "lang": lang,
         "n": n,
         "synthetic": synthetic,
         "software": software,
-        "PRIMARY": PRIMARY,
-        "CAUSE": CAUSE,
-        "METHOD": METHOD,
+        "PRIMARY": primary,
+        "CAUSE": CAUSE if lang == "en" else terms("cause", lang),
+        "METHOD": METHOD if lang == "en" else terms("method", lang),
         "counts": partial(counts_phrase, f),
         "top": top,
         **quoted_tests(results, f),
         "exclusions": exclusions_phrase(n["flow"], f),
         "deid": deidentification_summary(results),
-        "table1": markdown_table(table1_frame(results), f),
-        "causes_table": markdown_table(causes_frame(results), f),
-        "risk_table": markdown_table(risk_frame(results), f),
-        "model_table": markdown_table(model_frame(results), f),
-        "recommendation_table": markdown_table(recommendation_frame(results), f),
-        "mix_table": markdown_table(mix_frame(results), f),
-        "strobe_table": markdown_table(strobe, Formatter(False)),
-        "record_table": markdown_table(record, Formatter(False)),
         "front": front if front is not None else front_matter({}, {}, "results/provenance/ro-crate-metadata.json"),
         "calibration": calibration or {},
-        "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100),
-        "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100),
+    }
+    if not tables:
+        return ctx
+    ctx |= {
+        "table1": markdown_table(localise(table1_frame(results), lang, table1_kinds), f),
+        "causes_table": markdown_table(localise(causes_frame(results), lang, ("cause", "primary")), f),
+        "risk_table": markdown_table(localise(risk_frame(results), lang, ("horizon",)), f),
+        "model_table": markdown_table(localise(model_frame(results), lang, ("covariate.label", "model_kind")), f),
+        "recommendation_table": markdown_table(
+            localise(recommendation_frame(results), lang, ("fixation", "horizon"), level), f
+        ),
+        "mix_table": markdown_table(localise(mix_frame(results), lang, ("fixation",)), f),
+        "strobe_table": markdown_table(localise(strobe, lang, cells=False), Formatter(False, lang)),
+        "record_table": markdown_table(localise(record, lang, cells=False), Formatter(False, lang)),
+        "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100, lang),
+        "supplement_figures": embedded_figures(supplement or [], paper_dir, n["confidence_percent"] / 100, lang),
         **supplement_tables(results, f, n["confidence_percent"]),
     }
+    if abstracts:
+        other = next(code for code in LANGUAGES if code != lang)
+        g = Formatter(f.mark, other)
+        args = (results, figures, paper_dir, software, synthetic)
+        other_ctx = context(*args, g, supplement, front, calibration, abstracts=False, tables=False)
+        ctx["abstract"] = render_markdown(TEMPLATES / "abstract.md.j2", {**ctx, "secondary": False}, f)
+        ctx["other_abstract"] = render_markdown(TEMPLATES / "abstract.md.j2", {**other_ctx, "secondary": True}, g)
+    return ctx
 
 
-def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
+def _formatted(method: str):
+    """A filter that formats with the formatter of the render (`_f` of the context: its language and mark mode)."""
+
+    @jinja2.pass_context
+    def apply(context, *args):
+        return getattr(context["_f"], method)(*args)
+
+    return apply
+
+
+@lru_cache(maxsize=8)
+def environment(folder: str, lang: str) -> jinja2.Environment:
+    """The Jinja environment of a template folder and a language, kept for the process: templates and the
+    glossary's messages are compiled once (compiling them is most of a render's time), whatever formatter
+    renders them (the filters read it from the context)."""
     env = jinja2.Environment(
         # The template's own folder first, then the workflow's templates (what a copied template includes).
-        loader=jinja2.FileSystemLoader([str(template.parent), str(TEMPLATES)]),
+        loader=jinja2.FileSystemLoader([folder, str(TEMPLATES)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(num=f.num, pct=f.pct, p=f.p, lit=f.lit, ru=russian_number, yaml=yaml_string)
-    return env.get_template(template.name).render(**ctx)
+    env.filters.update({name: _formatted(name) for name in ("num", "pct", "p", "lit", "plural")}, yaml=yaml_string)
+    fragments: dict[str, jinja2.Template] = {}
+
+    @jinja2.pass_context
+    def tr(context, message: str, **values) -> str:
+        """The glossary's message text.<message> in the environment's language, rendered with this context."""
+        if message not in fragments:
+            fragments[message] = env.from_string(load()[f"text.{message}"][lang])
+        return fragments[message].render({**context.get_all(), **values})
+
+    env.globals["tr"] = tr
+    return env
 
 
-def russian_number(text: str) -> str:
-    """A formatted number in Russian typography: decimal comma, and a non-breaking space before % and between digit
-    groups. The number is the same object as in the English text; only its spelling changes."""
-    text = re.sub(r"(?<=\d)\.(?=\d)", ",", text)
-    return re.sub(r"(?<=\d) (?=\d{3}\b|%)", "\u00a0", text)
+def render_markdown(template: Path, ctx: dict, f: Formatter) -> str:
+    env = environment(str(template.parent), f.lang)
+    return env.get_template(template.name).render(**ctx, _f=f)
 
 
 def yaml_string(value) -> str:
@@ -484,8 +645,10 @@ def yaml_string(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def results_section(markdown: str) -> str:
-    return markdown.split("\n## Results", 1)[1].split("\n## Discussion", 1)[0]
+def results_section(markdown: str, lang: str = "en") -> str:
+    """The results section of a rendered manuscript (headings as the glossary gives them in `lang`)."""
+    results, discussion = (load()[f"text.h.{h}"][lang] for h in ("results", "discussion"))
+    return markdown.split(f"\n## {results}", 1)[1].split(f"\n## {discussion}", 1)[0]
 
 
 def typed_numbers(section: str) -> list[str]:
@@ -494,16 +657,26 @@ def typed_numbers(section: str) -> list[str]:
     text = re.sub(f"{OPEN}[^{CLOSE}]*{CLOSE}", " ", section)
     text = re.sub(r"\b(Figures?|Tables?) S?\d+(?:\s*(?:and|-)\s*S?\d+)?", " ", text)
     text = text.replace("1 - Kaplan-Meier", " ")
+    # The same in Russian: рисунок 1, рисунки 4 и 5, таблица S1 (a non-breaking space after the word).
+    text = re.sub(r"(?i)\b(рисун\w*|таблиц\w*)[ \u00a0]S?\d+(?:[ \u00a0]*(?:и|-)[ \u00a0]*S?\d+)?", " ", text)
+    text = re.sub(r"1[ \u00a0]\u2212 Каплана", " ", text)
     return re.findall(r"\S*\d\S*", text)
 
 
 def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography: Path, csl: Path) -> None:
+    """One manuscript to HTML and DOCX (pandoc_jobs, run_pandoc)."""
+    run_pandoc(pandoc_jobs(markdown, paper_dir, html, docx, bibliography, csl))
+
+
+def pandoc_jobs(
+    markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography: Path, csl: Path
+) -> list[tuple[list[str], bytes, Path]]:
     """Markdown -> self-contained HTML (figures embedded) and DOCX, with pandoc: one call per format, references
     by pandoc's built-in citeproc from the CSL JSON bibliography and the CSL style (both files of the workflow, so
     nothing is fetched). SOURCE_DATE_EPOCH keeps DOCX byte-identical across runs."""
     import pypandoc
 
-    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    pandoc = pypandoc.get_pandoc_path()
     css = Path(__file__).with_name("manuscript.css")
     common = [
         f"--resource-path={paper_dir.resolve()}",
@@ -514,14 +687,34 @@ def convert(markdown: str, paper_dir: Path, html: Path, docx: Path, bibliography
         f"--bibliography={os.path.relpath(Path(bibliography).resolve(), paper_dir.resolve())}",
         f"--csl={os.path.relpath(Path(csl).resolve(), paper_dir.resolve())}",
     ]
-    pypandoc.convert_text(
-        markdown,
-        "html5",
-        format="markdown",
-        outputfile=str(html.resolve()),
-        extra_args=common + ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"],
-        cworkdir=str(paper_dir),
-    )
-    pypandoc.convert_text(
-        markdown, "docx", format="markdown", outputfile=str(docx.resolve()), extra_args=common, cworkdir=str(paper_dir)
-    )
+    text = markdown.encode("utf-8")
+    html_args = ["--embed-resources", f"--css={css}", "--toc", "--toc-depth=2"]
+    return [
+        ([pandoc, "--from=markdown", "--to=html5", f"--output={html.resolve()}", *common, *html_args], text, paper_dir),
+        ([pandoc, "--from=markdown", "--to=docx", f"--output={docx.resolve()}", *common], text, paper_dir),
+    ]
+
+
+def run_pandoc(jobs: list[tuple[list[str], bytes, Path]]) -> None:
+    """Run pandoc jobs (arguments, Markdown, folder) side by side, each in its folder (the arguments pypandoc would
+    pass; its own call changes the process' working folder, so it cannot run two at once). SOURCE_DATE_EPOCH keeps
+    the DOCX byte-identical across runs. Stops with pandoc's message if one fails."""
+    import subprocess
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
+    running = [
+        (
+            subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env
+            ),
+            text,
+        )
+        for args, text, cwd in jobs
+    ]
+    failed = []
+    for process, text in running:
+        _, err = process.communicate(text)
+        if process.returncode:
+            failed.append(err.decode("utf-8", errors="replace"))
+    if failed:
+        raise RuntimeError("pandoc failed:\n" + "\n".join(failed))

@@ -192,10 +192,12 @@ rule collect_numbers:
         # Defined below (rule compare_prognostic_scores); named by path.
         score_interaction="results/analysis/score_recommendation_interaction.tsv",
         score_discrimination="results/analysis/score_discrimination.tsv",
+        glossary="workflow/templates/glossary.yaml",
         code=rule_code("collect_numbers"),
     output:
         numbers="results/numbers.json",
         claims="results/analysis/claims.tsv",
+        claims_ru="results/analysis/claims_ru.tsv",
     log:
         "logs/collect_numbers.log",
     conda:

@@ -160,6 +160,8 @@ def study_targets():
         *(["results/bootstrap/intervals.tsv"] if BOOTSTRAP["resamples"] > 0 else []),
         "results/paper/manuscript.html",
         "results/paper/manuscript.docx",
+        "results/paper/manuscript_ru.html",
+        "results/paper/manuscript_ru.docx",
         "results/paper/explore_cohort.html",
     ]
     if is_synthetic():

@@ -1,5 +1,6 @@
 """Rule collect_numbers: every number the manuscript quotes, under stable keys, in results/numbers.json; and every
-comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv."""
+comparative sentence of the manuscript, chosen from its estimate, interval and p-value, in claims.tsv (English) and
+claims_ru.tsv (the same sentences in Russian, written from the same verdicts by the same call)."""
 
 import json
 from pathlib import Path
@@ -154,6 +155,10 @@ claim_table = claims.build(
 # The prognostic-score comparison's sentences (rule compare_prognostic_scores): which score, if any, separates the
 # patients in whom osteosynthesis fails, and how well each discriminates survival.
 score_rows = claims.score_claims(tsv(inp.score_interaction), tsv(inp.score_discrimination), p.confidence_level)
-claim_table = pd.concat([claim_table, pd.DataFrame(score_rows, columns=claims.COLUMNS)], ignore_index=True)
-write_tsv(claim_table, snakemake.output.claims)
+claim_table = pd.concat([claim_table, pd.DataFrame(score_rows)], ignore_index=True)
+write_tsv(claim_table[claims.COLUMNS], snakemake.output.claims)
+write_tsv(
+    claim_table[["claim", "sentence_ru", "verdict"]].rename(columns={"sentence_ru": "sentence"}),
+    snakemake.output.claims_ru,
+)
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])
