@@ -91,6 +91,8 @@ MANUSCRIPT_FIGURES = (
     "results/figures/forest_hazard_ratios.png",
     "results/figures/recommendation_fixation_by_prognosis.png",
     "results/figures/overall_survival.png",
+    "results/figures/survival_by_score.png",
+    "results/figures/score_discrimination.png",
 )
 # The supplement's figures, in the order it numbers them (Figure S1, ...).
 SUPPLEMENT_FIGURES = ("results/figures/schoenfeld_residuals.png",)

@@ -377,6 +377,38 @@ def mix_frame(results: Path) -> pd.DataFrame:
     return out.rename(columns={"prognostic_group": "Modified Bauer group"})
 
 
+def score_frame(results: Path) -> pd.DataFrame:
+    """Table 7: the prognostic scores compared. Per score group: patients, deaths, observed 1-year survival with its
+    interval beside the published one; per score (its first row): Harrell's C for overall survival with its interval
+    (multiple imputation). Labels are the glossary's English words (localise translates them)."""
+    calibration = read_tsv(results, "analysis/score_calibration.tsv")
+    calibration = calibration[calibration["horizon"] == "1y"]
+    discrimination = read_tsv(results, "analysis/score_discrimination.tsv")
+    c_of = discrimination[discrimination["outcome"] == "overall_survival"].set_index("score")
+    labels = {"modified_bauer": "modified Bauer", "bauer": "original Bauer", "katagiri_new": "new Katagiri"}
+
+    def percent(value) -> str:
+        return "not estimable" if value == "" or pd.isna(value) else f"{100 * float(value):.1f} %"
+
+    rows = []
+    for score, part in calibration.groupby("score", sort=False):
+        for i, r in enumerate(part.itertuples()):
+            c = c_of.loc[score] if score in c_of.index and i == 0 else None
+            rows.append(
+                {
+                    "Score": labels.get(score, score) if i == 0 else "",
+                    "Group": r.group,
+                    "n": r.n,
+                    "Deaths": r.deaths,
+                    "Observed 1-year survival (CI)": percent(r.observed)
+                    + (f" ({100 * float(r.lower):.1f}-{100 * float(r.upper):.1f})" if r.lower != "" else ""),
+                    "Published 1-year survival": percent(r.published) if r.published != "" else "",
+                    "Harrell's C (CI)": interval_text(c["c_index"], c["ci_low"], c["ci_high"]) if c is not None else "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def interval_text(estimate, lower, upper, digits: int = 2) -> str:
     if estimate == "" or pd.isna(estimate):
         return "not estimable"
@@ -583,6 +615,7 @@ def context(
             localise(recommendation_frame(results), lang, ("fixation", "horizon"), level), f
         ),
         "mix_table": markdown_table(localise(mix_frame(results), lang, ("fixation",)), f),
+        "score_table": markdown_table(localise(score_frame(results), lang), f),
         "strobe_table": markdown_table(localise(strobe, lang, cells=False), Formatter(False, lang)),
         "record_table": markdown_table(localise(record, lang, cells=False), Formatter(False, lang)),
         "figures": embedded_figures(figures, paper_dir, n["confidence_percent"] / 100, lang),

@@ -30,6 +30,8 @@ rule render_manuscript:
             "results/analysis/proportional_hazards_checks.tsv",
             "results/analysis/sensitivity_analyses.tsv",
             "results/analysis/ridge_model.tsv",
+            "results/analysis/score_calibration.tsv",
+            "results/analysis/score_discrimination.tsv",
             "results/deid/recall.json",
             "results/deid/k_anonymity.json",
         ],
