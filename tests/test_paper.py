@@ -88,7 +88,7 @@ def test_results_section_holds_no_number_that_is_not_injected(full_run):
         figures_of(full_run),
         results / "paper",
         {"python": "3.11"}
-        | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")},
+        | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")},
         True,
         Formatter(mark=True),
     )
@@ -118,7 +118,7 @@ def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run, monkeypatch
     results = full_run / "results"
     software = {
         k: "x"
-        for k in ("python", "snakemake", "pandas", "numpy", "scipy", "lifelines", "tableone", "matplotlib", "natasha")
+        for k in ("python", "snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")
     }
     f = Formatter(mark=True, lang=lang)
     ctx = context(results, figures_of(full_run), results / "paper", software, True, f)

@@ -334,8 +334,6 @@ SOFTWARE_REPORTED = [
     "pandas",
     "numpy",
     "scipy",
-    "lifelines",
-    "tableone",
     "matplotlib",
     "natasha",
 ]
