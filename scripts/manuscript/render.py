@@ -285,10 +285,24 @@ def exclusions_phrase(flow: dict, f: Formatter) -> str:
     return ", ".join(item.format(name=labels.get(k, k), n=f.num(v)) for k, v in flow["excluded"].items() if v)
 
 
-def table1_frame(results: Path) -> pd.DataFrame:
-    """Table 1 by revision, each variable's name on its first row only (as journals print it)."""
+def table1_frame(results: Path, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Table 1 by revision, each variable's name on its first row only (as journals print it). Every variable's
+    missing count is on its first row (tableone prints it for continuous variables only; a category's missing values
+    are its level "None", counted there and named "missing"), and each level is named by `names` (code -> clinical
+    label; codes without one stay as they are)."""
     table1 = read_tsv(results, "analysis/table1_by_revision.tsv")
-    table1["variable"] = table1["variable"].where(table1["variable"] != table1["variable"].shift(), "")
+    first = table1["variable"] != table1["variable"].shift()
+    missing = {}
+    for variable, part in table1.groupby("variable", sort=False):
+        given = [str(m) for m in part["Missing"] if str(m) not in ("", "nan")]
+        none = part[part["level"].astype(str) == "None"]
+        missing[variable] = given[0] if given else (str(none["Overall"].iloc[0]).split(" ")[0] if len(none) else "0")
+    table1["Missing"] = [
+        missing[v] if is_first and v != "n" else "" for v, is_first in zip(table1["variable"], first, strict=True)
+    ]
+    names = {**(names or {}), "None": "missing"}
+    table1["level"] = [names.get(str(level), level) for level in table1["level"]]
+    table1["variable"] = table1["variable"].where(first, "")
     return table1.rename(columns={"variable": "Characteristic", "level": "", "Missing": "Missing"})
 
 
@@ -607,7 +621,9 @@ def context(
     if not tables:
         return ctx
     ctx |= {
-        "table1": markdown_table(localise(table1_frame(results), lang, table1_kinds), f),
+        "table1": markdown_table(
+            localise(table1_frame(results, table_words("en", table1_kinds)), lang, table1_kinds), f
+        ),
         "causes_table": markdown_table(localise(causes_frame(results), lang, ("cause", "primary")), f),
         "risk_table": markdown_table(localise(risk_frame(results), lang, ("horizon",)), f),
         "model_table": markdown_table(localise(model_frame(results), lang, ("covariate.label", "model_kind")), f),
