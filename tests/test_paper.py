@@ -87,8 +87,7 @@ def test_results_section_holds_no_number_that_is_not_injected(full_run):
         results,
         figures_of(full_run),
         results / "paper",
-        {"python": "3.11"}
-        | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")},
+        {"python": "3.11"} | {k: "x" for k in ("snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")},
         True,
         Formatter(mark=True),
     )
@@ -116,10 +115,7 @@ def test_a_typed_number_in_the_results_is_caught(tmp_path, full_run, monkeypatch
     glossary["text.results.revisions"] = message
     monkeypatch.setattr(render, "load", lambda *args: glossary)
     results = full_run / "results"
-    software = {
-        k: "x"
-        for k in ("python", "snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")
-    }
+    software = {k: "x" for k in ("python", "snakemake", "pandas", "numpy", "scipy", "matplotlib", "natasha")}
     f = Formatter(mark=True, lang=lang)
     ctx = context(results, figures_of(full_run), results / "paper", software, True, f)
     typed = typed_numbers(results_section(render_markdown(template, ctx, f), lang))

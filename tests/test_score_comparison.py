@@ -102,11 +102,21 @@ def discrimination_table(katagiri=(0.76, 0.73, 0.78), bauer=(0.63, 0.59, 0.67)) 
     )
 
 
-def test_discrimination_claim_ranks_only_when_the_intervals_part():
+def test_discrimination_claim_tests_the_difference_of_the_two_best():
+    """Best 0.76 (0.73-0.78) against 0.63 (0.59-0.67): standard errors 0.05 / 2z and 0.08 / 2z, the difference 0.13
+    with the root of their summed squares, p from the normal tail (math.erfc here, not the project's code)."""
+    import math
+
+    z = 1.959963984540054
     apart = claims.score_discrimination_claim(discrimination_table(), 0.95)
+    se = math.hypot(0.05 / (2 * z), 0.08 / (2 * z))
+    assert apart["estimate"] == pytest.approx(0.13)
+    assert apart["ci_low"] == pytest.approx(0.13 - z * se) and apart["ci_high"] == pytest.approx(0.13 + z * se)
+    assert apart["p_value"] == pytest.approx(math.erfc(0.13 / se / math.sqrt(2)), rel=1e-9)
     assert apart["verdict"] == "supported" and apart["sentence"].startswith("The new Katagiri score discriminated")
-    overlapping = claims.score_discrimination_claim(discrimination_table(katagiri=(0.66, 0.60, 0.72)), 0.95)
-    assert overlapping["verdict"] == "no_evidence" and "do not rank them" in overlapping["sentence"]
+    close = claims.score_discrimination_claim(discrimination_table(katagiri=(0.66, 0.60, 0.72)), 0.95)
+    assert close["p_value"] > 0.05 and close["verdict"] == "no_evidence"
+    assert close["sentence"].startswith("There was no evidence") and "не выявлено" in close["sentence_ru"]
 
 
 def test_calibration_reads_the_published_survival_at_one_year_only():

@@ -392,7 +392,7 @@ def mix_frame(results: Path) -> pd.DataFrame:
 
 
 def score_frame(results: Path) -> pd.DataFrame:
-    """Table 7: the prognostic scores compared. Per score group: patients, deaths, observed 1-year survival with its
+    """Table 7: the prognostic scores compared. Per score group: patients, deaths, observed one-year survival with its
     interval beside the published one; per score (its first row): Harrell's C for overall survival with its interval
     (multiple imputation). Labels are the glossary's English words (localise translates them)."""
     calibration = read_tsv(results, "analysis/score_calibration.tsv")
@@ -414,9 +414,9 @@ def score_frame(results: Path) -> pd.DataFrame:
                     "Group": r.group,
                     "n": r.n,
                     "Deaths": r.deaths,
-                    "Observed 1-year survival (CI)": percent(r.observed)
+                    "Observed one-year survival (CI)": percent(r.observed)
                     + (f" ({100 * float(r.lower):.1f}-{100 * float(r.upper):.1f})" if r.lower != "" else ""),
-                    "Published 1-year survival": percent(r.published) if r.published != "" else "",
+                    "Published one-year survival": percent(r.published) if r.published != "" else "",
                     "Harrell's C (CI)": interval_text(c["c_index"], c["ci_low"], c["ci_high"]) if c is not None else "",
                 }
             )
