@@ -148,6 +148,11 @@ def export_headers():
     return out
 
 
+# The manuscripts typeset as PDF (rule typeset_manuscript), by the suffix of results/paper/manuscript{suffix}.html:
+# "" is the English one; "_ru" is added here when the Russian manuscript is rendered.
+MANUSCRIPTS = [""]
+
+
 def study_targets():
     """What `snakemake` builds by default: every final output of the study."""
     targets = [
@@ -160,6 +165,7 @@ def study_targets():
         *(["results/bootstrap/intervals.tsv"] if BOOTSTRAP["resamples"] > 0 else []),
         "results/paper/manuscript.html",
         "results/paper/manuscript.docx",
+        *[f"results/paper/manuscript{suffix}.pdf" for suffix in MANUSCRIPTS],
         "results/paper/explore_cohort.html",
     ]
     if is_synthetic():
