@@ -71,7 +71,7 @@ rule typeset_manuscript:
     log:
         "logs/typeset_manuscript{suffix}.log",
     wildcard_constraints:
-        suffix="|".join(MANUSCRIPTS),
+        suffix=f"(?:{'|'.join(MANUSCRIPTS)})",
     conda:
         "../envs/python.yaml"
     script:
