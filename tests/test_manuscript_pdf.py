@@ -216,4 +216,26 @@ def test_the_workflows_manuscript_pdf(full_run, tmp_path):
     from deidentify.leaks import texts_of
 
     parts = {part: text for part, text, _ in texts_of(pdf)}
-    assert title.split(":")[0] in " ".join(parts["(text layer)"].split())
+    layer = " ".join(parts["(text layer and metadata)"].split())
+    assert title.split(":")[0] in layer and "Figure 1." in layer
+    assert len(parts[""]) < pdf.stat().st_size / 10  # the compressed streams are not scanned as bytes
+
+
+def test_the_leak_gate_reads_a_pdfs_text_and_metadata(tmp_path):
+    """A phone number typeset in a PDF is in compressed streams, in subset fonts: the gate finds it all the same, in
+    the text and in the metadata (pdftotext), while the streams' bytes are not scanned."""
+    from deidentify.leaks import LeakScanner
+
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<html><head><meta charset="utf-8" /><meta name="author" content="Иванов Пётр" /><title>t</title></head>'
+        "<body><p>Call +7 (916) 123-45-67 today.</p></body></html>",
+        encoding="utf-8",
+    )
+    typeset(page, [CSS], tmp_path / "page.pdf")
+    raw = (tmp_path / "page.pdf").read_bytes()
+    assert b"916" not in raw and "Иванов".encode() not in raw  # nothing readable without the text layer
+    findings = LeakScanner(["Иванов Пётр"]).scan_file(tmp_path / "page.pdf")
+    assert {f.part for f in findings} == {"(text layer and metadata)"}
+    kinds = {f.kind for f in findings}
+    assert "pattern_phone" in kinds and len(kinds) >= 2, kinds
