@@ -204,7 +204,8 @@ def test_the_workflows_manuscript_pdf(full_run, tmp_path):
     text = pdf_text(pdf)
     title = " ".join(html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1)).split())
     assert title in text
-    figures = re.findall(r"<figcaption[^>]*>\s*(Figure S?\d+)\.", page)
+    captions = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, re.S)
+    figures = [re.match(r"\s*(Figure S?\d+)\.", re.sub(r"<[^>]+>", "", c)).group(1) for c in captions]
     assert len(figures) >= 10
     for figure in figures:
         assert f"{figure}." in text, figure
