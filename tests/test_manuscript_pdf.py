@@ -9,8 +9,10 @@ must hold the title and every figure number. Two renders give the same bytes, an
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -213,6 +215,9 @@ def test_the_workflows_manuscript_pdf(full_run, tmp_path):
     css = full_run / "workflow" / "templates" / "manuscript_print.css"
     typeset(paper / "manuscript.html", [css], tmp_path / "m.pdf")
     assert (tmp_path / "m.pdf").read_bytes() == pdf.read_bytes()
+    # The provenance hashes it.
+    manifest = json.loads((full_run / "results" / "provenance" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"]["results/paper/manuscript.pdf"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     # The final leak gate read its text layer.
     from deidentify.leaks import texts_of
 
