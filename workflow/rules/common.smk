@@ -148,8 +148,8 @@ def export_headers():
     return out
 
 
-# The manuscripts typeset as PDF (rule typeset_manuscript), by the suffix of results/paper/manuscript{suffix}.html:
-# "" is the English one; "_ru" is added here when the Russian manuscript is rendered.
+# The manuscripts typeset as PDF by typeset_manuscript, each named by the suffix of its HTML
+# results/paper/manuscript{suffix}.html. "" is the English one; "_ru" is added here when the Russian one is rendered.
 MANUSCRIPTS = [""]
 
 
