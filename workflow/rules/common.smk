@@ -148,6 +148,11 @@ def export_headers():
     return out
 
 
+# The manuscripts typeset as PDF by typeset_manuscript, each named by the suffix of its HTML
+# results/paper/manuscript{suffix}.html: "" the English one, "_ru" the Russian one.
+MANUSCRIPTS = ["", "_ru"]
+
+
 def study_targets():
     """What `snakemake` builds by default: every final output of the study."""
     targets = [
@@ -162,6 +167,7 @@ def study_targets():
         "results/paper/manuscript.docx",
         "results/paper/manuscript_ru.html",
         "results/paper/manuscript_ru.docx",
+        *[f"results/paper/manuscript{suffix}.pdf" for suffix in MANUSCRIPTS],
         "results/paper/explore_cohort.html",
     ]
     if is_synthetic():

@@ -1,5 +1,5 @@
-# The paper: the manuscript in English and Russian (HTML, DOCX), the exploratory notebook, and the provenance of the
-# run.
+# The paper: the manuscript in English and Russian (HTML, DOCX, PDF), the exploratory notebook, and the
+# provenance of the run.
 
 
 # Both languages in one job: one Python start-up and one read of the results for the two manuscripts (the Russian one
@@ -68,6 +68,30 @@ rule render_manuscript:
         crate="results/provenance/ro-crate-metadata.json",
     script:
         "../scripts/render_manuscript.py"
+
+
+# The PDF of each manuscript (MANUSCRIPTS in common.smk: "" for the English one; a second language is one more
+# entry there). WeasyPrint typesets the HTML as rendered, with the print stylesheet; offline; same bytes every run.
+rule typeset_manuscript:
+    input:
+        html="results/paper/manuscript{suffix}.html",
+        css="workflow/templates/manuscript_print.css",
+        code=rule_code("typeset_manuscript"),
+    output:
+        pdf=report(
+            "results/paper/manuscript{suffix}.pdf",
+            caption="../report/manuscript_pdf.rst",
+            category="Paper",
+            labels={"document": "manuscript{suffix} (PDF)"},
+        ),
+    log:
+        "logs/typeset_manuscript{suffix}.log",
+    wildcard_constraints:
+        suffix=f"(?:{'|'.join(MANUSCRIPTS)})",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/typeset_manuscript.py"
 
 
 rule explore_cohort_notebook:

@@ -1,0 +1,9 @@
+"""Rule typeset_manuscript: the manuscript's HTML typeset as a PDF by WeasyPrint with the print stylesheet
+(manuscript.typeset: offline, reproducible bytes)."""
+
+from common.rule_log import to_log
+from manuscript.typeset import typeset
+
+log = to_log(snakemake)
+pages = typeset(snakemake.input.html, [snakemake.input.css], snakemake.output.pdf)
+log.info("%s: %d pages", snakemake.output.pdf, pages)
