@@ -151,6 +151,24 @@ LAB_SYSTEM = {
 }
 OLD_ANALYSER_CRP = ("мг/дл", 1.0, 2)
 LAB_WINDOW_DAYS = 30  # the cleaning rule's window; some earlier draws fall outside it on purpose
+# Every test label, in the order a sort of the written labels puts them.
+TEST_LABELS = sorted({label for labels, *_ in LAB_SYSTEM.values() for label in labels})
+
+
+def python_round(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """`round(v, d)` of Python for each pair, vectorised: the float nearest the decimal value of v rounded half to
+    even at d places (Python rounds the exact binary value, so 2.675 -> 2.67). numpy's `round(v * 10**d) / 10**d`
+    is the same except where v * 10**d, computed in floating point, lies within rounding error of a half: those
+    few are recomputed with Python's `round`."""
+    values = np.asarray(values, dtype=float)
+    digits = np.broadcast_to(np.asarray(digits, dtype=int), values.shape)
+    scale = 10.0**digits
+    scaled = values * scale
+    out = np.round(scaled) / scale
+    near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= 1e-9 * np.maximum(np.abs(scaled), 1.0)
+    for k in np.flatnonzero(near_half):
+        out[k] = round(float(values[k]), int(digits[k]))
+    return out
 
 
 def laboratory_rows(
@@ -161,10 +179,16 @@ def laboratory_rows(
     counts), converted back to conventional units from what was written, NaN where no draw lies in the window.
 
     Besides that draw, a patient may have an earlier draw (another value, sometimes outside the window) and one
-    after the operation (another value): both must be passed over by the cleaning rule."""
+    after the operation (another value): both must be passed over by the cleaning rule.
+
+    Column operations throughout. The day offsets are drawn patient by patient in the order a loop over the patients
+    draws them (earlier draw, then for a stray patient its second offset, then the draw after the operation): one
+    `integers` call with per-draw bounds consumes the stream exactly as those single draws do."""
     rng = np.random.default_rng([seed, PROGNOSTIC_STREAM, 1])
     n = len(inputs)
-    rows = []
+    days = index_dates.to_numpy(dtype="datetime64[ns]")
+    one_day = np.timedelta64(1, "D")
+    columns: dict[str, list[np.ndarray]] = {"patient": [], "lab_date": [], "test": [], "value": [], "unit": []}
     written = inputs.copy()
     for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
         true = inputs[name].to_numpy(float)
@@ -172,9 +196,9 @@ def laboratory_rows(
         units = np.where(old, OLD_ANALYSER_CRP[0], unit)
         factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
         digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
-        value = np.array([round(v * f, int(d)) for v, f, d in zip(true, factors, digits, strict=True)])
+        value = python_round(true * factors, digits)
         written[name] = value / factors
-        label = np.array(names, dtype=object)[rng.integers(0, len(names), n)]
+        label = np.array([TEST_LABELS.index(label) for label in names])[rng.integers(0, len(names), n)]
         before = rng.integers(0, 8, n)
         have = ~np.isnan(true)
         earlier = rng.uniform(size=n) < 0.5
@@ -182,30 +206,38 @@ def laboratory_rows(
         # Without a pre-operative value, some still have a draw: too early or after the operation.
         stray = ~have & (rng.uniform(size=n) < 0.5)
         jitter = rng.uniform(0.7, 1.3, n)
-        for i in range(n):
-            day = index_dates.iloc[i]
-            if have[i]:
-                rows.append((record_numbers[i], day - pd.Timedelta(days=int(before[i])), label[i], value[i], units[i]))
-            if (have[i] and earlier[i]) or stray[i]:
-                gap = int(before[i]) + int(rng.integers(1, 2 * LAB_WINDOW_DAYS))
-                if stray[i]:
-                    gap = LAB_WINDOW_DAYS + int(rng.integers(1, 60))
-                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
-                rows.append(
-                    (
-                        record_numbers[i],
-                        day - pd.Timedelta(days=gap),
-                        label[i],
-                        round(base * jitter[i], int(digits[i])),
-                        units[i],
-                    )
-                )
-            if (have[i] and after[i]) or stray[i]:
-                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
-                shifted = round(base * (2 - jitter[i]), int(digits[i]))
-                rows.append(
-                    (record_numbers[i], day + pd.Timedelta(days=int(rng.integers(1, 6))), label[i], shifted, units[i])
-                )
-    table = pd.DataFrame(rows, columns=["record_number", "lab_date", "test", "value", "unit"])
-    table = table.sort_values(["record_number", "lab_date", "test"], kind="stable").reset_index(drop=True)
+        has_earlier = (have & earlier) | stray
+        has_after = (have & after) | stray
+        # The offsets in draw order: per patient [earlier gap][stray gap][after shift], each where it applies.
+        slots = np.stack([has_earlier, stray, has_after], axis=1)
+        highs = np.broadcast_to(np.array([2 * LAB_WINDOW_DAYS, 60, 6]), slots.shape)[slots]
+        drawn = np.zeros(slots.shape, dtype=np.int64)
+        drawn[slots] = rng.integers(1, highs)
+        gap = np.where(stray, LAB_WINDOW_DAYS + drawn[:, 1], before + drawn[:, 0])
+        base = np.where(have, value, np.mean(NORMAL[name]) * factors)
+        kinds = [
+            (have, days - before * one_day, value),
+            (has_earlier, days - gap * one_day, python_round(base * jitter, digits)),
+            (has_after, days + drawn[:, 2] * one_day, python_round(base * (2 - jitter), digits)),
+        ]
+        for mask, when, amount in kinds:
+            chosen = (np.flatnonzero(mask), when[mask], label[mask], amount[mask], units[mask])
+            for column, values in zip(columns, chosen, strict=True):
+                columns[column].append(values)
+    # Sorted by record number, date and test. Each (record number, date, test) occurs once: a patient's draws of one
+    # test fall on different days, and no two tests share a label. Record numbers are one fixed width, so their
+    # order is that of the patients' ranks; the sort runs on integers.
+    patient, lab_date, test, value, unit_written = (np.concatenate(columns[c]) for c in columns)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(np.asarray(record_numbers, dtype=object), kind="stable")] = np.arange(n)
+    order = np.lexsort((test, lab_date.view(np.int64), rank[patient]))
+    table = pd.DataFrame(
+        {
+            "record_number": np.asarray(record_numbers, dtype=object)[patient[order]],
+            "lab_date": lab_date[order],
+            "test": np.array(TEST_LABELS, dtype=object)[test[order]],
+            "value": value[order],
+            "unit": unit_written[order].astype(object),
+        }
+    )
     return table, written
