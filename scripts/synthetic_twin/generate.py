@@ -30,6 +30,7 @@ from . import vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
 RAW_DATE_FORMAT = "%d.%m.%Y"
+ISO_DATE = "%Y-%m-%d"
 
 # The Herzen institute's headers and formats; other centres' dialects are in dialects.py.
 HEADERS = dialects.HERZEN_HEADERS
@@ -213,9 +214,15 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
 
 
 # --- 3. export -----------------------------------------------------------------------------------------------------
-def fmt_dates(values) -> np.ndarray:
-    s = pd.Series(pd.to_datetime(pd.Series(values)))
-    return s.dt.strftime(RAW_DATE_FORMAT).fillna("").to_numpy(dtype=object)
+def fmt_dates(values, date_format: str = RAW_DATE_FORMAT) -> np.ndarray:
+    """Dates as text in `date_format`, "" for a missing one. Each distinct date is formatted once (a registry's
+    million dates fall on a few thousand days)."""
+    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+    distinct, position = np.unique(days, return_inverse=True)
+    text = pd.DatetimeIndex(distinct).strftime(date_format).to_numpy(dtype=object)
+    out = text[position.reshape(-1)]
+    out[np.isnat(days)] = ""
+    return out
 
 
 def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set) -> np.ndarray:
@@ -749,7 +756,7 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
         {
             "record_number": mrn,
             "sex": c["sex"].to_numpy(),
-            "birth_date": c["birth_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "birth_date": fmt_dates(c["birth_date"], ISO_DATE),
             "age_at_surgery": completed_years(c["birth_date"], c["index_date"]).to_numpy(),
             "primary_group": c["primary_group"].to_numpy(),
             "operation_method": c["operation_method"].to_numpy(),
@@ -762,11 +769,11 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
             "ecog": c["ecog"].to_numpy(),
             "chemotherapy_before_surgery": c["chemotherapy_before_surgery"].to_numpy(),
             "modified_bauer_score": modified_bauer_score(c).to_numpy(),
-            "index_date": c["index_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "index_date": fmt_dates(c["index_date"], ISO_DATE),
             "year_of_surgery": c["index_date"].dt.year.to_numpy(),
-            "revision_date": c["revision_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-            "death_date": c["death_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-            "last_contact_date": c["last_contact_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "revision_date": fmt_dates(c["revision_date"], ISO_DATE),
+            "death_date": fmt_dates(c["death_date"], ISO_DATE),
+            "last_contact_date": fmt_dates(c["last_contact_date"], ISO_DATE),
             "time_days": c["time_days"].to_numpy(),
             "event": c["event"].to_numpy(),
             "revision_cause": c["revision_cause"].to_numpy(),

@@ -62,6 +62,49 @@ def target_groups(rng: np.random.Generator, survival_months: np.ndarray) -> np.n
     return (u > np.cumsum(probabilities, axis=1)).sum(axis=1)
 
 
+def _orbit(step: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` points of 0's orbit under the map p -> step[p]: 0, step[0], step[step[0]], ... By doubling:
+    the points found so far, then their images under step applied 2**j times."""
+    points = np.zeros(1, dtype=np.int64)
+    jump = step
+    while len(points) < count:
+        points = np.concatenate([points, jump[points]])
+        jump = jump[jump]
+    return points[:count]
+
+
+# The permutation of (0, 1, 2) that numpy's shuffle makes from its two swap positions j2 (in 0-2) and j1 (in 0-1).
+_SWAPPED = np.array([[[1, 2, 0], [2, 1, 0]], [[2, 0, 1], [0, 2, 1]], [[1, 0, 2], [0, 1, 2]]])
+
+
+def permutations_of_three(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` rows equal to `[rng.permutation(3) for _ in range(n)]`, leaving `rng` in the same state, without the loop.
+
+    numpy's Generator shuffles by Fisher-Yates from the end: for i = 2, 1 it swaps element i with element j, where
+    j is drawn by masked rejection from 32-bit outputs (random_interval: j = u & 3 redrawn while j > 2, then
+    j = u & 1). One patient thus takes the outputs up to and including the first u with u & 3 != 3, and one more.
+    A block of outputs is read ahead; where each patient starts is the orbit of 0 under "next acceptable output
+    + 2", and the generator is then advanced by exactly the outputs used."""
+    state = rng.bit_generator.state
+    size = 3 * n + 64
+    while True:
+        u = rng.integers(0, 2**32, size=size, dtype=np.uint32)
+        acceptable = np.flatnonzero((u & 3) != 3)
+        # next_ok[p]: the first acceptable output at or after p (size where there is none).
+        next_ok = np.append(acceptable, size)[np.searchsorted(acceptable, np.arange(size + 3))]
+        step = np.minimum(next_ok + 2, size + 2)
+        starts = _orbit(step, n) if n else np.zeros(0, dtype=np.int64)
+        used = int(step[starts[-1]]) if n else 0
+        if used <= size:
+            break
+        size *= 2
+        rng.bit_generator.state = state
+    rng.bit_generator.state = state
+    rng.integers(0, 2**32, size=used, dtype=np.uint32)
+    at = next_ok[starts]
+    return _SWAPPED[u[at] & 3, u[at + 1] & 1]
+
+
 def draw(seed: int, cohort: pd.DataFrame) -> pd.DataFrame:
     """The prognostic inputs per patient, aligned with `cohort` (a frame from generate.clinical_course)."""
     rng = np.random.default_rng([seed, PROGNOSTIC_STREAM])
@@ -81,26 +124,24 @@ def draw(seed: int, cohort: pd.DataFrame) -> pd.DataFrame:
     growth_free = np.where(lung, 2.0, 0.0)  # lung: targeted therapy (2) unless raised to 3; hormonal: 0 or 2
     spread = visceral.astype(float)  # nodular 1, disseminated 2
     labs = np.zeros(n)
-    for i in range(n):
-        total = points[i] + growth_free[i] + spread[i] + labs[i]
-        options = rng.permutation(3)
-        for item in options:
-            while total < lower[i]:
-                if item == 0 and hormonal[i] and growth_free[i] == 0:
-                    growth_free[i] = 2.0
-                elif item == 0 and lung[i] and growth_free[i] == 2:
-                    growth_free[i] = 3.0
-                elif item == 1 and visceral[i] and spread[i] < 2:
-                    spread[i] += 1
-                elif item == 2 and labs[i] < 2:
-                    labs[i] += 1
-                else:
-                    break
-                total = points[i] + growth_free[i] + spread[i] + labs[i]
-        # Above the target's range: lower the free items that can go down.
-        while total > upper[i] and labs[i] > 0:
-            labs[i] -= 1
-            total -= 1
+    total = points + growth_free + spread + labs
+    for options in permutations_of_three(rng, n).T:
+        # Each patient's k-th item in turn: growth (one step), spread (one step), laboratory (up to two steps).
+        raise_growth = (
+            (options == 0) & (total < lower) & ((hormonal & (growth_free == 0)) | (lung & (growth_free == 2)))
+        )
+        growth_free = np.where(raise_growth, np.where(hormonal, 2.0, 3.0), growth_free)
+        total = points + growth_free + spread + labs
+        spread += (options == 1) & (total < lower) & visceral & (spread < 2)
+        total = points + growth_free + spread + labs
+        for _ in range(2):
+            labs += (options == 2) & (total < lower) & (labs < 2)
+            total = points + growth_free + spread + labs
+    # Above the target's range: lower the free items that can go down.
+    for _ in range(2):
+        down = (total > upper) & (labs > 0)
+        labs -= down
+        total -= down
 
     cerebral = visceral & (rng.uniform(size=n) < design.CEREBRAL_SHARE_OF_VISCERAL)
     inputs = pd.DataFrame(
