@@ -795,11 +795,34 @@ def write_csv(
     decimal: str = ".",
     lineterminator: str = "\n",
 ) -> None:
+    """The table as pandas writes it (`to_csv`), in one piece: the text is built in memory and encoded once, and
+    float columns with a decimal comma are spelled as pandas spells them (str of the value, the first "." replaced,
+    "" for NaN) once per distinct value, since pandas would format each of a registry's millions of values apart."""
     out = df.rename(columns=header) if header else df
+    if decimal != ".":
+        out = out.assign(
+            **{
+                column: float_text(out[column].to_numpy(), decimal)
+                for column in out.columns
+                if out[column].dtype.kind == "f"
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    out.to_csv(tmp, sep=separator, encoding=encoding, index=False, decimal=decimal, lineterminator=lineterminator)
+    text = out.to_csv(None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator)
+    tmp.write_bytes(text.encode(encoding))
     tmp.replace(path)
+
+
+def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
+    """Floats as pandas' to_csv writes them with a decimal other than ".": str(value) with its first "." replaced
+    by `decimal`, and "" for NaN."""
+    missing = np.isnan(values)
+    distinct, position = np.unique(values[~missing], return_inverse=True)
+    spelled = np.array([str(v).replace(".", decimal, 1) for v in distinct], dtype=object)
+    out = np.full(len(values), "", dtype=object)
+    out[~missing] = spelled[position.reshape(-1)]
+    return out
 
 
 def sha256(path: Path) -> str:
