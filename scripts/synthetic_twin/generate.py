@@ -831,8 +831,9 @@ def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
     """Floats as pandas' to_csv writes them with a decimal other than ".": str(value) with its first "." replaced
     by `decimal`, and "" for NaN."""
     missing = np.isnan(values)
-    distinct, position = np.unique(values[~missing], return_inverse=True)
-    spelled = np.array([str(v).replace(".", decimal, 1) for v in distinct], dtype=object)
+    # Distinct by bit pattern, so that -0.0 and 0.0 keep their own spellings.
+    distinct, position = np.unique(values[~missing].astype(float).view(np.int64), return_inverse=True)
+    spelled = np.array([str(v).replace(".", decimal, 1) for v in distinct.view(float)], dtype=object)
     out = np.full(len(values), "", dtype=object)
     out[~missing] = spelled[position.reshape(-1)]
     return out
