@@ -196,20 +196,12 @@ LAB_WINDOW_DAYS = 30  # the cleaning rule's window; some earlier draws fall outs
 TEST_LABELS = sorted({label for labels, *_ in LAB_SYSTEM.values() for label in labels})
 
 
-def python_round(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
-    """`round(v, d)` of Python for each pair, vectorised: the float nearest the decimal value of v rounded half to
-    even at d places (Python rounds the exact binary value, so 2.675 -> 2.67). numpy's `round(v * 10**d) / 10**d`
-    is the same except where v * 10**d, computed in floating point, lies within rounding error of a half: those
-    few are recomputed with Python's `round`."""
-    values = np.asarray(values, dtype=float)
-    digits = np.broadcast_to(np.asarray(digits, dtype=int), values.shape)
-    scale = 10.0**digits
-    scaled = values * scale
-    out = np.round(scaled) / scale
-    near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= 1e-9 * np.maximum(np.abs(scaled), 1.0)
-    for k in np.flatnonzero(near_half):
-        out[k] = round(float(values[k]), int(digits[k]))
-    return out
+def rounded(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Each value rounded to its own number of decimals, as `round(v, d)` does for a numpy float64 v (the values
+    come out of numpy arrays): numpy's rounding, rint(v * 10**d) / 10**d, half to even on the scaled value (so
+    2.675 -> 2.68, where Python's round of the float 2.675 gives 2.67)."""
+    scale = 10.0 ** np.asarray(digits, dtype=int)
+    return np.round(np.asarray(values, dtype=float) * scale) / scale
 
 
 def laboratory_rows(
@@ -237,7 +229,7 @@ def laboratory_rows(
         units = np.where(old, OLD_ANALYSER_CRP[0], unit)
         factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
         digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
-        value = python_round(true * factors, digits)
+        value = rounded(true * factors, digits)
         written[name] = value / factors
         label = np.array([TEST_LABELS.index(label) for label in names])[rng.integers(0, len(names), n)]
         before = rng.integers(0, 8, n)
@@ -258,8 +250,8 @@ def laboratory_rows(
         base = np.where(have, value, np.mean(NORMAL[name]) * factors)
         kinds = [
             (have, days - before * one_day, value),
-            (has_earlier, days - gap * one_day, python_round(base * jitter, digits)),
-            (has_after, days + drawn[:, 2] * one_day, python_round(base * (2 - jitter), digits)),
+            (has_earlier, days - gap * one_day, rounded(base * jitter, digits)),
+            (has_after, days + drawn[:, 2] * one_day, rounded(base * (2 - jitter), digits)),
         ]
         for mask, when, amount in kinds:
             chosen = (np.flatnonzero(mask), when[mask], label[mask], amount[mask], units[mask])
