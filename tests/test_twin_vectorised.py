@@ -209,3 +209,12 @@ def test_revision_reasons_name_a_drawn_surgeon():
     assert len(named) == (t.defects["defect"] == "identifiers_in_revision_reason").sum() > 0
     surgeons = named.str.partition(", хирург ")[2]
     assert set(surgeons) <= set(t.identifiers)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 7])
+def test_csv_written_in_chunks_equals_one_to_csv(rows, tmp_path, monkeypatch):
+    monkeypatch.setattr(twin, "CSV_CHUNK_ROWS", 3)
+    df = pd.DataFrame({"a": np.arange(rows), "b": np.linspace(0, 1, rows), "c": ["x;y"] * rows})
+    twin.write_csv(df, tmp_path / "t.csv", "cp1251", ";", decimal=",", lineterminator="\r\n")
+    expected = df.to_csv(None, sep=";", decimal=",", index=False, lineterminator="\r\n").encode("cp1251")
+    assert (tmp_path / "t.csv").read_bytes() == expected

@@ -799,6 +799,9 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
+CSV_CHUNK_ROWS = 200_000
+
+
 def write_csv(
     df: pd.DataFrame,
     path: Path,
@@ -808,7 +811,8 @@ def write_csv(
     decimal: str = ".",
     lineterminator: str = "\n",
 ) -> None:
-    """The table as pandas writes it (`to_csv`), in one piece: the text is built in memory and encoded once, and
+    """The table as pandas writes it (`to_csv`), in pieces of CSV_CHUNK_ROWS rows each built in memory and encoded
+    at once (the text of a whole registry-size table would double the peak memory), and
     float columns with a decimal comma are spelled as pandas spells them (str of the value, the first "." replaced,
     "" for NaN) once per distinct value, since pandas would format each of a registry's millions of values apart."""
     out = df.rename(columns=header) if header else df
@@ -822,8 +826,12 @@ def write_csv(
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    text = out.to_csv(None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator)
-    tmp.write_bytes(text.encode(encoding))
+    with tmp.open("wb") as f:
+        for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
+            text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
+                None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
+            )
+            f.write(text.encode(encoding))
     tmp.replace(path)
 
 
