@@ -30,6 +30,7 @@ from . import vocabulary as vocab
 
 log = logging.getLogger("synthetic_twin")
 RAW_DATE_FORMAT = "%d.%m.%Y"
+ISO_DATE = "%Y-%m-%d"
 
 # The Herzen institute's headers and formats; other centres' dialects are in dialects.py.
 HEADERS = dialects.HERZEN_HEADERS
@@ -213,9 +214,15 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
 
 
 # --- 3. export -----------------------------------------------------------------------------------------------------
-def fmt_dates(values) -> np.ndarray:
-    s = pd.Series(pd.to_datetime(pd.Series(values)))
-    return s.dt.strftime(RAW_DATE_FORMAT).fillna("").to_numpy(dtype=object)
+def fmt_dates(values, date_format: str = RAW_DATE_FORMAT) -> np.ndarray:
+    """Dates as text in `date_format`, "" for a missing one. Each distinct date is formatted once (a registry's
+    million dates fall on a few thousand days)."""
+    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+    distinct, position = np.unique(days, return_inverse=True)
+    text = pd.DatetimeIndex(distinct).strftime(date_format).to_numpy(dtype=object)
+    out = text[position.reshape(-1)]
+    out[np.isnat(days)] = ""
+    return out
 
 
 def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set) -> np.ndarray:
@@ -233,35 +240,39 @@ class ExportBuilder:
         self.seed = seed
         self.p = patients.reset_index(drop=True)
         n = len(self.p)
-        self.people = identity.draw_people(rng, (self.p["sex"] == "female").to_numpy())
+        self.people = identity.draw_names(rng, (self.p["sex"] == "female").to_numpy())
         # The relative named in the notes: a son or daughter, or a spouse of the other sex.
         self.relative_is_child = rng.uniform(size=n) < 0.6
         patient_female = (self.p["sex"] == "female").to_numpy()
-        self.relatives = identity.draw_people(
+        self.relatives = identity.draw_names(
             rng, np.where(self.relative_is_child, rng.uniform(size=n) < 0.5, ~patient_female)
         )
-        surgeon_people = identity.draw_people(rng, rng.uniform(size=design.SURGEON_COUNT) < 0.2)
-        self.surgeons = surgeon_people
+        self.surgeons = identity.draw_names(rng, rng.uniform(size=design.SURGEON_COUNT) < 0.2)
         self.surgeon_of = rng.integers(0, design.SURGEON_COUNT, n)
         self.identifiers: set[str] = set()
-        self.defects: list[dict] = []
+        self.defects: list[pd.DataFrame] = []
         self.rows: dict[str, list[pd.DataFrame]] = {t: [] for t in HEADERS}
         self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)], dtype=object)
         self.snils = identity.draw_snils(rng, n)
         self.policy = identity.draw_policies(rng, n)
-        self.phone = identity.draw_phones(rng, 2 * n)
-        self.address = identity.draw_addresses(rng, 2 * n)
+        self.phone = np.array(identity.draw_phones(rng, 2 * n), dtype=object)
+        self.address = np.array(identity.draw_addresses(rng, 2 * n), dtype=object)
 
-    def defect(self, kind: str, i: int, table: str, column: str, written: str, expected: str) -> None:
+    def defect(self, kind: str, idx, table: str, column: str, written, expected: str) -> None:
+        """Record one defect of `kind` for each patient in `idx` (written: one value, or one per patient)."""
+        idx = np.asarray(idx, dtype=int)
         self.defects.append(
-            {
-                "defect": kind,
-                "record_number": self.mrn[i],
-                "table": table,
-                "column": column,
-                "value_written": written,
-                "expected_handling": expected,
-            }
+            pd.DataFrame(
+                {
+                    "defect": kind,
+                    "record_number": self.mrn[idx],
+                    "table": table,
+                    "column": column,
+                    "value_written": written,
+                    "expected_handling": expected,
+                },
+                index=pd.RangeIndex(len(idx)),
+            )
         )
 
     # Each table is assembled column-wise from canonical names; headers are applied at the very end.
@@ -270,7 +281,7 @@ class ExportBuilder:
         table = pd.DataFrame(
             {
                 "record_number": self.mrn,
-                "full_name": [person.full() for person in self.people],
+                "full_name": self.people.full(),
                 "birth_date": fmt_dates(self.p["birth_date"]),
                 "sex": vocab.spell(self.rng, vocab.SEX, self.p["sex"].to_numpy()),
                 "snils": self.snils,
@@ -347,8 +358,8 @@ class ExportBuilder:
         self, idx: np.ndarray, dates, bones, segments, procedures, revision: bool, reasons=None
     ) -> pd.DataFrame:
         k = len(idx)
-        surgeons = [self.surgeons[s].short() for s in self.surgeon_of[idx]]
-        self.identifiers.update(surgeons)
+        surgeons = self.surgeons.short()[self.surgeon_of[idx]]
+        self.identifiers.update(surgeons.tolist())
         return pd.DataFrame(
             {
                 "record_number": self.mrn[idx],
@@ -365,71 +376,76 @@ class ExportBuilder:
         )
 
     def notes_rows(self, idx: np.ndarray) -> pd.DataFrame:
-        """Clinical notes: admission, operation and (for the revised) readmission, full of identifiers."""
+        """Clinical notes: admission, operation and (for the revised) readmission, full of identifiers. Built column
+        by column; a patient's notes stay in that order (admission, operation, readmission)."""
         p = self.p.iloc[idx]
         admitted = p["index_date"] - pd.to_timedelta(self.rng.integers(1, 4, len(idx)), unit="D")
         readmitted = p["revision_date"] - pd.to_timedelta(self.rng.integers(1, 6, len(idx)), unit="D")
         child = self.relative_is_child[idx]
-        columns = zip(
-            idx,
-            fmt_dates(p["birth_date"]),
-            admitted,
-            fmt_dates(admitted),
-            p["index_date"],
-            fmt_dates(p["index_date"]),
-            readmitted,
-            fmt_dates(readmitted),
-            p["bone"],
+        dob, adm, op, re = (fmt_dates(d) for d in (p["birth_date"], admitted, p["index_date"], readmitted))
+        people, relatives = self.people, self.relatives
+        female = people.female[idx]
+        a = np.where(female, "а", "").astype(object)
+        surgeon = self.surgeon_of[idx]
+        surgeon_short = self.surgeons.short()[surgeon]
+        relation = np.where(
             child,
-            strict=True,
+            np.where(relatives.female[idx], "дочь", "сын"),
+            np.where(relatives.female[idx], "супруга", "супруг"),
+        ).astype(object)
+        rel_phone = self.phone[len(self.p) + idx]
+        full, short_dat, relative_full = people.full()[idx], people.short("dat")[idx], relatives.full()[idx]
+        admission = (
+            np.where(female, "Пациентка ", "Пациент ").astype(object)
+            + full
+            + ", "
+            + dob
+            + " г.р., поступил"
+            + a
+            + " "
+            + adm
+            + " с жалобами на боли в области "
+            + p["bone"].map(BONE_GENITIVE).to_numpy(dtype=object)
+            + ". Контактный телефон: "
+            + self.phone[idx]
+            + ". Адрес: "
+            + self.address[idx]
+            + "."
         )
-        rows = []
-        for i, dob, adm_date, adm, op_date, op, re_date, re, bone, is_child in columns:
-            person, relative = self.people[i], self.relatives[i]
-            female = person.female
-            surgeon = self.surgeons[self.surgeon_of[i]]
-            if is_child:
-                relation = "дочь" if relative.female else "сын"
-            else:
-                relation = "супруга" if relative.female else "супруг"
-            rel_phone = self.phone[len(self.p) + i]
-            rows.append(
-                (
-                    i,
-                    adm_date,
-                    f"{'Пациентка' if female else 'Пациент'} {person.full()}, {dob} г.р., "
-                    f"поступил{'а' if female else ''} {adm} с жалобами на боли в области "
-                    f"{BONE_GENITIVE[bone]}. Контактный телефон: {self.phone[i]}. "
-                    f"Адрес: {self.address[i]}.",
-                )
-            )
-            rows.append(
-                (
-                    i,
-                    op_date,
-                    f"{op} {person.short('dat')} выполнена операция, оперирующий хирург {surgeon.short()}; "
-                    f"родственники информированы ({relation} {relative.full()}, тел. {rel_phone}).",
-                )
-            )
-            self.identifiers.update(
-                [person.full(), person.short("dat"), surgeon.short(), relative.full(), rel_phone, dob]
-            )
-            if re:
-                rows.append(
-                    (
-                        i,
-                        re_date,
-                        f"Повторная госпитализация {person.short_reversed('gen')} {re}. "
-                        f"Консультирован{'а' if female else ''} хирургом {surgeon.short('ins')}",
-                    )
-                )
-                self.identifiers.update([person.short_reversed("gen"), surgeon.short("ins")])
+        operation = (
+            op
+            + " "
+            + short_dat
+            + " выполнена операция, оперирующий хирург "
+            + surgeon_short
+            + "; родственники информированы ("
+            + relation
+            + " "
+            + relative_full
+            + ", тел. "
+            + rel_phone
+            + ")."
+        )
+        self.identifiers.update(full.tolist(), short_dat.tolist(), surgeon_short.tolist())
+        self.identifiers.update(relative_full.tolist(), rel_phone.tolist(), dob.tolist())
+        back = re != ""
+        short_gen, surgeon_ins = people.short_reversed("gen")[idx][back], self.surgeons.short("ins")[surgeon][back]
+        readmission = (
+            "Повторная госпитализация " + short_gen + " " + re[back] + ". Консультирован" + a[back] + " хирургом "
+        ) + surgeon_ins
+        self.identifiers.update(short_gen.tolist(), surgeon_ins.tolist())
+        patient = np.concatenate([np.arange(len(idx)), np.arange(len(idx)), np.flatnonzero(back)])
+        kind = np.repeat([0, 1, 2], [len(idx), len(idx), int(back.sum())])
+        order = np.lexsort((kind, patient))
+        dates = np.concatenate(
+            [x.to_numpy(dtype="datetime64[ns]") for x in (admitted, p["index_date"], readmitted[back])]
+        )[order]
         return pd.DataFrame(
             {
-                "record_number": self.mrn[[i for i, *_ in rows]],
-                "note_date": fmt_dates([d for _, d, _ in rows]),
-                "text": [t for *_, t in rows],
-                "_sort_date": pd.to_datetime(pd.Series([d for _, d, _ in rows])).to_numpy(),
+                "record_number": self.mrn[idx[patient[order]]],
+                "note_date": fmt_dates(dates),
+                "text": np.concatenate([admission, operation, readmission])[order],
+                "_sort_date": dates,
             }
         )
 
@@ -502,14 +518,13 @@ def index_operation_rows(
     )
     # Unparseable date strings written in place of the index operation date.
     rows = rows.reset_index(drop=True)
-    written = {}
-    for k, i in enumerate(excluded_idx["unparseable_date"]):
-        row = int(np.flatnonzero(has_op == i)[0])
-        written[i] = rows.loc[row, "operation_date"] = UNPARSEABLE_DATES[k % len(UNPARSEABLE_DATES)]
+    unparseable = excluded_idx["unparseable_date"]
+    strings = np.array(UNPARSEABLE_DATES, dtype=object)[np.arange(len(unparseable)) % len(UNPARSEABLE_DATES)]
+    rows.loc[np.searchsorted(has_op, unparseable), "operation_date"] = strings
     for reason, idx in excluded_idx.items():
         table, column = EXCLUSION_EVIDENCE[reason]
-        for i in idx:
-            b.defect(reason, i, table, column, written.get(i, ""), f"exclude:{reason}")
+        written = strings if reason == "unparseable_date" else ""
+        b.defect(reason, idx, table, column, written, f"exclude:{reason}")
     return rows
 
 
@@ -520,13 +535,15 @@ def revision_operation_rows(rng: np.random.Generator, b: ExportBuilder, cohort: 
     reasons = spell_procedures(rng, vocab.REVISION_REASON, cohort.loc[revised, "revision_cause"])
     taken: set = set()
     with_ids = pick_patients(rng, revised, scale_count(design.ROW_DEFECTS["identifiers_in_revision_reason"], n), taken)
-    for i in with_ids:
-        pos = int(np.flatnonzero(revised == i)[0])
-        seen = cohort.loc[i, "revision_date"] - pd.Timedelta(days=int(rng.integers(1, 10)))
-        surgeon = b.surgeons[int(rng.integers(design.SURGEON_COUNT))]
-        reasons[pos] = f"{reasons[pos]}. Осмотр {seen:%d.%m.%Y}, хирург {surgeon.short()}"
-        b.identifiers.add(surgeon.short())
-        b.defect("identifiers_in_revision_reason", i, "operations", "revision_reason", "", "scrub:free_text")
+    # Per patient, the days before the revision the note was written, then the surgeon named (drawn in that order).
+    k = len(with_ids)
+    drawn = rng.integers(np.tile([1, 0], k), np.tile([10, design.SURGEON_COUNT], k)).reshape(k, 2)
+    pos = np.searchsorted(revised, with_ids)
+    seen = fmt_dates(cohort.loc[with_ids, "revision_date"] - pd.to_timedelta(drawn[:, 0], unit="D"))
+    surgeon = b.surgeons.short()[drawn[:, 1]]
+    reasons[pos] = reasons[pos] + ". Осмотр " + seen + ", хирург " + surgeon
+    b.identifiers.update(surgeon.tolist())
+    b.defect("identifiers_in_revision_reason", with_ids, "operations", "revision_reason", "", "scrub:free_text")
     return b.operation_rows(
         revised,
         cohort.loc[revised, "revision_date"],
@@ -566,8 +583,7 @@ def other_operation_rows(
         spell_procedures(rng, vocab.INDEX_OPERATION, np.full(len(later), "intramedullary_osteosynthesis")),
         revision=False,
     )
-    for i in later:
-        b.defect("later_operation_other_site", i, "operations", "bone", "", "ignore:not_the_index_site")
+    b.defect("later_operation_other_site", later, "operations", "bone", "", "ignore:not_the_index_site")
     earlier = pick_patients(rng, included, scale_count(design.ROW_DEFECTS["earlier_operation_not_long_bone"], n), taken)
     earlier_rows = b.operation_rows(
         earlier,
@@ -577,8 +593,7 @@ def other_operation_rows(
         np.full(len(earlier), "Декомпрессия, транспедикулярная фиксация", dtype=object),
         revision=False,
     )
-    for i in earlier:
-        b.defect("earlier_operation_not_long_bone", i, "operations", "bone", "", "ignore:not_a_long_bone")
+    b.defect("earlier_operation_not_long_bone", earlier, "operations", "bone", "", "ignore:not_a_long_bone")
     return [later_rows, earlier_rows]
 
 
@@ -591,8 +606,7 @@ def with_duplicate_operations(
     )
     first_rows = operations.drop_duplicates("record_number").set_index("record_number")
     operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
-    for i in dup_ops:
-        b.defect("exact_duplicate_operation_row", i, "operations", "", "", "resolve:drop_exact_duplicate")
+    b.defect("exact_duplicate_operation_row", dup_ops, "operations", "", "", "resolve:drop_exact_duplicate")
     return operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
 
 
@@ -629,10 +643,14 @@ def follow_up_table(
             "death_date": "",
         }
     )
-    for i in conflicted:
-        b.defect(
-            "conflicting_duplicate_follow_up", i, "follow_up", "last_contact_date", "", "resolve:latest_last_contact"
-        )
+    b.defect(
+        "conflicting_duplicate_follow_up",
+        conflicted,
+        "follow_up",
+        "last_contact_date",
+        "",
+        "resolve:latest_last_contact",
+    )
     return pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
 
 
@@ -650,20 +668,18 @@ def with_duplicate_patients(
         set(dup_pat.tolist()),
     )
     updated = patients.iloc[moved].copy()
-    updated["phone"] = [b.phone[n_cohort + i] + "" for i in moved]
-    updated["address"] = [b.address[n_cohort + i] for i in moved]
+    updated["phone"] = b.phone[n_cohort + moved]
+    updated["address"] = b.address[n_cohort + moved]
     b.identifiers.update(updated["phone"], updated["address"])
-    for i in dup_pat:
-        b.defect("exact_duplicate_patient_row", i, "patients", "", "", "resolve:drop_exact_duplicate")
-    for i in moved:
-        b.defect(
-            "conflicting_duplicate_patient_contacts",
-            i,
-            "patients",
-            "address;phone",
-            "",
-            "resolve:contacts_dropped_by_deidentification",
-        )
+    b.defect("exact_duplicate_patient_row", dup_pat, "patients", "", "", "resolve:drop_exact_duplicate")
+    b.defect(
+        "conflicting_duplicate_patient_contacts",
+        moved,
+        "patients",
+        "address;phone",
+        "",
+        "resolve:contacts_dropped_by_deidentification",
+    )
     return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
 
 
@@ -723,7 +739,11 @@ def generate(cohort_size: int, seed: int) -> Twin:
     raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
 
     truth = truth_table(cohort.iloc[:n], b.mrn[:n])
-    defects = pd.DataFrame(b.defects).sort_values(["defect", "record_number"], kind="stable").reset_index(drop=True)
+    defects = (
+        pd.concat(b.defects, ignore_index=True)
+        .sort_values(["defect", "record_number"], kind="stable")
+        .reset_index(drop=True)
+    )
     summary = {
         "cohort_size": n,
         "seed": seed,
@@ -749,7 +769,7 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
         {
             "record_number": mrn,
             "sex": c["sex"].to_numpy(),
-            "birth_date": c["birth_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "birth_date": fmt_dates(c["birth_date"], ISO_DATE),
             "age_at_surgery": completed_years(c["birth_date"], c["index_date"]).to_numpy(),
             "primary_group": c["primary_group"].to_numpy(),
             "operation_method": c["operation_method"].to_numpy(),
@@ -762,11 +782,11 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
             "ecog": c["ecog"].to_numpy(),
             "chemotherapy_before_surgery": c["chemotherapy_before_surgery"].to_numpy(),
             "modified_bauer_score": modified_bauer_score(c).to_numpy(),
-            "index_date": c["index_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "index_date": fmt_dates(c["index_date"], ISO_DATE),
             "year_of_surgery": c["index_date"].dt.year.to_numpy(),
-            "revision_date": c["revision_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-            "death_date": c["death_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
-            "last_contact_date": c["last_contact_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "revision_date": fmt_dates(c["revision_date"], ISO_DATE),
+            "death_date": fmt_dates(c["death_date"], ISO_DATE),
+            "last_contact_date": fmt_dates(c["last_contact_date"], ISO_DATE),
             "time_days": c["time_days"].to_numpy(),
             "event": c["event"].to_numpy(),
             "revision_cause": c["revision_cause"].to_numpy(),
@@ -779,6 +799,9 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
+CSV_CHUNK_ROWS = 200_000
+
+
 def write_csv(
     df: pd.DataFrame,
     path: Path,
@@ -788,15 +811,52 @@ def write_csv(
     decimal: str = ".",
     lineterminator: str = "\n",
 ) -> None:
+    """The table as pandas writes it (`to_csv`), in pieces of CSV_CHUNK_ROWS rows each built in memory and encoded
+    at once (the text of a whole registry-size table would double the peak memory), and
+    float columns with a decimal comma are spelled as pandas spells them (str of the value, the first "." replaced,
+    "" for NaN) once per distinct value, since pandas would format each of a registry's millions of values apart."""
     out = df.rename(columns=header) if header else df
+    if decimal != ".":
+        out = out.assign(
+            **{
+                column: float_text(out[column].to_numpy(), decimal)
+                for column in out.columns
+                if out[column].dtype.kind == "f"
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    out.to_csv(tmp, sep=separator, encoding=encoding, index=False, decimal=decimal, lineterminator=lineterminator)
+    with tmp.open("wb") as f:
+        for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
+            text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
+                None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
+            )
+            f.write(text.encode(encoding))
     tmp.replace(path)
+
+
+def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
+    """Floats as pandas' to_csv writes them with a decimal other than ".": str(value) with its first "." replaced
+    by `decimal`, and "" for NaN."""
+    missing = np.isnan(values)
+    # Distinct by bit pattern, so that -0.0 and 0.0 keep their own spellings.
+    distinct, position = np.unique(values[~missing].astype(float).view(np.int64), return_inverse=True)
+    spelled = np.array([str(v).replace(".", decimal, 1) for v in distinct.view(float)], dtype=object)
+    out = np.full(len(values), "", dtype=object)
+    out[~missing] = spelled[position.reshape(-1)]
+    return out
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def identifiers_json(identifiers: list[str]) -> str:
+    """`json.dumps(identifiers, ensure_ascii=False, indent=0)` (one string a line) by the C encoder: the indenting
+    encoder is pure Python, slow for a registry's millions of identifiers."""
+    if not identifiers:
+        return "[]"
+    return "[\n" + json.dumps(identifiers, ensure_ascii=False, separators=(",\n", ": "))[1:-1] + "\n]"
 
 
 def write_twin(
@@ -825,7 +885,7 @@ def write_twin(
     write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
     write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
     ident_path = synthetic_dir / "identifiers.json"
-    ident_path.write_text(json.dumps(twin.identifiers, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    ident_path.write_text(identifiers_json(twin.identifiers) + "\n", encoding="utf-8")
     # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms. Only the
     # synthetic twin may use it (the de-identification stage refuses real exports without a key of their own).
     demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())

@@ -384,3 +384,59 @@ def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
     house = rng.integers(1, 160, n)
     flat = rng.integers(1, 400, n)
     return [f"{CITIES[c]}, {STREETS[s]}, д. {h}, кв. {f}" for c, s, h, f in zip(city, street, house, flat, strict=True)]
+
+
+class Names:
+    """Many invented people at once, as columns: the same names `draw_people` gives, with every form an array."""
+
+    def __init__(self, surname: dict[str, np.ndarray], first: dict[str, np.ndarray], patronymic: dict, female):
+        self.surname, self.first, self.patronymic, self.female = surname, first, patronymic, np.asarray(female, bool)
+        self.initials = (
+            _first_letter(first["nom"]) + "." + _first_letter(patronymic["nom"]) + "."  # 'И.И.'
+        )
+
+    def __len__(self) -> int:
+        return len(self.female)
+
+    def full(self, case: str = "nom") -> np.ndarray:
+        return self.surname[case] + " " + self.first[case] + " " + self.patronymic[case]
+
+    def short(self, case: str = "nom") -> np.ndarray:
+        """'Иванов И.И.' in the given case."""
+        return self.surname[case] + " " + self.initials
+
+    def short_reversed(self, case: str = "nom") -> np.ndarray:
+        """'И.И. Иванов' in the given case."""
+        return self.initials + " " + self.surname[case]
+
+
+def _first_letter(words: np.ndarray) -> np.ndarray:
+    distinct, position = np.unique(words, return_inverse=True)
+    return np.array([w[0] for w in distinct], dtype=object)[position.reshape(-1)]
+
+
+def _forms_table(rows: list[dict[str, str]]) -> dict[str, np.ndarray]:
+    return {case: np.array([row[case] for row in rows], dtype=object) for case in CASES}
+
+
+def draw_names(rng: np.random.Generator, female: np.ndarray) -> Names:
+    """`draw_people` as columns: the same draws from `rng`, the same names, without a Python object per person."""
+    female = np.asarray(female, dtype=bool)
+    n = len(female)
+    s_idx = rng.integers(0, len(SURNAME_TABLE), n)
+    f_idx = rng.integers(0, 10_000, n)
+    p_idx = rng.integers(0, len(MALE_FIRST), n)
+    surname_table = _forms_table(
+        [surname_forms(stem, pattern, f) for f in (False, True) for stem, pattern in SURNAME_TABLE]
+    )
+    surname_row = s_idx + female * len(SURNAME_TABLE)
+    first_table = _forms_table([dict(zip(CASES, forms[:4], strict=True)) for forms in (*MALE_FIRST, *FEMALE_FIRST)])
+    first_row = np.where(female, len(MALE_FIRST) + f_idx % len(FEMALE_FIRST), f_idx % len(MALE_FIRST))
+    patronymic_table = _forms_table([patronymic_forms(forms[4], f) for f in (False, True) for forms in MALE_FIRST])
+    patronymic_row = p_idx + female * len(MALE_FIRST)
+    return Names(
+        {case: surname_table[case][surname_row] for case in CASES},
+        {case: first_table[case][first_row] for case in CASES},
+        {case: patronymic_table[case][patronymic_row] for case in CASES},
+        female,
+    )

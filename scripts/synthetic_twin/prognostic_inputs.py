@@ -62,6 +62,49 @@ def target_groups(rng: np.random.Generator, survival_months: np.ndarray) -> np.n
     return (u > np.cumsum(probabilities, axis=1)).sum(axis=1)
 
 
+def _orbit(step: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` points of 0's orbit under the map p -> step[p]: 0, step[0], step[step[0]], ... By doubling:
+    the points found so far, then their images under step applied 2**j times."""
+    points = np.zeros(1, dtype=np.int64)
+    jump = step
+    while len(points) < count:
+        points = np.concatenate([points, jump[points]])
+        jump = jump[jump]
+    return points[:count]
+
+
+# The permutation of (0, 1, 2) that numpy's shuffle makes from its two swap positions j2 (in 0-2) and j1 (in 0-1).
+_SWAPPED = np.array([[[1, 2, 0], [2, 1, 0]], [[2, 0, 1], [0, 2, 1]], [[1, 0, 2], [0, 1, 2]]])
+
+
+def permutations_of_three(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` rows equal to `[rng.permutation(3) for _ in range(n)]`, leaving `rng` in the same state, without the loop.
+
+    numpy's Generator shuffles by Fisher-Yates from the end: for i = 2, 1 it swaps element i with element j, where
+    j is drawn by masked rejection from 32-bit outputs (random_interval: j = u & 3 redrawn while j > 2, then
+    j = u & 1). One patient thus takes the outputs up to and including the first u with u & 3 != 3, and one more.
+    A block of outputs is read ahead; where each patient starts is the orbit of 0 under "next acceptable output
+    + 2", and the generator is then advanced by exactly the outputs used."""
+    state = rng.bit_generator.state
+    size = 3 * n + 64
+    while True:
+        u = rng.integers(0, 2**32, size=size, dtype=np.uint32)
+        acceptable = np.flatnonzero((u & 3) != 3)
+        # next_ok[p]: the first acceptable output at or after p (size where there is none).
+        next_ok = np.append(acceptable, size)[np.searchsorted(acceptable, np.arange(size + 3))]
+        step = np.minimum(next_ok + 2, size + 2)
+        starts = _orbit(step, n) if n else np.zeros(0, dtype=np.int64)
+        used = int(step[starts[-1]]) if n else 0
+        if used <= size:
+            break
+        size *= 2
+        rng.bit_generator.state = state
+    rng.bit_generator.state = state
+    rng.integers(0, 2**32, size=used, dtype=np.uint32)
+    at = next_ok[starts]
+    return _SWAPPED[u[at] & 3, u[at + 1] & 1]
+
+
 def draw(seed: int, cohort: pd.DataFrame) -> pd.DataFrame:
     """The prognostic inputs per patient, aligned with `cohort` (a frame from generate.clinical_course)."""
     rng = np.random.default_rng([seed, PROGNOSTIC_STREAM])
@@ -81,26 +124,24 @@ def draw(seed: int, cohort: pd.DataFrame) -> pd.DataFrame:
     growth_free = np.where(lung, 2.0, 0.0)  # lung: targeted therapy (2) unless raised to 3; hormonal: 0 or 2
     spread = visceral.astype(float)  # nodular 1, disseminated 2
     labs = np.zeros(n)
-    for i in range(n):
-        total = points[i] + growth_free[i] + spread[i] + labs[i]
-        options = rng.permutation(3)
-        for item in options:
-            while total < lower[i]:
-                if item == 0 and hormonal[i] and growth_free[i] == 0:
-                    growth_free[i] = 2.0
-                elif item == 0 and lung[i] and growth_free[i] == 2:
-                    growth_free[i] = 3.0
-                elif item == 1 and visceral[i] and spread[i] < 2:
-                    spread[i] += 1
-                elif item == 2 and labs[i] < 2:
-                    labs[i] += 1
-                else:
-                    break
-                total = points[i] + growth_free[i] + spread[i] + labs[i]
-        # Above the target's range: lower the free items that can go down.
-        while total > upper[i] and labs[i] > 0:
-            labs[i] -= 1
-            total -= 1
+    total = points + growth_free + spread + labs
+    for options in permutations_of_three(rng, n).T:
+        # Each patient's k-th item in turn: growth (one step), spread (one step), laboratory (up to two steps).
+        raise_growth = (
+            (options == 0) & (total < lower) & ((hormonal & (growth_free == 0)) | (lung & (growth_free == 2)))
+        )
+        growth_free = np.where(raise_growth, np.where(hormonal, 2.0, 3.0), growth_free)
+        total = points + growth_free + spread + labs
+        spread += (options == 1) & (total < lower) & visceral & (spread < 2)
+        total = points + growth_free + spread + labs
+        for _ in range(2):
+            labs += (options == 2) & (total < lower) & (labs < 2)
+            total = points + growth_free + spread + labs
+    # Above the target's range: lower the free items that can go down.
+    for _ in range(2):
+        down = (total > upper) & (labs > 0)
+        labs -= down
+        total -= down
 
     cerebral = visceral & (rng.uniform(size=n) < design.CEREBRAL_SHARE_OF_VISCERAL)
     inputs = pd.DataFrame(
@@ -151,6 +192,16 @@ LAB_SYSTEM = {
 }
 OLD_ANALYSER_CRP = ("мг/дл", 1.0, 2)
 LAB_WINDOW_DAYS = 30  # the cleaning rule's window; some earlier draws fall outside it on purpose
+# Every test label, in the order a sort of the written labels puts them.
+TEST_LABELS = sorted({label for labels, *_ in LAB_SYSTEM.values() for label in labels})
+
+
+def rounded(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Each value rounded to its own number of decimals, as `round(v, d)` does for a numpy float64 v (the values
+    come out of numpy arrays): numpy's rounding, rint(v * 10**d) / 10**d, half to even on the scaled value (so
+    2.675 -> 2.68, where Python's round of the float 2.675 gives 2.67)."""
+    scale = 10.0 ** np.asarray(digits, dtype=int)
+    return np.round(np.asarray(values, dtype=float) * scale) / scale
 
 
 def laboratory_rows(
@@ -161,10 +212,16 @@ def laboratory_rows(
     counts), converted back to conventional units from what was written, NaN where no draw lies in the window.
 
     Besides that draw, a patient may have an earlier draw (another value, sometimes outside the window) and one
-    after the operation (another value): both must be passed over by the cleaning rule."""
+    after the operation (another value): both must be passed over by the cleaning rule.
+
+    Column operations throughout. The day offsets are drawn patient by patient in the order a loop over the patients
+    draws them (earlier draw, then for a stray patient its second offset, then the draw after the operation): one
+    `integers` call with per-draw bounds consumes the stream exactly as those single draws do."""
     rng = np.random.default_rng([seed, PROGNOSTIC_STREAM, 1])
     n = len(inputs)
-    rows = []
+    days = index_dates.to_numpy(dtype="datetime64[ns]")
+    one_day = np.timedelta64(1, "D")
+    columns: dict[str, list[np.ndarray]] = {"patient": [], "lab_date": [], "test": [], "value": [], "unit": []}
     written = inputs.copy()
     for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
         true = inputs[name].to_numpy(float)
@@ -172,9 +229,9 @@ def laboratory_rows(
         units = np.where(old, OLD_ANALYSER_CRP[0], unit)
         factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
         digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
-        value = np.array([round(v * f, int(d)) for v, f, d in zip(true, factors, digits, strict=True)])
+        value = rounded(true * factors, digits)
         written[name] = value / factors
-        label = np.array(names, dtype=object)[rng.integers(0, len(names), n)]
+        label = np.array([TEST_LABELS.index(label) for label in names])[rng.integers(0, len(names), n)]
         before = rng.integers(0, 8, n)
         have = ~np.isnan(true)
         earlier = rng.uniform(size=n) < 0.5
@@ -182,30 +239,38 @@ def laboratory_rows(
         # Without a pre-operative value, some still have a draw: too early or after the operation.
         stray = ~have & (rng.uniform(size=n) < 0.5)
         jitter = rng.uniform(0.7, 1.3, n)
-        for i in range(n):
-            day = index_dates.iloc[i]
-            if have[i]:
-                rows.append((record_numbers[i], day - pd.Timedelta(days=int(before[i])), label[i], value[i], units[i]))
-            if (have[i] and earlier[i]) or stray[i]:
-                gap = int(before[i]) + int(rng.integers(1, 2 * LAB_WINDOW_DAYS))
-                if stray[i]:
-                    gap = LAB_WINDOW_DAYS + int(rng.integers(1, 60))
-                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
-                rows.append(
-                    (
-                        record_numbers[i],
-                        day - pd.Timedelta(days=gap),
-                        label[i],
-                        round(base * jitter[i], int(digits[i])),
-                        units[i],
-                    )
-                )
-            if (have[i] and after[i]) or stray[i]:
-                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
-                shifted = round(base * (2 - jitter[i]), int(digits[i]))
-                rows.append(
-                    (record_numbers[i], day + pd.Timedelta(days=int(rng.integers(1, 6))), label[i], shifted, units[i])
-                )
-    table = pd.DataFrame(rows, columns=["record_number", "lab_date", "test", "value", "unit"])
-    table = table.sort_values(["record_number", "lab_date", "test"], kind="stable").reset_index(drop=True)
+        has_earlier = (have & earlier) | stray
+        has_after = (have & after) | stray
+        # The offsets in draw order: per patient [earlier gap][stray gap][after shift], each where it applies.
+        slots = np.stack([has_earlier, stray, has_after], axis=1)
+        highs = np.broadcast_to(np.array([2 * LAB_WINDOW_DAYS, 60, 6]), slots.shape)[slots]
+        drawn = np.zeros(slots.shape, dtype=np.int64)
+        drawn[slots] = rng.integers(1, highs)
+        gap = np.where(stray, LAB_WINDOW_DAYS + drawn[:, 1], before + drawn[:, 0])
+        base = np.where(have, value, np.mean(NORMAL[name]) * factors)
+        kinds = [
+            (have, days - before * one_day, value),
+            (has_earlier, days - gap * one_day, rounded(base * jitter, digits)),
+            (has_after, days + drawn[:, 2] * one_day, rounded(base * (2 - jitter), digits)),
+        ]
+        for mask, when, amount in kinds:
+            chosen = (np.flatnonzero(mask), when[mask], label[mask], amount[mask], units[mask])
+            for column, values in zip(columns, chosen, strict=True):
+                columns[column].append(values)
+    # Sorted by record number, date and test. Each (record number, date, test) occurs once: a patient's draws of one
+    # test fall on different days, and no two tests share a label. Record numbers are one fixed width, so their
+    # order is that of the patients' ranks; the sort runs on integers.
+    patient, lab_date, test, value, unit_written = (np.concatenate(columns[c]) for c in columns)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(np.asarray(record_numbers, dtype=object), kind="stable")] = np.arange(n)
+    order = np.lexsort((test, lab_date.view(np.int64), rank[patient]))
+    table = pd.DataFrame(
+        {
+            "record_number": np.asarray(record_numbers, dtype=object)[patient[order]],
+            "lab_date": lab_date[order],
+            "test": np.array(TEST_LABELS, dtype=object)[test[order]],
+            "value": value[order],
+            "unit": unit_written[order].astype(object),
+        }
+    )
     return table, written

@@ -1,0 +1,220 @@
+"""The twin's generator works on whole columns (issue 19: a registry of a million patients). Each vectorised step is
+checked here against the per-row loop it replaced, on cohorts other than the default (whose files the byte-identical
+default run already pins): the same values and the same random stream left behind."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic_twin import design, identity, prognostic_inputs
+from synthetic_twin import generate as twin
+from synthetic_twin.prognostic_inputs import (
+    LAB_SYSTEM,
+    LAB_WINDOW_DAYS,
+    NORMAL,
+    OLD_ANALYSER_CRP,
+    PROGNOSTIC_STREAM,
+    permutations_of_three,
+    rounded,
+)
+
+SEED = 7
+
+
+def same_state(a: np.random.Generator, b: np.random.Generator) -> bool:
+    return a.bit_generator.state == b.bit_generator.state
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    rng = np.random.default_rng(SEED)
+    cohort, _ = twin.cohort_with_excluded(rng, 600)
+    return cohort
+
+
+# --- the loops as they were (synthetic_twin before issue 19) ----------------------------------------------------------
+def free_items_per_row(seed: int, cohort: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """prognostic_inputs.draw's per-patient loop: the free Katagiri items raised in a random order per patient."""
+    rng = np.random.default_rng([seed, PROGNOSTIC_STREAM])
+    n = len(cohort)
+    end = cohort["death_date"].fillna(cohort["last_contact_date"])
+    months = (end - cohort["index_date"]).dt.days.to_numpy() / 30.4375
+    months = np.where(cohort["death_date"].isna(), np.maximum(months, 36.0), months)
+    group = prognostic_inputs.target_groups(rng, months)
+    lower, upper = np.array([0, 4, 7])[group], np.array([3, 6, 10])[group]
+    primary = cohort["primary_group"].to_numpy()
+    visceral = cohort["visceral_metastases"].to_numpy(bool)
+    points = prognostic_inputs._fixed_points(cohort)
+    hormonal = np.isin(primary, ["breast", "prostate"])
+    lung = primary == "lung"
+    growth_free = np.where(lung, 2.0, 0.0)
+    spread = visceral.astype(float)
+    labs = np.zeros(n)
+    for i in range(n):
+        total = points[i] + growth_free[i] + spread[i] + labs[i]
+        options = rng.permutation(3)
+        for item in options:
+            while total < lower[i]:
+                if item == 0 and hormonal[i] and growth_free[i] == 0:
+                    growth_free[i] = 2.0
+                elif item == 0 and lung[i] and growth_free[i] == 2:
+                    growth_free[i] = 3.0
+                elif item == 1 and visceral[i] and spread[i] < 2:
+                    spread[i] += 1
+                elif item == 2 and labs[i] < 2:
+                    labs[i] += 1
+                else:
+                    break
+                total = points[i] + growth_free[i] + spread[i] + labs[i]
+        while total > upper[i] and labs[i] > 0:
+            labs[i] -= 1
+            total -= 1
+    return growth_free, spread, labs, rng.uniform(size=3)
+
+
+def laboratory_rows_per_row(seed, record_numbers, index_dates, inputs):
+    """prognostic_inputs.laboratory_rows as a loop over the patients, one row at a time."""
+    rng = np.random.default_rng([seed, PROGNOSTIC_STREAM, 1])
+    n = len(inputs)
+    rows = []
+    written = inputs.copy()
+    for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
+        true = inputs[name].to_numpy(float)
+        old = (rng.uniform(size=n) < 0.2) if name == "crp_mg_dl" else np.zeros(n, bool)
+        units = np.where(old, OLD_ANALYSER_CRP[0], unit)
+        factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
+        digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
+        value = np.array([round(v * f, int(d)) for v, f, d in zip(true, factors, digits, strict=True)])
+        written[name] = value / factors
+        label = np.array(names, dtype=object)[rng.integers(0, len(names), n)]
+        before = rng.integers(0, 8, n)
+        have = ~np.isnan(true)
+        earlier = rng.uniform(size=n) < 0.5
+        after = rng.uniform(size=n) < 0.4
+        stray = ~have & (rng.uniform(size=n) < 0.5)
+        jitter = rng.uniform(0.7, 1.3, n)
+        for i in range(n):
+            day = index_dates.iloc[i]
+            if have[i]:
+                rows.append((record_numbers[i], day - pd.Timedelta(days=int(before[i])), label[i], value[i], units[i]))
+            if (have[i] and earlier[i]) or stray[i]:
+                gap = int(before[i]) + int(rng.integers(1, 2 * LAB_WINDOW_DAYS))
+                if stray[i]:
+                    gap = LAB_WINDOW_DAYS + int(rng.integers(1, 60))
+                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
+                rows.append(
+                    (
+                        record_numbers[i],
+                        day - pd.Timedelta(days=gap),
+                        label[i],
+                        round(base * jitter[i], int(digits[i])),
+                        units[i],
+                    )
+                )
+            if (have[i] and after[i]) or stray[i]:
+                base = value[i] if have[i] else np.mean(NORMAL[name]) * factors[i]
+                shifted = round(base * (2 - jitter[i]), int(digits[i]))
+                rows.append(
+                    (record_numbers[i], day + pd.Timedelta(days=int(rng.integers(1, 6))), label[i], shifted, units[i])
+                )
+    table = pd.DataFrame(rows, columns=["record_number", "lab_date", "test", "value", "unit"])
+    table = table.sort_values(["record_number", "lab_date", "test"], kind="stable").reset_index(drop=True)
+    return table, written
+
+
+# --- the checks -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 500])
+def test_permutations_equal_numpys_one_at_a_time(seed, n):
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    a.uniform(size=seed % 3), b.uniform(size=seed % 3)  # a half-used 32-bit output, sometimes
+    a.integers(0, 9, seed % 2), b.integers(0, 9, seed % 2)
+    expected = np.array([a.permutation(3) for _ in range(n)]).reshape(-1, 3)
+    np.testing.assert_array_equal(permutations_of_three(b, n), expected)
+    assert same_state(a, b)
+
+
+def test_free_items_equal_the_per_patient_loop(cohort):
+    growth_free, spread, labs, after = free_items_per_row(SEED, cohort)
+    inputs = prognostic_inputs.draw(SEED, cohort)
+    hormonal = cohort["primary_group"].isin(["breast", "prostate"]).to_numpy()
+    lung = (cohort["primary_group"] == "lung").to_numpy()
+    np.testing.assert_array_equal(inputs["hormone_dependent"].to_numpy()[hormonal], growth_free[hormonal] == 0)
+    np.testing.assert_array_equal(inputs["targeted_therapy"].to_numpy()[lung], growth_free[lung] == 2)
+    np.testing.assert_array_equal(
+        inputs["visceral_spread"], np.select([spread == 2, spread == 1], ["disseminated", "nodular"], "none")
+    )
+    assert 0 < (labs > 0).sum() < len(labs)
+    # The draws after the loop come from the same place in the stream: the laboratory values agree too.
+    rng = np.random.default_rng([SEED, PROGNOSTIC_STREAM])
+    prognostic_inputs.target_groups(rng, np.zeros(len(cohort)))
+    permutations_of_three(rng, len(cohort))
+    np.testing.assert_array_equal(rng.uniform(size=3), after)
+
+
+def test_laboratory_rows_equal_the_per_row_loop(cohort):
+    inputs = prognostic_inputs.draw(SEED, cohort)
+    mrn = np.array([f"ИБ-{v:07d}" for v in np.random.default_rng(1).permutation(len(cohort)) + 100_000], dtype=object)
+    table, written = prognostic_inputs.laboratory_rows(SEED, mrn, cohort["index_date"], inputs)
+    expected, expected_written = laboratory_rows_per_row(SEED, mrn, cohort["index_date"], inputs)
+    pd.testing.assert_frame_equal(table, expected)
+    pd.testing.assert_frame_equal(written, expected_written)
+
+
+def test_rounding_equals_round_of_numpy_floats():
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [rng.uniform(0, 500, 20_000), np.array([2.675, 0.125, 0.375, 1.005, 2.5, 3.5, -2.5, 0.0, -0.0, np.nan])]
+    )
+    values = np.concatenate([values, np.round(rng.uniform(0, 100, 5000), 3) + 0.0005])  # decimal ties
+    for digits in (0, 1, 2):
+        out = rounded(values, np.full(len(values), digits))
+        expected = np.array([round(v, digits) for v in values])  # v: numpy float64, as in the loop
+        np.testing.assert_array_equal(out, expected)
+        assert (np.signbit(out) == np.signbit(expected)).all()
+    assert rounded(np.array([2.675]), np.array([2]))[0] == 2.68 != round(2.675, 2)
+
+
+def test_names_equal_the_people_one_at_a_time():
+    female = np.random.default_rng(5).uniform(size=3000) < 0.5
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    people, names = identity.draw_people(a, female), identity.draw_names(b, female)
+    assert same_state(a, b)
+    for case in identity.CASES:
+        assert names.full(case).tolist() == [p.full(case) for p in people]
+        assert names.short(case).tolist() == [p.short(case) for p in people]
+        assert names.short_reversed(case).tolist() == [p.short_reversed(case) for p in people]
+    assert names.female.tolist() == [p.female for p in people]
+
+
+def test_dates_floats_and_identifiers_are_written_as_before():
+    days = pd.Series(pd.to_datetime(["2012-03-04", None, "1999-12-31", "2012-03-04", "2020-02-29"]))
+    assert twin.fmt_dates(days).tolist() == days.dt.strftime("%d.%m.%Y").fillna("").tolist()
+    values = np.array([1.5, np.nan, -0.0, 0.0, 1e-7, 123456789.125, 2.0, 1.5])
+    frame = pd.DataFrame({"k": np.arange(len(values)), "x": values})
+    expected = [line.split(";")[1] for line in frame.to_csv(None, sep=";", decimal=",", index=False).splitlines()[1:]]
+    assert twin.float_text(values, ",").tolist() == expected
+    for ids in ([], ["a"], ["Иванов И.И.", 'кв. "5"', "back\\slash", "8-999-000-00-00"]):
+        assert twin.identifiers_json(ids) == json.dumps(ids, ensure_ascii=False, indent=0)
+
+
+def test_revision_reasons_name_a_drawn_surgeon():
+    t = twin.generate(cohort_size=2 * design.PAPER_COHORT_SIZE, seed=SEED)
+    reasons = t.raw["operations"]["revision_reason"]
+    named = reasons[reasons.str.contains(". Осмотр ", regex=False)]
+    assert len(named) == (t.defects["defect"] == "identifiers_in_revision_reason").sum() > 0
+    surgeons = named.str.partition(", хирург ")[2]
+    assert set(surgeons) <= set(t.identifiers)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 7])
+def test_csv_written_in_chunks_equals_one_to_csv(rows, tmp_path, monkeypatch):
+    monkeypatch.setattr(twin, "CSV_CHUNK_ROWS", 3)
+    df = pd.DataFrame({"a": np.arange(rows), "b": np.linspace(0, 1, rows), "c": ["x;y"] * rows})
+    twin.write_csv(df, tmp_path / "t.csv", "cp1251", ";", decimal=",", lineterminator="\r\n")
+    expected = df.to_csv(None, sep=";", decimal=",", index=False, lineterminator="\r\n").encode("cp1251")
+    assert (tmp_path / "t.csv").read_bytes() == expected
