@@ -88,16 +88,25 @@ class Needles:
         return hits
 
 
+DATA_URI = re.compile(rb"data:[\w/+.-]+(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)")
+# A run of base64 long enough to be an embedded file (Snakemake's report keeps the results it shows as base64 strings
+# in its scripts, without a data: prefix).
+BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{200,}={0,2}")
+
+
 def texts_in(path: Path):
-    """The file as text, each part of an office document, and each base64 data URI of a page, decoded."""
+    """The file as text, each part of an office document, and every embedded base64 file of a page (data URIs and
+    long base64 strings), decoded. The file's own text is read without that base64, which is decoded and read on its
+    own: base64 is no text anyone wrote, and a report that embeds the PDFs holds megabytes of it, whose chance runs
+    of six digits would match planted numbers (a false leak)."""
     data = path.read_bytes()
-    yield data.decode("utf-8", errors="replace")
+    yield BASE64_RUN.sub(b" ", DATA_URI.sub(b"data: ", data)).decode("utf-8", errors="replace")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             for name in z.namelist():
                 yield re.sub(r"<[^>]+>", "", z.read(name).decode("utf-8", errors="replace"))
-    for m in re.finditer(rb"data:[\w/+.-]+(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)", data):
-        yield base64.b64decode(m.group(1) + b"==", validate=False).decode("utf-8", errors="replace")
+    for m in (*DATA_URI.finditer(data), *BASE64_RUN.finditer(data)):
+        yield base64.b64decode(m.group(m.lastindex or 0) + b"==", validate=False).decode("utf-8", errors="replace")
 
 
 def outside_resources(project: Path) -> list[Path]:

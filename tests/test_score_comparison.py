@@ -135,3 +135,37 @@ def test_calibration_reads_the_published_survival_at_one_year_only():
         s *= 1 - (died & (days == t)).sum() / (days >= t).sum()
     assert katagiri.loc["4-6", "observed"] == pytest.approx(s, abs=1e-12)
     assert katagiri.loc["4-6", "n"] == len(members)
+
+
+def test_a_score_no_patient_has_is_reported_not_testable(tmp_path):
+    """A centre whose exports lack the laboratory (the new Katagiri score's inputs): every step still answers, with
+    n = 0, not testable and not estimable, and the figures draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis import figures, risk
+
+    df = cohort(200, seed=3, planted=False)
+    df["katagiri_new_group"] = None
+    df["died"] = df["died"].astype(bool)
+    table = calibration(df, HORIZONS, 0.95)
+    katagiri = table[table["score"] == "katagiri_new"]
+    assert (katagiri["n"] == 0).all() and katagiri["observed"].isna().all()
+    cif, tests, interaction = recommendation_by_score(df, HORIZONS, 0.95)
+    assert tests.loc[tests["score"] == "katagiri_new", "p_value"].isna().all()
+    assert not interaction.loc[interaction["score"] == "katagiri_new", "estimable"].any()
+    assert set(cif["score"]) == {"modified_bauer", "bauer"}
+    rows = claims.score_claims(interaction, discrimination_table(), 0.95)
+    assert next(r for r in rows if r["claim"] == "score_interaction_katagiri_new")["sentence"].endswith(
+        "not estimable."
+    )
+    curves = {
+        name: risk.overall_survival(
+            df[df[f"{name}_group"].notna()], 0.05, df.loc[df[f"{name}_group"].notna(), f"{name}_group"]
+        )[0]
+        for name in ("modified_bauer", "bauer")
+    }
+    curves["katagiri_new"] = pd.DataFrame(columns=["group", "months", "survival", "lower", "upper"])
+    groups = {name: group_order(name) for name in curves}
+    fig = figures.survival_by_score(curves, df, groups, {}, 60)
+    assert any("no patient has this score" in t.get_text() for t in fig.axes[2].texts)

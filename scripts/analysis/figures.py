@@ -581,6 +581,16 @@ def survival_by_score(
                 )
             rows[group] = _followed(survival, members, event=DEATH)
         ax.set_title(labels.get(name, name), fontsize=9)
+        if not df[column].notna().any():
+            ax.text(
+                0.5,
+                0.5,
+                "no patient has this score\n(an input missing)",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=8,
+            )
         _months_axis(ax, max_months, "Overall survival" if i == 0 else "", every=24, xlabel="Months")
         ax.set_ylim(0, 1.02)
         _percent_axis(ax)

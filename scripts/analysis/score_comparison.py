@@ -53,7 +53,12 @@ def calibration(df: pd.DataFrame, horizons_months: dict[str, float], conf_level:
     for name in SCORES:
         column = f"{name}_group"
         known = df[df[column].notna()]
-        _, table = overall_survival(known, 1 - conf_level, known[column], horizons_months)
+        # A centre whose exports lack a score's inputs has no patient with that score: its rows say n = 0.
+        table = (
+            overall_survival(known, 1 - conf_level, known[column], horizons_months)[1]
+            if len(known)
+            else pd.DataFrame(columns=["group"])
+        )
         published = PUBLISHED_ONE_YEAR_SURVIVAL.get(name, {"groups": {}, "source": ""})
         for group in group_order(name):
             hit = table[table["group"] == group]
@@ -86,6 +91,10 @@ def recommendation_by_score(
     tables, tests, inter = [], [], []
     for name in SCORES:
         column, groups = f"{name}_group", group_order(name)
+        if df[column].isna().all():
+            tests.append(not_scored_tests(groups).assign(score=name))
+            inter.append(not_scored_interactions().assign(score=name))
+            continue
         table, test = fixation_within_prognostic_groups(df, horizons_months, conf_level, column, groups)
         tables.append(table.assign(score=name))
         tests.append(test.assign(score=name))
@@ -96,3 +105,33 @@ def recommendation_by_score(
         return out[["score", *[c for c in out.columns if c != "score"]]]
 
     return first(tables), first(tests), first(inter)
+
+
+NOT_SCORED = "not testable: no patient has this score (an input missing)"
+
+
+def not_scored_tests(groups: tuple[str, ...]) -> pd.DataFrame:
+    """Gray's tests of a score no patient has: one row per group, not testable."""
+    return pd.DataFrame(
+        {
+            "prognostic_group": list(groups),
+            "factor": "fixation",
+            "levels": 0,
+            "statistic": np.nan,
+            "df": 0,
+            "p_value": np.nan,
+            "note": NOT_SCORED,
+            "p_holm": np.nan,
+        }
+    )
+
+
+def not_scored_interactions() -> pd.DataFrame:
+    """The interaction tests of a score no patient has: not estimable."""
+    kinds = ("Fine-Gray", "cause-specific Cox", "cause-specific Cox, groups (likelihood ratio, 2 df)")
+    return pd.DataFrame(
+        [
+            {"kind": k, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan, "estimable": False}
+            for k in kinds
+        ]
+    )

@@ -3,6 +3,8 @@ published (calibration), the recommendation analysis (osteosynthesis against end
 groups with its interaction tests, and their figures: survival by score group, calibration and one recommendation
 figure per score (the discrimination's forest plot is drawn by assess_prognostic_scores)."""
 
+import pandas as pd
+
 from analysis import data, figures, risk
 from analysis.output import write_figure, write_tsv
 from analysis.prognostic_scores import per_patient
@@ -25,9 +27,11 @@ write_tsv(interaction, out.interaction)
 
 groups = {name: group_order(name) for name in SCORE_LABELS}
 survival_curves = {}
+NO_CURVES = pd.DataFrame(columns=["group", "curve", "months", "estimate", "survival", "lower", "upper"])
 for name in SCORE_LABELS:
     known = df[df[f"{name}_group"].notna()]
-    survival_curves[name], _ = risk.overall_survival(known, alpha, known[f"{name}_group"])
+    # A score no patient has (its inputs missing from the exports) draws an empty panel.
+    survival_curves[name] = risk.overall_survival(known, alpha, known[f"{name}_group"])[0] if len(known) else NO_CURVES
 write_figure(
     figures.survival_by_score(survival_curves, df, groups, SCORE_LABELS, p.max_months),
     out.survival_png,
@@ -41,7 +45,7 @@ for name in ("bauer", "katagiri_new"):
     curves = {}
     for group in groups[name]:
         within = df[(df[column] == group) & df["fixation"].isin(COMPARED)]
-        curves[group] = risk.curves(within, alpha, within["fixation"])
+        curves[group] = risk.curves(within, alpha, within["fixation"]) if len(within) else NO_CURVES
     write_figure(
         figures.recommendation(curves, tests[tests["score"] == name], df, p.max_months, column, SCORE_LABELS[name]),
         out[f"recommendation_{name}_png"],
