@@ -270,14 +270,14 @@ rule compare_prognostic_scores:
         calibration_pdf="results/figures/score_calibration.pdf",
         recommendation_bauer_png=report(
             "results/figures/recommendation_by_bauer.png",
-            caption="../report/recommendation_by_score.rst",
+            caption="../report/recommendation_by_bauer.rst",
             category="Prognostic scores",
             labels={"figure": "recommendation, original Bauer groups"},
         ),
         recommendation_bauer_pdf="results/figures/recommendation_by_bauer.pdf",
         recommendation_katagiri_new_png=report(
             "results/figures/recommendation_by_katagiri_new.png",
-            caption="../report/recommendation_by_score.rst",
+            caption="../report/recommendation_by_katagiri_new.rst",
             category="Prognostic scores",
             labels={"figure": "recommendation, new Katagiri groups"},
         ),
