@@ -28,7 +28,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = shutil.ignore_patterns(
-    ".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__", ".pytest_cache", "benchmarks", "tests"
+    ".git",
+    ".snakemake",
+    "results",
+    "resources",
+    "logs",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    "benchmarks",
+    "tests",
+    ".cluster-plugins",
 )
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 TARGETS = {"cold_default_s": 20.0, "noop_s": 2.0}

@@ -19,7 +19,16 @@ from synthetic_twin.generate import generate, write_twin  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SKIP = shutil.ignore_patterns(
-    ".git", ".snakemake", "results", "resources", "logs", ".venv", "__pycache__", ".pytest_cache", "benchmarks"
+    ".git",
+    ".snakemake",
+    "results",
+    "resources",
+    "logs",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    "benchmarks",
+    ".cluster-plugins",
 )
 
 
@@ -27,8 +36,8 @@ SKIP = shutil.ignore_patterns(
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def run(args, cwd, check=True):
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV)
+def run(args, cwd, check=True, env=None):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env or ENV)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
     return result

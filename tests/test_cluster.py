@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SKIP, SNAKEMAKE, run
+from conftest import ENV, ROOT, SKIP, SNAKEMAKE, run
 
 from analysis import bootstrap, data, factors
 
@@ -95,6 +95,33 @@ def test_the_bootstrap_horizons_are_labels_of_the_analysis_horizons():
     assert HORIZONS == {"1y": 12, "2y": 24, "5y": 60}
 
 
+# The SLURM executor plugins are not in requirements.txt (requirements-cluster.txt says why); .ci/run installs them
+# into .cluster-plugins/, and only the Snakemake runs of these tests see them.
+CLUSTER_PLUGINS = ROOT / ".cluster-plugins"
+
+
+def cluster_env() -> dict[str, str]:
+    """The environment of a Snakemake run that uses the SLURM executor plugins, or skip (fail under CI) without them."""
+    if not (CLUSTER_PLUGINS / "snakemake_executor_plugin_slurm").is_dir():
+        why = (
+            "the SLURM plugins are missing: pip install --no-deps --target .cluster-plugins -r requirements-cluster.txt"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(why + " (.ci/run does)")
+        pytest.skip(why)
+    return {**ENV, "PYTHONPATH": os.pathsep.join(filter(None, [str(CLUSTER_PLUGINS), ENV.get("PYTHONPATH")]))}
+
+
+def test_the_default_environment_has_no_slurm_plugin():
+    """A local run must not pay the plugin's start-up (scontrol calls, pandas import) at every Snakemake start."""
+    from importlib.util import find_spec
+
+    assert "slurm" not in (ROOT / "requirements.txt").read_text()
+    assert find_spec("snakemake_executor_plugin_slurm") is None or str(CLUSTER_PLUGINS) in os.environ.get(
+        "PYTHONPATH", ""
+    )
+
+
 def project_copy(where: Path, shards: int) -> Path:
     shutil.copytree(ROOT, where, ignore=SKIP)
     (where / "small.yaml").write_text(SMALL.format(shards=shards))
@@ -118,7 +145,8 @@ def test_the_workflow_gives_the_same_bootstrap_with_other_shards(local_run, tmp_
 
 def test_slurm_profile_passes_a_dry_run(tmp_path):
     project = project_copy(tmp_path / "study", shards=20)
-    out = run(SNAKEMAKE + ["-n", "--profile", "profiles/slurm", "--configfile", "config/cluster.yaml"], project).stdout
+    args = ["-n", "--profile", "profiles/slurm", "--configfile", "config/cluster.yaml"]
+    out = run(SNAKEMAKE + args, project, env=cluster_env()).stdout
     assert "bootstrap_shard" in out and "20" in out
 
 
@@ -139,8 +167,9 @@ def slurm_cluster() -> None:
 
 def test_a_real_slurm_run_equals_the_local_run(local_run, tmp_path):
     slurm_cluster()
+    env = cluster_env()
     project = project_copy(tmp_path / "study", shards=4)
-    result = run(SNAKEMAKE + ["--profile", "profiles/slurm", *TARGETS, "--configfile", "small.yaml"], project)
+    result = run(SNAKEMAKE + ["--profile", "profiles/slurm", *TARGETS, "--configfile", "small.yaml"], project, env=env)
     said = result.stdout + result.stderr
     assert "has been submitted with SLURM jobid" in said
     for path in (
