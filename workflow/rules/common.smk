@@ -5,6 +5,7 @@ import functools
 import glob
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -220,6 +221,7 @@ os.environ.update(
 )
 
 
+@functools.cache
 def module_file(module):
     """The source file of a project module ("analysis.data" -> scripts/analysis/data.py), or None if the module is
     not the project's (numpy, pandas, ...)."""
@@ -241,22 +243,36 @@ def source_of(path):
     )
 
 
+# An import statement's text: `import a, b`, `from .a import b` or `from a import (b,\n c)`.
+IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t]+[^\n]*)",
+    re.MULTILINE,
+)
+
+
 @functools.cache
 def imported_modules(path, package):
     """Every module a source file names in an import statement, absolute names (relative imports resolved against
-    `package`). `from a import b` gives both a and a.b: b may be a submodule. Cached: every rule's script reaches
-    many of the same modules, and parsing each once keeps the workflow quick to load."""
+    `package`). `from a import b` gives both a and a.b: b may be a submodule. Only the import statements are parsed
+    (found by IMPORT_STATEMENT; a docstring line that looks like one and is not valid Python is skipped): parsing
+    whole files cost every Snakemake start about a second. Cached: every rule's script reaches many of the same
+    modules."""
     names = []
-    for node in ast.walk(ast.parse(source_of(path), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            parts = package.split(".") if node.level else []
-            base = ".".join(
-                parts[: len(parts) - node.level + 1]
-                + ([node.module] if node.module else [])
-            )
-            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    for statement in IMPORT_STATEMENT.findall(source_of(path)):
+        try:
+            tree = ast.parse(statement.strip())
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                parts = package.split(".") if node.level else []
+                base = ".".join(
+                    parts[: len(parts) - node.level + 1]
+                    + ([node.module] if node.module else [])
+                )
+                names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
     return tuple(names)
 
 
