@@ -272,6 +272,11 @@ def test_embedded_images_are_lifted_out_of_the_page():
     # Both <img> are one address; the data URL in a style is left for WeasyPrint.
     assert lifted.count(b"typeset-embedded:0") == 2 and lifted.count(uri.encode()) == 1
     assert images == {"typeset-embedded:0": ("image/png", png)}
+    # Not base64 (a length that is not a multiple of 4): left in the page.
+    assert lift_embedded_images(b'<img src="data:image/png;base64,abcde" />') == (
+        b'<img src="data:image/png;base64,abcde" />',
+        {},
+    )
 
 
 @pytest.mark.parametrize("alpha", [255, 128])

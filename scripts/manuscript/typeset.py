@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import io
 import logging
@@ -41,8 +42,8 @@ log = logging.getLogger("typeset")
 EMBEDDED_SCHEME = "typeset-embedded"
 # An image embedded as pandoc writes it: <img src="data:image/png;base64,...">. Only base64 data URLs of images in a
 # src attribute are lifted out; anything else (a data URL in a style, a URL-encoded one) is left for WeasyPrint.
-# The page is read as bytes (the HTML parser keeps its own detection of the encoding); the pattern is ASCII, which
-# UTF-8 and the other encodings a page may declare write alike.
+# The page is read as bytes (the HTML parser keeps its own detection of the encoding); the pattern is ASCII, so it
+# finds these URLs in UTF-8 (what pandoc writes) and any other ASCII-compatible encoding.
 EMBEDDED_IMAGE = re.compile(rb'(?<=\ssrc=")data:(image/[A-Za-z0-9.+-]+);base64,([A-Za-z0-9+/=]*)(?=")')
 # zlib level of the images' samples: level 3 compresses matplotlib's flat-coloured figures about as well as
 # WeasyPrint's PNG re-encoding (level 6 with PNG row filters) at a quarter of its CPU.
@@ -56,16 +57,21 @@ class NetworkRefused(RuntimeError):
 def lift_embedded_images(page: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
     """`page` with each base64 image data URL in a src attribute replaced by a short address
     `typeset-embedded:<n>`, and what each address stands for: (MIME type, decoded bytes). The same image twice is one
-    address (WeasyPrint then embeds it once, as it does the same data URL twice)."""
+    address (WeasyPrint then embeds it once, as it does the same data URL twice). A URL that is not valid base64 is
+    left in the page, for WeasyPrint to refuse as it would have."""
     images: dict[str, tuple[str, bytes]] = {}
     addresses: dict[bytes, str] = {}
 
     def lift(match: re.Match[bytes]) -> bytes:
         uri = match.group(0)
         if uri not in addresses:
+            try:
+                data = base64.b64decode(match.group(2), validate=True)
+            except binascii.Error:
+                return uri
             address = f"{EMBEDDED_SCHEME}:{len(addresses)}"
             addresses[uri] = address
-            images[address] = (match.group(1).decode("ascii"), base64.b64decode(match.group(2), validate=True))
+            images[address] = (match.group(1).decode("ascii"), data)
         return addresses[uri].encode("ascii")
 
     return EMBEDDED_IMAGE.sub(lift, page), images
