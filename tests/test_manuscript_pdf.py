@@ -250,3 +250,55 @@ def test_the_leak_gate_reads_a_pdfs_text_and_metadata(tmp_path):
     assert {f.part for f in findings} == {"(text layer and metadata)"}
     kinds = {f.kind for f in findings}
     assert "pattern_phone" in kinds and len(kinds) >= 2, kinds
+
+
+def quadrants_png(alpha: int) -> bytes:
+    """A 200 x 200 PNG in four colours (RGBA, as matplotlib writes figures), every pixel of alpha `alpha`."""
+    image = Image.new("RGBA", (200, 200), (255, 255, 255, alpha))
+    for (x, y), colour in {(0, 0): (200, 30, 30), (100, 0): (30, 160, 60), (0, 100): (20, 40, 220)}.items():
+        image.paste((*colour, alpha), (x, y, x + 100, y + 100))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_embedded_images_are_lifted_out_of_the_page():
+    from manuscript.typeset import lift_embedded_images
+
+    png = quadrants_png(255)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    page = f'<p style="background: url({uri})"><img src="{uri}" /> <img alt="x" src="{uri}" /></p>'.encode()
+    lifted, images = lift_embedded_images(page)
+    # Both <img> are one address; the data URL in a style is left for WeasyPrint.
+    assert lifted.count(b"typeset-embedded:0") == 2 and lifted.count(uri.encode()) == 1
+    assert images == {"typeset-embedded:0": ("image/png", png)}
+    # Not base64 (a length that is not a multiple of 4): left in the page.
+    assert lift_embedded_images(b'<img src="data:image/png;base64,abcde" />') == (
+        b'<img src="data:image/png;base64,abcde" />',
+        {},
+    )
+
+
+@pytest.mark.parametrize("alpha", [255, 128])
+def test_images_keep_their_pixels(alpha, tmp_path):
+    """An opaque PNG is embedded as its RGB samples (no alpha mask), a translucent one keeps WeasyPrint's alpha mask;
+    both draw their colours (on white) where they were, at full resolution."""
+    page = tmp_path / "page.html"
+    uri = "data:image/png;base64," + base64.b64encode(quadrants_png(alpha)).decode("ascii")
+    # 200 CSS px drawn at 96 dpi: 200 pixels, one per pixel of the image (centred by the print stylesheet).
+    page.write_text(f'<html><body><img src="{uri}" /></body></html>')
+    typeset(page, [CSS], tmp_path / "page.pdf")
+    raw = (tmp_path / "page.pdf").read_bytes()
+    assert (b"/SMask" in raw) == (alpha != 255)
+    subprocess.run(["pdftoppm", "-r", "96", "-png", str(tmp_path / "page.pdf"), str(tmp_path / "p")], check=True)
+    pixels = np.asarray(Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")).astype(int)
+    rows, columns = np.nonzero((pixels[:500] < 250).any(axis=2))  # the top of the page (not its number)
+    top, left = rows.min(), columns.min()
+    assert abs(columns.max() - left - 199) <= 2 and abs(rows.max() - top - 199) <= 2  # the three colours
+
+    def on_white(colour):
+        return np.array([round((c * alpha + 255 * (255 - alpha)) / 255) for c in colour])
+
+    for (x, y), colour in {(50, 50): (200, 30, 30), (150, 50): (30, 160, 60), (50, 150): (20, 40, 220)}.items():
+        assert np.abs(pixels[top + y, left + x] - on_white(colour)).max() <= 2, (x, y, pixels[top + y, left + x])
+    assert (pixels[top + 150, left + 150] >= 253).all()  # the white quadrant
