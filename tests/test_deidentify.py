@@ -582,6 +582,24 @@ def test_razdel_tokens_are_razdels():
     assert joined > 1000
 
 
+def test_ner_emissions_are_slovnets():
+    """scrub._ner_emissions computes slovnet's NER network to the bit: the same float32 emissions as the model's
+    own call on batches of the twin's notes (padded, of different lengths) and on a batch of one."""
+    import numpy as np
+
+    from deidentify.corpus import generate_corpus
+    from deidentify.normalise import fold
+    from deidentify.scrub import _ner_emissions, ner_tagger, razdel_tokens
+
+    infer = ner_tagger().infer
+    texts = [fold(doc.text)[0] for doc in generate_corpus(12, 13)] + ["Пациент Сомов.", "А", "г. Тверь, ул. Мира"]
+    items = [[w for _, _, w in razdel_tokens(t)] for t in texts]
+    for batch in list(infer.encoder(items)) + list(infer.encoder(items[:1])):
+        expected = infer.model(batch.word_id, batch.shape_id, batch.pad_mask)
+        got = _ner_emissions(infer.model, batch.word_id, batch.shape_id, batch.pad_mask)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
 def test_tag_texts_is_slovnets_map():
     """scrub.tag_texts gives the spans of slovnet's NER `map` (the same batches through the same network) on the
     twin's notes, the adversarial corpus's values and texts of one word, none or only punctuation."""

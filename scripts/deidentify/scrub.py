@@ -666,10 +666,42 @@ def tag_texts(tagger, texts: list[str]) -> list[list[tuple[int, int, str]]]:
             if row:
                 word_id[i, : len(row)], shape_id[i, : len(row)] = zip(*row, strict=True)
         pad_mask = word_id == words_vocab.pad_id
-        predictions = model.head.crf.decode(model(word_id, shape_id, pad_mask), ~pad_mask)
+        predictions = model.head.crf.decode(_ner_emissions(model, word_id, shape_id, pad_mask), ~pad_mask)
         for toks, prediction in zip(tokens, predictions, strict=True):
             out.append(_bio_spans(toks, [tags[i] for i in prediction]))
     return out
+
+
+def _ner_emissions(model, word_id, shape_id, pad_mask):
+    """slovnet's NER network (exec/model.py: `Tag.__call__` of a `NER`: embedding, CNN encoder, projection), the
+    same arithmetic on the same matrices in the same order, so the same float32 bits
+    (`test_ner_emissions_are_slovnets`): each layer's convolution is one matrix product of the windows (batch x
+    positions, channels x kernel) with the filters, then ReLU, batch norm, padded positions zeroed. slovnet builds
+    the windows matrix from a strided view of the channels-first input (a scattered gather per element) and swaps
+    axes back and forth between layers; here the layers stay positions-last-but-one (batch x positions x
+    channels) and the windows matrix is filled by one shifted copy per kernel offset."""
+    import numpy as np
+
+    x = model.emb(word_id, shape_id)  # batch x positions x channels
+    batch, positions, _ = x.shape
+    for layer in model.encoder.layers:
+        conv, norm = layer.conv, layer.norm
+        filters, channels, kernel = conv.weight.shape
+        pad = conv.padding
+        windows = positions + 2 * pad - kernel + 1
+        assert windows == positions, "slovnet's NER convolutions keep the length"
+        padded = np.zeros((batch, positions + 2 * pad, channels), dtype=x.dtype)
+        padded[:, pad : pad + positions] = x
+        columns = np.empty((batch, windows, channels, kernel), dtype=x.dtype)
+        for j in range(kernel):
+            columns[:, :, :, j] = padded[:, j : j + windows]
+        weight = conv.weight.array.reshape(filters, channels * kernel)
+        out = np.matmul(columns.reshape(batch * windows, channels * kernel), weight.T) + conv.bias.array
+        out = out.reshape(batch, windows, filters).clip(0)
+        out = (out - norm.mean.array) / norm.std.array * norm.weight.array + norm.bias.array
+        out[pad_mask] = 0
+        x = out
+    return model.head(x)
 
 
 def _bio_spans(tokens: list[tuple[int, int, str]], tags: list[str]) -> list[tuple[int, int, str]]:
