@@ -636,7 +636,8 @@ def tag_texts(tagger, texts: list[str]) -> list[list[tuple[int, int, str]]]:
     the same numbers; only the bookkeeping around it is leaner: razdel's tokens by `razdel_tokens`, a word's
     vocabulary and shape ids looked up once per distinct word, BIO tags read into spans without slovnet's markup
     objects (slovnet.exec.infer.NERInfer, exec.encoders.WordShapeEncoder, markup.BIOMarkup.to_span,
-    bio.bio_spans). `test_tag_texts_is_slovnets_map`."""
+    bio.bio_spans), the network's arithmetic without its axis swaps (`_ner_emissions`), the CRF decoded for all
+    batches in one pass. `test_tag_texts_is_slovnets_map`."""
     import numpy as np
     from slovnet.shape import word_shape
 
@@ -646,6 +647,8 @@ def tag_texts(tagger, texts: list[str]) -> list[list[tuple[int, int, str]]]:
     tags = infer.decoder.tags_vocab.items
     ids: dict[str, tuple[int, int]] = {}
     out: list[list[tuple[int, int, str]]] = []
+    all_tokens: list[list[tuple[int, int, str]]] = []
+    emissions, masks = [], []
     size = tagger.batch_size
     for first in range(0, len(texts), size):
         tokens = [razdel_tokens(text) for text in texts[first : first + size]]
@@ -666,9 +669,18 @@ def tag_texts(tagger, texts: list[str]) -> list[list[tuple[int, int, str]]]:
             if row:
                 word_id[i, : len(row)], shape_id[i, : len(row)] = zip(*row, strict=True)
         pad_mask = word_id == words_vocab.pad_id
-        predictions = model.head.crf.decode(_ner_emissions(model, word_id, shape_id, pad_mask), ~pad_mask)
-        for toks, prediction in zip(tokens, predictions, strict=True):
-            out.append(_bio_spans(toks, [tags[i] for i in prediction]))
+        all_tokens += tokens
+        emissions.append(_ner_emissions(model, word_id, shape_id, pad_mask))
+        masks.append(~pad_mask)
+    if not emissions:
+        return []
+    # The CRF's Viterbi decoding of all batches at once: per text the same additions and argmaxes step by step
+    # (each text's scores are its own rows; a position past its end is masked and its history never read).
+    width = max(e.shape[1] for e in emissions)
+    emission = np.concatenate([np.pad(e, ((0, 0), (0, width - e.shape[1]), (0, 0))) for e in emissions])
+    mask = np.concatenate([np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in masks])
+    for toks, prediction in zip(all_tokens, model.head.crf.decode(emission, mask), strict=True):
+        out.append(_bio_spans(toks, [tags[i] for i in prediction]))
     return out
 
 
