@@ -694,7 +694,11 @@ def _ner_emissions(model, word_id, shape_id, pad_mask):
     channels) and the windows matrix is filled by one shifted copy per kernel offset."""
     import numpy as np
 
-    x = model.emb(word_id, shape_id)  # batch x positions x channels
+    # slovnet's WordShapeEmbedding: the word's navec vector (product-quantised: a gather from the codes) beside its
+    # shape's vector; each distinct word's vector gathered once, then copied to its positions
+    distinct, where = np.unique(word_id, return_inverse=True)
+    words = model.emb.word(distinct)[where.reshape(word_id.shape)]
+    x = np.concatenate((words, model.emb.shape(shape_id)), axis=-1)  # batch x positions x channels
     batch, positions, _ = x.shape
     for layer in model.encoder.layers:
         conv, norm = layer.conv, layer.norm
