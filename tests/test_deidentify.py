@@ -553,6 +553,71 @@ def test_the_lean_ner_tagger_tags_as_natasha_does():
     assert [(s.start, s.stop, s.type) for s in ner_tagger()(texts[-3]).spans] == lean[-3]
 
 
+def test_razdel_tokens_are_razdels():
+    """scrub.razdel_tokens gives razdel.tokenize's tokens (start, stop, text) on the recall corpora and on random
+    strings of letters, digits, dashes, points, slashes, smileys, quotes and other characters (every rule of
+    razdel's tokeniser fires on some of them)."""
+    import random
+
+    from razdel import tokenize
+
+    from deidentify.corpus import generate_corpus
+    from deidentify.scrub import razdel_tokens
+
+    texts = [doc.text for doc in generate_corpus(20, 5)]
+    alphabet = list("аБвЁё ab Z09.,-–—_/\\!?…:;=()«»\"'*@#№$ \t\nΔσ😀яхуyahoo") + [
+        "yahoo",
+        "YAHOO",
+        ":-)",
+        "1,5",
+        "3/4",
+    ]
+    rng = random.Random(1)
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25))) for _ in range(5000)]
+    joined = 0
+    for text in texts:
+        expected = [(t.start, t.stop, t.text) for t in tokenize(text)]
+        assert razdel_tokens(text) == expected, text
+        joined += sum(1 for t in expected if len(t[2]) > 1 and not t[2].isalnum())
+    assert joined > 1000
+
+
+def test_ner_emissions_are_slovnets():
+    """scrub._ner_emissions computes slovnet's NER network to the bit: the same float32 emissions as the model's
+    own call on batches of the twin's notes (padded, of different lengths) and on a batch of one."""
+    import numpy as np
+
+    from deidentify.corpus import generate_corpus
+    from deidentify.normalise import fold
+    from deidentify.scrub import _ner_emissions, ner_tagger, razdel_tokens
+
+    infer = ner_tagger().infer
+    texts = [fold(doc.text)[0] for doc in generate_corpus(12, 13)] + ["Пациент Сомов.", "А", "г. Тверь, ул. Мира"]
+    items = [[w for _, _, w in razdel_tokens(t)] for t in texts]
+    for batch in list(infer.encoder(items)) + list(infer.encoder(items[:1])):
+        expected = infer.model(batch.word_id, batch.shape_id, batch.pad_mask)
+        got = _ner_emissions(infer.model, batch.word_id, batch.shape_id, batch.pad_mask)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_tag_texts_is_slovnets_map():
+    """scrub.tag_texts gives the spans of slovnet's NER `map` (the same batches through the same network) on the
+    twin's notes, the adversarial corpus's values and texts of one word, none or only punctuation."""
+    from deidentify.adversarial import generate
+    from deidentify.corpus import generate_corpus
+    from deidentify.normalise import fold
+    from deidentify.scrub import ner_tagger, tag_texts
+
+    texts = [fold(doc.text)[0] for doc in generate_corpus(30, 11)]
+    texts += [fold(t)[0] for r in generate(6, 3)[0] for t in r.columns.values() if t]
+    texts += ["Москва", "Д-р Сомов, г. Подольск.", "...", "Иванов И.И. -- yahoo! :-)", "А"]
+    tagger = ner_tagger()
+    expected = [[(s.start, s.stop, s.type) for s in m.spans] for m in tagger.map(texts)]
+    assert tag_texts(tagger, texts) == expected
+    assert sum(map(len, expected)) > 100
+    assert [tag_texts(tagger, [t])[0] for t in texts[-5:]] == expected[-5:]
+
+
 # 14. Minimisation: coded columns cross as codes, numbers as numbers, no line of the export.
 def test_14_tables_hold_codes_sorted_by_pseudonym_without_source_line(deidentified, twin_dir, config):
     from conftest import ROOT

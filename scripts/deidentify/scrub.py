@@ -546,6 +546,201 @@ def ner_tagger():
     return tagger.navec(SimpleNamespace(meta=meta, pq=SimpleNamespace(indexes=indexes, codes=codes)))
 
 
+def razdel_tokens(text: str) -> list[tuple[int, int, str]]:
+    """razdel's tokenisation (`razdel.tokenize`, which slovnet's NER reads), as (start, stop, text), computed as
+    razdel computes it without its per-atom and per-split objects.
+
+    razdel cuts the text into atoms (its regular expression `ATOM`: Cyrillic or Latin letters, digits, one
+    punctuation mark, any other non-space character) and joins two neighbouring atoms with nothing between them
+    when one of its rules says so, looking at up to three atoms either side (across spaces): a dash or underscore
+    between two atoms that are not punctuation (`cho-to`, also `a -b` where the left atom is before the space), a
+    point or comma between two integers, a slash between two integers, two punctuation marks that make a smiley,
+    two sentence endings, `--` or `**`, an "other" character beside a letter or another "other", `yahoo!`. The same
+    tokens on every text: `test_razdel_tokens_are_razdels`."""
+    atoms = [(m.start(), m.end(), m.lastgroup, m.group()) for m in _razdel()[0].finditer(text)]
+    if not atoms:
+        return []
+    tokens = []
+    start, stop, _, buffer = atoms[0]
+    for index in range(1, len(atoms)):
+        a_start, a_stop, _, a_text = atoms[index]
+        if a_start == stop and _razdel_join(atoms, index, buffer):
+            buffer += a_text
+        else:
+            tokens.append((start, stop, buffer))
+            start, buffer = a_start, a_text
+        stop = a_stop
+    tokens.append((start, stop, buffer))
+    return tokens
+
+
+def _razdel_join(atoms: list[tuple[int, int, str, str]], index: int, buffer: str) -> bool:
+    """razdel's TokenSegmenter rules (segmenters/tokenize.py RULES, in order; each returns JOIN or nothing) for the
+    split before atoms[index]; `buffer` is the token built so far."""
+    _, smile, dashes, endings = _razdel()
+    left_1, right_1 = atoms[index - 1], atoms[index]
+    left_2 = atoms[index - 2] if index >= 2 else None
+    right_2 = atoms[index + 1] if index + 1 < len(atoms) else None
+    left, right = left_1[3], right_1[3]
+    # Rule2112 rules: dash, underscore, float, fraction (razdel's `in` is a substring test, kept as it is)
+    for test, both_int in (
+        (lambda d: d in dashes, False),
+        (lambda d: d == "_", False),
+        (lambda d: d in ".,", True),
+        (lambda d: d in "/\\", True),
+    ):
+        if test(left):
+            a, b = left_2, right_1
+        elif test(right):
+            a, b = left_1, right_2
+        else:
+            continue
+        if not a or not b:
+            continue
+        if both_int:
+            if a[2] == "INT" and b[2] == "INT":
+                return True
+        elif a[2] != "PUNCT" and b[2] != "PUNCT":
+            return True
+    # punct
+    if left_1[2] == "PUNCT" and right_1[2] == "PUNCT":
+        if smile.match(buffer + right):
+            return True
+        if left in endings and right in endings:
+            return True
+        if left + right in ("--", "**"):
+            return True
+    # other
+    lt, rt = left_1[2], right_1[2]
+    if lt == "OTHER" and rt in ("OTHER", "RU", "LAT"):
+        return True
+    if lt in ("OTHER", "RU", "LAT") and rt == "OTHER":
+        return True
+    # yahoo
+    return left.lower() == "yahoo" and right == "!"
+
+
+@cache
+def _razdel():
+    """razdel's own atom and smiley expressions and punctuation sets (razdel.segmenters.tokenize and .punct)."""
+    import importlib
+
+    tokenize = importlib.import_module("razdel.segmenters.tokenize")
+    punct = importlib.import_module("razdel.segmenters.punct")
+    return tokenize.ATOM, tokenize.SMILE, punct.DASHES, punct.ENDINGS
+
+
+def tag_texts(tagger, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    """slovnet's NER spans (start, stop, type) of each text, as `tagger.map(texts)` gives them, with its network
+    run on the same batches (`tagger.batch_size` texts in order, padded to the longest of the batch) and so with
+    the same numbers; only the bookkeeping around it is leaner: razdel's tokens by `razdel_tokens`, a word's
+    vocabulary and shape ids looked up once per distinct word, BIO tags read into spans without slovnet's markup
+    objects (slovnet.exec.infer.NERInfer, exec.encoders.WordShapeEncoder, markup.BIOMarkup.to_span,
+    bio.bio_spans), the network's arithmetic without its axis swaps (`_ner_emissions`), the CRF decoded for all
+    batches in one pass. `test_tag_texts_is_slovnets_map`."""
+    import numpy as np
+    from slovnet.shape import word_shape
+
+    infer = tagger.infer
+    encoder, model = infer.encoder, infer.model
+    words_vocab, shapes_vocab = encoder.words_vocab, encoder.shapes_vocab
+    tags = infer.decoder.tags_vocab.items
+    ids: dict[str, tuple[int, int]] = {}
+    out: list[list[tuple[int, int, str]]] = []
+    all_tokens: list[list[tuple[int, int, str]]] = []
+    emissions, masks = [], []
+    size = tagger.batch_size
+    for first in range(0, len(texts), size):
+        tokens = [razdel_tokens(text) for text in texts[first : first + size]]
+        rows = []
+        for toks in tokens:
+            row = []
+            for _, _, word in toks:
+                pair = ids.get(word)
+                if pair is None:
+                    pair = ids[word] = (words_vocab.encode(word.lower()), shapes_vocab.encode(word_shape(word)))
+                row.append(pair)
+            rows.append(row)
+        # slovnet.exec.pad.pad_sequence: the batch padded to its longest text with the pad ids
+        width = max(len(row) for row in rows)
+        word_id = np.full((len(rows), width), words_vocab.pad_id)
+        shape_id = np.full((len(rows), width), shapes_vocab.pad_id)
+        for i, row in enumerate(rows):
+            if row:
+                word_id[i, : len(row)], shape_id[i, : len(row)] = zip(*row, strict=True)
+        pad_mask = word_id == words_vocab.pad_id
+        all_tokens += tokens
+        emissions.append(_ner_emissions(model, word_id, shape_id, pad_mask))
+        masks.append(~pad_mask)
+    if not emissions:
+        return []
+    # The CRF's Viterbi decoding of all batches at once: per text the same additions and argmaxes step by step
+    # (each text's scores are its own rows; a position past its end is masked and its history never read).
+    width = max(e.shape[1] for e in emissions)
+    emission = np.concatenate([np.pad(e, ((0, 0), (0, width - e.shape[1]), (0, 0))) for e in emissions])
+    mask = np.concatenate([np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in masks])
+    for toks, prediction in zip(all_tokens, model.head.crf.decode(emission, mask), strict=True):
+        out.append(_bio_spans(toks, [tags[i] for i in prediction]))
+    return out
+
+
+def _ner_emissions(model, word_id, shape_id, pad_mask):
+    """slovnet's NER network (exec/model.py: `Tag.__call__` of a `NER`: embedding, CNN encoder, projection), the
+    same arithmetic on the same matrices in the same order, so the same float32 bits
+    (`test_ner_emissions_are_slovnets`): each layer's convolution is one matrix product of the windows (batch x
+    positions, channels x kernel) with the filters, then ReLU, batch norm, padded positions zeroed. slovnet builds
+    the windows matrix from a strided view of the channels-first input (a scattered gather per element) and swaps
+    axes back and forth between layers; here the layers stay positions-last-but-one (batch x positions x
+    channels) and the windows matrix is filled by one shifted copy per kernel offset."""
+    import numpy as np
+
+    # slovnet's WordShapeEmbedding: the word's navec vector (product-quantised: a gather from the codes) beside its
+    # shape's vector; each distinct word's vector gathered once, then copied to its positions
+    distinct, where = np.unique(word_id, return_inverse=True)
+    words = model.emb.word(distinct)[where.reshape(word_id.shape)]
+    x = np.concatenate((words, model.emb.shape(shape_id)), axis=-1)  # batch x positions x channels
+    batch, positions, _ = x.shape
+    for layer in model.encoder.layers:
+        conv, norm = layer.conv, layer.norm
+        filters, channels, kernel = conv.weight.shape
+        pad = conv.padding
+        windows = positions + 2 * pad - kernel + 1
+        assert windows == positions, "slovnet's NER convolutions keep the length"
+        padded = np.zeros((batch, positions + 2 * pad, channels), dtype=x.dtype)
+        padded[:, pad : pad + positions] = x
+        columns = np.empty((batch, windows, channels, kernel), dtype=x.dtype)
+        for j in range(kernel):
+            columns[:, :, :, j] = padded[:, j : j + windows]
+        weight = conv.weight.array.reshape(filters, channels * kernel)
+        out = np.matmul(columns.reshape(batch * windows, channels * kernel), weight.T) + conv.bias.array
+        out = out.reshape(batch, windows, filters).clip(0)
+        out = (out - norm.mean.array) / norm.std.array * norm.weight.array + norm.bias.array
+        out[pad_mask] = 0
+        x = out
+    return model.head(x)
+
+
+def _bio_spans(tokens: list[tuple[int, int, str]], tags: list[str]) -> list[tuple[int, int, str]]:
+    """slovnet.bio.bio_spans on (start, stop, text) tokens: B-X opens a span of type X, I- extends it, O closes."""
+    spans = []
+    previous = start = stop = None
+    for (t_start, t_stop, _), tag in zip(tokens, tags, strict=False):
+        part, _, type_ = tag.partition("-")
+        if part == "O":
+            if previous:
+                spans.append((start, stop, previous))
+                previous = None
+        elif part == "B":
+            if previous:
+                spans.append((start, stop, previous))
+            previous, start, stop = type_ or None, t_start, t_stop
+        elif part == "I":
+            stop = t_stop
+    if previous:
+        spans.append((start, stop, previous))
+    return spans
+
+
 class Scrubber:
     """Finds identifiers in free text and replaces them with placeholders. One instance per run (loads NER once)."""
 
@@ -619,7 +814,7 @@ class Scrubber:
         envelopes, which the scrubber does not use, and are skipped."""
         if text in self._tagged_cache:
             return self._tagged_cache.pop(text)
-        return [(s.start, s.stop, s.type) for s in self._ner(text).spans]
+        return tag_texts(self._ner, [text])[0]
 
     def prime_ner(self, texts) -> None:
         """Tag the texts that NER would see (folded, with a capital letter) in batches of the tagger's size: one
@@ -632,8 +827,8 @@ class Scrubber:
         if not todo:
             return
         self._load_ner()
-        for text, markup in zip(todo, self._ner.map(todo), strict=True):
-            self._tagged_cache[text] = [(s.start, s.stop, s.type) for s in markup.spans]
+        for text, spans in zip(todo, tag_texts(self._ner, todo), strict=True):
+            self._tagged_cache[text] = spans
 
     # --- names known from the raw exports, and names in Latin letters ----------------------------------------
     def learn_names(self, full_names) -> None:

@@ -146,10 +146,19 @@ def name_variants(full_name: str, systems: tuple[str, ...] | None = None) -> set
     for part in full_name.replace("-", " ").split():
         if len(part) < 2 or not any(ch.isalpha() for ch in part):
             continue
-        for form in case_forms(part):
-            out.add(form)
-            out |= latin_forms(form, systems)
+        out |= part_variants(part, systems)
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def part_variants(part: str, systems: tuple[str, ...] | None = None) -> frozenset[str]:
+    """name_variants of one part of a name: computed once per part (first names, patronymics and many surnames
+    recur across a registry's names)."""
+    out: set[str] = set()
+    for form in case_forms(part):
+        out.add(form)
+        out |= latin_forms(form, systems)
+    return frozenset(out)
 
 
 # Latin back to Cyrillic, longest letter groups first: a few readings of an ambiguous spelling (y: ы/й/и).
