@@ -15,6 +15,7 @@ kept notebook (it holds this run's paths, not the analysis).
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,11 @@ from common.rule_log import to_log
 
 log = to_log(snakemake)
 PREAMBLE_TAG = "snakemake-job-properties"
+# What `python -m ipykernel_launcher` runs (its folder off sys.path), after hiding debugpy.
+KERNEL_WITHOUT_DEBUGGER = (
+    "import sys; sys.path = [p for p in sys.path if p]; sys.modules['debugpy'] = None; "
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+)
 PREAMBLE_NOTE = "# Snakemake's preamble (the rule's inputs, outputs and config) was injected here."
 
 
@@ -54,6 +60,17 @@ def strip(notebook) -> None:
             cell.outputs = []
 
 
+class Client(NotebookClient):
+    """nbclient's client, whose python3 kernel starts as ipykernel_launcher starts it but with debugpy, which
+    ipykernel imports for the Jupyter debugger whenever it is installed (~0.3 s of the kernel's start-up), made
+    unimportable: nobody attaches a debugger to a kernel that a workflow runs."""
+
+    def create_kernel_manager(self):
+        manager = super().create_kernel_manager()
+        manager.kernel_spec.argv = [sys.executable, "-c", KERNEL_WITHOUT_DEBUGGER, "-f", "{connection_file}"]
+        return manager
+
+
 notebook = nbformat.read(snakemake.input.notebook, as_version=4)
 named = {
     "inputs": {name: str(path) for name, path in snakemake.input.items() if name not in ("code", "notebook")},
@@ -66,7 +83,7 @@ notebook.cells.insert(0, preamble)
 # A fresh IPython directory (no user profile, startup files or extensions), as Snakemake's notebook directive sets.
 with tempfile.TemporaryDirectory() as ipython_dir:
     os.environ["IPYTHONDIR"] = ipython_dir
-    client = NotebookClient(
+    client = Client(
         notebook,
         kernel_name="python3",
         timeout=None,
@@ -80,9 +97,9 @@ with tempfile.TemporaryDirectory() as ipython_dir:
 strip(notebook)
 nbformat.write(notebook, snakemake.output.notebook)
 
-from nbconvert import HTMLExporter  # noqa: E402  (after the run: an error above need not pay for it)
+from common.notebook_page import notebook_html  # noqa: E402  (after the run: an error above need not pay for it)
 
-html, _ = HTMLExporter().from_notebook_node(notebook)
+html = notebook_html(notebook)
 # nbconvert links require.js and MathJax from a CDN; the notebook needs neither, and a page that reaches out to the
 # network when opened does not belong in an offline workflow's results.
 html = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", html)
