@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from common.rule_log import to_log
 
@@ -31,6 +32,7 @@ KERNEL_WITHOUT_DEBUGGER = (
     "import sys; sys.path = [p for p in sys.path if p]; sys.modules['debugpy'] = None; "
     "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
 )
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 PREAMBLE_NOTE = "# Snakemake's preamble (the rule's inputs, outputs and config) was injected here."
 
 
@@ -92,7 +94,11 @@ with tempfile.TemporaryDirectory() as ipython_dir:
         # No history database (the kernel's only writes outside the outputs).
         extra_arguments=["--HistoryManager.enabled=False"],
     )
-    client.execute()  # a cell that raises stops the run here with its traceback (CellExecutionError), in the log
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        # The cell and its traceback, without the terminal colours IPython gives it, in the rule's log.
+        raise SystemExit(f"the notebook stopped with an error:\n{ANSI_COLOUR.sub('', str(err))}") from None
 
 strip(notebook)
 nbformat.write(notebook, snakemake.output.notebook)
