@@ -4,9 +4,9 @@ same bytes.
 
 The notebook is executed with nbclient from this process (one Python kernel beside it), and rendered to HTML with
 nbconvert in the same process: Snakemake's `notebook:` directive would start `papermill --version`, then the papermill
-command line, then the kernel, and a second job would import nbconvert again to render it (about 3 s of CPU more in
+command line, then the kernel, and a second job would import nbconvert again to render it (about 2 s of CPU more in
 all). The notebook itself stays a plain Jupyter notebook: `snakemake --edit-notebook` still opens it with the rule's
-real inputs (workflow/rules/edit_notebook.smk).
+real inputs (workflow/rules/edit/explore_cohort_notebook.smk).
 
 The kernel gets the rule's paths the way Snakemake's notebook directive gives them, as a `snakemake` object (input,
 output, scriptdir) defined by a first cell tagged "snakemake-job-properties"; that cell is replaced by a comment in the
