@@ -23,14 +23,17 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
 PREAMBLE_TAG = "snakemake-job-properties"
-# What `python -m ipykernel_launcher` runs (its folder off sys.path), after hiding debugpy.
+# What `python -m ipykernel_launcher` runs (its folder off sys.path), after hiding debugpy; when the kernel has shut
+# down, its exit handlers run and it leaves without the interpreter's teardown (as common.quick_exit does).
 KERNEL_WITHOUT_DEBUGGER = (
     "import sys; sys.path = [p for p in sys.path if p]; sys.modules['debugpy'] = None; "
-    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance(); "
+    "import atexit, os; atexit._run_exitfuncs(); sys.__stdout__.flush(); sys.__stderr__.flush(); os._exit(0)"
 )
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 PREAMBLE_NOTE = "# Snakemake's preamble (the rule's inputs, outputs and config) was injected here."
@@ -112,3 +115,4 @@ html = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", html)
 with open(snakemake.output.html, "w", encoding="utf-8") as f:
     f.write(html)
 log.info("executed and rendered %d cells", len(notebook.cells))
+exit_without_teardown()
