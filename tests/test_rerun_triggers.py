@@ -20,22 +20,40 @@ from conftest import ROOT, SNAKEMAKE, run
 PACKAGES = "scripts"
 RULE_HEADER = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
 CODE_LINE = re.compile(r"^    (script|notebook):\s*\n\s+\"([^\"]+)\"", re.MULTILINE)
+NOTEBOOK_INPUT = re.compile(r"^        notebook=\"(workflow/notebooks/[^\"]+\.ipynb)\",$", re.MULTILINE)
 JOB_HEADER = re.compile(r"^(?:local)?rule (\w+):$")
 EDIT = b"\n# edited by tests/test_rerun_triggers.py\n"
 
 
-def rules_and_code(rules_dir: Path) -> dict[str, tuple[str, Path, Path]]:
-    """rule name -> (directive, script or notebook path, rule file), read from the text of the rule files."""
+def rule_blocks(rules_dir: Path) -> dict[str, tuple[str, Path]]:
+    """rule name -> (the text of its definition, rule file), for the rule files of rules_dir (not its edit/ folder,
+    whose rule only `snakemake --edit-notebook` reads)."""
     found = {}
     for smk in sorted(rules_dir.glob("*.smk")):
         text = smk.read_text(encoding="utf-8")
         headers = list(RULE_HEADER.finditer(text))
         for header, following in zip(headers, [*headers[1:], None][: len(headers)], strict=True):
-            block = text[header.end() : following.start() if following else len(text)]
-            code = CODE_LINE.search(block)
-            if code:
-                found[header.group(1)] = (code.group(1), (smk.parent / code.group(2)).resolve(), smk)
+            found[header.group(1)] = (text[header.end() : following.start() if following else len(text)], smk)
     return found
+
+
+def rules_and_code(rules_dir: Path) -> dict[str, tuple[str, Path, Path]]:
+    """rule name -> (directive, script or notebook path, rule file), read from the text of the rule files."""
+    found = {}
+    for name, (block, smk) in rule_blocks(rules_dir).items():
+        code = CODE_LINE.search(block)
+        if code:
+            found[name] = (code.group(1), (smk.parent / code.group(2)).resolve(), smk)
+    return found
+
+
+def notebooks_run(rules_dir: Path) -> dict[str, list[Path]]:
+    """rule name -> the notebooks its script executes (a `notebook=` input naming a .ipynb): their code cells are
+    the rule's code as much as the script is."""
+    return {
+        name: [rules_dir.parents[1] / path for path in NOTEBOOK_INPUT.findall(block)]
+        for name, (block, _) in rule_blocks(rules_dir).items()
+    }
 
 
 # Rules that run only when asked for by name, never as part of the study's default target.
@@ -93,9 +111,14 @@ def unused_modules(packages: Path, reached: set[Path]) -> set[Path]:
 
 def reach_by_rule(root: Path, scratch: Path) -> dict[str, set[str]]:
     rules = rules_and_code(root / "workflow" / "rules")
+    notebooks = notebooks_run(root / "workflow" / "rules")
     packages = root / PACKAGES
     return {
-        name: {path.relative_to(root).as_posix() for path in modules_reached(python_source(code, scratch), packages)}
+        name: {
+            path.relative_to(root).as_posix()
+            for source in [code, *notebooks.get(name, [])]
+            for path in modules_reached(python_source(source, scratch), packages)
+        }
         for name, (_, code, _) in rules.items()
     }
 

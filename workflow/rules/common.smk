@@ -103,6 +103,15 @@ def is_synthetic():
     return RAW["source"] == "synthetic"
 
 
+def editing_notebook():
+    """True for `snakemake --edit-notebook` (or --draft-notebook): Snakemake decides that from its command line
+    before it reads the rules and tells them nothing, so the rules read the command line too.
+    """
+    return any(
+        arg.startswith(("--edit-notebook", "--draft-notebook")) for arg in sys.argv[1:]
+    )
+
+
 def raw_table_path(table):
     """Path of one raw export, as the config declares it."""
     return str(Path(RAW["directory"]) / SOURCES[table]["file"])

@@ -94,42 +94,15 @@ rule typeset_manuscript:
         "../scripts/typeset_manuscript.py"
 
 
-rule explore_cohort_notebook:
-    input:
-        analysis="results/cleaning/analysis_table.tsv",
-        code=code_inputs("workflow/notebooks/explore_cohort.py.ipynb"),
-    output:
-        summary="results/paper/notebook_summary.json",
-        figure="results/paper/notebook_cif.png",
-    log:
-        notebook="logs/notebooks/explore_cohort.ipynb",
-    conda:
-        "../envs/python.yaml"
-    notebook:
-        "../notebooks/explore_cohort.py.ipynb"
+# The exploratory notebook, executed and rendered to HTML in one job (workflow/scripts/explore_cohort_notebook.py).
+# `snakemake --edit-notebook` needs a rule with Snakemake's notebook directive: that run reads the same rule with it.
+if editing_notebook():
 
+    include: "edit/explore_cohort_notebook.smk"
 
-rule render_notebook:
-    input:
-        notebook="logs/notebooks/explore_cohort.ipynb",
-        # The notebook rule's own output, so that a notebook left half-executed by an interrupted run is run
-        # again rather than rendered.
-        summary=rules.explore_cohort_notebook.output.summary,
-        code=rule_code("render_notebook"),
-    output:
-        notebook="results/paper/explore_cohort.ipynb",
-        html=report(
-            "results/paper/explore_cohort.html",
-            caption="../report/explore_cohort.rst",
-            category="Paper",
-            labels={"document": "exploratory notebook"},
-        ),
-    log:
-        "logs/render_notebook.log",
-    conda:
-        "../envs/python.yaml"
-    script:
-        "../scripts/render_notebook.py"
+else:
+
+    include: "explore_cohort.smk"
 
 
 # The rule graph depends on the configuration only, so it is drawn at the start of a run, beside the first jobs,
