@@ -4,6 +4,7 @@ the complete-case sensitivity analysis), with its forest plot."""
 from analysis import data, figures
 from analysis.output import write_figure, write_tsv
 from analysis.prognostic_scores import SCORE_LABELS, analyse
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -24,3 +25,4 @@ log.info(
     settings["imputations"],
     settings["bootstrap_resamples"],
 )
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

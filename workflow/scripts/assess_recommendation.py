@@ -4,6 +4,7 @@ method-by-prognosis interaction; the arms' prognostic mix."""
 
 from analysis import data, figures, recommendation, risk
 from analysis.output import write_figure, write_tsv
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -22,3 +23,4 @@ for group in data.PROGNOSTIC_GROUPS:
 write_figure(figures.recommendation(curves, tests, df, p.max_months), out.figure_png, out.figure_pdf)
 for t in tests.itertuples():
     log.info("modified Bauer %s: osteosynthesis vs endoprosthesis, Gray's p = %s", t.prognostic_group, t.p_value)
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

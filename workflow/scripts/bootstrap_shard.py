@@ -2,6 +2,7 @@
 
 from analysis import bootstrap, data, selection
 from analysis.output import write_tsv
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -15,3 +16,4 @@ indices = bootstrap.shard_indices(p.resamples, shards, shard)
 covariates = selection.multivariable_covariates(df, p.multivariable, p.min_events_per_variable)
 write_tsv(bootstrap.run_shard(df, covariates, p.horizons_months, p.seed, indices), snakemake.output.replicates)
 log.info("shard %d of %d: resamples %d to %d; covariates %s", k, n, indices.start, indices.stop - 1, covariates)
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

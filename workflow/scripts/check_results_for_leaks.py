@@ -1,6 +1,7 @@
 """Rule check_results_for_leaks: the final leak gate, over every file under results/
 and logs/: stop the run if any identifier is found."""
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from deidentify.leaks import run_leak_gate
 
@@ -15,3 +16,4 @@ run_leak_gate(
     # the last job of the run, alone: its files are shared among the rule's threads (processes)
     workers=snakemake.threads,
 )
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

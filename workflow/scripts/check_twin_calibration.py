@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from common.plotting import PAGE_WIDTH_IN, save_figure, use_style
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from synthetic_twin.calibration import check
 
@@ -61,3 +62,4 @@ save_figure(fig, snakemake.output.figure)
 if not hard["within"].all():
     missed = ", ".join(hard.loc[~hard["within"], "quantity"])
     raise SystemExit(f"the synthetic twin misses hard targets of the paper: {missed} (see {snakemake.output.table})")
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

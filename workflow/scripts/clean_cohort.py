@@ -8,6 +8,7 @@ from cleaning.cohort import derive_cohort
 from cleaning.errors import CleaningError
 from cleaning.locate import Locator
 from cleaning.report import quality_markdown
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -60,3 +61,4 @@ log.info("flow: %s", json.dumps(cohort.flow))
 log.info("corrections: %s", cohort.quality["corrections"])
 if len(cohort.review):
     log.warning("%d labels need review (see %s); their patients are excluded", len(cohort.review), out.review)
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -11,6 +11,7 @@ import pandas as pd
 from analysis import claims, data
 from analysis.output import write_json, write_tsv
 from analysis.risk import median_follow_up
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from common.study import CENSORED, DEATH
 
@@ -162,3 +163,4 @@ write_tsv(
     snakemake.output.claims_ru,
 )
 log.info("n = %d, revised %d, median age %s", numbers["n_patients"], numbers["n_revised"], numbers["median_age"])
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

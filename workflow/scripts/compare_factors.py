@@ -7,6 +7,7 @@ import pandas as pd
 
 from analysis import data, factors, figures, risk, sensitivity
 from analysis.output import write_figure, write_json, write_tsv
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -93,3 +94,4 @@ for t in tests.itertuples():
     log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)
 for warning in record["warnings"]:
     log.warning("%s", warning)
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

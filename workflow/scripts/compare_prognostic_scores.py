@@ -10,6 +10,7 @@ from analysis.output import write_figure, write_tsv
 from analysis.prognostic_scores import per_patient
 from analysis.recommendation import COMPARED
 from analysis.score_comparison import SCORE_LABELS, calibration, group_order, recommendation_by_score, with_score_groups
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -53,3 +54,4 @@ for name in ("bauer", "katagiri_new"):
     )
 for name in SCORE_LABELS:
     log.info("%s: %d patients without a score (an input missing)", name, int(df[f"{name}_group"].isna().sum()))
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

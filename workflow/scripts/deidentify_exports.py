@@ -11,6 +11,7 @@ import yaml
 
 from cleaning.codebook import Codebook
 from cleaning.errors import CleaningError
+from common.quick_exit import exit_without_teardown
 from common.rule_log import PROJECT_DIR, to_log
 from deidentify.coding import Coder, UnknownLabel
 from deidentify.keys import KeyError_, fingerprint, load_key, patient_pseudonym
@@ -115,3 +116,4 @@ log.info(
     audit["ages_top_coded"],
     audit["dropped_tables"],
 )
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

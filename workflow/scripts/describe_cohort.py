@@ -5,6 +5,7 @@ import yaml
 
 from analysis import data, description, figures, small_cells
 from analysis.output import write_figure, write_json, write_tsv
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -54,3 +55,4 @@ write_tsv(description.time_to_revision_by_cause(df, causes), out.time_to_revisio
 write_figure(figures.causes_by_primary(by_primary), out.causes_png, out.causes_pdf)
 write_figure(figures.swimmer(df), out.swimmer_png, out.swimmer_pdf)
 log.info("%d patients, %d revised", len(df), int(df["revised"].sum()))
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -5,9 +5,11 @@ import json
 
 from cleaning.report import flow_figure
 from common.plotting import save_figure
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
 flow = json.loads(open(snakemake.input.flow, encoding="utf-8").read())
 save_figure(flow_figure(flow), snakemake.output.png, snakemake.output.pdf)
 log.info("flow diagram: %d in the export, %d analysed", flow["patients_in_export"], flow["patients_analysed"])
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

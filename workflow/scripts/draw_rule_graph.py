@@ -2,6 +2,7 @@
 (rule_graph_edges in common.smk), drawn with matplotlib (no graphviz needed)."""
 
 from common.plotting import save_figure
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from provenance import draw_rulegraph
 
@@ -10,3 +11,4 @@ edges = [tuple(edge) for edge in snakemake.params.rule_graph]
 nodes = {rule: rule for edge in edges for rule in edge}
 save_figure(draw_rulegraph(nodes, edges), snakemake.output.png, snakemake.output.pdf)
 log.info("rule graph: %d rules, %d edges", len(nodes), len(edges))
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from analysis import bootstrap
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
 log = to_log(snakemake)
@@ -16,3 +17,4 @@ except ValueError as error:
 Path(snakemake.output.replicates).write_text(replicates, encoding="utf-8")
 Path(snakemake.output.intervals).write_text(intervals, encoding="utf-8")
 log.info("%d resamples from %d shards", snakemake.params.resamples, len(shards))
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

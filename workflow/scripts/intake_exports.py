@@ -5,6 +5,7 @@ import json
 
 import yaml
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from intake.build import intake, write_canonical
 from intake.plausibility import PlausibilityError, check, revision_flag_labels
@@ -50,3 +51,4 @@ log.info(
 with open(output.summary, "w", encoding="utf-8") as f:
     json.dump(result.summary, f, ensure_ascii=False, indent=2, sort_keys=True)
     f.write("\n")
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -5,6 +5,7 @@ line: python -m deidentify.recall."""
 
 import json
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from deidentify.recall import measure, measure_adversarial, table
 
@@ -33,3 +34,4 @@ for name, r in (("twin", result), ("adversarial", adversarial)):
             f"scrubber recall on the {name} corpus {overall:.4f} overall, {own:.4f} for patients' own identifiers: "
             f"below the minimums {p.minimum_overall} and {p.minimum_own}"
         )
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

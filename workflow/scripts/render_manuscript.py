@@ -6,6 +6,7 @@ import platform
 from importlib.metadata import version
 from pathlib import Path
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from manuscript.front import calibration_targets, check_citations, front_matter
 from manuscript.render import (
@@ -60,3 +61,4 @@ for lang, (markdown_path, html, docx, csl) in documents.items():
 run_pandoc(jobs)
 log.info("manuscripts written: %s", ", ".join(str(path) for doc in documents.values() for path in doc[:3]))
 log.info("%d references cited; software %s", len(cited), software)
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

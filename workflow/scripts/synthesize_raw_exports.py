@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from synthetic_twin.dialects import DIALECTS
 from synthetic_twin.generate import generate, write_twin
@@ -44,3 +45,4 @@ log.info(
     manifest["rows"],
 )
 log.info("patients to be excluded by reason: %s", manifest["excluded"])
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

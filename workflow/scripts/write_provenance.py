@@ -5,6 +5,7 @@ import json
 import platform
 from pathlib import Path
 
+from common.quick_exit import exit_without_teardown
 from common.rule_log import PROJECT_DIR, to_log
 from provenance import file_digests, git_commit_date, git_state, requirement_versions
 from provenance.crate import build_crate, write_crate
@@ -70,3 +71,4 @@ log.info(
     len(crate["@graph"]),
     manifest["git"]["commit"],
 )
+exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)
