@@ -14,10 +14,10 @@ kept letters). A character outside the set falls back to DejaVu Sans (plotting.S
 
 Licence: the Bitstream Vera licence of DejaVu Sans allows modified versions if they are renamed without "Bitstream"
 and "Vera"; the DejaVu changes are public domain. The fonts are renamed StudySans, their copyright and licence name
-records are kept, and resources/fonts/LICENSE_DEJAVU is matplotlib's copy of the licence.
+records are kept, and scripts/common/fonts/LICENSE_DEJAVU is matplotlib's copy of the licence.
 
 Rebuild (the bytes depend only on the DejaVu files of the pinned matplotlib and on fontTools):
-    python scripts/common/study_font.py resources/fonts
+    python scripts/common/study_font.py scripts/common/fonts
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 FAMILY = "StudySans"
-FONT_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+FONT_DIR = Path(__file__).resolve().parent / "fonts"  # not resources/: that is the raw side, never committed
 # Output file name -> matplotlib's bundled source face.
 FACES = {"StudySans.ttf": "DejaVuSans.ttf", "StudySans-Bold.ttf": "DejaVuSans-Bold.ttf"}
 
