@@ -1,16 +1,17 @@
 """StudySans: matplotlib's bundled DejaVu Sans (regular and bold) cut to the characters figures use, with the legacy
-`kern` table instead of the OpenType layout tables, so that saving a figure as PDF is cheap.
+`kern` table instead of GPOS and only the default ligatures of GSUB, so that saving a figure as PDF is cheap.
 
 Why: a PDF figure embeds its fonts as Type 42 (TrueType, text stays text, `pdf.fonttype` 42) and matplotlib subsets
 the font file for every PDF it writes (fontTools). For the full DejaVu Sans (6,241 glyphs) that means decompiling its
-GSUB, GPOS and MATH tables, about 0.2 s per font and figure, 0.45 s per PDF with the bold face. This file's font has
-~500 glyphs and no GSUB/GPOS/GDEF: subsetting it takes about 0.01 s.
+GSUB, GPOS and MATH tables, about 0.2 s per font and figure, 0.45 s per PDF with the bold face. StudySans has
+~770 glyphs, no GPOS or MATH and a small GSUB: subsetting it takes about 0.02 s.
 
 What is kept: Basic Latin, Latin-1, Latin Extended-A, Greek, Cyrillic (Russian labels), general punctuation, super-
 and subscripts, arrows, the usual mathematical signs (CHARACTERS); outlines and TrueType hinting unchanged; kerning
 as the legacy `kern` table, which HarfBuzz (matplotlib's text layout through libraqm) applies when a font has no GPOS,
-giving the same glyph positions as DejaVu Sans' GPOS kerning (tests/test_figure_standards.py checks every pair of
-kept letters). A character outside the set falls back to DejaVu Sans (plotting.STYLE's font.family list).
+giving the same glyph positions as DejaVu Sans' GPOS kerning (every pair of the regular face's characters was
+compared when the font was made; tests/test_figure_standards.py checks a sample with kerning pairs, the "fi" ligature
+of the GSUB kept and Cyrillic). A character outside the set falls back to DejaVu Sans (plotting.STYLE font.family).
 
 Licence: the Bitstream Vera licence of DejaVu Sans allows modified versions if they are renamed without "Bitstream"
 and "Vera"; the DejaVu changes are public domain. The fonts are renamed StudySans, their copyright and licence name
