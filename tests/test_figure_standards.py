@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import matplotlib
 
@@ -19,12 +20,16 @@ import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib import _text_helpers  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from analysis import figures, risk  # noqa: E402
+from common import study_font  # noqa: E402
 from common.plotting import (  # noqa: E402
     LINESTYLES,
     MIN_FONT_PT,
@@ -35,6 +40,7 @@ from common.plotting import (  # noqa: E402
     series_style,
     simulated_lab,
     text_colour_on,
+    write_png,
 )
 from common.study import DAYS_PER_MONTH, DEATH, REVISION  # noqa: E402
 
@@ -230,3 +236,56 @@ def test_figures_are_saved_at_300_dpi(drawn, tmp_path):
     image = matplotlib.image.imread(tmp_path / "figure.png")
     assert abs(image.shape[0] - height * 300) < 1 and abs(image.shape[1] - width * 300) < 1, image.shape
     assert (tmp_path / "figure.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_png_is_opaque_rgb_with_the_pixels_savefig_draws(drawn, tmp_path):
+    """write_png drops the alpha channel of an opaque figure: the pixels are those of matplotlib's own RGBA PNG, and
+    two saves are byte-identical."""
+    fig = drawn["cif_by_group"]
+    fig.savefig(tmp_path / "matplotlib.png", metadata={"Software": None})
+    write_png(fig, tmp_path / "a.png")
+    write_png(fig, tmp_path / "b.png")
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    with PIL.Image.open(tmp_path / "a.png") as ours, PIL.Image.open(tmp_path / "matplotlib.png") as theirs:
+        assert ours.mode == "RGB" and theirs.mode == "RGBA"
+        assert round(ours.info["dpi"][0]) == 300
+        reference = np.asarray(theirs)
+        assert (reference[..., 3] == 255).all()
+        assert np.array_equal(np.asarray(ours), reference[..., :3])
+
+
+def test_pdf_text_is_embedded_studysans_type42_russian_included(tmp_path):
+    """Text in a PDF figure stays text, in a TrueType (Type 42) font embedded as a subset of StudySans, Russian
+    letters included; no Type 3 fonts and no fallback to the full DejaVu Sans."""
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_title("Ремонт после остеосинтеза, fi ≥ 2", weight="bold")
+    ax.set_xlabel("Месяцы − months ± 1 × 2")
+    save_figure(fig, tmp_path / "ru.pdf")
+    raw = (tmp_path / "ru.pdf").read_bytes()
+    assert b"/FontFile2" in raw and b"/CIDFontType2" in raw
+    assert b"+StudySans" in raw and b"+StudySans-Bold" in raw
+    assert b"/Type3" not in raw and b"DejaVu" not in raw
+
+
+def test_studysans_lays_out_text_as_dejavu_sans():
+    """StudySans has DejaVu Sans' glyph positions: kerning (from the legacy kern table, GPOS dropped), the "fi"
+    ligature (GSUB liga kept) and Cyrillic letters."""
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    sample = "AVATAR To Ty Wa Yo fi fl modified Gray's p = 0.02 (Holm) Ремонт Тяжесть Гр. вероятность ≤ 5 % − 1"
+    for face, original in study_font.FACES.items():
+        layouts = []
+        for path in (source / original, study_font.FONT_DIR / face):
+            font = FT2Font(path)
+            font.set_size(9, 72)
+            layouts.append([(item.char, item.x) for item in _text_helpers.layout(sample, font)])
+        assert layouts[0] == layouts[1], face
+        assert ("fi" in [char for char, _ in layouts[1]]) and len(layouts[1]) < len(sample)
+
+
+def test_studysans_files_are_what_the_builder_makes(tmp_path):
+    """The committed fonts are reproducible: scripts/common/study_font.py on matplotlib's DejaVu Sans."""
+    study_font.main(str(tmp_path))
+    for face in study_font.FACES:
+        assert (tmp_path / face).read_bytes() == (study_font.FONT_DIR / face).read_bytes(), face
+    font = FT2Font(study_font.FONT_DIR / "StudySans.ttf")
+    assert font.family_name == "StudySans" and font.num_glyphs < 1000
