@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import unicodedata
 import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -94,19 +95,68 @@ DATA_URI = re.compile(rb"data:[\w/+.-]+(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/
 BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{200,}={0,2}")
 
 
-def texts_in(path: Path):
-    """The file as text, each part of an office document, and every embedded base64 file of a page (data URIs and
-    long base64 strings), decoded. The file's own text is read without that base64, which is decoded and read on its
-    own: base64 is no text anyone wrote, and a report that embeds the PDFs holds megabytes of it, whose chance runs
-    of six digits would match planted numbers (a false leak)."""
-    data = path.read_bytes()
-    yield BASE64_RUN.sub(b" ", DATA_URI.sub(b"data: ", data)).decode("utf-8", errors="replace")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_texts(png: bytes):
+    """The text a PNG can carry: its tEXt, zTXt and iTXt chunks (keyword and text). Its pixel data is compressed
+    bytes, not text: read as text it holds chance runs of digits that match planted numbers (a false leak)."""
+    import zlib
+
+    position = len(PNG_SIGNATURE)
+    while position + 8 <= len(png):
+        length = int.from_bytes(png[position : position + 4], "big")
+        kind, body = png[position + 4 : position + 8], png[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"tEXt":
+            yield body.decode("latin-1")
+        elif kind == b"zTXt":
+            keyword, _, rest = body.partition(b"\0")
+            yield keyword.decode("latin-1") + " " + zlib.decompress(rest[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            keyword, _, rest = body.partition(b"\0")
+            compressed, rest = rest[0], rest[2:]
+            _language, _, rest = rest.partition(b"\0")
+            translated, _, text = rest.partition(b"\0")
+            text = zlib.decompress(text) if compressed else text
+            yield " ".join(part.decode("utf-8", errors="replace") for part in (keyword, translated, text))
+
+
+def pdf_texts(pdf: bytes):
+    """The text a PDF shows and its metadata (poppler's pdftotext and pdfinfo, as the final leak gate reads PDFs);
+    its compressed streams read as text would hold chance runs of digits."""
+    for tool in (["pdftotext", "-q", "-", "-"], ["pdfinfo", "-"]):
+        if shutil.which(tool[0]) is None:
+            pytest.fail(f"{tool[0]} is missing: install poppler-utils (.ci/run does)")
+        yield subprocess.run(tool, input=pdf, capture_output=True, check=True).stdout.decode("utf-8", "replace")
+
+
+def readable_texts(data: bytes, depth: int = 0):
+    """What a reader of these bytes sees: a PNG's text chunks, a PDF's text and metadata, each part of an office
+    document (its XML without tags), and anything else as UTF-8 text, read without its embedded base64 (data URIs and
+    long base64 strings), which is decoded and read the same way on its own, down to three levels (the report
+    embeds the manuscripts' pages, which embed their figures). Base64 and compressed bytes are no text anyone wrote:
+    read as text, their megabytes hold chance runs of six digits that match planted numbers (a false leak)."""
+    if data.startswith(PNG_SIGNATURE):
+        yield from png_texts(data)
+    elif data.startswith(b"%PDF"):
+        yield from pdf_texts(data)
+    elif data.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(BytesIO(data)) as z:
             for name in z.namelist():
-                yield re.sub(r"<[^>]+>", "", z.read(name).decode("utf-8", errors="replace"))
-    for m in (*DATA_URI.finditer(data), *BASE64_RUN.finditer(data)):
-        yield base64.b64decode(m.group(m.lastindex or 0) + b"==", validate=False).decode("utf-8", errors="replace")
+                for text in readable_texts(z.read(name), depth + 1):
+                    yield re.sub(r"<[^>]+>", "", text)
+    else:
+        yield BASE64_RUN.sub(b" ", DATA_URI.sub(b"data: ", data)).decode("utf-8", errors="replace")
+        if depth < 3:
+            for m in (*DATA_URI.finditer(data), *BASE64_RUN.finditer(data)):
+                blob = base64.b64decode(m.group(m.lastindex or 0) + b"==", validate=False)
+                yield from readable_texts(blob, depth + 1)
+
+
+def texts_in(path: Path):
+    """The file as its readers see it (readable_texts)."""
+    yield from readable_texts(path.read_bytes())
 
 
 def outside_resources(project: Path) -> list[Path]:
@@ -216,6 +266,35 @@ def test_planted_identifiers_are_found_by_the_test_itself(adversarial_exports):
     assert needles.find("Эндопротезирование бедренной кости 12.03.2015, ECOG 2, p = 0.0123456, n = 247.") == []
     folded = next(v for v, k, _ in planted.values if k == "name")
     assert needles.find(f"x {folded.upper().replace('о', 'o')} y")  # a Latin look-alike in capitals
+
+
+def test_images_and_pdfs_are_read_for_their_text(tmp_path):
+    """The search reads what an image or a PDF carries as text (PNG text chunks, the PDF's text and metadata), files
+    or embedded as base64 in a page, and not their compressed bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from PIL import Image, PngImagePlugin
+
+    name = "Толоконникова Агата"
+    figure = Figure(figsize=(2, 1))
+    figure.text(0.1, 0.5, name)
+    pdf, png = BytesIO(), BytesIO()
+    figure.savefig(pdf, format="pdf", metadata={"Author": "Иванов 4509123456"})
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Comment", "passport 4509 123456")
+    chunks.add_itxt("Author", name, zip=True)
+    Image.new("RGB", (4, 4)).save(png, format="PNG", pnginfo=chunks)
+    (tmp_path / "figure.pdf").write_bytes(pdf.getvalue())
+    page = b'<img src="data:image/png;base64,' + base64.b64encode(png.getvalue()) + b'">'
+    (tmp_path / "page.html").write_bytes(page)
+    pdf_text = " ".join(texts_in(tmp_path / "figure.pdf"))
+    assert name in pdf_text and "4509123456" in pdf_text  # the drawn text and the metadata
+    page_text = " ".join(texts_in(tmp_path / "page.html"))
+    assert "4509 123456" in page_text and name in page_text
+    # Bytes that are neither stay text, decoded.
+    assert "4509 123456" in " ".join(readable_texts("паспорт 4509 123456".encode()))
 
 
 @pytest.mark.workflow
