@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.typ"
 # An image as pandoc's Typst writer names it: image("path", ...), the path a Typst string literal.
 IMAGE = re.compile(r'(?<![\w.])image\("((?:[^"\\]|\\.)*)"')
+# A line of Typst code that imports or includes a package ("@namespace/name:version"), which Typst would download.
+# Pandoc escapes every "#" of the text, so only the template could hold one; a Markdown code block showing one
+# (printed, not run) is refused too, which fails safe.
+PACKAGE = re.compile(r'^[ \t]*#(?:import|include)\b[^\n]*"@', re.M)
 # A URL scheme (http:, https:, file:, data:...) or a protocol-relative address.
 URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 # Pandoc writes a block in another language as `#set text(lang: "ru"); == Heading`: the heading after the semicolon
@@ -40,6 +44,8 @@ LANG_THEN_BLOCK = re.compile(r'^(#set text\(lang: "[A-Za-z-]+"\)); ', re.M)
 # manuscript's tables write all alike (equal shares); `column_shares` gives each column its share from its text.
 # (A table whose lines are all short has no shares: `columns: n`.)
 EQUAL_COLUMNS = re.compile(r"(?<=#table\(\n)([ \t]*)columns: ([0-9]+|\((?:[0-9.]+%, )*[0-9.]+%\))")
+TABLE_FIGURE = "#figure(\n  align(center)[#table(\n"
+TABLE_FIGURE_END = "\n  , kind: table\n  )"
 PIPE_ROW = re.compile(r"^\|.*\|[ \t]*$")
 PIPE_SEPARATOR = re.compile(r"^\|(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*$")
 
@@ -85,8 +91,8 @@ def typst_source(markdown: Path, bibliography: Path, csl: Path, template: Path =
 def rooted(source: str, folder: Path) -> tuple[str, Path]:
     """`source` with every image path relative to `folder` rewritten from Typst's root ("/..."), and that root: the
     deepest folder holding `folder` and every image. Raises NetworkRefused for an image named by URL and for a
-    package import."""
-    if re.search(r'#import\s*"@|#include\s*"@', source):
+    package import. (An image in a data: URL pandoc writes as an SVG holding it, `image.decode`: nothing to fetch.)"""
+    if PACKAGE.search(source):
         raise NetworkRefused("the typesetter fetches no Typst package")
     paths = [match.group(1) for match in IMAGE.finditer(source)]
     refused = [path for path in paths if URL.match(path)]
@@ -124,13 +130,15 @@ def pipe_tables(markdown: str) -> list[list[list[str]]]:
     return tables
 
 
-def column_shares(rows: list[list[str]]) -> list[float]:
-    """Each column's share of the text width, as a browser's automatic table layout gives it (CSS 2.1 §17.5.2.2,
-    in characters rather than points): each column at least its longest word (`least`), at most its longest cell
-    (`most`); if the longest cells fit (sum of `most` within `width` characters) the shares are `most`, else each
-    column gets `least` plus the room left in proportion to `most - least`. `width` is the number of 8-point
-    characters a line of the text width holds (about 75)."""
-    width = 75.0
+# The number of characters of the tables' 8-point StudySans a line of the text width (170 mm, 482 pt) holds, about
+# (an average character 0.55 em, 4.4 pt), and the room a cell takes beyond its text, in characters: its padding
+# (0.4 em either side, 1.5 characters) and a margin for digits, wider than the average character.
+LINE_CHARACTERS = 100.0
+CELL_PADDING = 2.0
+
+
+def column_extents(rows: list[list[str]]) -> tuple[list[float], list[float]]:
+    """Each column's longest word and longest cell, in characters (Markdown's emphasis marks not counted)."""
     columns = max(len(row) for row in rows)
     least = [1.0] * columns
     most = [1.0] * columns
@@ -139,15 +147,36 @@ def column_shares(rows: list[list[str]]) -> list[float]:
             text = re.sub(r"[*_`\\]", "", cell)
             least[j] = max(least[j], max((len(word) for word in text.split()), default=1))
             most[j] = max(most[j], len(text))
-    if sum(most) <= width or sum(most) == sum(least):
+    return least, most
+
+
+def column_shares(rows: list[list[str]]) -> list[float]:
+    """Each column's share of the text width, as a browser's automatic table layout gives it (CSS 2.1 §17.5.2.2,
+    in characters rather than points): each column at least its longest word (`least`), at most its longest cell
+    (`most`), each with the cell's padding (CELL_PADDING); if the longest cells fit (sum of `most` within
+    LINE_CHARACTERS) the shares are `most`, else each column gets `least` plus the room left in proportion to
+    `most - least`."""
+    least, most = column_extents(rows)
+    least = [low + CELL_PADDING for low in least]
+    most = [high + CELL_PADDING for high in most]
+    if sum(most) <= LINE_CHARACTERS or sum(most) == sum(least):
         return most
-    room = max(width - sum(least), 0.0) / (sum(most) - sum(least))
+    room = max(LINE_CHARACTERS - sum(least), 0.0) / (sum(most) - sum(least))
     return [low + (high - low) * room for low, high in zip(least, most, strict=True)]
+
+
+def crowding(rows: list[list[str]]) -> float:
+    """How much wider than the text width the table's longest words stand side by side (with the cells' padding):
+    above 1, its type is made smaller by that factor and its words may break anywhere (the template's
+    `crowded-table`)."""
+    least, _ = column_extents(rows)
+    return (sum(least) + CELL_PADDING * len(least)) / LINE_CHARACTERS
 
 
 def fitted_columns(source: str, markdown: str) -> str:
     """`source` with each table's equal column shares replaced by `column_shares` of the Markdown's table (as
-    fractions of the text width); automatic widths if the tables of the two cannot be paired."""
+    fractions of the text width), and a table whose words cannot fit wrapped in `crowded-table`; automatic
+    widths if the tables of the two cannot be paired."""
     tables = pipe_tables(markdown)
     found = EQUAL_COLUMNS.findall(source)
 
@@ -159,9 +188,17 @@ def fitted_columns(source: str, markdown: str) -> str:
     ):
         return EQUAL_COLUMNS.sub(lambda m: f"{m.group(1)}columns: {count(m.group(2))}", source)
     shares = iter(column_shares(rows) for rows in tables)
-    return EQUAL_COLUMNS.sub(
+    source = EQUAL_COLUMNS.sub(
         lambda m: m.group(1) + "columns: (" + ", ".join(f"{s:.2f}fr" for s in next(shares)) + ")", source
     )
+    # Pandoc writes each table as `#figure(\n  align(center)[#table(\n ... )]\n  , kind: table\n  )`.
+    parts = source.split(TABLE_FIGURE)
+    for k, rows in enumerate(tables, start=1):
+        crowded = crowding(rows)
+        if crowded > 1 and k < len(parts) and TABLE_FIGURE_END in parts[k]:
+            parts[k] = parts[k].replace(TABLE_FIGURE_END, TABLE_FIGURE_END + "]", 1)
+            parts[k - 1] += f"#crowded-table({1 / crowded:.3f})["
+    return TABLE_FIGURE.join(parts)
 
 
 def typeset(
