@@ -9,7 +9,8 @@
   names) and fetches nothing, except packages named by `#import "@..."`: the template imports none, raw Typst is
   off, and a source naming a package or an image by URL is refused before Typst sees it (NetworkRefused).
 - **Fonts**: StudySans (scripts/common/fonts, DejaVu Sans cut to Latin, Greek, Cyrillic and the usual signs) by
-  `font_paths`, with the system's fonts ignored: the same glyphs on every machine. (Typst's own embedded fonts, for
+  `font_paths`, with the system's fonts ignored: the same glyphs on every machine. It has regular and bold faces, no
+  italic: emphasis would be set upright (logged; the manuscripts have none). (Typst's own embedded fonts, for
   mathematics, stay available; the manuscript has no mathematics.)
 - **Reproducible bytes**: the PDF carries no date unless ``SOURCE_DATE_EPOCH`` is set (the reproducible-builds
   convention, https://reproducible-builds.org/specs/source-date-epoch/), then that one (UTC); Typst subsets the fonts
@@ -217,6 +218,9 @@ def typeset(
     markdown, pdf_path = Path(markdown), Path(pdf_path)
     source = typst_source(markdown, Path(bibliography), Path(csl), Path(template))
     source, root = rooted(source, markdown.parent)
+    if "#emph[" in source:
+        # StudySans has no italic face: Typst sets emphasis upright (the manuscripts use none).
+        log.warning("%s has emphasis, which StudySans (no italic face) sets upright", markdown)
     date = source_date()
     pdf = typst.compile(
         source.encode("utf-8"),
