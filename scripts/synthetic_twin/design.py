@@ -196,8 +196,8 @@ KATAGIRI_TARGET = [
     [0.00, 0.05, 0.95],  # < 3 months
     [0.03, 0.17, 0.80],  # 3-6
     [0.15, 0.55, 0.30],  # 6-12
-    [0.22, 0.73, 0.05],  # 12-24
-    [0.62, 0.38, 0.00],  # >= 24, or alive
+    [0.22, 0.68, 0.10],  # 12-24
+    [0.62, 0.36, 0.02],  # >= 24, or alive
 ]
 CEREBRAL_SHARE_OF_VISCERAL = 0.15
 # Share of each pre-operative laboratory test that was not drawn: 3 % per test, so that about one patient in six
