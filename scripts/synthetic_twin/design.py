@@ -128,6 +128,8 @@ PATHOLOGICAL_FRACTURE_SHARE = 0.68  # 60-80 % pathological (Ristevski 2009; Guzi
 FEMALE_SHARE = {"breast": 0.99, "cervix": 1.0, "prostate": 0.0}  # others: 0.45
 VISCERAL_SHARE = {"lung": 0.6, "liver": 0.6, "melanoma": 0.6, "kidney": 0.3, "breast": 0.3, "thyroid": 0.25}
 SOLITARY_SHARE = {"kidney": 0.4, "thyroid": 0.35, "breast": 0.45}  # others: 0.25
+# (No target holds these two; breast and kidney carry fewer visceral and more solitary metastases than the other
+# primaries so that the best original Bauer group, 4-5, is large enough for its survival band: see SURVIVAL.)
 AGE_SPREAD = 11.5  # years, standard deviation of age at surgery around the median 62
 
 # Survival after surgery by primary: Weibull (median in months, shape) of a patient with none of the Bauer score's
