@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -351,6 +352,10 @@ def overall_survival(
     return fig
 
 
+# A covariate label longer than this wraps (none of the English labels is: their figure is as it was).
+FOREST_LABEL_WIDTH = 40
+
+
 def forest(table: pd.DataFrame, confidence_level: float = 0.95, text: FigureText = ENGLISH):
     """Univariable and multivariable hazard ratios: cause-specific Cox and Fine-Gray side by side."""
     use_style()
@@ -376,7 +381,7 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95, text: FigureText
                 marker=marker,
                 color=colour,
                 markersize=4.5,
-                label=text.term("model_kind", kind) if i == order.index[0] else None,
+                label=text(f"forest.{kind}") if i == order.index[0] else None,
             )
     ax.axvline(1, color="#666666", linewidth=0.7, linestyle=":")
     ax.set_xscale("log")
@@ -388,7 +393,7 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95, text: FigureText
     ax.set_yticks(
         range(len(order)),
         [
-            text("forest.row", label=lab, block=text(f"forest.{b.lower()}").lower())
+            text("forest.row", label=textwrap.fill(lab, FOREST_LABEL_WIDTH), block=text(f"forest.{b.lower()}").lower())
             for b, lab in zip(order["block"], order["label"], strict=True)
         ],
         fontsize=8,
@@ -706,6 +711,7 @@ def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level
     for i, score in enumerate(scores):
         style = series_style(i)
         part = discrimination[discrimination["score"] == score].set_index("outcome")
+        name = text.score(score, "score_legend", text("score.in_legend", score=labels.get(score, score)))
         offset = (i - (len(scores) - 1) / 2) * 0.22
         for j, outcome in enumerate(outcomes):
             if outcome not in part.index:
@@ -724,11 +730,7 @@ def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level
                 marker="osD^v"[i % 5],
                 color=style["color"],
                 markersize=4.5,
-                label=text(
-                    "score.in_legend", score=labels.get(score, score) if text.lang == "en" else text.score(score)
-                )
-                if j == 0
-                else None,
+                label=name if j == 0 else None,
             )
     ax.axvline(0.5, color="#666666", linewidth=0.7, linestyle=":")
     ax.set_yticks(range(len(outcomes)), [_outcome_name(o, text) for o in outcomes], fontsize=8)

@@ -42,10 +42,11 @@ class FigureText:
         entry = load().get(f"terms.{kind}.{code}.{form}")
         return entry[self.lang] if entry else plain_label(code)
 
-    def score(self, name: str) -> str:
-        """A prognostic score's name (figure.score.<name>), or the name itself for a score the glossary lacks."""
-        entry = load().get(f"figure.score.{name}")
-        return entry[self.lang] if entry else name
+    def score(self, name: str, section: str = "score", default: str | None = None) -> str:
+        """A prognostic score's name (figure.<section>.<name>), or `default` (the name itself) for a score the
+        glossary lacks."""
+        entry = load().get(f"figure.{section}.{name}")
+        return entry[self.lang] if entry else (name if default is None else default)
 
     def localise_ticks(self, fig) -> None:
         """In Russian, every tick label of the figure's axes in Russian typography (the formatter matplotlib or the
