@@ -2,6 +2,7 @@
 revised / not revised), from the flow clean_cohort counted."""
 
 import json
+import time
 
 from cleaning.report import flow_figure
 from common.figure_text import LANGUAGES
@@ -18,6 +19,8 @@ for text, png, pdf in zip(
     (snakemake.output.pdf, snakemake.output.pdf_ru),
     strict=True,
 ):
+    start = time.process_time()
     save_figure(flow_figure(flow, text), png, pdf)
+    log.info("flow diagram (%s): drawn and saved in %.2f s CPU", text.lang, time.process_time() - start)
 log.info("flow diagram: %d in the export, %d analysed", flow["patients_in_export"], flow["patients_analysed"])
 exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)
