@@ -376,9 +376,10 @@ def twin_calibration_table():
     return ["results/twin/calibration.tsv"] if is_synthetic() else []
 
 
-def manuscript_figures():
-    """Every figure the manuscript embeds, in the order it numbers them (scripts/common/study.py)."""
-    return list(STUDY.MANUSCRIPT_FIGURES)
+def manuscript_figures(lang="en"):
+    """Every figure the manuscript in `lang` embeds, in the order it numbers them (scripts/common/study.py): the
+    Russian manuscript embeds each figure's Russian variant (STUDY.figure_in)."""
+    return [STUDY.figure_in(path, lang) for path in STUDY.MANUSCRIPT_FIGURES]
 
 
 def manuscript_captions():
@@ -388,9 +389,10 @@ def manuscript_captions():
     ]
 
 
-def supplement_figures():
-    """Every figure of the manuscript's supplement, in the order it numbers them (scripts/common/study.py)."""
-    return list(STUDY.SUPPLEMENT_FIGURES)
+def supplement_figures(lang="en"):
+    """Every figure of the supplement of the manuscript in `lang`, in the order it numbers them
+    (scripts/common/study.py)."""
+    return [STUDY.figure_in(path, lang) for path in STUDY.SUPPLEMENT_FIGURES]
 
 
 def supplement_captions():

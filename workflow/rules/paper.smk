@@ -39,6 +39,9 @@ rule render_manuscript:
         captions=manuscript_captions(),
         supplement_figures=supplement_figures(),
         supplement_captions=supplement_captions(),
+        # The same figures with Russian labels (drawn beside the English ones), for manuscript_ru.
+        figures_ru=manuscript_figures("ru"),
+        supplement_figures_ru=supplement_figures("ru"),
         code=rule_code("render_manuscript"),
     output:
         markdown="results/paper/manuscript.md",
