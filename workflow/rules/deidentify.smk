@@ -52,7 +52,10 @@ if DEID_SHARDS > 1:
 rule deidentify_exports:
     input:
         **(
-            {**deidentify_inputs(), "parts": gather.deidentify("resources/deid/shards/{scatteritem}.json")}
+            {
+                **deidentify_inputs(),
+                "parts": gather.deidentify("resources/deid/shards/{scatteritem}.json"),
+            }
             if DEID_SHARDS > 1
             else deidentify_inputs()
         ),
