@@ -33,7 +33,7 @@ def test_shard_counts_1_2_and_7_give_byte_identical_outputs(tmp_path):
     one shard, then --set-scatter deidentify=2 and 7, forced)."""
     project = tmp_path / "study"
     shutil.copytree(ROOT, project, ignore=SKIP)
-    target = ["--cores", "2", "--quiet", "results/deid/audit.json"]
+    target = ["--cores", "2", "results/deid/audit.json"]
     run(SNAKEMAKE + target, project)
     one = {path: (project / path).read_bytes() for path in OUTPUTS}
     assert not (project / "resources" / "deid" / "shards").exists()
