@@ -86,8 +86,8 @@ def deidentify_shard(key, index, shards):
     from intake.canonical import canonical_specs, read_canonical_tables
 
     try:
-        raw = read_canonical_tables(snakemake.input, snakemake.input.intake)
-        files = {name: [str(f) for f in read_canonical(snakemake.input[name])["source_file"]] for name in raw}
+        files = {}
+        raw = read_canonical_tables(snakemake.input, snakemake.input.intake, files)
         coder = coder_for(snakemake.input.codebook)
     except (RawExportError, CleaningError) as err:
         stop(err)
