@@ -59,6 +59,7 @@ def test_tables_gather_by_pseudonym_keeping_each_patients_rows_in_order():
     b = "patient_id\tentry\tnote\nP2\t1\t\nP4\t1\tz\n"
     assert merge_tables([a, b]) == ('patient_id\tentry\tnote\nP1\t1\tb\nP1\t2\ta\nP2\t1\t\nP3\t1\t"x\ty"\nP4\t1\tz\n')
     assert merge_tables([a]) is a
+    assert merge_tables([a, "patient_id\tentry\tnote\n"]) == a  # a shard without patients
     locator_a = "table\tpatient_id\tentry\nops\tP3\t1\npatients\tP1\t1\n"
     locator_b = "table\tpatient_id\tentry\nops\tP2\t1\npatients\tP2\t1\n"
     assert merge_tables([locator_a, locator_b], table_order=["patients", "ops"]) == (
