@@ -42,8 +42,17 @@ if BOOTSTRAP["resamples"] > 0:
 include: "workflow/rules/leak_gate.smk"
 
 
+onstart:
+    start_warm_server()
+
+
+onsuccess:
+    stop_warm_server()
+
+
 # After a failed run no output that depends on a failed job may look current: remove them (workflow/rules/common.smk).
 onerror:
+    stop_warm_server()
     remove_stale_outputs(log)
 
 

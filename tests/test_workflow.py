@@ -308,10 +308,15 @@ def test_numbers_json_has_the_published_numbers_exactly(full_run):
 
 
 def test_every_figure_is_written_as_png_and_pdf_with_a_caption(full_run):
-    figures = sorted((full_run / "results" / "figures").glob("*.png"))
+    figures = sorted(p for p in (full_run / "results" / "figures").glob("*.png") if not p.stem.endswith("_ru"))
     # The manuscript's figures but the flow diagram (its own folder), Schoenfeld residuals in its supplement, and the
     # prognostic scores' calibration and recommendation figures (report only).
     assert len(figures) == len(MANUSCRIPT_FIGURES) - 1 + len(SUPPLEMENT_FIGURES) + 3, [f.name for f in figures]
+    # Each figure of the manuscript and its supplement also in Russian (manuscript_ru; tests/test_figures_ru.py).
+    russian = sorted((full_run / "results").glob("*/*_ru.png"))
+    assert len(russian) == len(MANUSCRIPT_FIGURES) + len(SUPPLEMENT_FIGURES), [f.name for f in russian]
+    for png in russian:
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     for png in figures:
         assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
         assert (ROOT / "workflow" / "report" / f"{png.stem}.rst").read_text().strip(), png.name

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
+from common.figure_text import ENGLISH, FigureText, plain_label
 from common.plotting import PAGE_WIDTH_IN, PALETTE, series_style, text_colour_on, use_style
 from common.study import DAYS_PER_MONTH, DEATH, REVISION
 
 from .risk import at_risk
 
-CAUSE_LABELS = {
-    "preoperative_diagnostic_error": "Preoperative diagnostic error",
-    "postoperative_infection": "Postoperative infection",
-    "endoprosthesis_dislocation": "Endoprosthesis dislocation",
-    "solitary_metastasis_progression_after_osteosynthesis": "Solitary metastasis progression after osteosynthesis",
-    "aseptic_instability_after_intramedullary_osteosynthesis": "Aseptic instability after IM osteosynthesis",
-    "endoprosthesis_stem_fracture": "Endoprosthesis stem fracture",
-}
-
-
-def label(value: str) -> str:
-    return str(value).replace("_", " ")
+# Every word a figure draws comes from the glossary through a FigureText (common/figure_text.py), English by default:
+# each function draws the same figure in the language of its `text` argument.
+label = plain_label
 
 
 def _step(ax, months, estimate, lower=None, upper=None, max_months=60.0, until=None, **kw):
@@ -45,10 +40,10 @@ def _step(ax, months, estimate, lower=None, upper=None, max_months=60.0, until=N
     return line
 
 
-def _months_axis(ax, max_months, ylabel, every=12, xlabel="Months since the index operation"):
+def _months_axis(ax, max_months, ylabel, every=12, xlabel=None, text: FigureText = ENGLISH):
     ax.set_xlim(0, max_months)
     ax.set_xticks(np.arange(0, max_months + 1, every))
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(text("axis.months_since_index") if xlabel is None else xlabel)
     ax.set_ylabel(ylabel)
 
 
@@ -81,17 +76,19 @@ def numbers_at_risk(
     labels: bool = True,
     slots: int | None = None,
     header: str | None = None,
+    text: FigureText = ENGLISH,
 ) -> None:
     """Numbers at risk and cumulative events under a time axis: one row per group, "n (e)" at each tick, where n
     is the number still followed without the event just before the tick (follow-up time >= tick) and e the number of
     events up to the tick. `rows` maps a group's label to (months of follow-up, whether each ended in the event).
     The table is drawn in its own axes `ax`, which shares the time axis of the plot above it. `slots` rows of room
     (default: as many as there are rows) keep the tables of panels side by side aligned; without `labels` the
-    numbers take their group's colour; `header` replaces the heading ("" for none)."""
+    numbers take their group's colour; `header` replaces the heading ("" for none); the heading is in the language
+    of `text` (glossary figure.at_risk.<events>)."""
     ax.set_axis_off()
     ax.set_ylim(max(len(rows), slots or 0) - 0.5, -1.3)
     across = blended_transform_factory(ax.transAxes, ax.transData)
-    heading = f"Numbers at risk (cumulative {events})" if header is None else header
+    heading = text(f"at_risk.{events}") if header is None else header
     ax.text(0, -1.1, heading, ha="left", va="center", fontsize=8, weight="bold", transform=across)
     for row, ((name, (months, event)), colour) in enumerate(zip(rows.items(), colours, strict=False)):
         months, event = np.asarray(months, float), np.asarray(event, bool)
@@ -112,17 +109,10 @@ def numbers_at_risk(
             )
 
 
-SHORT_LABELS = {
-    "intramedullary_osteosynthesis": "IM nail",
-    "plate_osteosynthesis": "plate",
-    "endoprosthesis": "endoprosthesis",
-    "osteosynthesis": "osteosynthesis",
-    "other": "other",
-}
-
-
-def short(value: str) -> str:
-    return SHORT_LABELS.get(str(value), label(value))
+def short(value: str, text: FigureText = ENGLISH) -> str:
+    """A group's short name in a legend or an at-risk row: an operation method's (glossary terms.method.<code>.short),
+    else the code as words (a prognostic group "0-1", "osteosynthesis")."""
+    return text.term("method", value, "short")
 
 
 def _followed(df: pd.DataFrame, mask=None, event: int = REVISION) -> tuple[np.ndarray, np.ndarray]:
@@ -136,15 +126,17 @@ def _last_followup(df: pd.DataFrame, mask=None) -> float:
     return float(d["months"].max()) if len(d) else 0.0
 
 
-def km_versus_cif(curves: pd.DataFrame, risk: pd.DataFrame, df: pd.DataFrame, max_months: float):
+def km_versus_cif(
+    curves: pd.DataFrame, risk: pd.DataFrame, df: pd.DataFrame, max_months: float, text: FigureText = ENGLISH
+):
     use_style()
     fig, (ax,), (table,) = _with_risk_tables(rows=1, height=3.6)
     km = curves[curves["curve"] == "km_revision"]
     cif = curves[curves["curve"] == "cif_revision"]
     until = _last_followup(df)
     for curve, style, name in (
-        (km, {"color": PALETTE[1], "linestyle": "--"}, "1 - Kaplan-Meier (deaths censored)"),
-        (cif, {"color": PALETTE[0], "linestyle": "-"}, "Cumulative incidence (death competing)"),
+        (km, {"color": PALETTE[1], "linestyle": "--"}, text("km_versus_cif.km")),
+        (cif, {"color": PALETTE[0], "linestyle": "-"}, text("km_versus_cif.cif")),
     ):
         _step(
             ax,
@@ -159,26 +151,34 @@ def km_versus_cif(curves: pd.DataFrame, risk: pd.DataFrame, df: pd.DataFrame, ma
         )
     two = risk.set_index("horizon").loc["2y"] if "2y" in set(risk["horizon"]) else risk.iloc[-1]
     ax.annotate(
-        f"at {two['months']:g} months: {100 * two['km_revision']:.1f} % vs {100 * two['cif_revision']:.1f} %"
-        f"\n1 - KM overstates by {two['overestimate_points']:.1f} points "
-        f"({100 * two['overestimate_relative']:.0f} % relative)",
+        text(
+            "km_versus_cif.overstates",
+            months=two["months"],
+            km=100 * two["km_revision"],
+            cif=100 * two["cif_revision"],
+            points=two["overestimate_points"],
+            relative=100 * two["overestimate_relative"],
+        ),
         xy=(two["months"], two["km_revision"]),
         xytext=(0.35, 0.1),
         textcoords="axes fraction",
         fontsize=8,
         arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6},
     )
-    _months_axis(ax, max_months, "Risk of revision")
+    _months_axis(ax, max_months, text("axis.risk_of_revision"), text=text)
     ax.set_ylim(0, max(0.05, float(km["upper"][km["months"] <= max_months].max()) * 1.1))
     _percent_axis(ax)
-    ax.legend(loc="upper left", title=f"n = {len(df)}, revised {int((df['event'] == REVISION).sum())}")
+    ax.legend(
+        loc="upper left", title=text("km_versus_cif.cohort", n=len(df), revised=int((df["event"] == REVISION).sum()))
+    )
     ax.tick_params(labelbottom=True)
-    numbers_at_risk(table, {"all": _followed(df)}, ax.get_xticks(), ["#333333"])
+    numbers_at_risk(table, {text("at_risk.all"): _followed(df)}, ax.get_xticks(), ["#333333"], text=text)
     fig.subplots_adjust(left=0.13, right=0.94, top=0.97, bottom=0.04)
+    text.localise_ticks(fig)
     return fig
 
 
-def stacked_cif(curves: pd.DataFrame, df: pd.DataFrame, max_months: float):
+def stacked_cif(curves: pd.DataFrame, df: pd.DataFrame, max_months: float, text: FigureText = ENGLISH):
     use_style()
     fig, (ax,), (table,) = _with_risk_tables(rows=2, height=3.6)
     end = min(max_months, _last_followup(df))
@@ -191,9 +191,9 @@ def stacked_cif(curves: pd.DataFrame, df: pd.DataFrame, max_months: float):
 
     revision, death = on_grid("cif_revision"), on_grid("cif_death")
     colours = [PALETTE[1], "#7f7f7f", "#dfe9f5"]
-    names = ["Revised", "Died without revision", "Alive without revision"]
+    names = [text("stacked.revised"), text("stacked.died"), text("stacked.alive")]
     ax.stackplot(grid, revision, death, 1 - revision - death, colors=colours, step="post")
-    _months_axis(ax, max_months, "Share of patients")
+    _months_axis(ax, max_months, text("axis.share_of_patients"), text=text)
     ax.set_ylim(0, 1)
     _percent_axis(ax)
     # Legend swatches drawn with an outline: the pale "alive" band would not show on white otherwise.
@@ -204,12 +204,14 @@ def stacked_cif(curves: pd.DataFrame, df: pd.DataFrame, max_months: float):
     ax.tick_params(labelbottom=True)
     numbers_at_risk(
         table,
-        {"revised": _followed(df), "died": _followed(df, event=DEATH)},
+        {text("at_risk.revised"): _followed(df), text("at_risk.died"): _followed(df, event=DEATH)},
         ax.get_xticks(),
         [PALETTE[1], "#555555"],
         events="events",
+        text=text,
     )
     fig.subplots_adjust(left=0.13, right=0.94, top=0.97, bottom=0.04)
+    text.localise_ticks(fig)
     return fig
 
 
@@ -221,9 +223,10 @@ def cif_by_group(
     test: dict,
     max_months: float,
     order: list[str] | None = None,
+    text: FigureText = ENGLISH,
 ):
     """Cumulative incidence of revision per group with confidence bands, Gray's test on the panel, n and events in
-    the legend, and the numbers at risk under the time axis."""
+    the legend, and the numbers at risk under the time axis. `title` is in the language of `text`."""
     use_style()
     levels = order or sorted(group.unique())
     styles = [series_style(i) for i in range(len(levels))]
@@ -242,33 +245,40 @@ def cif_by_group(
             c["upper"],
             max_months,
             _last_followup(df, group == level),
-            label=f"{short(level)} (n = {n}, revised {events})",
+            label=text("cif_by_group.level", level=short(level, text), n=n, events=events),
             **style,
         )
         shown = c["months"] <= max_months
         top = max(top, float(c.loc[shown, "estimate"].max()) if shown.any() else 0.0)
-    _months_axis(ax, max_months, "Cumulative incidence of revision")
+    _months_axis(ax, max_months, text("axis.cif_revision"), text=text)
     _percent_axis(ax)
     ax.set_ylim(0, min(1.0, top * 1.6))
     p = test.get("p_value")
     ax.set_title(
-        f"{title}; Gray's test: chi2 = {test['statistic']:.2f}, df = {test['df']}, p = {p:.3g}" if p == p else title,
+        text("cif_by_group.gray", title=title, statistic=test["statistic"], df=test["df"], p=p) if p == p else title,
         fontsize=9,
     )
     ax.legend(loc="upper left", fontsize=8, ncols=2)
     ax.tick_params(labelbottom=True)
     numbers_at_risk(
         table,
-        {short(level): _followed(df, group == level) for level in levels},
+        {short(level, text): _followed(df, group == level) for level in levels},
         ax.get_xticks(),
         [style["color"] for style in styles],
+        text=text,
     )
     fig.subplots_adjust(left=0.22, right=0.94, top=0.93, bottom=0.04)
+    text.localise_ticks(fig)
     return fig
 
 
 def overall_survival(
-    overall: pd.DataFrame, by_primary: pd.DataFrame, df: pd.DataFrame, primary: pd.Series, max_months: float
+    overall: pd.DataFrame,
+    by_primary: pd.DataFrame,
+    df: pd.DataFrame,
+    primary: pd.Series,
+    max_months: float,
+    text: FigureText = ENGLISH,
 ):
     """Overall survival (Kaplan-Meier, death at any time) of all patients and by primary tumour, with confidence
     bands, each curve to its group's last follow-up, and the numbers at risk (cumulative deaths) under each panel."""
@@ -292,7 +302,7 @@ def overall_survival(
         _last_followup(survival),
         starts_at_zero=False,
         color=PALETTE[0],
-        label=f"all patients (n = {len(df)})",
+        label=text("overall_survival.all_patients", n=len(df)),
     )
     styles = [series_style(i) for i in range(len(levels))]
     for level, style in zip(levels, styles, strict=True):
@@ -306,42 +316,53 @@ def overall_survival(
             max_months,
             _last_followup(survival, primary == level),
             starts_at_zero=False,
-            label=f"{label(level)} ({int((primary == level).sum())})",
+            label=text(
+                "overall_survival.group", group=text.term("primary", level, "short"), n=int((primary == level).sum())
+            ),
             **style,
         )
-    for ax, title in ((left, "All patients"), (right, "By primary tumour")):
-        _months_axis(ax, max_months, "Overall survival" if ax is left else "", every=24)
+    for ax, title in ((left, text("overall_survival.title_all")), (right, text("overall_survival.title_by_primary"))):
+        _months_axis(ax, max_months, text("axis.overall_survival") if ax is left else "", every=24, text=text)
         ax.set_ylim(0, 1.02)
         ax.set_title(title)
         _percent_axis(ax)
         ax.tick_params(labelbottom=True)
-    right.legend(loc="upper right", fontsize=8, title="primary (n)", title_fontsize=8)
+    right.legend(loc="upper right", fontsize=8, title=text("overall_survival.legend"), title_fontsize=8)
     numbers_at_risk(
         left_table,
-        {"all": _followed(survival, event=DEATH)},
+        {text("at_risk.all"): _followed(survival, event=DEATH)},
         left.get_xticks(),
         [PALETTE[0]],
         events="deaths",
         labels=False,
         slots=len(levels),
+        text=text,
     )
     numbers_at_risk(
         right_table,
-        {label(level): _followed(survival, primary == level, event=DEATH) for level in levels},
+        {text.term("primary", level, "short"): _followed(survival, primary == level, event=DEATH) for level in levels},
         right.get_xticks(),
         [style["color"] for style in styles],
         events="deaths",
         labels=False,
+        text=text,
     )
     fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.04, wspace=0.12)
+    text.localise_ticks(fig)
     return fig
 
 
-def forest(table: pd.DataFrame, confidence_level: float = 0.95):
+# A covariate label longer than this wraps (none of the English labels is: their figure is as it was).
+FOREST_LABEL_WIDTH = 40
+
+
+def forest(table: pd.DataFrame, confidence_level: float = 0.95, text: FigureText = ENGLISH):
     """Univariable and multivariable hazard ratios: cause-specific Cox and Fine-Gray side by side."""
     use_style()
     rows = table.copy()
     rows["block"] = np.where(rows["model"] == "multivariable", "Multivariable", "Univariable")
+    if text.lang != "en":  # the covariate's label as the Russian model table gives it
+        rows["label"] = [text.term("covariate", c, "label") for c in rows["covariate"]]
     order = rows.drop_duplicates(["block", "covariate"])[["block", "covariate", "label"]].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.42 * len(order) + 1.4))
     for offset, kind, colour, marker in (
@@ -360,7 +381,7 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95):
                 marker=marker,
                 color=colour,
                 markersize=4.5,
-                label=kind if i == order.index[0] else None,
+                label=text(f"forest.{kind}") if i == order.index[0] else None,
             )
     ax.axvline(1, color="#666666", linewidth=0.7, linestyle=":")
     ax.set_xscale("log")
@@ -371,35 +392,41 @@ def forest(table: pd.DataFrame, confidence_level: float = 0.95):
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_yticks(
         range(len(order)),
-        [f"{lab} ({b.lower()})" for b, lab in zip(order["block"], order["label"], strict=True)],
+        [
+            text("forest.row", label=textwrap.fill(lab, FOREST_LABEL_WIDTH), block=text(f"forest.{b.lower()}").lower())
+            for b, lab in zip(order["block"], order["label"], strict=True)
+        ],
         fontsize=8,
     )
     multivariable = order.index[order["block"] == "Multivariable"]
     if len(multivariable):
         ax.axhline(multivariable[0] - 0.5, color="#bbbbbb", linewidth=0.6)
     ax.invert_yaxis()
-    ax.set_xlabel(f"Hazard ratio of revision with {confidence_level * 100:g} % CI (log scale)")
+    ax.set_xlabel(text("axis.hazard_ratio", level=confidence_level * 100))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0 + 0.6 / len(order)), ncols=2, fontsize=8)
+    text.localise_ticks(fig)
     fig.tight_layout()
     return fig
 
 
-def causes_by_primary(table: pd.DataFrame):
+def causes_by_primary(table: pd.DataFrame, text: FigureText = ENGLISH):
     use_style()
     body = table[table["revision_cause"] != "total"].set_index("revision_cause").drop(columns="total")
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.8))
     left = np.zeros(len(body))
     for primary, colour in zip(body.columns, PALETTE, strict=False):
         values = body[primary].to_numpy(float)
-        ax.barh(range(len(body)), values, left=left, color=colour, label=label(primary), height=0.65)
+        name = text.term("primary", primary, "short")
+        ax.barh(range(len(body)), values, left=left, color=colour, label=name, height=0.65)
         for y, (v, l0) in enumerate(zip(values, left, strict=True)):
             if v:
                 ax.text(l0 + v / 2, y, f"{int(v)}", ha="center", va="center", fontsize=8, color=text_colour_on(colour))
         left += values
-    ax.set_yticks(range(len(body)), [CAUSE_LABELS.get(c, label(c)) for c in body.index], fontsize=8)
+    ax.set_yticks(range(len(body)), [text.term("cause", c, "label") for c in body.index], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("Revised patients")
+    ax.set_xlabel(text("causes.revised_patients"))
     ax.legend(loc="lower right", fontsize=8, ncols=2)
+    text.localise_ticks(fig)
     fig.tight_layout()
     return fig
 
@@ -407,7 +434,7 @@ def causes_by_primary(table: pd.DataFrame):
 SWIMMER_MAX = 60  # more bars than this do not fit a slide: a registry-sized cohort shows an even sample
 
 
-def swimmer(df: pd.DataFrame, max_months: float | None = None):
+def swimmer(df: pd.DataFrame, max_months: float | None = None, text: FigureText = ENGLISH):
     """Every revised patient (or an even sample of them, in order of cause and time, when there are more than
     SWIMMER_MAX): follow-up from the index operation, the revision, then death or last contact."""
     use_style()
@@ -425,22 +452,22 @@ def swimmer(df: pd.DataFrame, max_months: float | None = None):
         ax.plot(r["months"], i, marker="X", color=colour_of[r["revision_cause"]], markersize=5)
         ax.plot(end, i, marker="s" if r["died"] else ">", color="#333333", markersize=3.5)
     handles = [
-        plt.Line2D([], [], marker="X", linestyle="", color=colour_of[c], label=CAUSE_LABELS.get(c, c)) for c in causes
+        plt.Line2D([], [], marker="X", linestyle="", color=colour_of[c], label=text.term("cause", c, "label"))
+        for c in causes
     ]
     handles += [
-        plt.Line2D([], [], marker="s", linestyle="", color="#333333", label="died"),
-        plt.Line2D([], [], marker=">", linestyle="", color="#333333", label="alive at last contact"),
+        plt.Line2D([], [], marker="s", linestyle="", color="#333333", label=text("swimmer.died")),
+        plt.Line2D([], [], marker=">", linestyle="", color="#333333", label=text("swimmer.alive")),
     ]
     ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.set_yticks([])
     ax.set_ylabel(
-        f"Revised patients (n = {total})"
-        if total == len(revised)
-        else f"Revised patients ({len(revised)} of {total}, evenly sampled)"
+        text("swimmer.all", n=total) if total == len(revised) else text("swimmer.sample", shown=len(revised), n=total)
     )
-    ax.set_xlabel("Months since the index operation")
+    ax.set_xlabel(text("axis.months_since_index"))
     ax.set_xlim(0, max_months or None)
     ax.invert_yaxis()
+    text.localise_ticks(fig)
     fig.tight_layout()
     return fig
 
@@ -451,15 +478,19 @@ def recommendation(
     df: pd.DataFrame,
     max_months: float,
     column: str = "prognostic_group",
-    score: str = "modified Bauer",
+    score: str = "modified_bauer",
+    text: FigureText = ENGLISH,
 ):
     """Cumulative incidence of revision after osteosynthesis and endoprosthesis, within each prognostic group (the
-    groups of `column`, named after `score`): bands, Gray's p on each panel, n and revisions per arm, numbers at risk
-    under each panel."""
+    groups of `column`, named after the score `score`, a key of glossary figure.score): bands, Gray's p on each panel,
+    n and revisions per arm, numbers at risk under each panel."""
     use_style()
     groups = list(curves)
     fig, axes, tables = _with_risk_tables(rows=2, panels=len(groups), height=3.0, sharey=True)
-    arms = (("osteosynthesis", "osteo.", series_style(1)), ("endoprosthesis", "endo.", series_style(0)))
+    arms = tuple(
+        (fixation, text.term("fixation", fixation, "short"), series_style(index))
+        for fixation, index in (("osteosynthesis", 1), ("endoprosthesis", 0))
+    )
     top = 0.05
     for i, (ax, table, group) in enumerate(zip(axes, tables, groups, strict=True)):
         c = curves[group]
@@ -479,7 +510,7 @@ def recommendation(
                     part["upper"],
                     max_months,
                     until,
-                    label=f"{short_name} {n} ({revised})",
+                    label=text("recommendation.arm", arm=short_name, n=n, revised=revised),
                     **style,
                 )
                 top = max(top, float(part.loc[part["months"] <= max_months, "upper"].max()))
@@ -487,35 +518,43 @@ def recommendation(
         test = tests.set_index("prognostic_group").loc[group]
         p = test["p_value"]
         holm = test.get("p_holm", float("nan"))
-        quoted = f"Gray's p = {p:.2g}" + (f"\n(Holm {holm:.2g})" if holm == holm else "")
-        ax.set_title(f"{score} {group}\n" + (quoted if p == p else "not testable"), fontsize=9)
-        _months_axis(ax, max_months, "Cumulative incidence\nof revision" if i == 0 else "", every=24, xlabel="Months")
+        quoted = text("recommendation.gray", p=p) + (text("recommendation.holm", holm=holm) if holm == holm else "")
+        title = text("recommendation.title", score=text.score(score), group=group)
+        ax.set_title(f"{title}\n" + (quoted if p == p else text("recommendation.not_testable")), fontsize=9)
+        ylabel = text("axis.cif_revision_two_lines") if i == 0 else ""
+        _months_axis(ax, max_months, ylabel, every=24, xlabel=text("axis.months"), text=text)
         _percent_axis(ax)
         ax.tick_params(labelbottom=True)
-        ax.legend(loc="upper left", fontsize=8, title="n (revised)", title_fontsize=8, handlelength=1.8)
+        ax.legend(loc="upper left", fontsize=8, title=text("recommendation.legend"), title_fontsize=8, handlelength=1.8)
         numbers_at_risk(
             table,
             rows,
             ax.get_xticks(),
             [style["color"] for _, _, style in arms],
             labels=i == 0,
-            header="Numbers at risk (revisions)" if i == 0 else "",
+            header=text("at_risk.revisions_short") if i == 0 else "",
         )
     axes[0].set_ylim(0, min(1.0, top * 1.15))
     fig.subplots_adjust(left=0.2, right=0.97, top=0.85, bottom=0.04, wspace=0.3)
+    text.localise_ticks(fig)
     return fig
 
 
-def not_estimable(title: str, reason: str):
-    """A figure that says in words why there is nothing to draw (a thin cohort), so that the rule's output exists."""
+def not_estimable(title: str, reason: str, text: FigureText = ENGLISH):
+    """A figure that says in words why there is nothing to draw (a thin cohort), so that the rule's output exists;
+    `title` and `reason` in the language of `text`."""
     use_style()
     fig, ax = plt.subplots(figsize=(5, 2.2))
     ax.axis("off")
-    ax.text(0.5, 0.5, f"{title}\nnot estimable: {reason}", ha="center", va="center", fontsize=9, wrap=True)
+    ax.text(
+        0.5, 0.5, text("not_estimable", title=title, reason=reason), ha="center", va="center", fontsize=9, wrap=True
+    )
     return fig
 
 
-def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, max_months: float):
+def schoenfeld(
+    residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, max_months: float, text: FigureText = ENGLISH
+):
     """Scaled Schoenfeld residuals of the multivariable cause-specific Cox model against time (R's
     residuals(fit, "scaledsch"): beta + n_events x residual x var, an estimate of beta(t)), one panel per covariate,
     with a running mean (window of a fifth of the revisions), the fitted log hazard ratio (solid grey: the mean of the
@@ -538,20 +577,28 @@ def schoenfeld(residuals: pd.DataFrame, ph: pd.DataFrame, split_months: float, m
         ax.axhline(float(residuals[name].mean()), color="#999999", linewidth=0.5)
         ax.set_xlim(0, max_months)
         p = p_of.get(name, np.nan)
-        ax.set_title(f"{label(name)} (p = {p:.3f})" if np.isfinite(p) else label(name), fontsize=9)
-        ax.set_xlabel("Months after the index operation")
+        name_shown = text.term("covariate", name, "short")
+        ax.set_title(text("schoenfeld.title", name=name_shown, p=p) if np.isfinite(p) else name_shown, fontsize=9)
+        ax.set_xlabel(text("axis.months_after_index"))
     for row in axes:
-        row[0].set_ylabel("Scaled Schoenfeld residual (beta(t))")
+        row[0].set_ylabel(text("axis.schoenfeld"))
+    text.localise_ticks(fig)
     fig.tight_layout()
     return fig
 
 
 def survival_by_score(
-    curves: dict[str, pd.DataFrame], df: pd.DataFrame, groups: dict[str, tuple], labels: dict, max_months: float
+    curves: dict[str, pd.DataFrame],
+    df: pd.DataFrame,
+    groups: dict[str, tuple],
+    labels: dict,
+    max_months: float,
+    text: FigureText = ENGLISH,
 ):
     """Overall survival (Kaplan-Meier) by the groups of each prognostic score, one panel per score, best prognosis
     on top, with bands and the numbers at risk (cumulative deaths) under each panel. `curves[score]` holds the
-    curves by group (risk.overall_survival); `groups[score]` the score's groups, worst first."""
+    curves by group (risk.overall_survival); `groups[score]` the score's groups, worst first. A panel's title is
+    `labels[score]` in English and the glossary's name of the score (figure.score) in another language."""
     use_style()
     names = list(curves)
     fig, axes, tables = _with_risk_tables(rows=3, panels=len(names), height=3.0, sharey=True)
@@ -576,26 +623,29 @@ def survival_by_score(
                     max_months,
                     _last_followup(survival, members),
                     starts_at_zero=False,
-                    label=f"{group} ({int(members.sum())})",
+                    label=text("survival_by_score.group", group=group, n=int(members.sum())),
                     **style,
                 )
             rows[group] = _followed(survival, members, event=DEATH)
-        ax.set_title(labels.get(name, name), fontsize=9)
+        ax.set_title(labels.get(name, name) if text.lang == "en" else text.score(name), fontsize=9)
         if not df[column].notna().any():
             ax.text(
                 0.5,
                 0.5,
-                "no patient has this score\n(an input missing)",
+                text("survival_by_score.no_score"),
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
                 fontsize=8,
             )
-        _months_axis(ax, max_months, "Overall survival" if i == 0 else "", every=24, xlabel="Months")
+        ylabel = text("axis.overall_survival") if i == 0 else ""
+        _months_axis(ax, max_months, ylabel, every=24, xlabel=text("axis.months"), text=text)
         ax.set_ylim(0, 1.02)
         _percent_axis(ax)
         ax.tick_params(labelbottom=True)
-        ax.legend(loc="upper right", fontsize=8, title="group (n)", title_fontsize=8, handlelength=1.8)
+        ax.legend(
+            loc="upper right", fontsize=8, title=text("survival_by_score.legend"), title_fontsize=8, handlelength=1.8
+        )
         numbers_at_risk(
             table,
             rows,
@@ -603,9 +653,10 @@ def survival_by_score(
             [st["color"] for st in styles],
             events="deaths",
             labels=False,
-            header="Numbers at risk (deaths)" if i == 0 else "",
+            header=text("at_risk.deaths_short") if i == 0 else "",
         )
     fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.04, wspace=0.15)
+    text.localise_ticks(fig)
     return fig
 
 
@@ -650,7 +701,7 @@ def score_calibration(calibration: pd.DataFrame, labels: dict, conf_level: float
     return fig
 
 
-def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level: float):
+def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level: float, text: FigureText = ENGLISH):
     """Each score's discrimination with its interval: Harrell's C for overall survival, the time-dependent AUC for
     death by each horizon, and Wolbers' C for revision with death competing; 0.5 is no discrimination."""
     use_style()
@@ -660,6 +711,7 @@ def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level
     for i, score in enumerate(scores):
         style = series_style(i)
         part = discrimination[discrimination["score"] == score].set_index("outcome")
+        name = text.score(score, "score_legend", text("score.in_legend", score=labels.get(score, score)))
         offset = (i - (len(scores) - 1) / 2) * 0.22
         for j, outcome in enumerate(outcomes):
             if outcome not in part.index:
@@ -678,20 +730,25 @@ def discrimination_forest(discrimination: pd.DataFrame, labels: dict, conf_level
                 marker="osD^v"[i % 5],
                 color=style["color"],
                 markersize=4.5,
-                label=f"{labels.get(score, score)} score" if j == 0 else None,
+                label=name if j == 0 else None,
             )
     ax.axvline(0.5, color="#666666", linewidth=0.7, linestyle=":")
-    names = {
-        "overall_survival": "Harrell's C, overall survival",
-        "revision_competing_risks": "Wolbers' C, revision (death competing)",
-    }
-    ax.set_yticks(
-        range(len(outcomes)),
-        [names.get(o, o.replace("auc_death_by_", "AUC, death by ").replace("m", " months")) for o in outcomes],
-        fontsize=8,
-    )
+    ax.set_yticks(range(len(outcomes)), [_outcome_name(o, text) for o in outcomes], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"Discrimination with {100 * conf_level:g} % CI (0.5: none)")
+    ax.set_xlabel(text("axis.discrimination", level=100 * conf_level))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(scores), fontsize=8)
+    text.localise_ticks(fig)
     fig.tight_layout()
     return fig
+
+
+def _outcome_name(outcome: str, text: FigureText = ENGLISH) -> str:
+    """A discrimination outcome as the figure names it: glossary figure.discrimination.<outcome>, or for
+    "auc_death_by_<k>m" the time-dependent AUC by k months."""
+    death_by = re.fullmatch(r"auc_death_by_(\d+)m", outcome)
+    if death_by:
+        return text("discrimination.auc", months=death_by.group(1))
+    try:
+        return text(f"discrimination.{outcome}")
+    except KeyError:
+        return outcome

@@ -38,3 +38,20 @@ def write_figure(fig, png: str | Path, pdf: str | Path) -> None:
     from common.plotting import save_figure  # matplotlib only for the rules that draw
 
     save_figure(fig, png, pdf)
+
+
+def write_figures(draw, **paths: tuple[str | Path, str | Path]) -> None:
+    """One figure in several languages, from the same data in the same process: `draw(text)` draws it with the
+    words of a common.figure_text.FigureText; `paths` maps a language ("en", "ru") to its (PNG, PDF). English
+    first, so that its files are written exactly as when it was the only language. The rule's log gets the CPU
+    seconds of each language (drawing and saving)."""
+    import logging
+    import time
+
+    from common.figure_text import FigureText
+
+    for lang, (png, pdf) in paths.items():
+        start = time.process_time()
+        write_figure(draw(FigureText(lang)), png, pdf)
+        cpu = time.process_time() - start
+        logging.getLogger("figures").info("%s (%s): drawn and saved in %.2f s CPU", Path(png).stem, lang, cpu)

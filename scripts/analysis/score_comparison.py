@@ -19,8 +19,10 @@ from .risk import overall_survival
 __all__ = ["SCORE_LABELS", "calibration", "group_order", "recommendation_by_score", "with_score_groups"]
 # Published 1-year survival by group, where the score's paper gives it, with the source; the calibration compares
 # the observed survival with these. Katagiri et al. 2014 (Cancer Med 3:1359-1367, doi:10.1002/cam4.292): about
-# 91 %, 49 % and 6 % in the groups 0-3, 4-6 and 7-10. The Bauer papers are not used here: their group survival was
-# not checked against the primary papers in this project (see docs/references_verified.tsv).
+# 91 %, 49 % and 6 % in the groups 0-3, 4-6 and 7-10. The Bauer scores are not given one here: the original score's
+# 1-year survival by group (0.5, 0.25, 0) is a calibration target of the twin (calibration.tsv), but only its range
+# was read in the primary paper (the 0.25 of the middle group is from a citing paper), and the modified score's
+# survival by group (Leithner 2008) was not read at all (README, "Soft calibration").
 PUBLISHED_ONE_YEAR_SURVIVAL = {
     "katagiri_new": {
         "groups": {"0-3": 0.91, "4-6": 0.49, "7-10": 0.06},

@@ -7,12 +7,17 @@ from common.study import EXCLUSION_RULES, PLAUSIBILITY_RULES
 DESCRIPTIONS = {**EXCLUSION_RULES, **PLAUSIBILITY_RULES}
 
 
-def flow_figure(flow: dict):
-    """A STROBE-style flow diagram: export -> exclusions by reason -> analysed -> revised / not revised."""
+def flow_figure(flow: dict, text=None):
+    """A STROBE-style flow diagram: export -> exclusions by reason -> analysed -> revised / not revised, in the
+    language of `text` (common.figure_text.FigureText, English by default): an exclusion reason is the rule's
+    description in English (common.study) and the glossary's term (terms.exclusion) in another language."""
     # matplotlib here, not at the top: clean_cohort imports this module for the quality report only.
     import matplotlib.pyplot as plt
 
+    from common.figure_text import ENGLISH
     from common.plotting import BOX, PAGE_WIDTH_IN, use_style
+
+    text = text or ENGLISH
 
     use_style()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 5.2))
@@ -30,19 +35,30 @@ def flow_figure(flow: dict):
             "", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#4a6fa5", "linewidth": 0.9}
         )
 
-    box(3.2, 9.2, f"Patients in the export\nn = {flow['patients_in_export']}")
-    reasons = "\n".join(f"{DESCRIPTIONS.get(k, k)}: {v}" for k, v in excluded.items())
-    ax.text(5.0, 6.9, f"Excluded, n = {n_excluded}\n{reasons}", ha="left", va="center", bbox=BOX, fontsize=8, wrap=True)
-    box(3.2, 4.6, f"Analysed\nn = {flow['patients_analysed']}")
+    def reason(code: str) -> str:
+        return DESCRIPTIONS.get(code, code) if text.lang == "en" else text.term("exclusion", code)
+
+    box(3.2, 9.2, text("flow.export", n=flow["patients_in_export"]))
+    reasons = "\n".join(text("flow.reason", reason=reason(k), n=v) for k, v in excluded.items())
+    ax.text(
+        5.0,
+        6.9,
+        text("flow.excluded", n=n_excluded, reasons=reasons),
+        ha="left",
+        va="center",
+        bbox=BOX,
+        fontsize=8,
+        wrap=True,
+    )
+    box(3.2, 4.6, text("flow.analysed", n=flow["patients_analysed"]))
     arrow(3.2, 8.75, 3.2, 5.05)
     arrow(3.2, 6.9, 4.95, 6.9)
-    box(1.6, 1.6, f"Revised\nn = {flow['patients_revised']}")
+    box(1.6, 1.6, text("flow.revised", n=flow["patients_revised"]))
     not_revised = flow["patients_analysed"] - flow["patients_revised"]
     box(
         5.6,
         1.6,
-        f"Not revised, n = {not_revised}\ndied without revision: {flow['deaths_without_revision']}\n"
-        f"alive at last contact: {flow['censored']}",
+        text("flow.not_revised", n=not_revised, died=flow["deaths_without_revision"], alive=flow["censored"]),
     )
     arrow(3.0, 4.15, 1.8, 2.05)
     arrow(3.4, 4.15, 5.2, 2.2)

@@ -8,6 +8,9 @@ Sections:
   per language (numbers, p-values, terms);
 - `text`: the manuscript's paragraphs, headings and labels, as Jinja fragments that read the same context (the
   same numbers) in both languages.
+- `figure`: every word the figures draw (axes, legends, at-risk tables, panel titles, annotations), as str.format
+  patterns; with the terms' `short` and `label` forms they give the Russian variant of each figure
+  (common/figure_text.py).
 
 In the Russian strings `~` outside Jinja tags is a non-breaking space (as in TeX), so the file stays readable; the
 loader replaces it. Russian typography of numbers (decimal comma, non-breaking spaces before % and between digit

@@ -9,9 +9,11 @@ FAVOURABLE_PRIMARIES = ("breast", "kidney", "lymphoma", "myeloma")
 
 
 def modified_bauer_score(df: pd.DataFrame) -> pd.Series:
-    """Modified Bauer score (Leithner et al. 2008, Eur Spine J 17:1488): one point each for no visceral
-    metastases, primary not lung, primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis.
-    0-1: supportive care; 2: short-term palliation; 3-4: long-term local control."""
+    """Modified Bauer score (Leithner et al. 2008, Eur Spine J 17:1488-1495, doi:10.1007/s00586-008-0763-1: the
+    Bauer score "without scoring for pathologic fracture", abstract): one point each for no visceral metastases,
+    primary not lung, primary breast / kidney / lymphoma / myeloma, and a solitary skeletal metastasis.
+    0-1: supportive care; 2: short-term palliation; 3-4: long-term local control. The paper's survival by group
+    was not read here (README, "Soft calibration"), so the twin has no target for it."""
     favourable = df["primary_group"].isin(list(FAVOURABLE_PRIMARIES))
     return (
         (~df["visceral_metastases"]).astype(int)
@@ -22,10 +24,13 @@ def modified_bauer_score(df: pd.DataFrame) -> pd.Series:
 
 
 def bauer_score(df: pd.DataFrame) -> pd.Series:
-    """Original Bauer score (Bauer and Wedin 1995, Acta Orthop Scand 66:143, doi:10.3109/17453679508995508): the
-    modified score's four items plus one point for no pathological fracture, 0-5. The paper groups 0-1, 2-3 and 4-5
-    (1-year survival about 0 %, 25 % and 50 %). Its visceral item reads "visceral or brain metastases"; the twin's
-    ``visceral_metastases`` is that item."""
+    """Original Bauer score (Bauer and Wedin 1995, Acta Orthop Scand 66:143-146, doi:10.3109/17453679508995508):
+    the modified score's four items plus one point for no pathological fracture, 0-5 (the abstract's negative
+    variables: pathologic fracture, visceral or brain metastases, lung cancer; positive: solitary skeletal
+    metastasis, breast and kidney cancer, myeloma, lymphoma). Groups 0-1, 2-3 and 4-5; the abstract gives three
+    groups "with a 1-year survival ranging from 0.5 to 0.0", and Janssen et al. 2015 (Clin Orthop Relat Res,
+    doi:10.1007/s11999-015-4446-z), citing it, 0.5 for 4-5, 0.25 for 2-3 and death within 6 months for 0-1. Its
+    visceral item reads "visceral or brain metastases"; the twin's ``visceral_metastases`` is that item."""
     return modified_bauer_score(df) + (~df["pathological_fracture"].astype(bool)).astype(int)
 
 

@@ -96,3 +96,13 @@ MANUSCRIPT_FIGURES = (
 )
 # The supplement's figures, in the order it numbers them (Figure S1, ...).
 SUPPLEMENT_FIGURES = ("results/figures/schoenfeld_residuals.png",)
+# Every figure above is drawn in each manuscript's language by the rule that draws the English one (same job, same
+# data): the Russian variant is <stem>_ru.{png,pdf} beside it (figure_in).
+FIGURE_SUFFIX = {"en": "", "ru": "_ru"}
+
+
+def figure_in(path: str, lang: str) -> str:
+    """The figure file `path` (an English figure, e.g. results/figures/forest_hazard_ratios.png) in language
+    `lang`: results/figures/forest_hazard_ratios_ru.png for Russian, `path` itself for English."""
+    stem, dot, extension = path.rpartition(".")
+    return f"{stem}{FIGURE_SUFFIX[lang]}{dot}{extension}"

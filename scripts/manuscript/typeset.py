@@ -1,191 +1,235 @@
-"""Typeset the manuscript's HTML as a PDF with WeasyPrint, offline and byte for byte reproducibly.
+"""Typeset the manuscript's Markdown as a PDF with Typst, offline and byte for byte reproducibly.
 
-- **Print stylesheet**: workflow/templates/manuscript_print.css (A4, margins, page numbers, tables and figures fitted
-  to the text width) is applied after the page's own styles; the HTML itself is not changed.
-- **No network**: every URL the page or the stylesheet names goes through `offline_fetcher`, which serves `data:`
-  URLs and local `file:` URLs only. Anything else is refused and, after layout, fails the typesetting (WeasyPrint on
-  its own would log a warning and leave the image out of the PDF).
-- **Reproducible bytes**: WeasyPrint writes no date unless the page carries one (pandoc writes none); the dates are
-  cleared all the same, or set from ``SOURCE_DATE_EPOCH`` when that is set (the reproducible-builds convention,
-  https://reproducible-builds.org/specs/source-date-epoch/). The file identifier (/ID, ISO 32000-1 §14.4) is derived
-  from the bytes of the page and of the stylesheet, so the same input gives the same file and a different one a
-  different identifier. Fonts are subset deterministically (fontTools); the fonts are those fontconfig finds, so the
-  bytes are reproducible on one machine or image, not across font installations.
-- **Cheap on CPU** (the rule is at the end of the workflow's critical path): the page's embedded images (pandoc's
-  `data:` URLs, ~3 MB of base64 for the figures at 300 dpi) are lifted out of the HTML before it is parsed and served
-  to WeasyPrint by the URL fetcher, so the HTML parser reads ~0.1 MB, not 3 MB; and an opaque PNG (matplotlib writes
-  RGBA with every alpha 255) is embedded as its RGB samples, Flate-compressed once (`opaque_png_x_object`), rather
-  than split by WeasyPrint into colour and alpha and PNG-encoded twice. The images keep every pixel (300 dpi for
-  print); a PNG with any transparency, or one WeasyPrint would resample, takes WeasyPrint's own path.
+- **Same text as the HTML**: pandoc (the one render_manuscript runs, pypandoc-binary) reads the same Markdown with
+  the same bibliography and CSL style (citeproc) and writes Typst markup (`--to=typst`) into the project's template
+  workflow/templates/manuscript.typ (A4, margins, page numbers, table of contents, tables and figures fitted to the
+  text width); the Typst compiler (the `typst` binding, in process) lays it out. Raw Typst in the Markdown is off
+  (`-raw_attribute`), so the Markdown cannot run Typst code; every other character is escaped by pandoc.
+- **No network**: Typst reads files only below its root (here the folder holding the Markdown and every image it
+  names) and fetches nothing, except packages named by `#import "@..."`: the template imports none, raw Typst is
+  off, and a source naming a package or an image by URL is refused before Typst sees it (NetworkRefused).
+- **Fonts**: StudySans (scripts/common/fonts, DejaVu Sans cut to Latin, Greek, Cyrillic and the usual signs) by
+  `font_paths`, with the system's fonts ignored: the same glyphs on every machine. It has regular and bold faces, no
+  italic: emphasis would be set upright (logged; the manuscripts have none). (Typst's own embedded fonts, for
+  mathematics, stay available; the manuscript has no mathematics.)
+- **Reproducible bytes**: the PDF carries no date unless ``SOURCE_DATE_EPOCH`` is set (the reproducible-builds
+  convention, https://reproducible-builds.org/specs/source-date-epoch/), then that one (UTC); Typst subsets the fonts
+  and derives the file identifier deterministically, so the same inputs give the same bytes.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import io
 import logging
 import os
 import re
-import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 log = logging.getLogger("typeset")
 
-
-# The scheme of the addresses that stand for the page's embedded images once they are lifted out of the HTML.
-EMBEDDED_SCHEME = "typeset-embedded"
-# An image embedded as pandoc writes it: <img src="data:image/png;base64,...">. Only base64 data URLs of images in a
-# src attribute are lifted out; anything else (a data URL in a style, a URL-encoded one) is left for WeasyPrint.
-# The page is read as bytes (the HTML parser keeps its own detection of the encoding); the pattern is ASCII, so it
-# finds these URLs in UTF-8 (what pandoc writes) and any other ASCII-compatible encoding.
-EMBEDDED_IMAGE = re.compile(rb'(?<=\ssrc=")data:(image/[A-Za-z0-9.+-]+);base64,([A-Za-z0-9+/=]*)(?=")')
-# zlib level of the images' samples: level 3 compresses matplotlib's flat-coloured figures about as well as
-# WeasyPrint's PNG re-encoding (level 6 with PNG row filters) at a quarter of its CPU.
-IMAGE_ZLIB_LEVEL = 3
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "workflow" / "templates" / "manuscript.typ"
+# An image as pandoc's Typst writer names it: image("path", ...), the path a Typst string literal.
+IMAGE = re.compile(r'(?<![\w.])image\("((?:[^"\\]|\\.)*)"')
+# A line of Typst code that imports or includes a package ("@namespace/name:version"), which Typst would download.
+# Pandoc escapes every "#" of the text, so only the template could hold one; a Markdown code block showing one
+# (printed, not run) is refused too, which fails safe.
+PACKAGE = re.compile(r'^[ \t]*#(?:import|include)\b[^\n]*"@', re.M)
+# A URL scheme (http:, https:, file:, data:...) or a protocol-relative address.
+URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
+# Pandoc writes a block in another language as `#set text(lang: "ru"); == Heading`: the heading after the semicolon
+# is then read as text. A line break instead keeps it a heading.
+LANG_THEN_BLOCK = re.compile(r'^(#set text\(lang: "[A-Za-z-]+"\)); ', re.M)
+# Pandoc gives each column of a pipe table its share of the width from the dashes of the separator line, which the
+# manuscript's tables write all alike (equal shares); `column_shares` gives each column its share from its text.
+# (A table whose lines are all short has no shares: `columns: n`.)
+EQUAL_COLUMNS = re.compile(r"(?<=#table\(\n)([ \t]*)columns: ([0-9]+|\((?:[0-9.]+%, )*[0-9.]+%\))")
+TABLE_FIGURE = "#figure(\n  align(center)[#table(\n"
+TABLE_FIGURE_END = "\n  , kind: table\n  )"
+PIPE_ROW = re.compile(r"^\|.*\|[ \t]*$")
+PIPE_SEPARATOR = re.compile(r"^\|(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*$")
 
 
 class NetworkRefused(RuntimeError):
-    """A URL that would have been fetched from outside the machine."""
-
-
-def lift_embedded_images(page: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
-    """`page` with each base64 image data URL in a src attribute replaced by a short address
-    `typeset-embedded:<n>`, and what each address stands for: (MIME type, decoded bytes). The same image twice is one
-    address (WeasyPrint then embeds it once, as it does the same data URL twice). A URL that is not valid base64 is
-    left in the page, for WeasyPrint to refuse as it would have."""
-    images: dict[str, tuple[str, bytes]] = {}
-    addresses: dict[bytes, str] = {}
-
-    def lift(match: re.Match[bytes]) -> bytes:
-        uri = match.group(0)
-        if uri not in addresses:
-            try:
-                data = base64.b64decode(match.group(2), validate=True)
-            except binascii.Error:
-                return uri
-            address = f"{EMBEDDED_SCHEME}:{len(addresses)}"
-            addresses[uri] = address
-            images[address] = (match.group(1).decode("ascii"), data)
-        return addresses[uri].encode("ascii")
-
-    return EMBEDDED_IMAGE.sub(lift, page), images
-
-
-def offline_fetcher(refused: list[str], embedded: dict[str, tuple[str, bytes]] | None = None):
-    """A WeasyPrint url_fetcher serving data: URLs, file: URLs on this machine only (no host: a protocol-relative
-    `//host/x` resolved against a file's address is file://host/x) and the page's lifted images (`embedded`, from
-    `lift_embedded_images`); every other URL is recorded in `refused` and raises (WeasyPrint then skips the resource,
-    and `typeset` fails after layout)."""
-    from weasyprint import default_url_fetcher
-
-    embedded = embedded or {}
-
-    def fetch(url: str, *args, **kwargs):
-        if url in embedded:
-            mime_type, data = embedded[url]
-            return {"string": data, "mime_type": mime_type, "redirected_url": url}
-        parts = urlsplit(url)
-        local = parts.scheme == "data" or (parts.scheme == "file" and parts.netloc in ("", "localhost"))
-        if not local:
-            refused.append(url)
-            raise NetworkRefused(f"the typesetter fetches nothing from the network: {url}")
-        return default_url_fetcher(url, *args, **kwargs)
-
-    return fetch
+    """A resource that would have been fetched from outside the machine."""
 
 
 def source_date() -> str | None:
-    """The date to stamp the PDF with, as W3C date-time: SOURCE_DATE_EPOCH if set, else none."""
+    """The date to stamp the PDF with, as year-month-day-hour-minute-second (UTC), from SOURCE_DATE_EPOCH; None
+    when that is not set (the PDF then carries no date)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:
         return None
-    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%d-%H-%M-%S")
 
 
-def opaque_png_x_object(image, interpolate: bool, dpi_ratio: float):
-    """The PDF image XObject of a WeasyPrint RasterImage that is an opaque PNG, or None for any other image.
+def typst_source(markdown: Path, bibliography: Path, csl: Path, template: Path = TEMPLATE) -> str:
+    """The Typst markup of `markdown` (pandoc, citeproc with `bibliography` and `csl`, into `template`)."""
+    import pypandoc
 
-    An opaque PNG (RGB, or RGBA with every alpha 255, as matplotlib writes figures) is drawn exactly as its RGB
-    samples: the alpha mask WeasyPrint would add (an /SMask of all 255, ISO 32000-1 §11.6.5.3) changes no pixel.
-    The samples are written as they are, row after row, Flate-compressed (/FlateDecode without a predictor, §7.4.4),
-    each once: WeasyPrint 66 would split the image into colour and alpha and PNG-encode both (two zlib passes with
-    PNG row filters), ~0.2 s a 300-dpi figure. None (WeasyPrint's own path) for other formats and modes, for a PNG
-    with any transparency, and when WeasyPrint would resample the image (the `dpi` option, ratio below 1)."""
-    import pydyf
-    from PIL import Image
-
-    if image.format != "PNG" or image.mode not in ("RGB", "RGBA") or dpi_ratio != 1:
-        return None
-    pillow_image = Image.open(io.BytesIO(image.image_data.data))
-    if pillow_image.mode != image.mode or (pillow_image.width, pillow_image.height) != (image.width, image.height):
-        return None
-    if image.mode == "RGBA" and pillow_image.getchannel("A").getextrema() != (255, 255):
-        return None
-    samples = zlib.compress(pillow_image.tobytes("raw", "RGB"), IMAGE_ZLIB_LEVEL)
-    extra = pydyf.Dictionary(
-        {
-            "Type": "/XObject",
-            "Subtype": "/Image",
-            "Width": image.width,
-            "Height": image.height,
-            "ColorSpace": "/DeviceRGB",
-            "BitsPerComponent": 8,
-            "Interpolate": "true" if interpolate else "false",
-            "Filter": "/FlateDecode",
-        }
-    )
-    return pydyf.Stream([samples], extra)
+    args = [
+        pypandoc.get_pandoc_path(),
+        "--from=markdown-raw_attribute",
+        "--to=typst",
+        "--standalone",
+        f"--template={Path(template).resolve()}",
+        "--toc",
+        "--toc-depth=2",
+        "--citeproc",
+        f"--bibliography={Path(bibliography).resolve()}",
+        f"--csl={Path(csl).resolve()}",
+        str(Path(markdown).resolve()),
+    ]
+    done = subprocess.run(args, capture_output=True, cwd=Path(markdown).parent)
+    if done.returncode:
+        raise RuntimeError("pandoc failed:\n" + done.stderr.decode("utf-8", errors="replace"))
+    source = done.stdout.decode("utf-8")
+    source = LANG_THEN_BLOCK.sub(r"\1\n", source)
+    return fitted_columns(source, Path(markdown).read_text(encoding="utf-8"))
 
 
-@contextmanager
-def opaque_pngs_embedded_once() -> Iterator[None]:
-    """While inside: WeasyPrint embeds opaque PNGs by `opaque_png_x_object`, other images its own way."""
-    from weasyprint.images import RasterImage
-
-    weasyprint_x_object = RasterImage.get_x_object
-
-    def get_x_object(self, interpolate, dpi_ratio):
-        x_object = opaque_png_x_object(self, interpolate, dpi_ratio)
-        return weasyprint_x_object(self, interpolate, dpi_ratio) if x_object is None else x_object
-
-    RasterImage.get_x_object = get_x_object
-    try:
-        yield
-    finally:
-        RasterImage.get_x_object = weasyprint_x_object
-
-
-def typeset(html_path: str | Path, css_paths: list[str | Path], pdf_path: str | Path) -> int:
-    """Write `pdf_path` from `html_path` with the stylesheets `css_paths` (after the page's own); return the number
-    of pages. Raises NetworkRefused if the page or a stylesheet names a URL other than data: or file:."""
-    from weasyprint import CSS, HTML
-
-    html_path, pdf_path = Path(html_path), Path(pdf_path)
-    refused: list[str] = []
-    page = html_path.read_bytes()
-    digest = hashlib.sha256(page)
-    lifted, embedded = lift_embedded_images(page)
-    fetcher = offline_fetcher(refused, embedded)
-    stylesheets = []
-    for css in css_paths:
-        digest.update(Path(css).read_bytes())
-        stylesheets.append(CSS(filename=str(css), url_fetcher=fetcher))
-    # base_url: relative addresses resolve against the page's file, as HTML(filename=...) would.
-    source = HTML(string=lifted, base_url=os.path.abspath(html_path), url_fetcher=fetcher)
-    document = source.render(stylesheets=stylesheets)
+def rooted(source: str, folder: Path) -> tuple[str, Path]:
+    """`source` with every image path relative to `folder` rewritten from Typst's root ("/..."), and that root: the
+    deepest folder holding `folder` and every image. Raises NetworkRefused for an image named by URL and for a
+    package import. (An image in a data: URL pandoc writes as an SVG holding it, `image.decode`: nothing to fetch.)"""
+    if PACKAGE.search(source):
+        raise NetworkRefused("the typesetter fetches no Typst package")
+    paths = [match.group(1) for match in IMAGE.finditer(source)]
+    refused = [path for path in paths if URL.match(path)]
     if refused:
-        raise NetworkRefused(f"{html_path} names {len(refused)} URL(s) outside the machine: {', '.join(refused)}")
-    stamp = source_date()
-    document.metadata.created = stamp
-    document.metadata.modified = stamp
-    # /ID is two byte strings; 16 bytes of the inputs' digest, as ISO 32000-1 suggests (an MD5-sized hash).
-    with opaque_pngs_embedded_once():
-        document.write_pdf(str(pdf_path), pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
-    log.info("typeset %s: %d pages -> %s", html_path, len(document.pages), pdf_path)
-    return len(document.pages)
+        raise NetworkRefused(f"the typesetter fetches nothing from the network: {', '.join(refused)}")
+    folder = folder.resolve()
+    files = {path: (folder / path.replace('\\"', '"').replace("\\\\", "\\")).resolve() for path in paths}
+    root = Path(os.path.commonpath([folder, *(file.parent for file in files.values())]))
+
+    def rewrite(match: re.Match[str]) -> str:
+        relative = files[match.group(1)].relative_to(root).as_posix()
+        return 'image("/' + relative.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return IMAGE.sub(rewrite, source), root
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages of a PDF Typst wrote (its page objects, /Type /Page)."""
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+
+
+def pipe_tables(markdown: str) -> list[list[list[str]]]:
+    """The pipe tables of `markdown` in their order, each as its rows (the header first) of cell texts."""
+    tables: list[list[list[str]]] = []
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        if i == 0 or not PIPE_SEPARATOR.match(line) or not PIPE_ROW.match(lines[i - 1]):
+            continue
+        rows = [lines[i - 1]]
+        for following in lines[i + 1 :]:
+            if not PIPE_ROW.match(following):
+                break
+            rows.append(following)
+        tables.append([[cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]] for row in rows])
+    return tables
+
+
+# The number of characters of the tables' 8-point StudySans a line of the text width (170 mm, 482 pt) holds, about
+# (an average character 0.55 em, 4.4 pt), and the room a cell takes beyond its text, in characters: its padding
+# (0.4 em either side, 1.5 characters) and a margin for digits, wider than the average character.
+LINE_CHARACTERS = 100.0
+CELL_PADDING = 2.0
+
+
+def column_extents(rows: list[list[str]]) -> tuple[list[float], list[float]]:
+    """Each column's longest word and longest cell, in characters (Markdown's emphasis marks not counted)."""
+    columns = max(len(row) for row in rows)
+    least = [1.0] * columns
+    most = [1.0] * columns
+    for row in rows:
+        for j, cell in enumerate(row):
+            text = re.sub(r"[*_`\\]", "", cell)
+            least[j] = max(least[j], max((len(word) for word in text.split()), default=1))
+            most[j] = max(most[j], len(text))
+    return least, most
+
+
+def column_shares(rows: list[list[str]]) -> list[float]:
+    """Each column's share of the text width, as a browser's automatic table layout gives it (CSS 2.1 §17.5.2.2,
+    in characters rather than points): each column at least its longest word (`least`), at most its longest cell
+    (`most`), each with the cell's padding (CELL_PADDING); if the longest cells fit (sum of `most` within
+    LINE_CHARACTERS) the shares are `most`, else each column gets `least` plus the room left in proportion to
+    `most - least`."""
+    least, most = column_extents(rows)
+    least = [low + CELL_PADDING for low in least]
+    most = [high + CELL_PADDING for high in most]
+    if sum(most) <= LINE_CHARACTERS or sum(most) == sum(least):
+        return most
+    room = max(LINE_CHARACTERS - sum(least), 0.0) / (sum(most) - sum(least))
+    return [low + (high - low) * room for low, high in zip(least, most, strict=True)]
+
+
+def crowding(rows: list[list[str]]) -> float:
+    """How much wider than the text width the table's longest words stand side by side (with the cells' padding):
+    above 1, its type is made smaller by that factor and its words may break anywhere (the template's
+    `crowded-table`)."""
+    least, _ = column_extents(rows)
+    return (sum(least) + CELL_PADDING * len(least)) / LINE_CHARACTERS
+
+
+def fitted_columns(source: str, markdown: str) -> str:
+    """`source` with each table's equal column shares replaced by `column_shares` of the Markdown's table (as
+    fractions of the text width), and a table whose words cannot fit wrapped in `crowded-table`; automatic
+    widths if the tables of the two cannot be paired."""
+    tables = pipe_tables(markdown)
+    found = EQUAL_COLUMNS.findall(source)
+
+    def count(columns: str) -> int:
+        return int(columns) if columns.isdigit() else columns.count("%")
+
+    if len(tables) != len(found) or any(
+        count(columns) != max(len(row) for row in rows) for (_, columns), rows in zip(found, tables, strict=True)
+    ):
+        return EQUAL_COLUMNS.sub(lambda m: f"{m.group(1)}columns: {count(m.group(2))}", source)
+    shares = iter(column_shares(rows) for rows in tables)
+    source = EQUAL_COLUMNS.sub(
+        lambda m: m.group(1) + "columns: (" + ", ".join(f"{s:.2f}fr" for s in next(shares)) + ")", source
+    )
+    # Pandoc writes each table as `#figure(\n  align(center)[#table(\n ... )]\n  , kind: table\n  )`.
+    parts = source.split(TABLE_FIGURE)
+    for k, rows in enumerate(tables, start=1):
+        crowded = crowding(rows)
+        if crowded > 1 and k < len(parts) and TABLE_FIGURE_END in parts[k]:
+            parts[k] = parts[k].replace(TABLE_FIGURE_END, TABLE_FIGURE_END + "]", 1)
+            parts[k - 1] += f"#crowded-table({1 / crowded:.3f})["
+    return TABLE_FIGURE.join(parts)
+
+
+def typeset(
+    markdown: str | Path,
+    pdf_path: str | Path,
+    bibliography: str | Path,
+    csl: str | Path,
+    template: str | Path = TEMPLATE,
+) -> int:
+    """Write `pdf_path` from `markdown` (references from `bibliography` in the `csl` style; layout `template`);
+    return the number of pages. Raises NetworkRefused if the manuscript names an image by URL."""
+    import typst
+
+    from common.study_font import FONT_DIR
+
+    markdown, pdf_path = Path(markdown), Path(pdf_path)
+    source = typst_source(markdown, Path(bibliography), Path(csl), Path(template))
+    source, root = rooted(source, markdown.parent)
+    if "#emph[" in source:
+        # StudySans has no italic face: Typst sets emphasis upright (the manuscripts use none).
+        log.warning("%s has emphasis, which StudySans (no italic face) sets upright", markdown)
+    date = source_date()
+    pdf = typst.compile(
+        source.encode("utf-8"),
+        root=str(root),
+        font_paths=[str(FONT_DIR)],
+        ignore_system_fonts=True,
+        sys_inputs={"date": date} if date else {},
+    )
+    pdf_path.write_bytes(pdf)
+    pages = page_count(pdf)
+    log.info("typeset %s: %d pages -> %s", markdown, pages, pdf_path)
+    return pages

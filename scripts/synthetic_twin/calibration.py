@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from common.kaplan_meier import KaplanMeier
-from common.prognosis import katagiri_new_score
+from common.prognosis import bauer_score, katagiri_new_score
 from common.study import DAYS_PER_MONTH, DAYS_PER_YEAR, REVISION
 
 from . import design
@@ -114,6 +114,11 @@ def measure(truth: pd.DataFrame) -> dict[str, float]:
     for low, high in ((0, 3), (4, 6), (7, 10)):
         mask = (katagiri >= low) & (katagiri <= high)
         out[f"survival_1y_katagiri_{low}_{high}"] = float(km(days[mask], died[mask]).predict(12))
+    # Survival by original Bauer group (Bauer and Wedin 1995: 0-1, 2-3 and 4-5 points); every input is known.
+    bauer = bauer_score(truth).to_numpy()
+    for low, high in ((0, 1), (2, 3), (4, 5)):
+        mask = (bauer >= low) & (bauer <= high)
+        out[f"survival_1y_bauer_{low}_{high}"] = float(km(days[mask], died[mask]).predict(12))
     kidney = truth["primary_group"] == "kidney"
     out["revised_share_kidney"] = float(revised[kidney].mean())
     osteo = truth["operation_method"].isin(["intramedullary_osteosynthesis", "plate_osteosynthesis"])

@@ -152,6 +152,17 @@ def pick_sites(rng: np.random.Generator, methods: pd.Series) -> tuple[np.ndarray
     return bones, segments
 
 
+def survival_factor(c: pd.DataFrame) -> np.ndarray:
+    """Multiplier of each patient's median survival for the adverse items of the Bauer score (design.BAUER_ITEM_
+    SURVIVAL): a pathological fracture, visceral metastases, multiple skeletal metastases."""
+    factor = design.BAUER_ITEM_SURVIVAL
+    return (
+        np.where(c["fracture"].to_numpy() == "pathological", factor["pathological_fracture"], 1.0)
+        * np.where(c["visceral_metastases"].to_numpy(bool), factor["visceral_metastases"], 1.0)
+        * np.where(c["solitary_bone_metastasis"].to_numpy(bool), 1.0, factor["multiple_bone_metastases"])
+    )
+
+
 def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.ndarray) -> pd.DataFrame:
     """Add demographics, disease, site, and the dated course (index, revision, death, last contact)."""
     c = cohort.copy()
@@ -191,6 +202,7 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
     )
     index_date = random_dates(rng, design.STUDY_PERIOD[0], latest_index)
     median, shape = (c["primary_group"].map({k: v[i] for k, v in design.SURVIVAL.items()}).to_numpy() for i in (0, 1))
+    median = median * survival_factor(c)
     death_days = weibull_days(rng, median, shape) + np.where(revised, rev_days, 0)
     admin_days = (export - index_date).days.to_numpy()
     lost = rng.uniform(size=n) < design.LOSS_TO_FOLLOW_UP_SHARE

@@ -4,6 +4,7 @@
 
 rule describe_cohort:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         codebook=CLEANING["codebook"],
         code=rule_code("describe_cohort"),
@@ -22,6 +23,8 @@ rule describe_cohort:
             labels={"figure": "revision causes by primary"},
         ),
         causes_pdf="results/figures/revision_causes_by_primary.pdf",
+        causes_ru_png="results/figures/revision_causes_by_primary_ru.png",
+        causes_ru_pdf="results/figures/revision_causes_by_primary_ru.pdf",
         swimmer_png=report(
             "results/figures/swimmer_revised.png",
             caption="../report/swimmer_revised.rst",
@@ -29,6 +32,8 @@ rule describe_cohort:
             labels={"figure": "swimmer plot of the revised"},
         ),
         swimmer_pdf="results/figures/swimmer_revised.pdf",
+        swimmer_ru_png="results/figures/swimmer_revised_ru.png",
+        swimmer_ru_pdf="results/figures/swimmer_revised_ru.pdf",
     log:
         "logs/describe_cohort.log",
     conda:
@@ -42,6 +47,7 @@ rule describe_cohort:
 
 rule estimate_revision_risk:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         code=rule_code("estimate_revision_risk"),
     output:
@@ -55,6 +61,8 @@ rule estimate_revision_risk:
             labels={"figure": "1 - KM vs cumulative incidence"},
         ),
         km_cif_pdf="results/figures/km_versus_cumulative_incidence.pdf",
+        km_cif_ru_png="results/figures/km_versus_cumulative_incidence_ru.png",
+        km_cif_ru_pdf="results/figures/km_versus_cumulative_incidence_ru.pdf",
         stacked_png=report(
             "results/figures/stacked_cumulative_incidence.png",
             caption="../report/stacked_cumulative_incidence.rst",
@@ -62,6 +70,8 @@ rule estimate_revision_risk:
             labels={"figure": "stacked cumulative incidence"},
         ),
         stacked_pdf="results/figures/stacked_cumulative_incidence.pdf",
+        stacked_ru_png="results/figures/stacked_cumulative_incidence_ru.png",
+        stacked_ru_pdf="results/figures/stacked_cumulative_incidence_ru.pdf",
         survival_png=report(
             "results/figures/overall_survival.png",
             caption="../report/overall_survival.rst",
@@ -69,6 +79,8 @@ rule estimate_revision_risk:
             labels={"figure": "overall survival"},
         ),
         survival_pdf="results/figures/overall_survival.pdf",
+        survival_ru_png="results/figures/overall_survival_ru.png",
+        survival_ru_pdf="results/figures/overall_survival_ru.pdf",
     log:
         "logs/estimate_revision_risk.log",
     conda:
@@ -84,6 +96,7 @@ rule estimate_revision_risk:
 
 rule compare_factors:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         code=rule_code("compare_factors"),
     output:
@@ -102,6 +115,8 @@ rule compare_factors:
             labels={"figure": "Schoenfeld residuals"},
         ),
         schoenfeld_pdf="results/figures/schoenfeld_residuals.pdf",
+        schoenfeld_ru_png="results/figures/schoenfeld_residuals_ru.png",
+        schoenfeld_ru_pdf="results/figures/schoenfeld_residuals_ru.pdf",
         record="results/analysis/models.json",
         method_png=report(
             "results/figures/cif_by_operation_method.png",
@@ -110,6 +125,8 @@ rule compare_factors:
             labels={"figure": "cumulative incidence by operation"},
         ),
         method_pdf="results/figures/cif_by_operation_method.pdf",
+        method_ru_png="results/figures/cif_by_operation_method_ru.png",
+        method_ru_pdf="results/figures/cif_by_operation_method_ru.pdf",
         prognosis_png=report(
             "results/figures/cif_by_prognostic_group.png",
             caption="../report/cif_by_prognostic_group.rst",
@@ -117,6 +134,8 @@ rule compare_factors:
             labels={"figure": "cumulative incidence by prognosis"},
         ),
         prognosis_pdf="results/figures/cif_by_prognostic_group.pdf",
+        prognosis_ru_png="results/figures/cif_by_prognostic_group_ru.png",
+        prognosis_ru_pdf="results/figures/cif_by_prognostic_group_ru.pdf",
         forest_png=report(
             "results/figures/forest_hazard_ratios.png",
             caption="../report/forest_hazard_ratios.rst",
@@ -124,6 +143,8 @@ rule compare_factors:
             labels={"figure": "forest plot"},
         ),
         forest_pdf="results/figures/forest_hazard_ratios.pdf",
+        forest_ru_png="results/figures/forest_hazard_ratios_ru.png",
+        forest_ru_pdf="results/figures/forest_hazard_ratios_ru.pdf",
     log:
         "logs/compare_factors.log",
     conda:
@@ -147,6 +168,7 @@ rule compare_factors:
 
 rule assess_recommendation:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         code=rule_code("assess_recommendation"),
     output:
@@ -162,6 +184,8 @@ rule assess_recommendation:
             labels={"figure": "fixation within prognostic groups"},
         ),
         figure_pdf="results/figures/recommendation_fixation_by_prognosis.pdf",
+        figure_ru_png="results/figures/recommendation_fixation_by_prognosis_ru.png",
+        figure_ru_pdf="results/figures/recommendation_fixation_by_prognosis_ru.pdf",
     log:
         "logs/assess_recommendation.log",
     conda:
@@ -217,6 +241,7 @@ rule collect_numbers:
 
 rule assess_prognostic_scores:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         code=rule_code("assess_prognostic_scores"),
     output:
@@ -230,6 +255,8 @@ rule assess_prognostic_scores:
             labels={"figure": "discrimination"},
         ),
         forest_pdf="results/figures/score_discrimination.pdf",
+        forest_ru_png="results/figures/score_discrimination_ru.png",
+        forest_ru_pdf="results/figures/score_discrimination_ru.pdf",
     log:
         "logs/assess_prognostic_scores.log",
     conda:
@@ -245,6 +272,7 @@ rule assess_prognostic_scores:
 
 rule compare_prognostic_scores:
     input:
+        glossary="workflow/templates/glossary.yaml",
         analysis="results/cleaning/analysis_table.tsv",
         # The scores are computed again from the analysis table (the same function as assess_prognostic_scores),
         # so that this rule does not wait for the imputation.
@@ -261,6 +289,8 @@ rule compare_prognostic_scores:
             labels={"figure": "survival by score group"},
         ),
         survival_pdf="results/figures/survival_by_score.pdf",
+        survival_ru_png="results/figures/survival_by_score_ru.png",
+        survival_ru_pdf="results/figures/survival_by_score_ru.pdf",
         calibration_png=report(
             "results/figures/score_calibration.png",
             caption="../report/score_calibration.rst",

@@ -41,6 +41,7 @@ rule clean_cohort:
 # 1.2 s) would otherwise delay every analysis rule, which all wait for clean_cohort.
 rule draw_flow_diagram:
     input:
+        glossary="workflow/templates/glossary.yaml",
         flow=rules.clean_cohort.output.flow,
         code=rule_code("draw_flow_diagram"),
     output:
@@ -51,6 +52,8 @@ rule draw_flow_diagram:
             labels={"figure": "flow diagram"},
         ),
         pdf="results/cleaning/flow_diagram.pdf",
+        png_ru="results/cleaning/flow_diagram_ru.png",
+        pdf_ru="results/cleaning/flow_diagram_ru.pdf",
     log:
         "logs/draw_flow_diagram.log",
     conda:

@@ -376,9 +376,10 @@ def twin_calibration_table():
     return ["results/twin/calibration.tsv"] if is_synthetic() else []
 
 
-def manuscript_figures():
-    """Every figure the manuscript embeds, in the order it numbers them (scripts/common/study.py)."""
-    return list(STUDY.MANUSCRIPT_FIGURES)
+def manuscript_figures(lang="en"):
+    """Every figure the manuscript in `lang` embeds, in the order it numbers them (scripts/common/study.py): the
+    Russian manuscript embeds each figure's Russian variant (STUDY.figure_in)."""
+    return [STUDY.figure_in(path, lang) for path in STUDY.MANUSCRIPT_FIGURES]
 
 
 def manuscript_captions():
@@ -388,9 +389,10 @@ def manuscript_captions():
     ]
 
 
-def supplement_figures():
-    """Every figure of the manuscript's supplement, in the order it numbers them (scripts/common/study.py)."""
-    return list(STUDY.SUPPLEMENT_FIGURES)
+def supplement_figures(lang="en"):
+    """Every figure of the supplement of the manuscript in `lang`, in the order it numbers them
+    (scripts/common/study.py)."""
+    return [STUDY.figure_in(path, lang) for path in STUDY.SUPPLEMENT_FIGURES]
 
 
 def supplement_captions():
@@ -542,3 +544,78 @@ def remove_stale_outputs(logfile):
             file=sys.stderr,
         )
     return removed
+
+
+# Warm start (scripts/warm_start/__init__.py; docs/hardening.md, "Warm start"): rule scripts run in forks of one
+# process that has imported pandas, matplotlib, SciPy and the NER once, instead of each importing them again.
+WARM_START_THREAD_VARIABLES = (
+    # What Snakemake's shell sets for every job to its thread count (1 here unless a rule asks for more); the
+    # server's libraries read them when imported, so the server gets the same values as a one-thread job.
+    "OMP_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+WARM_START = {}
+
+
+def start_warm_server():
+    """Start the warm-start server for a run whose jobs execute on this machine, and point the jobs at it. Jobs that
+    do not match it (more threads, another interpreter, another machine) run cold, as without it.
+    """
+    if not config.get("warm_start", True) or not workflow.local_exec:
+        return
+    import subprocess
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="study-warm-")
+    socket_path = os.path.join(folder, "socket")
+    # (Setting variables for the jobs, not reading any: no `envvars:` needed.)
+    os.environ.update(
+        STUDY_WARM_SOCKET=socket_path,
+        PYTHONPATH=os.pathsep.join(
+            [str(PACKAGES_DIR / "warm_start" / "hook"), os.getenv("PYTHONPATH")]
+        ),
+    )
+    env = {
+        **os.environ,
+        **dict.fromkeys(WARM_START_THREAD_VARIABLES, "1"),
+        **dict.fromkeys(("TMPDIR", "TMP", "TEMPDIR", "TEMP"), tempfile.gettempdir()),
+        "STUDY_WARM_SERVER": "1",
+    }
+    Path("logs").mkdir(exist_ok=True)
+    with open("logs/warm_start.log", "w", encoding="utf-8") as server_log:
+        WARM_START["server"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-P",
+                "-m",
+                "warm_start.server",
+                socket_path,
+                str(os.getpid()),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=server_log,
+            start_new_session=True,  # a Ctrl-C reaches the jobs through their clients, not the server directly
+        )
+    WARM_START["folder"] = folder
+
+
+def stop_warm_server():
+    server = WARM_START.pop("server", None)
+    if server is None:
+        return
+    import shutil
+    import subprocess
+
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(WARM_START.pop("folder"), ignore_errors=True)
+    os.environ.pop("STUDY_WARM_SOCKET", None)

@@ -39,6 +39,9 @@ rule render_manuscript:
         captions=manuscript_captions(),
         supplement_figures=supplement_figures(),
         supplement_captions=supplement_captions(),
+        # The same figures with Russian labels (drawn beside the English ones), for manuscript_ru.
+        figures_ru=manuscript_figures("ru"),
+        supplement_figures_ru=supplement_figures("ru"),
         code=rule_code("render_manuscript"),
     output:
         markdown="results/paper/manuscript.md",
@@ -71,11 +74,26 @@ rule render_manuscript:
 
 
 # The PDF of each manuscript (MANUSCRIPTS in common.smk: "" for the English one; a second language is one more
-# entry there). WeasyPrint typesets the HTML as rendered, with the print stylesheet; offline; same bytes every run.
+# entry there). Typst typesets the manuscript's Markdown, which pandoc writes as Typst markup with the same references
+# as the HTML, in the template manuscript.typ (scripts/manuscript/typeset.py); offline; same bytes every run.
+MANUSCRIPT_CSL = {
+    "": "workflow/templates/csl/nlm-citation-sequence.csl",
+    "_ru": "workflow/templates/csl/gost-r-7-0-5-2008-numeric.csl",
+}
+
+
 rule typeset_manuscript:
     input:
-        html="results/paper/manuscript{suffix}.html",
-        css="workflow/templates/manuscript_print.css",
+        markdown="results/paper/manuscript{suffix}.md",
+        template="workflow/templates/manuscript.typ",
+        bibliography="workflow/templates/references.json",
+        csl=lambda wildcards: MANUSCRIPT_CSL[wildcards.suffix],
+        figures=manuscript_figures(),
+        supplement_figures=supplement_figures(),
+        fonts=[
+            "scripts/common/fonts/StudySans.ttf",
+            "scripts/common/fonts/StudySans-Bold.ttf",
+        ],
         code=rule_code("typeset_manuscript"),
     output:
         pdf=report(

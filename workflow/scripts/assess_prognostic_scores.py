@@ -2,7 +2,7 @@
 the complete-case sensitivity analysis), with its forest plot."""
 
 from analysis import data, figures
-from analysis.output import write_figure, write_tsv
+from analysis.output import write_figures, write_tsv
 from analysis.prognostic_scores import SCORE_LABELS, analyse
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
@@ -13,10 +13,13 @@ tables = analyse(data.load(snakemake.input.analysis), settings)
 write_tsv(tables["scores"], snakemake.output.scores)
 write_tsv(tables["discrimination"], snakemake.output.discrimination)
 write_tsv(tables["complete_case"], snakemake.output.complete_case)
-write_figure(
-    figures.discrimination_forest(tables["discrimination"], SCORE_LABELS, settings["confidence_level"]),
-    snakemake.output.forest_png,
-    snakemake.output.forest_pdf,
+out = snakemake.output
+write_figures(
+    lambda text: figures.discrimination_forest(
+        tables["discrimination"], SCORE_LABELS, settings["confidence_level"], text
+    ),
+    en=(out.forest_png, out.forest_pdf),
+    ru=(out.forest_ru_png, out.forest_ru_pdf),
 )
 missing = tables["scores"].drop(columns="patient_id").isna().sum()
 log.info("patients with a score missing before imputation: %s", missing.to_dict())

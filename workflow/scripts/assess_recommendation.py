@@ -3,7 +3,7 @@ osteosynthesis versus endoprosthesis within each prognostic group (Gray's tests 
 method-by-prognosis interaction; the arms' prognostic mix."""
 
 from analysis import data, figures, recommendation, risk
-from analysis.output import write_figure, write_tsv
+from analysis.output import write_figures, write_tsv
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
@@ -20,7 +20,11 @@ curves = {}
 for group in data.PROGNOSTIC_GROUPS:
     within = df[(df["prognostic_group"] == group) & df["fixation"].isin(recommendation.COMPARED)]
     curves[group] = risk.curves(within, 1 - p.confidence_level, within["fixation"])
-write_figure(figures.recommendation(curves, tests, df, p.max_months), out.figure_png, out.figure_pdf)
+write_figures(
+    lambda text: figures.recommendation(curves, tests, df, p.max_months, text=text),
+    en=(out.figure_png, out.figure_pdf),
+    ru=(out.figure_ru_png, out.figure_ru_pdf),
+)
 for t in tests.itertuples():
     log.info("modified Bauer %s: osteosynthesis vs endoprosthesis, Gray's p = %s", t.prognostic_group, t.p_value)
 exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -6,7 +6,7 @@ analyses of the supplement."""
 import pandas as pd
 
 from analysis import data, factors, figures, risk, sensitivity
-from analysis.output import write_figure, write_json, write_tsv
+from analysis.output import write_figures, write_json, write_tsv
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
@@ -50,45 +50,55 @@ write_tsv(
 ranked = factors.apriori_covariates(p.multivariable)
 write_tsv(factors.ridge_cox(df, ranked, p.ridge_penalty, alpha) if record["events"] else pd.DataFrame(), out.ridge)
 write_tsv(fine_gray_ph, out.fine_gray_ph)
+# Each figure in English and in Russian (manuscript_ru), drawn from the same data.
+schoenfeld_paths = {
+    "en": (out.schoenfeld_png, out.schoenfeld_pdf),
+    "ru": (out.schoenfeld_ru_png, out.schoenfeld_ru_pdf),
+}
 if record.get("multivariable_covariates"):
     try:
         residuals = factors.schoenfeld_residuals(df, record["multivariable_covariates"])
     except Exception as err:  # noqa: BLE001 - a model the thin cohort cannot fit: the figure says so
         log.warning("Schoenfeld residuals not estimable: %s", err)
         residuals = None
-    write_figure(
-        figures.schoenfeld(residuals, ph[ph["kind"] == "cause-specific Cox"], p.time_split_months, p.max_months)
-        if residuals is not None
-        else figures.not_estimable("Scaled Schoenfeld residuals", "the multivariable Cox model could not be fitted"),
-        out.schoenfeld_png,
-        out.schoenfeld_pdf,
+    ph_cox = ph[ph["kind"] == "cause-specific Cox"]
+    write_figures(
+        lambda text: (
+            figures.schoenfeld(residuals, ph_cox, p.time_split_months, p.max_months, text)
+            if residuals is not None
+            else figures.not_estimable(text("schoenfeld.name"), text("schoenfeld.not_fitted"), text)
+        ),
+        **schoenfeld_paths,
     )
 else:
-    write_figure(
-        figures.not_estimable("Scaled Schoenfeld residuals", "no multivariable model on this cohort"),
-        out.schoenfeld_png,
-        out.schoenfeld_pdf,
+    write_figures(
+        lambda text: figures.not_estimable(text("schoenfeld.name"), text("schoenfeld.no_model"), text),
+        **schoenfeld_paths,
     )
 record["multivariable_principle"] = p.multivariable["principle"]
 write_json(record, out.record)
 
 test_of = tests.set_index("factor")
-for name, png, pdf, title, order in (
-    ("operation_method", out.method_png, out.method_pdf, "By operation method", None),
-    ("prognostic_group", out.prognosis_png, out.prognosis_pdf, "By modified Bauer score", list(data.PROGNOSTIC_GROUPS)),
+for name, stem, title, order in (
+    ("operation_method", "method", "cif_by_group.by_operation_method", None),
+    ("prognostic_group", "prognosis", "cif_by_group.by_modified_bauer", list(data.PROGNOSTIC_GROUPS)),
 ):
     curves = risk.curves(df, alpha, groups[name])
-    write_figure(
-        figures.cif_by_group(curves, df, groups[name], title, test_of.loc[name].to_dict(), p.max_months, order),
-        png,
-        pdf,
+    write_figures(
+        lambda text, curves=curves, name=name, title=title, order=order: figures.cif_by_group(
+            curves, df, groups[name], text(title), test_of.loc[name].to_dict(), p.max_months, order, text
+        ),
+        en=(out[f"{stem}_png"], out[f"{stem}_pdf"]),
+        ru=(out[f"{stem}_ru_png"], out[f"{stem}_ru_pdf"]),
     )
-write_figure(
-    figures.forest(table, p.confidence_level)
-    if len(table)
-    else figures.not_estimable("Hazard ratios", "no model could be fitted on this cohort"),
-    out.forest_png,
-    out.forest_pdf,
+write_figures(
+    lambda text: (
+        figures.forest(table, p.confidence_level, text)
+        if len(table)
+        else figures.not_estimable(text("hazard_ratios.name"), text("hazard_ratios.no_model"), text)
+    ),
+    en=(out.forest_png, out.forest_pdf),
+    ru=(out.forest_ru_png, out.forest_ru_pdf),
 )
 for t in tests.itertuples():
     log.info("Gray's test by %s: chi2 %.3f, df %d, p %.4g", t.factor, t.statistic, t.df, t.p_value)

@@ -6,7 +6,7 @@ figure per score (the discrimination's forest plot is drawn by assess_prognostic
 import pandas as pd
 
 from analysis import data, figures, risk
-from analysis.output import write_figure, write_tsv
+from analysis.output import write_figure, write_figures, write_tsv
 from analysis.prognostic_scores import per_patient
 from analysis.recommendation import COMPARED
 from analysis.score_comparison import SCORE_LABELS, calibration, group_order, recommendation_by_score, with_score_groups
@@ -33,10 +33,10 @@ for name in SCORE_LABELS:
     known = df[df[f"{name}_group"].notna()]
     # A score no patient has (its inputs missing from the exports) draws an empty panel.
     survival_curves[name] = risk.overall_survival(known, alpha, known[f"{name}_group"])[0] if len(known) else NO_CURVES
-write_figure(
-    figures.survival_by_score(survival_curves, df, groups, SCORE_LABELS, p.max_months),
-    out.survival_png,
-    out.survival_pdf,
+write_figures(
+    lambda text: figures.survival_by_score(survival_curves, df, groups, SCORE_LABELS, p.max_months, text),
+    en=(out.survival_png, out.survival_pdf),
+    ru=(out.survival_ru_png, out.survival_ru_pdf),
 )
 write_figure(
     figures.score_calibration(table, SCORE_LABELS, p.confidence_level), out.calibration_png, out.calibration_pdf
@@ -48,7 +48,7 @@ for name in ("bauer", "katagiri_new"):
         within = df[(df[column] == group) & df["fixation"].isin(COMPARED)]
         curves[group] = risk.curves(within, alpha, within["fixation"]) if len(within) else NO_CURVES
     write_figure(
-        figures.recommendation(curves, tests[tests["score"] == name], df, p.max_months, column, SCORE_LABELS[name]),
+        figures.recommendation(curves, tests[tests["score"] == name], df, p.max_months, column, name),
         out[f"recommendation_{name}_png"],
         out[f"recommendation_{name}_pdf"],
     )

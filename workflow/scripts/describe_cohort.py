@@ -4,7 +4,7 @@ the descriptive tables config `publication.small_cells` names are protected (ana
 import yaml
 
 from analysis import data, description, figures, small_cells
-from analysis.output import write_figure, write_json, write_tsv
+from analysis.output import write_figures, write_json, write_tsv
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
@@ -52,7 +52,16 @@ write_json({"minimum": settings["minimum"], "action": settings["action"], "table
 by_primary = description.causes_by_primary(df, causes, primaries)
 write_tsv(by_primary, out.causes_by_primary)
 write_tsv(description.time_to_revision_by_cause(df, causes), out.time_to_revision)
-write_figure(figures.causes_by_primary(by_primary), out.causes_png, out.causes_pdf)
-write_figure(figures.swimmer(df), out.swimmer_png, out.swimmer_pdf)
+# Each figure in English and in Russian (manuscript_ru), drawn from the same data.
+write_figures(
+    lambda text: figures.causes_by_primary(by_primary, text),
+    en=(out.causes_png, out.causes_pdf),
+    ru=(out.causes_ru_png, out.causes_ru_pdf),
+)
+write_figures(
+    lambda text: figures.swimmer(df, text=text),
+    en=(out.swimmer_png, out.swimmer_pdf),
+    ru=(out.swimmer_ru_png, out.swimmer_ru_pdf),
+)
 log.info("%d patients, %d revised", len(df), int(df["revised"].sum()))
 exit_without_teardown()  # outputs written and closed: skip the interpreter's teardown (common/quick_exit.py)

@@ -4,7 +4,7 @@ cumulative incidence of revision and death, and overall survival."""
 import pandas as pd
 
 from analysis import data, figures, risk
-from analysis.output import write_figure, write_tsv
+from analysis.output import write_figures, write_tsv
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 
@@ -21,12 +21,21 @@ os_by_primary_curves, os_by_primary = risk.overall_survival(df, alpha, primary, 
 write_tsv(table, out.risk)
 write_tsv(curves, out.curves)
 write_tsv(pd.concat([os_table.assign(grouping="all"), os_by_primary.assign(grouping="primary_group")]), out.survival)
-write_figure(figures.km_versus_cif(curves, table, df, p.max_months), out.km_cif_png, out.km_cif_pdf)
-write_figure(figures.stacked_cif(curves, df, p.max_months), out.stacked_png, out.stacked_pdf)
-write_figure(
-    figures.overall_survival(os_curves, os_by_primary_curves, df, primary, p.max_months),
-    out.survival_png,
-    out.survival_pdf,
+# Each figure in English and in Russian (manuscript_ru), drawn from the same data.
+write_figures(
+    lambda text: figures.km_versus_cif(curves, table, df, p.max_months, text),
+    en=(out.km_cif_png, out.km_cif_pdf),
+    ru=(out.km_cif_ru_png, out.km_cif_ru_pdf),
+)
+write_figures(
+    lambda text: figures.stacked_cif(curves, df, p.max_months, text),
+    en=(out.stacked_png, out.stacked_pdf),
+    ru=(out.stacked_ru_png, out.stacked_ru_pdf),
+)
+write_figures(
+    lambda text: figures.overall_survival(os_curves, os_by_primary_curves, df, primary, p.max_months, text),
+    en=(out.survival_png, out.survival_pdf),
+    ru=(out.survival_ru_png, out.survival_ru_pdf),
 )
 for row in table.itertuples():
     log.info(

@@ -25,9 +25,16 @@ inp, out, p = snakemake.input, snakemake.output, snakemake.params
 paper_dir = Path(out.markdown).parent
 results = Path(inp.numbers).parent  # results/numbers.json
 template = Path(inp.template)
-# The figures the rule lists (workflow/rules/common.smk), in the manuscript's order, with their captions.
-figures = list(zip(inp.figures, inp.captions, strict=True))
-supplement = list(zip(inp.supplement_figures, inp.supplement_captions, strict=True))
+# The figures the rule lists (workflow/rules/common.smk), in the manuscript's order, with their captions; the Russian
+# manuscript embeds each figure's Russian variant (the caption's language is the formatter's).
+figures = {
+    "en": list(zip(inp.figures, inp.captions, strict=True)),
+    "ru": list(zip(inp.figures_ru, inp.captions, strict=True)),
+}
+supplement = {
+    "en": list(zip(inp.supplement_figures, inp.supplement_captions, strict=True)),
+    "ru": list(zip(inp.supplement_figures_ru, inp.supplement_captions, strict=True)),
+}
 software = {"python": platform.python_version(), **{name: version(name) for name in p.packages}}
 
 # Every key the template and the glossary cite must be in the bibliography (else stop, naming the key and the line).
@@ -43,13 +50,14 @@ documents = {
 jobs = []
 for lang, (markdown_path, html, docx, csl) in documents.items():
     f = Formatter(mark=False, lang=lang)
+    shown = (figures[lang], supplement[lang])
     markdown = render_markdown(
-        template, context(results, figures, paper_dir, software, p.synthetic, f, supplement, **extra), f
+        template, context(results, shown[0], paper_dir, software, p.synthetic, f, shown[1], **extra), f
     )
     # The same template with every injected value marked: the results section must hold no typed-in number.
     marked_f = Formatter(mark=True, lang=lang)
     marked = render_markdown(
-        template, context(results, figures, paper_dir, software, p.synthetic, marked_f, supplement, **extra), marked_f
+        template, context(results, shown[0], paper_dir, software, p.synthetic, marked_f, shown[1], **extra), marked_f
     )
     typed = typed_numbers(results_section(marked, lang))
     if typed:
