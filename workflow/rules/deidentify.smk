@@ -7,18 +7,6 @@
 DEID_SHARDS = len(gather.deidentify("{scatteritem}"))
 
 
-def deidentify_inputs():
-    """What every de-identification job reads: the canonical raw model and what it is coded with."""
-    return {
-        **canonical_table_paths(),
-        **demo_key_input(),
-        "codebook": CLEANING["codebook"],
-        "intake": "resources/intake/intake.json",
-        "plausibility_exclusions": "resources/intake/plausibility_exclusions.tsv",
-        "code": rule_code("deidentify_exports"),
-    }
-
-
 DEIDENTIFY_PARAMS = dict(
     source=RAW["source"],
     directory=os.path.normpath(RAW["directory"]),
