@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 
 scattergather:
     bootstrap=config["bootstrap"]["shards"],
+    deidentify=config["deidentification"].get("shards", 1),
 
 
 if is_synthetic():

@@ -147,7 +147,7 @@ def test_slurm_profile_passes_a_dry_run(tmp_path):
     project = project_copy(tmp_path / "study", shards=20)
     args = ["-n", "--profile", "profiles/slurm", "--configfile", "config/cluster.yaml"]
     out = run(SNAKEMAKE + args, project, env=cluster_env()).stdout
-    assert "bootstrap_shard" in out and "20" in out
+    assert "bootstrap_shard" in out and "20" in out and "deidentify_shard" in out
 
 
 def slurm_cluster() -> None:

@@ -53,6 +53,7 @@ class Coder:
     usage: Counter = field(default_factory=Counter)  # (table, column, field, raw label, category) -> rows
     review: list[dict] = field(default_factory=list)
     unknown: list[dict] = field(default_factory=list)  # error mode: every unknown label, for the raw-side listing
+    calls: int = 0  # calls of `labels` so far: with the row, the order of review items (deidentify.shards)
 
     def labels(
         self,
@@ -73,6 +74,7 @@ class Coder:
         for (raw_label, category), n in pairs.value_counts(sort=False).items():
             self.usage[(table, column, field_name, raw_label, category)] += int(n)
         unknown = mapped.isna()
+        self.calls += 1
         for idx in chosen.index[unknown]:
             item = {
                 "source_file": where.at[idx, "source_file"],
@@ -83,6 +85,7 @@ class Coder:
                 "codebook_field": field_name,
                 "label": str(chosen[idx]),
                 "patient_id": where.at[idx, "patient_id"],
+                "order": [self.calls, int(idx)],  # not a column of the review table
             }
             (self.review if self.review_mode else self.unknown).append(item)
         out[chosen.index] = mapped.fillna(UNMAPPED)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from deidentify.identifiers import inn_is_valid, snils_is_valid
 from deidentify.normalise import fold, fold_text
-from deidentify.translit import GATE_SYSTEMS, name_variants
+from deidentify.translit import GATE_SYSTEMS, name_parts, part_variants
 
 log = logging.getLogger("leak_gate")
 
@@ -472,12 +472,13 @@ def name_words(texts, protected: set[str], morph=None) -> set[str]:
 def name_identifiers(full_names, protected: set[str] = frozenset()) -> set[str]:
     """Every case form of every part of each name, in Cyrillic and in each Latin transliteration, for the leak
     gate (parts shorter than the scanner's minimum are left out: they would match everyday words)."""
-    out: set[str] = set()
-    for name in full_names:
-        for form in name_variants(name, GATE_SYSTEMS):
-            if len(form) >= MIN_TEXT_LENGTH and form not in protected and form not in ENGLISH_WORDS:
-                out.add(form)
-    return out
+    # name_variants of each name, taken once per distinct part (parts recur across a registry's names).
+    forms: set[str] = set()
+    for part in {part for name in full_names for part in name_parts(name)}:
+        forms |= part_variants(part, GATE_SYSTEMS)
+    return {
+        form for form in forms if len(form) >= MIN_TEXT_LENGTH and form not in protected and form not in ENGLISH_WORDS
+    }
 
 
 def protected_words(*documents) -> set[str]:

@@ -833,15 +833,20 @@ class Scrubber:
     # --- names known from the raw exports, and names in Latin letters ----------------------------------------
     def learn_names(self, full_names) -> None:
         """Names found anywhere in the raw exports (patients, staff, relatives): every case form, Cyrillic and
-        Latin, is a name wherever it occurs (Cyrillic when capitalised, Latin in any case)."""
-        for full_name in full_names:
-            for form in translit.name_variants(str(full_name)):
-                if len(form) < 3 or form in self.kept_terms:
-                    continue
-                if form.isascii():
-                    self.known_latin.add(translit.skeleton(form))
-                else:
-                    self.known_cyrillic.add(form)
+        Latin, is a name wherever it occurs (Cyrillic when capitalised, Latin in any case). The forms are those of
+        translit.name_variants of each name, taken once per distinct part (parts recur across a registry's names)
+        and once per distinct form."""
+        parts = {part for full_name in full_names for part in translit.name_parts(str(full_name))}
+        forms: set[str] = set()
+        for part in parts:
+            forms |= translit.part_variants(part, None)
+        for form in forms:
+            if len(form) < 3 or form in self.kept_terms:
+                continue
+            if form.isascii():
+                self.known_latin.add(translit.skeleton(form))
+            else:
+                self.known_cyrillic.add(form)
         self._generic_cache.clear()
 
     def known_name_spans(self, text: str) -> list[tuple[int, int, str]]:

@@ -38,6 +38,7 @@ from raw_exports import RawTable, parse_dates
 from . import keys
 from .coding import ICD10, NUMBER_KINDS, Coder, check_coding, icd_codes, numbers
 from .scrub import PatientIdentity, Scrubber
+from .shards import drop_unchanged
 
 log = logging.getLogger("deidentify")
 
@@ -51,6 +52,8 @@ class Deidentified:
     locator: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Raw side: table -> the header names of the unexpected columns dropped.
     unexpected_headers: dict[str, list[str]] = field(default_factory=dict)
+    # Raw side: the staff names met, normalised (their number is audit["staff"]; deidentify.shards counts the union).
+    staff: set[str] = field(default_factory=set)
 
 
 def date_base(column: str) -> str:
@@ -180,7 +183,7 @@ def scrubbed_column(
     table: str, column: str, values: pd.Series, patients: pd.Series, use_ner: bool, scrubber: Scrubber, audit: dict
 ) -> list[str]:
     """Free text (with NER) or coded values (pattern scrub only, a safety net) scrubbed row by row against each
-    row's patient. Free text is always audited; coded values only when a value changed."""
+    row's patient. Both are audited here; deidentify then leaves out coded columns where no value changed."""
     out, counts, changed = [], Counter(), 0
     rows = progress(zip(values, patients, strict=True), len(values), f"scrubbing {table}.{column}", log)
     for text, patient in rows:
@@ -189,12 +192,11 @@ def scrubbed_column(
         counts.update(result.counts)
         changed += result.text != text
     target = audit["free_text"] if use_ner else audit["coded_values_scrubbed"]
-    if use_ner or changed:
-        target[f"{table}.{column}"] = {
-            "values": int(len(out)),
-            "values_changed": int(changed),
-            "replacements": dict(sorted(counts.items())),
-        }
+    target[f"{table}.{column}"] = {
+        "values": int(len(out)),
+        "values_changed": int(changed),
+        "replacements": dict(sorted(counts.items())),
+    }
     return out
 
 
@@ -225,10 +227,15 @@ def deidentify(
     coder: Coder | None = None,
     decimals: dict[str, str] | None = None,
     files: dict[str, list[str]] | None = None,
+    raise_unknown: bool = True,
+    unchanged_counts: bool = False,
 ) -> Deidentified:
     """De-identify every raw table. `specs` is config raw_exports.tables, `settings` config deidentification;
     `coder` codes the columns deidentification.coding lists (required when it lists any), `decimals` is each
-    table's decimal mark, `files` each row's source file (else the table's path)."""
+    table's decimal mark, `files` each row's source file (else the table's path). `raise_unknown=False` leaves
+    unknown labels (error mode) in `coder.unknown` for the caller to raise (after gathering shards);
+    `unchanged_counts=True` keeps the audit of coded columns the pattern scrub left unchanged (a shard's part: the
+    gather adds their counts up and then leaves them out, deidentify.shards.drop_unchanged)."""
     columns = settings["columns"]
     check_roles(columns, specs)
     coding = settings.get("coding", {}) or {}
@@ -321,10 +328,13 @@ def deidentify(
         table_audit["columns_written"] = list(out.columns)
         out_tables[table] = out
 
-    if coder is not None:
+    if not unchanged_counts:
+        drop_unchanged(audit)
+    if coder is not None and raise_unknown:
         coder.raise_unknown()
     audit["patients"] = check_pseudonyms_unique(key, anchor.index.union(pd.Index(who.index)))
-    audit["staff"] = len({keys.normalise(s) for s in staff_names})
+    staff = {keys.normalise(s) for s in staff_names}
+    audit["staff"] = len(staff)
     identifiers = identifier_list(data, columns, staff_names)
     locator = (
         pd.concat(locators, ignore_index=True)
@@ -332,7 +342,7 @@ def deidentify(
         else pd.DataFrame(columns=["table", "patient_id", "entry", "source_file", "source_line"])
     )
     unexpected = {table: list(rt.unexpected_columns) for table, rt in raw.items()}
-    return Deidentified(out_tables, audit, identifiers, locator, unexpected)
+    return Deidentified(out_tables, audit, identifiers, locator, unexpected, staff)
 
 
 # Codebook rules that read a second column of the row: (field, the other column's kind) -> how.

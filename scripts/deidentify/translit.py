@@ -140,12 +140,16 @@ def case_forms(word: str) -> frozenset[str]:
     return frozenset(f.replace("ё", "е") for f in forms) | {word}
 
 
+def name_parts(full_name: str) -> list[str]:
+    """The parts of a name that have variants: words (a hyphen separates too) of two characters or more with a
+    letter."""
+    return [p for p in full_name.replace("-", " ").split() if len(p) >= 2 and any(ch.isalpha() for ch in p)]
+
+
 def name_variants(full_name: str, systems: tuple[str, ...] | None = None) -> set[str]:
     """The case forms of every part of a name, in Cyrillic and in every Latin spelling (lower case)."""
     out: set[str] = set()
-    for part in full_name.replace("-", " ").split():
-        if len(part) < 2 or not any(ch.isalpha() for ch in part):
-            continue
+    for part in name_parts(full_name):
         out |= part_variants(part, systems)
     return out
 

@@ -19,13 +19,15 @@ def canonical_specs() -> dict[str, dict]:
     }
 
 
-def read_canonical_tables(paths, summary_path) -> dict[str, RawTable]:
+def read_canonical_tables(paths, summary_path, row_files: dict | None = None) -> dict[str, RawTable]:
     """Canonical table -> RawTable (canonical columns; `lines` the row in the user's export; unexpected columns as
-    the intake found them)."""
+    the intake found them). `row_files`, if given, is filled with each table's list of the rows' source files."""
     summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
     out = {}
     for name, columns in TABLES.items():
         frame = read_canonical(paths[name])
+        if row_files is not None:
+            row_files[name] = [str(f) for f in frame["source_file"]]
         files = (
             list(dict.fromkeys(frame["source_file"])) or [s["files"][0]["file"] for s in summary[name]["sources"]][:1]
         )

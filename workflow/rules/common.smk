@@ -218,6 +218,18 @@ def demo_key_input():
     )
 
 
+def deidentify_inputs():
+    """What every de-identification job reads: the canonical raw model and what it is coded with."""
+    return {
+        **canonical_table_paths(),
+        **demo_key_input(),
+        "codebook": CLEANING["codebook"],
+        "intake": "resources/intake/intake.json",
+        "plausibility_exclusions": "resources/intake/plausibility_exclusions.tsv",
+        "code": rule_code("deidentify_exports"),
+    }
+
+
 # The project's packages (analysis, competing_risks, ...) live in scripts/, the rule scripts in workflow/scripts/.
 # Rule scripts import the packages by name, so scripts/ goes first on the path of every job Snakemake starts.
 PACKAGES_DIR = Path(workflow.basedir) / "scripts"

@@ -1,14 +1,52 @@
 # De-identification: nothing identifying leaves the raw side. Everything under results/ is downstream of this.
 
 
+# The patients are scattered over config deidentification.shards jobs by their pseudonym (scripts/deidentify/
+# shards.py; snakemake --set-scatter deidentify=N overrides it) and gathered; the outputs do not depend on it. With
+# one shard, deidentify_exports does it all in one job.
+DEID_SHARDS = len(gather.deidentify("{scatteritem}"))
+
+
+DEIDENTIFY_PARAMS = dict(
+    source=RAW["source"],
+    directory=os.path.normpath(RAW["directory"]),
+    settings=DEID,
+    unknown_labels=CLEANING["unknown_labels"],
+    decimals=canonical_decimals(),
+    headers=export_headers(),
+    # Error mode: every unknown label, listed for the user (not an output: it must outlive the failed job).
+    unknown_labels_listing="resources/deid/unknown_labels.tsv",
+)
+
+
+if DEID_SHARDS > 1:
+
+    rule deidentify_shard:
+        input:
+            **deidentify_inputs(),
+        output:
+            # Raw side: the shard's de-identified rows, audit counts, identifiers and label counts (JSON).
+            part="resources/deid/shards/{scatteritem}.json",
+        log:
+            "resources/logs/deidentify_shard/{scatteritem}.log",
+        conda:
+            "../envs/python.yaml"
+        params:
+            **DEIDENTIFY_PARAMS,
+        script:
+            "../scripts/deidentify_exports.py"
+
+
 rule deidentify_exports:
     input:
-        **canonical_table_paths(),
-        **demo_key_input(),
-        codebook=CLEANING["codebook"],
-        intake="resources/intake/intake.json",
-        plausibility_exclusions="resources/intake/plausibility_exclusions.tsv",
-        code=rule_code("deidentify_exports"),
+        **(
+            {
+                **deidentify_inputs(),
+                "parts": gather.deidentify("resources/deid/shards/{scatteritem}.json"),
+            }
+            if DEID_SHARDS > 1
+            else deidentify_inputs()
+        ),
     output:
         **deidentified_table_paths(),
         audit="results/deid/audit.json",
@@ -27,14 +65,7 @@ rule deidentify_exports:
     conda:
         "../envs/python.yaml"
     params:
-        source=RAW["source"],
-        directory=os.path.normpath(RAW["directory"]),
-        settings=DEID,
-        unknown_labels=CLEANING["unknown_labels"],
-        decimals=canonical_decimals(),
-        headers=export_headers(),
-        # Error mode: every unknown label, listed for the user (not an output: it must outlive the failed job).
-        unknown_labels_listing="resources/deid/unknown_labels.tsv",
+        **DEIDENTIFY_PARAMS,
     script:
         "../scripts/deidentify_exports.py"
 
