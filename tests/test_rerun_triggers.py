@@ -189,9 +189,24 @@ def parse_time_modules(root: Path, scratch: Path) -> set[Path]:
     return modules_reached(script, root / PACKAGES)
 
 
+def process_start_modules(root: Path) -> set[Path]:
+    """Modules of how a job's process begins, not of what it computes (scripts/warm_start/): the warm-start server,
+    which the Snakefile's onstart runs as `python -m warm_start.server`, and the hook Python imports at the start of
+    every job. They are no rule's code: results are byte-identical with and without them (tests/test_warm_start.py),
+    so editing them must not rerun anything, and the editing test below checks that it does not."""
+    packages = root / PACKAGES
+    common = (root / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
+    assert '"warm_start.server"' in common and '"warm_start" / "hook"' in common  # what the Snakefile starts
+    entry_points = [packages / "warm_start" / "server.py", packages / "warm_start" / "hook" / "sitecustomize.py"]
+    return {path for entry in entry_points for path in modules_reached(entry, packages)} | {
+        entry.resolve() for entry in entry_points
+    }
+
+
 def test_every_project_module_is_imported_by_some_rule(tmp_path):
     reached = {ROOT / path for paths in reach_by_rule(ROOT, tmp_path).values() for path in paths}
     reached |= parse_time_modules(ROOT, tmp_path)
+    reached |= process_start_modules(ROOT)
     unused = unused_modules(ROOT / PACKAGES, {path.resolve() for path in reached})
     assert not unused, f"modules no rule imports: {sorted(str(p.relative_to(ROOT)) for p in unused)}"
 
