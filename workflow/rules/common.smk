@@ -581,6 +581,7 @@ def start_warm_server():
         return
     import subprocess
     import tempfile
+    import time
 
     folder = tempfile.mkdtemp(prefix="study-warm-")
     socket_path = os.path.join(folder, "socket")
@@ -598,7 +599,12 @@ def start_warm_server():
         "STUDY_WARM_SERVER": "1",
     }
     Path("logs").mkdir(exist_ok=True)
-    with open("logs/warm_start.log", "w", encoding="utf-8") as server_log:
+    # Appended run after run (each run's lines under a header), like Snakemake's own logs it is never rewritten.
+    with open("logs/warm_start.log", "a", encoding="utf-8") as server_log:
+        server_log.write(
+            f"== Snakemake run started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+        )
+        server_log.flush()
         WARM_START["server"] = subprocess.Popen(
             [
                 sys.executable,
