@@ -229,6 +229,32 @@ def test_other_figures_keep_the_width_and_size_rules():
     assert text_colour_on("#F0E442") == "black" and text_colour_on("#0072B2") == "white"
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_causes_legend_covers_no_bar_and_counts_are_whole(lang):
+    """Fig 2's legend once sat inside the axes, over the longest bar (and the Russian names are longer): with every
+    row's bar as long as the longest, no bar and no count may lie under the legend; the count axis has whole ticks."""
+    from common.figure_text import FigureText
+
+    causes = ["postoperative_infection", "endoprosthesis_dislocation", "endoprosthesis_stem_fracture"]
+    primaries = ["breast", "kidney", "lung", "prostate", "rectum", "liver", "ewing_sarcoma"]
+    table = pd.DataFrame({"revision_cause": causes + ["total"]})
+    for primary in primaries:
+        table[primary] = [2, 2, 2, 6]
+    table["total"] = table[primaries].sum(axis=1)
+    fig = figures.causes_by_primary(table, FigureText(lang))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    for artist in [*ax.patches, *ax.texts]:
+        box = artist.get_window_extent(renderer)
+        assert not legend.overlaps(box), (lang, artist)
+    assert legend.x1 <= fig.bbox.x1 + 1  # the legend stays on the figure
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.lstrip("−-").isdigit() for t in ticks), ticks
+    plt.close(fig)
+
+
 def test_figures_are_saved_at_300_dpi(drawn, tmp_path):
     fig = drawn["km_versus_cif"]
     width, height = fig.get_size_inches()

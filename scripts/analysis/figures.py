@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from common.figure_text import ENGLISH, FigureText, plain_label
@@ -425,7 +426,9 @@ def causes_by_primary(table: pd.DataFrame, text: FigureText = ENGLISH):
     ax.set_yticks(range(len(body)), [text.term("cause", c, "label") for c in body.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(text("causes.revised_patients"))
-    ax.legend(loc="lower right", fontsize=8, ncols=2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of patients: whole numbers only
+    # Beside the axes, not inside: the longest bars of any data set (or the longer Russian names) never run under it.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncols=1)
     text.localise_ticks(fig)
     fig.tight_layout()
     return fig

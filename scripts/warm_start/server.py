@@ -146,7 +146,7 @@ class Server:
         self.path, self.owner = path, owner
         self.env = {key: value for key, value in os.environ.items() if key != "STUDY_WARM_SERVER"}
         self.selector = selectors.DefaultSelector()
-        self.jobs: dict[int, tuple[socket.socket, str]] = {}  # child pid -> (client connection, rule)
+        self.jobs: dict[int, tuple[socket.socket, str, float]] = {}  # child pid -> (client connection, rule, fork time)
         self.stopping = False
 
     def listen(self) -> None:
@@ -225,7 +225,7 @@ class Server:
                 self.selector.close()
                 self.listener.close()
                 os.close(self.wake_read)
-                for other, _rule in self.jobs.values():
+                for other, _rule, _forked in self.jobs.values():
                     other.close()
                 conn.close()
                 run_job(request, fds)
@@ -233,7 +233,7 @@ class Server:
                 os._exit(70)  # run_job never returns; this is for a failure before the script started
         for fd in fds:
             os.close(fd)
-        self.jobs[pid] = (conn, rule)
+        self.jobs[pid] = (conn, rule, time.perf_counter())
         self.reply(conn, {"pid": pid})
         self.selector.register(conn, selectors.EVENT_READ, pid)
         log(f"{rule} started (pid {pid})")
@@ -246,7 +246,7 @@ class Server:
 
     def client_gone(self, pid: int) -> None:
         """The client's end closed (it never sends after the request): it was killed, so stop its job too."""
-        conn, rule = self.jobs[pid]
+        conn, rule, _ = self.jobs[pid]
         try:
             data = conn.recv(1, socket.MSG_PEEK)
         except OSError:
@@ -267,18 +267,21 @@ class Server:
             pass
         while self.jobs:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            conn, rule = self.jobs.pop(pid)
+            conn, rule, forked = self.jobs.pop(pid)
             message = (
                 {"signal": os.WTERMSIG(status)}
                 if os.WIFSIGNALED(status)
                 else {"exit": os.waitstatus_to_exitcode(status)}
             )
-            log(f"{rule} ended: {message}")
+            # CPU includes the processes the job waited for (pandoc, typst); the log is where a reviewer sees
+            # which rule the cold run's time goes to.
+            cpu = usage.ru_utime + usage.ru_stime
+            log(f"{rule} ended: {message}, {time.perf_counter() - forked:.1f} s wall, {cpu:.1f} s CPU")
             self.reply(conn, message)
             try:
                 self.selector.unregister(conn)
