@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model import DATE_COLUMNS, TABLES
-from .read import sniff_binary
+from .read import UTF16_BOMS, sniff_binary
 
 # Canonical field -> names it goes by (normalised: case-folded, ё -> е, only letters and digits, transliterated).
 SYNONYMS: dict[str, list[str]] = {
@@ -104,6 +104,8 @@ def place(header: str) -> str | None:
 def guess_encoding(raw: bytes) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if raw.startswith(UTF16_BOMS):
+        return "utf-16"
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -120,7 +122,7 @@ def guess_encoding(raw: bytes) -> str:
 def read_sample(path: Path, rows: int = 200) -> tuple[dict, list[str], pd.DataFrame]:
     """(format settings, header, sample rows as text)."""
     raw = path.read_bytes()
-    what = sniff_binary(path, raw)
+    what = sniff_binary(path, raw, "utf-16" if raw.startswith(UTF16_BOMS) else None)
     if what is None:
         encoding = guess_encoding(raw)
         text = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
