@@ -249,9 +249,8 @@ def write_excel_registry(twin: dict, out: Path, cats: Categories) -> None:
 
     ws = sheet("Labs", "Pre-operative laboratory", ["Case #", "Drawn on", "Test", "Result", "Units"])
     for i, row in enumerate(twin["laboratory"]):
-        ws.append(
-            [row["№ ИБ"], _cell_date(row["Дата забора"], i), row["Показатель"], _number(row["Результат"]), row["Ед. изм."]]
-        )
+        drawn, value = _cell_date(row["Дата забора"], i), _number(row["Результат"])
+        ws.append([row["№ ИБ"], drawn, row["Показатель"], value, row["Ед. изм."]])
 
     ws = sheet("Notes", "Clinical notes", ["Case #", "Date", "Note"])
     for i, row in enumerate(twin["notes"]):
