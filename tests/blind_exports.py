@@ -14,7 +14,8 @@ known: the flow, the analysis table and results/numbers.json must be the default
   codes, the name in two fields, revisions in their own table keyed by the operation, no notes.
 - ``legacy_dump``: cp866, ``|``-separated, CRLF, 8-character upper-case headers, 2-digit years for events and 4-digit
   birth years, upper-case labels abbreviated in a local way (``БЕДР.``, ``ПАТ.ПЕР.``; codebook entries), revision flag
-  ``Д``/``Н``, missing prognostic inputs as ``N/A``.
+  ``Д``/``Н``, a missing date, segment, reason or lesion code as ``-`` (which is also a label, "no", in the yes/no
+  columns beside them), missing prognostic inputs as ``N/A``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ TWIN_FILES = {
     "laboratory": ("laboratory.csv", "cp1251"),
 }
 SHAPES = ("excel_registry", "hospital_system", "legacy_dump")
+# A two-row UTF-16 export, as a hospital system's "Unicode text" export writes it (for the reader's unit test).
+UTF16_SAMPLE = "PatientID\tSurname\tDOB\r\nИБ-0000001\tДорофеева\t1932-09-20T00:00:00\r\n"
 
 
 def read_twin(raw: Path) -> dict[str, list[dict[str, str]]]:
@@ -488,7 +491,7 @@ def write_legacy_dump(twin: dict, out: Path, cats: Categories) -> None:
                 _yy(row["Дата установления диагноза"]),
                 row["Код МКБ-10"],
                 row["Диагноз"].upper(),
-                row["Поражение кости (МКБ-10)"],
+                row["Поражение кости (МКБ-10)"] or "-",
                 row["Число костных метастазов"],
                 row["Висцеральные метастазы"].upper(),
                 row["ECOG"],
@@ -511,19 +514,19 @@ def write_legacy_dump(twin: dict, out: Path, cats: Categories) -> None:
                 row["№ ИБ"],
                 _yy(row["Дата операции"]),
                 LEGACY_BONE[cats("bone", row["Кость"])],
-                LEGACY_SEGMENT[cats("segment", row["Отдел"])],
+                LEGACY_SEGMENT[cats("segment", row["Отдел"])] or "-",
                 LEGACY_FRACTURE[cats("fracture", row["Перелом"])],
                 row["Операция"].upper(),
                 row["Хирург"],
                 LEGACY_FLAG[cats("revision_flag", row["Ревизия"])],
-                row["Причина ревизии"],
+                row["Причина ревизии"] or "-",
             ]
         )
     header = ["NOMER_IB", "DATA_OP", "KOST", "OTDEL", "PERELOM", "OPERACIA", "HIRURG", "REVIZIA", "PRICH_RV"]
     _dos(out / "OPERACII.DAT", header, rows)
 
     rows = [
-        [row["№ ИБ"], _yy(row["Дата последнего контакта"]), row["Статус"].upper(), _yy(row["Дата смерти"])]
+        [row["№ ИБ"], _yy(row["Дата последнего контакта"]), row["Статус"].upper(), _yy(row["Дата смерти"]) or "-"]
         for row in twin["follow_up"]
     ]
     _dos(out / "KATAMNEZ.DAT", ["NOMER_IB", "DATA_KON", "ISHOD", "DATA_SM"], rows)

@@ -119,12 +119,14 @@ def date_formats(tables: dict, directory: str, date_columns: set[str]) -> list[s
             if column not in date_columns:
                 continue
             decl = {"header": decl} if isinstance(decl, str) else dict(decl)
-            if set(decl) - {"header", "date_format", "century_pivot"} or decl.get("header") not in header:
+            plain = {"header", "date_format", "century_pivot", "missing_values"}
+            if set(decl) - plain or decl.get("header") not in header:
                 continue
+            markers = {str(v).strip() for v in decl.get("missing_values", spec.get("missing_values", []))}
             declared = decl.get("date_format", spec.get("date_format", "%d.%m.%Y"))
             formats = [declared] if isinstance(declared, str) else list(declared)
             at = header.index(decl["header"])
-            values = [r[at].strip() for r in rows if len(r) > at and r[at].strip()]
+            values = [r[at].strip() for r in rows if len(r) > at and r[at].strip() and r[at].strip() not in markers]
             if values and not any(_parses(v, formats) for v in values):
                 problems.append(
                     f"raw_exports.tables.{name}.date_format {' or '.join(formats)!s} reads none of the first "
