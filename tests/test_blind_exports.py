@@ -74,3 +74,50 @@ def test_a_utf16_export_is_read_when_declared_and_named_when_not(tmp_path):
     binary = tmp_path / "x.bin"
     binary.write_bytes(b"\x00\x01\x02 not text")
     assert "binary file" in sniff_binary(binary, binary.read_bytes(), "cp1251")
+
+
+def test_missing_value_markers_are_read_as_empty_per_source_and_per_column(tmp_path):
+    """A dump writes "-" for a missing date, but "-" is also a label ("no") in its yes/no columns: the source's
+    missing_values blank the markers, a column's own list (here []) overrides it."""
+    from intake.build import read_source
+
+    dump = "NOMER_IB|DATA_SM|PRIZNAK\r\nИБ-1|-|-\r\nИБ-2|08/04/14|N/A\r\n"
+    (tmp_path / "KATAMNEZ.DAT").write_bytes(dump.encode("cp866"))
+    spec = {
+        "file": "KATAMNEZ.DAT",
+        "into": "follow_up",
+        "encoding": "cp866",
+        "separator": "|",
+        "quote": "",
+        "date_format": "%d/%m/%y",
+        "missing_values": ["-", "N/A"],
+        "columns": {
+            "record_number": "NOMER_IB",
+            "death_date": "DATA_SM",
+            "vital_status": {"header": "PRIZNAK", "missing_values": []},
+        },
+    }
+    data = read_source("follow_up", spec, tmp_path).data
+    assert data["death_date"].tolist() == ["", "08.04.2014"]
+    assert data["vital_status"].tolist() == ["-", "N/A"]
+    spec["columns"]["vital_status"] = "PRIZNAK"
+    assert read_source("follow_up", spec, tmp_path).data["vital_status"].tolist() == ["", ""]
+
+
+def test_a_declared_export_that_is_not_there_is_named_with_its_key(tmp_path):
+    """An override that does not mention `laboratory` keeps the default's laboratory.csv: the run used to stop with
+    Snakemake's "Missing input files" and no word of the config."""
+    from common.config_checks import export_files
+
+    (tmp_path / "PAT_20210630.tsv").write_text("x\n")
+    tables = {
+        "patients": {"file": "PAT_*.tsv", "columns": {}},
+        "follow_up": {"file": "VITAL_*.tsv", "columns": {}},
+        "laboratory": {"file": "laboratory.csv", "columns": {}},
+        "notes": None,
+    }
+    problems = export_files(tables, str(tmp_path))
+    assert len(problems) == 2
+    assert problems[0].startswith("raw_exports.tables.follow_up.file 'VITAL_*.tsv' matches no file in")
+    assert "laboratory.csv" in problems[1] and "`laboratory: null`" in problems[1]
+    assert "no such folder" in export_files(tables, str(tmp_path / "absent"))[0]
