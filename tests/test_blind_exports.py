@@ -121,3 +121,29 @@ def test_a_declared_export_that_is_not_there_is_named_with_its_key(tmp_path):
     assert problems[0].startswith("raw_exports.tables.follow_up.file 'VITAL_*.tsv' matches no file in")
     assert "laboratory.csv" in problems[1] and "`laboratory: null`" in problems[1]
     assert "no such folder" in export_files(tables, str(tmp_path / "absent"))[0]
+
+
+def test_the_starter_reads_every_sheet_and_knows_the_laboratory_table(tmp_path):
+    """A workbook with a table per sheet: the starter used to read the first sheet only, and never placed the
+    laboratory table's headers (the twin's own laboratory.csv became a second patients source)."""
+    from openpyxl import Workbook
+
+    from intake.starter import skeleton
+
+    book = Workbook()
+    patients = book.active
+    patients.title = "Patients"
+    patients.append(["Registry of bone metastases"])
+    patients.append([])
+    patients.append(["MRN", "Surname", "First name", "Date of birth", "Sex"])
+    patients.append(["ИБ-1", "Дорофеева", "Татьяна", "1932-09-20T00:00:00", "F"])
+    labs = book.create_sheet("Labs")
+    labs.append(["MRN", "Collected at", "Test", "Result", "Unit"])
+    labs.append(["ИБ-1", "2013-08-20T09:15:00", "CRP", 1.3, "mg/L"])
+    book.save(tmp_path / "registry.xlsx")
+    text = skeleton([tmp_path / "registry.xlsx"])
+    assert 'sheet: "Patients"' in text and "header_row: 3" in text
+    assert 'sheet: "Labs"' in text and "\n    laboratory:\n" in text
+    for line in ('lab_date: "Collected at"', 'test: "Test"', 'value: "Result"', 'unit: "Unit"'):
+        assert line in text
+    assert 'date_format: "%Y-%m-%dT%H:%M:%S"' in text
