@@ -33,7 +33,8 @@ def scratch_project(where: Path, shape: str, raw: Path) -> Path:
 
 def run_shape(project: Path, shape: str, key: str, targets: tuple[str, ...] = ()) -> None:
     env = {**ENV, "STUDY_PSEUDONYM_KEY": key}
-    run(SNAKEMAKE + ["--cores", "2", "--configfile", f"{shape}.yaml", *targets], project, env=env)
+    # Targets before --configfile, which takes every argument after it for a config file.
+    run(SNAKEMAKE + ["--cores", "2", *targets, "--configfile", f"{shape}.yaml"], project, env=env)
 
 
 def demo_key(full_run: Path) -> str:
