@@ -60,6 +60,33 @@ def encodings(tables: dict) -> list[str]:
     return problems
 
 
+OPTIONAL_TABLES = ("notes", "laboratory")
+
+
+def export_files(tables: dict, directory: str) -> list[str]:
+    """Every declared source of real exports whose file (or glob) finds nothing in the directory, one sentence
+    each. Without it Snakemake stops with its own "Missing input files" and no word of the config key: the usual
+    case is an override that does not mention an optional table, which keeps the default's declaration."""
+    folder = Path(directory)
+    where = f"{directory}" if folder.is_dir() else f"{directory} (no such folder: check raw_exports.directory)"
+    problems = []
+    for name, spec in tables.items():
+        if spec is None:
+            continue
+        file = spec["file"]
+        found = sorted(folder.glob(file)) if any(ch in file for ch in "*?[") else [folder / file]
+        if any(path.is_file() for path in found):
+            continue
+        hint = ""
+        if spec.get("into", name) in OPTIONAL_TABLES:
+            hint = (
+                f"; declare `{name}: null` if the centre has none (an override file that does not mention "
+                "a table keeps the default config's declaration of it)"
+            )
+        problems.append(f"raw_exports.tables.{name}.file {file!r} matches no file in {where}{hint}")
+    return problems
+
+
 def _parses(text: str, formats: list[str]) -> bool:
     for fmt in formats:
         try:
@@ -119,12 +146,14 @@ def date_formats(tables: dict, directory: str, date_columns: set[str]) -> list[s
             if column not in date_columns:
                 continue
             decl = {"header": decl} if isinstance(decl, str) else dict(decl)
-            if set(decl) - {"header", "date_format", "century_pivot"} or decl.get("header") not in header:
+            plain = {"header", "date_format", "century_pivot", "missing_values"}
+            if set(decl) - plain or decl.get("header") not in header:
                 continue
+            markers = {str(v).strip() for v in decl.get("missing_values", spec.get("missing_values", []))}
             declared = decl.get("date_format", spec.get("date_format", "%d.%m.%Y"))
             formats = [declared] if isinstance(declared, str) else list(declared)
             at = header.index(decl["header"])
-            values = [r[at].strip() for r in rows if len(r) > at and r[at].strip()]
+            values = [r[at].strip() for r in rows if len(r) > at and r[at].strip() and r[at].strip() not in markers]
             if values and not any(_parses(v, formats) for v in values):
                 problems.append(
                     f"raw_exports.tables.{name}.date_format {' or '.join(formats)!s} reads none of the first "

@@ -11,7 +11,8 @@ A column is declared as a header, or as a mapping:
 - ``split`` + ``part``: one part of the value split at ``split`` (0-based; bone and segment from "Бедро, прокс.");
 - ``codes``: a local code list, code -> the label the codebook knows;
 - ``value``: a constant fact the export implies (every row of a registry has bone metastases);
-- ``date_format`` (one format or a list, tried in order) and ``century_pivot`` override the table's.
+- ``date_format`` (one format or a list, tried in order) and ``century_pivot`` override the table's;
+- ``missing_values``: the cells that mean "not recorded" (``-``, ``N/A``), read as empty; overrides the table's.
 """
 
 from __future__ import annotations
@@ -66,6 +67,26 @@ def source_files(directory: str | Path, spec: dict) -> list[Path]:
 def formats_of(spec: dict, decl: dict) -> list[str]:
     declared = decl.get("date_format", spec.get("date_format", CANONICAL_DATE_FORMAT))
     return [declared] if isinstance(declared, str) else list(declared)
+
+
+def missing_values(spec: dict, decl: dict) -> set[str]:
+    """The cells that mean "not recorded" (``-``, ``N/A``): the column's ``missing_values``, else the source's."""
+    return {str(v).strip() for v in decl.get("missing_values", spec.get("missing_values", []))}
+
+
+def blank_missing(rows: list[list[object]], idx: list[int], markers: set[str]) -> list[list[object]]:
+    """The rows with the cells at ``idx`` that are a missing-value marker (as written, spaces aside) made empty,
+    before codes, splits or dates see them."""
+    if not markers:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in idx:
+            if isinstance(row[i], str) and row[i].strip() in markers:
+                row[i] = None
+        out.append(row)
+    return out
 
 
 def text_of(value: object, decimal: str) -> str:
@@ -255,13 +276,14 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
             continue
         idx = [position[h] for h in headers_of(decl)]
         transformed = "split" in decl or "codes" in decl or len(idx) > 1
+        rows = blank_missing(grid.rows, idx, missing_values(spec, decl))
         if name in DATE_COLUMNS and not transformed:
-            cells = [row[idx[0]] for row in grid.rows]
+            cells = [row[idx[0]] for row in rows]
         else:
             joiner = decl.get("join", " ")
-            cells = [joiner.join(t for t in (text_of(row[i], decimal) for i in idx) if t) for row in grid.rows]
+            cells = [joiner.join(t for t in (text_of(row[i], decimal) for i in idx) if t) for row in rows]
             if len(idx) == 1:
-                cells = [text_of(row[idx[0]], decimal) for row in grid.rows]
+                cells = [text_of(row[idx[0]], decimal) for row in rows]
             if "split" in decl:
                 part = int(decl.get("part", 0))
                 cells = [split_part(v, decl["split"], part) for v in cells]

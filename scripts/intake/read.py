@@ -9,6 +9,7 @@ dates and datetimes are converted by rule. Header rows can be several (merged he
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -35,8 +36,23 @@ class Grid:
     skipped: dict[str, int] = field(default_factory=dict)  # why rows were skipped -> how many
 
 
-def sniff_binary(path: Path, raw: bytes) -> str | None:
-    """What a file that is not text is, if it is one of the usual suspects: the format to declare."""
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def wide_encoding(encoding: str | None) -> bool:
+    """Whether text in this encoding holds NUL bytes of its own (UTF-16 and UTF-32: every ASCII character has one)."""
+    if not encoding:
+        return False
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith(("utf-16", "utf-32"))
+
+
+def sniff_binary(path: Path, raw: bytes, encoding: str | None = None) -> str | None:
+    """What a file that is not text is, if it is one of the usual suspects: the format to declare. NUL bytes are
+    text in a declared UTF-16 or UTF-32 file; undeclared, a UTF-16 byte-order mark names the encoding to declare."""
     if raw.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as z:
@@ -51,6 +67,10 @@ def sniff_binary(path: Path, raw: bytes) -> str | None:
         return "this is a ZIP archive, not a text export; unpack it and declare the file inside"
     if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "this is an old Excel workbook (.xls); declare format: xls"
+    if wide_encoding(encoding):
+        return None
+    if raw.startswith(UTF16_BOMS) and b"\x00" in raw[:4096]:
+        return "this is UTF-16 text (it starts with a UTF-16 byte-order mark); declare encoding: utf-16"
     if b"\x00" in raw[:4096]:
         return "this is a binary file, not a text export (it holds NUL bytes); is the declared file right?"
     return None
@@ -128,7 +148,7 @@ def finish(path: Path, header_rows: list[list[str]], body, spec: dict, unit: str
 
 def read_csv_grid(path: Path, spec: dict) -> Grid:
     raw = path.read_bytes()
-    what = sniff_binary(path, raw)
+    what = sniff_binary(path, raw, spec.get("encoding", "utf-8"))
     if what:
         raise RawExportError(path, what, line=1)
     if not raw.strip():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model import DATE_COLUMNS, TABLES
-from .read import sniff_binary
+from .read import UTF16_BOMS, sniff_binary
 
 # Canonical field -> names it goes by (normalised: case-folded, ё -> е, only letters and digits, transliterated).
 SYNONYMS: dict[str, list[str]] = {
@@ -58,6 +58,10 @@ SYNONYMS: dict[str, list[str]] = {
     "vital_status": ["статус", "STATUS", "vital status", "status"],
     "death_date": ["дата смерти", "DSMERT", "date of death", "died at", "death date"],
     "note_date": ["дата записи", "note date"],
+    "lab_date": ["дата забора", "дата анализа", "collection date", "collected at", "sample date", "date drawn"],
+    "test": ["показатель", "анализ", "test", "test name", "test code", "analyte"],
+    "value": ["результат", "значение", "result", "result value", "value"],
+    "unit": ["ед. изм.", "единица измерения", "единицы", "unit", "units", "result unit"],
     "text": ["текст", "запись", "note", "text"],
 }  # fmt: skip
 NAME_PARTS = ("last_name", "first_name", "middle_name")
@@ -69,8 +73,8 @@ TRANSLIT = str.maketrans(
         "ю": "yu", "я": "ya",
     }
 )  # fmt: skip
-DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
-                "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"]  # fmt: skip
+DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"]  # fmt: skip
 
 
 def normal(name: str) -> str:
@@ -104,6 +108,8 @@ def place(header: str) -> str | None:
 def guess_encoding(raw: bytes) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if raw.startswith(UTF16_BOMS):
+        return "utf-16"
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -117,10 +123,11 @@ def guess_encoding(raw: bytes) -> str:
     return max(scores, key=scores.get)
 
 
-def read_sample(path: Path, rows: int = 200) -> tuple[dict, list[str], pd.DataFrame]:
-    """(format settings, header, sample rows as text)."""
+def read_samples(path: Path, rows: int = 200) -> list[tuple[dict, list[str], pd.DataFrame]]:
+    """(format settings, header, sample rows as text) of a CSV, or of each sheet of a workbook that holds a table
+    (a row of three filled cells or more): a workbook may keep each table on its own sheet."""
     raw = path.read_bytes()
-    what = sniff_binary(path, raw)
+    what = sniff_binary(path, raw, "utf-16" if raw.startswith(UTF16_BOMS) else None)
     if what is None:
         encoding = guess_encoding(raw)
         text = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
@@ -131,17 +138,20 @@ def read_sample(path: Path, rows: int = 200) -> tuple[dict, list[str], pd.DataFr
 
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))[: rows + 1]
         settings = {"encoding": encoding, "separator": separator}
-        header, body = records[0], records[1:]
-    else:
-        fmt = re.search(r"declare format: (\w+)", what)
-        if not fmt:
-            raise SystemExit(f"{path}: {what}")
-        from python_calamine import CalamineWorkbook
+        return [sample_of(settings, records[0], records[1:])]
+    fmt = re.search(r"declare format: (\w+)", what)
+    if not fmt:
+        raise SystemExit(f"{path}: {what}")
+    from python_calamine import CalamineWorkbook
 
-        book = CalamineWorkbook.from_path(str(path))
-        sheet = book.get_sheet_by_index(0)
+    book = CalamineWorkbook.from_path(str(path))
+    samples = []
+    for index in range(len(book.sheet_names)):
+        sheet = book.get_sheet_by_index(index)
         cells = [[("" if c is None else str(c)).strip() for c in row] for row in sheet.to_python(skip_empty_area=False)]
-        at = next(i for i, row in enumerate(cells) if sum(bool(c) for c in row) >= 3)
+        at = next((i for i, row in enumerate(cells) if sum(bool(c) for c in row) >= 3), None)
+        if at is None:
+            continue
         settings = {"format": fmt.group(1), "sheet": sheet.name, "header_row": at + 1}
         header, body = cells[at], cells[at + 1 : at + 1 + rows]
         below = body[0] if body else []
@@ -152,6 +162,13 @@ def read_sample(path: Path, rows: int = 200) -> tuple[dict, list[str], pd.DataFr
 
             settings["header_rows"] = 2
             header, body = flatten_header([header, below]), body[1:]
+        samples.append(sample_of(settings, header, body))
+    if not samples:
+        raise SystemExit(f"{path}: no sheet holds a row of three filled cells (a header)")
+    return samples
+
+
+def sample_of(settings: dict, header: list[str], body: list[list[str]]) -> tuple[dict, list[str], pd.DataFrame]:
     width = len(header)
     frame = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=range(width), dtype=object)
     return settings, [h.strip() for h in header], frame
@@ -278,8 +295,8 @@ def skeleton(paths: list[Path]) -> str:
         "  tables:",
     ]
     used_tables: set[str] = set()
-    for path in paths:
-        settings, header, sample = read_sample(path)
+    for path, settings, header, sample in ((p, *sample) for p in paths for sample in read_samples(p)):
+        label = f"{path.stem}_{settings['sheet']}" if "sheet" in settings else path.stem
         if any(" / " in h for h in header):
             lines, entries = registry_entries(path, settings, header, sample)
             out += lines
@@ -300,9 +317,11 @@ def skeleton(paths: list[Path]) -> str:
             votes["operations"] += 1
         table = max(votes, key=votes.get)
         revisions = bool(table == "operations" and re.search(r"revis|ревиз", path.stem, re.I))
-        name = "revisions" if revisions else table if table not in used_tables else f"{table}_{path.stem}".lower()
+        name = "revisions" if revisions else table if table not in used_tables else f"{table}_{label}".lower()
+        name = re.sub(r"[^0-9a-z_]+", "_", name)
         used_tables.add(name)
-        out.append(f"    # {path.name}: matched {len(placed)} of {len(header)} headers by name")
+        where = f"{path.name}, sheet {settings['sheet']}" if "sheet" in settings else path.name
+        out.append(f"    # {where}: matched {len(placed)} of {len(header)} headers by name")
         out += entry_lines(name, table, path, settings, placed, header, sample, unused, revisions)
     absent = [t for t in TABLES if t not in used_tables and not (t == "operations" and "revisions" in used_tables)]
     for t in absent:

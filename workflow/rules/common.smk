@@ -73,8 +73,8 @@ check_results_match_the_exports()
 
 def check_config_before_running():
     """What the JSON schema cannot check, before anything runs (scripts/common/config_checks.py): names the codebook
-    must define, encodings Python must know, date formats that must read the first dates of each export (real
-    exports only: the twin's are written by the run). Stops on the first problem with one sentence.
+    must define, encodings Python must know, the declared export files that must exist and date formats that must
+    read the first dates of each export (real exports only: the twin's are written by the run). Stops on the first problem with one sentence.
     """
     import yaml
     from common import config_checks
@@ -87,6 +87,8 @@ def check_config_before_running():
         *config_checks.codebook_enumerations(config, codebook, codebook_path),
         *config_checks.encodings(RAW["tables"]),
     ]
+    if not problems and RAW["source"] == "real":
+        problems += config_checks.export_files(RAW["tables"], RAW["directory"])
     if not problems and RAW["source"] == "real":
         problems += config_checks.date_formats(
             RAW["tables"], RAW["directory"], DATE_COLUMNS
