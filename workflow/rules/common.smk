@@ -74,7 +74,8 @@ check_results_match_the_exports()
 def check_config_before_running():
     """What the JSON schema cannot check, before anything runs (scripts/common/config_checks.py): names the codebook
     must define, encodings Python must know, the declared export files that must exist and date formats that must
-    read the first dates of each export (real exports only: the twin's are written by the run). Stops on the first problem with one sentence.
+    read the first dates of each export (real exports only: the twin's are written by the run). Stops on the first
+    problem with one sentence.
     """
     import yaml
     from common import config_checks
