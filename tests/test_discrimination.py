@@ -99,6 +99,7 @@ def test_harrell_equals_r_concordance(name):
     counts = harrell(data["time"], data["event"], data["risk"])
     assert counts == harrell(data["time"], data["event"], data["risk"], method="tree")
     assert counts == harrell(data["time"], data["event"], data["risk"], method="pairs")
+    assert counts == harrell(data["time"], data["event"], data["risk"], method="levels")
     assert counts.concordant == reference["concordant"]
     assert counts.discordant == reference["discordant"]
     assert counts.tied_risk == reference["tied_x"]
@@ -127,7 +128,7 @@ small_cohorts = st.integers(2, 30).flatmap(
 def test_harrell_equals_the_literal_pair_count(cohort):
     time, status, risk = cohort
     event = [s > 0 for s in status]
-    for method in ("pairs", "tree"):
+    for method in ("pairs", "tree", "levels"):
         counts = harrell(time, event, risk, method=method)
         assert (counts.concordant, counts.discordant, counts.tied_risk, counts.tied_time) == literal_harrell(
             time, event, risk
@@ -140,6 +141,31 @@ def test_wolbers_equals_the_literal_pair_count(cohort):
     time, status, risk = cohort
     counts = wolbers(time, status, risk, cause=1)
     assert (counts.concordant, counts.discordant, counts.tied_risk) == literal_wolbers(time, status, risk)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_large_cohorts_count_the_same_by_levels_and_by_tree(seed):
+    """Above PAIRWISE_MAX an integer score is counted level by level ("levels", numpy) and a continuous one in the
+    Fenwick tree: the same counts, ties in time and risk, duplicated patients (a resample) and the infinite times of
+    Wolbers' C included."""
+    import analysis.discrimination as discrimination
+
+    rng = np.random.default_rng(seed)
+    n = discrimination.PAIRWISE_MAX + 1500
+    time = rng.integers(1, 400, n).astype(float)
+    status = rng.choice([0, 1, 2], size=n, p=[0.3, 0.2, 0.5])
+    score = rng.integers(0, 11, n).astype(float)
+    draw = rng.integers(0, n, n)
+    for t, s, x in ((time, status, score), (time[draw], status[draw], score[draw])):
+        by_tree = harrell(t, s > 0, x, method="tree")
+        assert harrell(t, s > 0, x, method="levels") == by_tree == harrell(t, s > 0, x)
+        competing = np.where(s == 2, np.inf, t)
+        assert harrell(competing, s == 1, x, method="levels") == harrell(competing, s == 1, x, method="tree")
+        assert wolbers(t, s, x) == harrell(competing, s == 1, x, method="tree")
+    continuous = score + rng.random(n)  # more distinct values than LEVELS_MAX: auto counts in the tree
+    assert harrell(time, status > 0, continuous) == harrell(time, status > 0, continuous, method="levels")
+    with pytest.raises(ValueError, match="unknown method"):
+        harrell(time, status > 0, score, method="fast")
 
 
 def test_wolbers_compares_a_revision_with_an_earlier_death():

@@ -85,6 +85,10 @@ def _as_arrays(time, event, risk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # Below this many patients the pairs are counted all at once in a matrix (fast in numpy); above it, in O(n log n).
 PAIRWISE_MAX = 2000
+# Above PAIRWISE_MAX, a risk with at most this many distinct values (every prognostic score: integers 0-10) is counted
+# value by value in numpy (O(n K + n log n), "levels"); a risk with more, one patient at a time in a Fenwick tree
+# ("tree").
+LEVELS_MAX = 64
 
 
 def harrell(time, event, risk, method: str = "auto") -> Concordance:
@@ -93,11 +97,22 @@ def harrell(time, event, risk, method: str = "auto") -> Concordance:
 
     ``method`` "pairs" compares every pair in one n x n step (small cohorts: bootstraps repeat this thousands of
     times); "tree" takes patients in decreasing time, with a Fenwick tree over the ranks of the risk holding everyone
-    known to outlive the current time, so each event is compared with all of them in O(log n). "auto" picks by n."""
+    known to outlive the current time, so each event is compared with all of them in O(log n); "levels" counts, for
+    every event and every distinct risk value, the patients of that value who outlive it (cumulative counts per
+    value over the patients sorted by time, binary search: numpy, no Python loop over patients), for risks with few
+    distinct values. "auto" picks "pairs" up to
+    PAIRWISE_MAX patients, then "levels" up to LEVELS_MAX distinct values, else "tree". All three give the same
+    counts (tests/test_discrimination.py)."""
     t, d, x = _as_arrays(time, event, risk)
-    if method == "pairs" or (method == "auto" and len(t) <= PAIRWISE_MAX):
+    if method == "auto":
+        method = "pairs" if len(t) <= PAIRWISE_MAX else "levels" if len(np.unique(x)) <= LEVELS_MAX else "tree"
+    if method == "pairs":
         return _harrell_pairs(t, d, x)
-    return _harrell_tree(t, d, x)
+    if method == "levels":
+        return _harrell_levels(t, d, x)
+    if method == "tree":
+        return _harrell_tree(t, d, x)
+    raise ValueError(f"unknown method {method!r}: pairs, levels, tree or auto")
 
 
 def _pair_matrices(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -119,6 +134,34 @@ def _harrell_pairs(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
         float(tied_risk.sum()),
         float((both_events_tied.sum() - d.sum()) // 2),
     )
+
+
+def _harrell_levels(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
+    """The counts of _harrell_tree, by risk value instead of by patient. For an event i at time T_i, the patients
+    known to outlive it are those with T_j > T_i and those censored at T_i (never i itself or another event at
+    T_i); with n_v(i) of them at the v-th smallest risk value, i's pairs are concordant with the n_v of the values
+    below its own, tied in the risk with the n_v of its own value, and discordant with the rest. With the patients
+    sorted by time, n_v for every event at once is a row of a cumulative count per value (n x K, K values), found by
+    binary search of the event's time."""
+    levels, ranks = np.unique(x, return_inverse=True)
+    order = np.argsort(t, kind="stable")
+    times, by_value = t[order], np.eye(len(levels), dtype=np.int64)[ranks[order]]
+    # Row k: how many of the first k patients (in time order) have each value; the same for the censored.
+    up_to = np.vstack([np.zeros(len(levels), np.int64), np.cumsum(by_value, axis=0)])
+    censored_up_to = np.vstack([np.zeros(len(levels), np.int64), np.cumsum(by_value * ~d[order, None], axis=0)])
+    event_times = t[d]
+    first_later = np.searchsorted(times, event_times, side="right")
+    first_at = np.searchsorted(times, event_times, side="left")
+    outliving = (up_to[-1] - up_to[first_later]) + (censored_up_to[first_later] - censored_up_to[first_at])
+    own = ranks[d]
+    below = np.cumsum(outliving, axis=1) - outliving  # patients outliving i at values below each value
+    rows = np.arange(len(own))
+    concordant = int(below[rows, own].sum())
+    tied_risk = int(outliving[rows, own].sum())
+    discordant = int(outliving.sum()) - concordant - tied_risk
+    _, per_time = np.unique(event_times, return_counts=True)
+    tied_time = int((per_time * (per_time - 1) // 2).sum())
+    return Concordance(float(concordant), float(discordant), float(tied_risk), float(tied_time))
 
 
 def _harrell_tree(t: np.ndarray, d: np.ndarray, x: np.ndarray) -> Concordance:
