@@ -71,8 +71,47 @@ def _outcome(df: pd.DataFrame) -> np.ndarray:
     )
 
 
+# Up to this many cells (missing cases x observed cases) the donors are found in one dense distance matrix with
+# np.argpartition, as always; above it, by a sorted search in O(n log n) time and O(n k) memory ("window" in
+# _nearest_donors). The matrix holds at most n^2 / 4 cells for n cases, so every cohort of up to 10,000 patients
+# (25 million cells, 200 MB of distances plus as much of indices) keeps the matrix and its draws exactly. The window
+# cannot reproduce the matrix's draws (argpartition's order within the k nearest is implementation-defined), so
+# above the threshold the imputed values differ from what the matrix would give, though drawn by the same rule.
+PMM_MATRIX_MAX = 25_000_000
+
+
+def _nearest_donors(predicted_missing: np.ndarray, predicted_observed: np.ndarray, k: int) -> np.ndarray:
+    """For each missing case, the indices (into the observed cases) of k observed cases whose predicted means are
+    nearest its own, in increasing distance: an (m, k) array, O((n + m) log n + m k log k) time, O(m k) memory.
+
+    The donors' predicted means are sorted once (stable: equal means keep the observed cases' order); each missing
+    mean is placed by binary search at position p, and the k nearest are taken from the window of the 2k sorted
+    donors around p (k on each side; shifted inward at the ends). The window holds a set of k nearest, because the
+    donors nearer than any other on each side are consecutive in the sorted order. Ties are broken deterministically:
+    among equal distances the donor earlier in the sorted order wins (lower predicted mean, then lower index among
+    the observed cases). Any such set is a set of k nearest: its distances are the k smallest of all donors."""
+    n = len(predicted_observed)
+    order = np.argsort(predicted_observed, kind="stable")
+    ranked = predicted_observed[order]
+    width = min(2 * k, n)
+    position = np.searchsorted(ranked, predicted_missing)
+    start = np.clip(position - k, 0, n - width)
+    window = start[:, None] + np.arange(width)
+    distance = np.abs(ranked[window] - predicted_missing[:, None])
+    nearest = np.take_along_axis(window, np.argsort(distance, axis=1, kind="stable")[:, :k], axis=1)
+    return order[nearest]
+
+
 def _pmm_draw(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, observed: np.ndarray, donors: int) -> np.ndarray:
-    """Values for the unobserved rows of y by predictive mean matching on a Bayesian draw of the regression."""
+    """Values for the unobserved rows of y by predictive mean matching on a Bayesian draw of the regression.
+
+    Type-1 matching (van Buuren 2018, Flexible Imputation of Missing Data, 2nd ed., section 3.4, algorithm 3.3):
+    with beta_hat the (ridge) least-squares fit on the observed cases and beta* a draw from its posterior, the
+    observed cases' predicted means are yhat_j = x_j' beta_hat and the missing cases' yhat_i = x_i' beta*; for each
+    missing case i the k = `donors` observed cases j with the smallest |yhat_i - yhat_j| form its donor pool, and
+    i takes the observed y_j of one of them drawn uniformly. Up to PMM_MATRIX_MAX cells the pools come from the full
+    |missing| x |observed| matrix of distances (argpartition); above it from a sorted search (_nearest_donors, same
+    pools up to ties, O(n log n)). The uniform draw is the same call in both."""
     # Columns constant among the observed cases carry no information here (an indicator that is 1 for everyone the
     # variable applies to): the intercept stands for them.
     varying = np.r_[True, x[observed][:, 1:].std(axis=0) > 0]
@@ -89,9 +128,12 @@ def _pmm_draw(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, observed: 
     beta = beta_hat + np.sqrt(sigma2) * root @ rng.standard_normal(x.shape[1])
     predicted_observed = xo @ beta_hat  # type-1 matching: observed cases at beta_hat, missing ones at the draw
     predicted_missing = x[~observed] @ beta
-    distance = np.abs(predicted_missing[:, None] - predicted_observed[None, :])
     k = min(donors, len(yo))
-    nearest = np.argpartition(distance, k - 1, axis=1)[:, :k]
+    if len(predicted_missing) * len(predicted_observed) <= PMM_MATRIX_MAX:
+        distance = np.abs(predicted_missing[:, None] - predicted_observed[None, :])
+        nearest = np.argpartition(distance, k - 1, axis=1)[:, :k]
+    else:
+        nearest = _nearest_donors(predicted_missing, predicted_observed, k)
     chosen = nearest[np.arange(len(nearest)), rng.integers(0, k, len(nearest))]
     return yo[chosen]
 
