@@ -105,8 +105,9 @@ def _nearest_donors(predicted_missing: np.ndarray, predicted_observed: np.ndarra
 def _pmm_draw(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, observed: np.ndarray, donors: int) -> np.ndarray:
     """Values for the unobserved rows of y by predictive mean matching on a Bayesian draw of the regression.
 
-    Type-1 matching (van Buuren 2018, Flexible Imputation of Missing Data, 2nd ed., section 3.4, algorithm 3.3):
-    with beta_hat the (ridge) least-squares fit on the observed cases and beta* a draw from its posterior, the
+    Type-1 matching (van Buuren 2018, Flexible Imputation of Missing Data, 2nd ed., section 3.4):
+    with beta_hat the (ridge) least-squares fit on the observed cases and beta* = beta_hat + sigma* L z a draw from
+    its posterior (sigma*^2 = RSS / chi^2 on n_obs - p df, L L' = (X'X)^-1, z standard normal), the
     observed cases' predicted means are yhat_j = x_j' beta_hat and the missing cases' yhat_i = x_i' beta*; for each
     missing case i the k = `donors` observed cases j with the smallest |yhat_i - yhat_j| form its donor pool, and
     i takes the observed y_j of one of them drawn uniformly. Up to PMM_MATRIX_MAX cells the pools come from the full
