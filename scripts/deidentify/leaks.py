@@ -547,7 +547,8 @@ def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber,
             ner = roles.get(column) == "free_text"
             for value in set(rt.data[column]):
                 if isinstance(value, str) and re.search(r"[^\W\d_]", value):
-                    spans = scrubber.find(value, None, ner=ner)
+                    # each distinct value once: nothing to remember (a registry's notes are a million texts)
+                    spans = scrubber.find(value, None, ner=ner, remember=False)
                     found.update(value[s:e] for s, e, kind in spans if kind == "name")
     words = name_words(found | names, protected)  # one pass: the dictionary is asked once per word
     extra = name_identifiers(words | names, protected)
