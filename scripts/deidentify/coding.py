@@ -69,7 +69,10 @@ class Coder:
         table_map = self.codebook.primary_labels if field_name == "primary_group" else self.codebook.maps[field_name]
         out = pd.Series("", index=values.index, dtype=object)
         chosen = values[rows].fillna("")
-        mapped = chosen.map(normalise_label).map(table_map)
+        # One normalisation per distinct label (a registry's laboratory table repeats a few dozen labels millions of
+        # times): the same codes as label by label.
+        distinct = pd.unique(chosen.to_numpy())
+        mapped = chosen.map(dict(zip(distinct, (table_map.get(normalise_label(v)) for v in distinct), strict=True)))
         pairs = pd.DataFrame({"raw": chosen.astype(str).to_numpy(), "category": mapped.fillna(UNMAPPED).to_numpy()})
         for (raw_label, category), n in pairs.value_counts(sort=False).items():
             self.usage[(table, column, field_name, raw_label, category)] += int(n)

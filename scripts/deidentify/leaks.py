@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,8 +76,13 @@ class Finding:
     part: str = ""  # a member of a DOCX (word/document.xml) or an embedded data URI of a page
 
 
+LETTER = re.compile(r"[^\W\d_]")
+NON_WORD_RUN = re.compile(r"[^\w]+")
+DAY_MONTH_YEAR = re.compile(r"\s*(\d{2})\.(\d{2})\.(\d{4})\s*")
+
+
 def normalise_text(value: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", value.casefold()).split())
+    return " ".join(NON_WORD_RUN.sub(" ", value.casefold()).split())
 
 
 def as_date(day: str, month: str, year: str) -> date | None:
@@ -98,7 +104,7 @@ def date_key(found: re.Match) -> tuple[int, int, int] | None:
 
 
 def date_variants(value: str) -> set[tuple[int, int, int]]:
-    m = re.fullmatch(r"\s*(\d{2})\.(\d{2})\.(\d{4})\s*", value)
+    m = DAY_MONTH_YEAR.fullmatch(value)
     if not m or as_date(*m.groups()) is None:
         return set()
     d, mo, y = (int(g) for g in m.groups())
@@ -111,19 +117,20 @@ class LeakScanner:
         self.digits: set[str] = set()
         self.dates: set[tuple[int, int, int]] = set()
         for value in identifiers:
-            digits = re.sub(r"\D", "", value)
+            digits = NON_DIGIT.sub("", value)
+            letter = LETTER.search(value) is not None
             variants = date_variants(value)
             if variants:
                 self.dates |= variants
                 self.digits |= {value[:2] + value[3:5] + value[6:10], value[6:10] + value[3:5] + value[:2]}
-            elif len(digits) >= 6 and not re.search(r"[^\W\d_]", value):
+            elif len(digits) >= 6 and not letter:
                 # Numbers written with separators only (phones, SNILS, policies) are matched by their digits. Digits
                 # inside texts (house and flat numbers of an address, a record number's "ИБ-" prefix) are not: on
                 # their own they are everyday numbers (counts, line numbers); those texts are matched whole.
                 self.digits.add(digits)
                 if len(digits) == 11 and digits[0] in "78":
                     self.digits.add(digits[1:])  # a phone without its country code
-            if re.search(r"[^\W\d_]", value):
+            if letter:
                 normal = normalise_text(value)
                 if len(normal) >= MIN_TEXT_LENGTH:
                     self.text.add(normal)
@@ -151,7 +158,7 @@ class LeakScanner:
         found: dict[tuple[int, str], int] = {}
         breaks = [m.start() for m in re.finditer("\n", original)]
 
-        def add(position: int, kind: str, positions: list[int]) -> None:
+        def add(position: int, kind: str, positions: Sequence[int]) -> None:
             offset = positions[position] if position < len(positions) else len(original)
             key = (bisect.bisect_right(breaks, offset - 1) + 1, kind)
             found[key] = min(found.get(key, offset), offset)
@@ -540,7 +547,8 @@ def raw_side_identifiers(identifiers, raw_tables: dict, columns: dict, scrubber,
             ner = roles.get(column) == "free_text"
             for value in set(rt.data[column]):
                 if isinstance(value, str) and re.search(r"[^\W\d_]", value):
-                    spans = scrubber.find(value, None, ner=ner)
+                    # each distinct value once: nothing to remember (a registry's notes are a million texts)
+                    spans = scrubber.find(value, None, ner=ner, remember=False)
                     found.update(value[s:e] for s, e, kind in spans if kind == "name")
     words = name_words(found | names, protected)  # one pass: the dictionary is asked once per word
     extra = name_identifiers(words | names, protected)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 INVISIBLE = dict.fromkeys(
@@ -134,11 +135,13 @@ def _fold_word(word: str) -> list[tuple[str, int]]:
     return out
 
 
-def fold(text: str) -> tuple[str, list[int]]:
+def fold(text: str) -> tuple[str, Sequence[int]]:
     """The folded text and, for each of its characters, the index of the original character it comes from (plus
-    one entry for the end, len(text)). Plain text (ASCII and Cyrillic, no mixed words) folds to itself."""
+    one entry for the end, len(text)). Plain text (ASCII and Cyrillic, no mixed words) folds to itself, and its
+    index is the identity, a `range` (a list would hold a Python integer per character: 9 MB of a table took 330
+    MB, and a registry's tables are a gigabyte)."""
     if _plain(text):
-        return text, list(range(len(text) + 1))
+        return text, range(len(text) + 1)
     if "\n" in text.rstrip("\n"):
         # Line by line: nothing folding looks at (a cluster, a word, letters written apart) crosses a line break, and
         # most lines of a long file are plain, so only the few that are not take the character-by-character path.
@@ -205,6 +208,7 @@ def fold(text: str) -> tuple[str, list[int]]:
 
 SPACED_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_](?: [^\W\d_]){3,}(?![^\W\d_])")
 _PLAIN = re.compile(r"[\x00-\x7fА-Яа-яЁё№]*")
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
 @cache
@@ -243,14 +247,16 @@ def _clusters_of(changed: tuple[str, ...]) -> re.Pattern:
 def _plain(text: str) -> bool:
     if not _PLAIN.fullmatch(text) and not all(_folds_to_itself(ch) for ch in set(text)):
         return False
-    return not (SPACED_LETTERS.search(text) or MIXED_WORD.search(text))
+    # Each expression needs what the text may lack: a space (letters written apart), a Cyrillic letter (a mixed
+    # word). Looking for that first is a scan in C; the expressions try every position (a file's megabytes).
+    return not ((" " in text and SPACED_LETTERS.search(text)) or (_CYRILLIC.search(text) and MIXED_WORD.search(text)))
 
 
 def fold_text(text: str) -> str:
     return fold(text)[0]
 
 
-def map_span(index: list[int], start: int, end: int) -> tuple[int, int]:
+def map_span(index: Sequence[int], start: int, end: int) -> tuple[int, int]:
     """A span of the folded text as a span of the original text (covering every original character it came from,
     and invisible characters between them)."""
     if end <= start:

@@ -461,7 +461,7 @@ def own_latin_skeletons(full_name: str) -> frozenset[str]:
 def phone_spans(text: str) -> list[tuple[int, int, str]]:
     """Phone numbers phonenumbers finds (Russian and, with their country code, foreign), without its loosest
     guesses: a match needs a + or 00 or 8 prefix, or ten or more digits, or the city form NNN-NN-NN."""
-    if sum(ch.isdigit() for ch in text) < 7:
+    if sum(map(str.isdigit, text)) < 7:
         return []
     spans = []
     for m in phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.POSSIBLE):
@@ -955,12 +955,15 @@ class Scrubber:
             self._morph = translit.morph_analyzer()
 
     # --- all passes -------------------------------------------------------------------------------------------
-    def find(self, text: str, patient: PatientIdentity | None = None, ner: bool = True) -> list[tuple[int, int, str]]:
+    def find(
+        self, text: str, patient: PatientIdentity | None = None, ner: bool = True, remember: bool = True
+    ) -> list[tuple[int, int, str]]:
         """Spans of the original text. Matching runs on the folded text (normalise.fold: invisible characters
-        removed, NFKC, look-alike letters in the word's script); each span is mapped back to the original."""
+        removed, NFKC, look-alike letters in the word's script); each span is mapped back to the original.
+        `remember=False`: a text met once (a note) is not kept in the cache of passes 2 and 3 (the same spans)."""
         original = text
         text, index = fold(text)
-        spans = list(self.generic_spans(text, ner))
+        spans = list(self.generic_spans(text, ner, remember))
         if patient is not None:
             # The full pattern (every case form, initials) only where a stem of the name occurs at all: most values
             # hold none, and compiling a pattern per patient is what costs at registry size.
@@ -986,9 +989,10 @@ class Scrubber:
             spans = [(*map_span(index, s, e), kind) for s, e, kind in spans]
         return merge(spans, original)
 
-    def generic_spans(self, text: str, ner: bool) -> tuple[tuple[int, int, str], ...]:
+    def generic_spans(self, text: str, ner: bool, remember: bool = True) -> tuple[tuple[int, int, str], ...]:
         """Passes 2 and 3, which depend on the text alone: computed once per distinct text (exports repeat the
-        same labels hundreds of thousands of times)."""
+        same labels hundreds of thousands of times). `remember=False` computes them without keeping them (for
+        texts met once: each note's spans kept took a few hundred bytes per note, gigabytes for a registry)."""
         key = (text, ner)
         if key not in self._generic_cache:
             spans = [
@@ -1001,6 +1005,8 @@ class Scrubber:
             spans += self.known_name_spans(text)
             if ner:
                 spans += self.ner_spans(text)
+            if not remember:
+                return tuple(spans)
             self._generic_cache[key] = tuple(spans)
         return self._generic_cache[key]
 

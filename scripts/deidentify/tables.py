@@ -210,6 +210,13 @@ def in_patient_order(out: pd.DataFrame, sort_day: pd.Series | None, position: pd
     return out
 
 
+def pseudonyms_of(key: bytes, records: pd.Series) -> pd.Series:
+    """Each row's patient pseudonym (keys.patient_pseudonym), one HMAC per distinct record number: a patient's rows
+    (laboratory: dozens each) share it."""
+    distinct = pd.unique(records.to_numpy())
+    return records.map(dict(zip(distinct, (keys.patient_pseudonym(key, r) for r in distinct), strict=True)))
+
+
 def check_pseudonyms_unique(key: bytes, records: pd.Index) -> int:
     """The number of patients, after checking that no two record numbers share a pseudonym."""
     pseudonyms = {keys.patient_pseudonym(key, r) for r in records}
@@ -267,9 +274,7 @@ def deidentify(
             audit["dropped_tables"].append(table)
             table_audit["rows_written"] = 0
             continue
-        pseudonyms = df[columns_with_role(columns, table, "patient_id")[0]].map(
-            lambda v: keys.patient_pseudonym(key, v)
-        )
+        pseudonyms = pseudonyms_of(key, df[columns_with_role(columns, table, "patient_id")[0]])
         out = pd.DataFrame({"patient_id": pseudonyms})
         where = pd.DataFrame({"source_file": df["__file"], "source_line": df["__line"], "patient_id": pseudonyms})
         coded = {c: k for c, k in (coding.get(table) or {}).items() if roles.get(c) in ("keep", "free_text")}
