@@ -86,21 +86,34 @@ def test_trailing_separators_dropped_and_header_row(tmp_path):
     )
 
 
-def test_wrong_field_count_deep_in_a_large_file(tmp_path):
+def large_file_with_a_short_record(tmp_path: Path) -> tuple[Path, int]:
+    """60,000 records, every thousandth quoted over two lines with a separator inside; record 44,999 one field
+    short. It starts on line 45,001 plus one line per quoted record above it (0, 1000, ..., 44,000: 45)."""
     lines = ["№ ИБ;Дата;Текст"]
     for i in range(60_000):
         text = f'"запись {i}\nпродолжение; с разделителем"' if i % 1000 == 0 else f"запись {i}"
         lines.append(f"ИБ-{i};01.01.2020;{text}")
     lines[45_000] = "ИБ-bad;01.01.2020"  # one field short
-    path = write(tmp_path, "\n".join(lines) + "\n")
-    # record 45,000 starts on line 45,001 plus one line per quoted line break above it (records 0, 1000, ... 44,000)
-    expected_line = 45_001 + 45
+    return write(tmp_path, "\n".join(lines) + "\n"), 45_001 + 45
+
+
+def test_wrong_field_count_deep_in_a_large_file(tmp_path):
+    path, expected_line = large_file_with_a_short_record(tmp_path)
     with pytest.raises(RawExportError) as err:
         read_csv_grid(path, SPEC)
     assert str(err.value) == (
         f"{path}, line {expected_line}, column 'Дата': 2 fields where the header has 3 (truncated file?)"
     )
     assert outcome(path, SPEC, True) == outcome(path, SPEC, False)
+
+
+def test_wrong_field_count_found_without_the_exact_reader(tmp_path, monkeypatch):
+    import intake.read
+
+    path, expected_line = large_file_with_a_short_record(tmp_path)
+    monkeypatch.setattr(intake.read, "read_csv_exact", lambda *args: pytest.fail("read by the exact reader"))
+    with pytest.raises(RawExportError, match=f"line {expected_line}, column 'Дата': 2 fields"):
+        intake.read.read_csv_grid(path, SPEC)
 
 
 def test_large_file_read_fast_with_right_lines(tmp_path):
@@ -130,6 +143,7 @@ def test_large_file_read_fast_with_right_lines(tmp_path):
         'a;b\n""\n1;2\n',  # a record of one empty quoted field
         "a;a\n1;2\n",  # the header repeats a column
         "a;b\n1;2;x\n",  # a field past the header that holds something
+        'a;b\n1;2\n""\n3;4;\n5;6;;\n7\n',  # a lone empty quoted field (no record), trailing separators, then short
     ],
 )
 def test_shapes_read_exactly_give_the_same_result(tmp_path, text):

@@ -395,9 +395,45 @@ def csv_plan(path: Path, raw: bytes, spec: dict) -> Plan | None:
     width = len(head[-1])
     filled = shape.filled[first_body:]
     counts = np.unique(shape.fields[first_body:][filled])
-    if width < 2 or len(counts) != 1 or counts[0] < width:
+    if width < 2:
+        return None
+    if len(counts) != 1 or counts[0] < width:
+        wrong_field_count(path, raw, spec, shape, first_body, head)
         return None
     return Plan(head, offset, shape.lines[first_body:], filled, int(counts[0]))
+
+
+WRONG_COUNT_CANDIDATES = 10_000  # records past the header's width looked at for the first wrong one, at most
+
+
+def wrong_field_count(path: Path, raw: bytes, spec: dict, shape: Structure, first_body: int, head: list) -> None:
+    """Raise the exact reader's error for the first data record whose field count is wrong (fewer fields than the
+    header, or more with one past the header holding something), so that a large export with one bad line is not
+    read twice; return (read it exactly) when none is found among the first WRONG_COUNT_CANDIDATES records of
+    another width, or when the file does not decode (the exact reader names that first)."""
+    width = len(head[-1])
+    records = first_body + np.flatnonzero(shape.filled[first_body:] & (shape.fields[first_body:] != width))
+    starts = np.append(shape.starts, len(raw))
+    for k in records[:WRONG_COUNT_CANDIDATES]:
+        count = int(shape.fields[k])
+        if count > width or count == 1:
+            text = raw[int(starts[k]) : int(starts[k + 1])].decode(spec.get("encoding", "utf-8"), "replace")
+            found = csv_records(path, text, {**spec, "header_row": 1})
+            if not found:  # a record of one empty quoted field: no record to the exact reader either
+                continue
+            if count > width and not any(f.strip() for f in found[0][1][width:]):
+                continue
+        try:
+            raw.decode(spec.get("encoding", "utf-8"))
+        except UnicodeDecodeError:
+            return
+        header = [h.strip() for h in head[-1]]
+        raise RawExportError(
+            path,
+            f"{count} fields where the header has {width}" + (" (truncated file?)" if count < width else ""),
+            line=int(shape.lines[k]),
+            column=header[min(count, width) - 1],
+        )
 
 
 def read_csv_columns(path: Path, spec: dict, plan: Plan) -> Grid | None:
