@@ -209,3 +209,19 @@ def test_grid_columns_are_arrays(tmp_path):
     grid = read_csv_grid(path, SPEC)
     assert all(isinstance(c, np.ndarray) and c.dtype == object for c in grid.columns)
     assert grid.numbers.dtype == np.int64 and len(grid) == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        ({"encoding": "cp866", "separator": "|"}, 'А|Б\n1|"x|y"\n2|3\n'),
+        ({"encoding": "utf-8", "separator": "\t"}, 'А\tБ\r\n1\t"x\ty\r\nz"\r\n\r\n2\t3\r\n'),
+        ({"encoding": "cp1251", "separator": ";", "quote": ""}, 'А;Б\n1;"x\n2;3"\n'),
+        ({"encoding": "cp1251", "separator": ";", "quote": "'"}, "А;Б\n1;'x;''y'''\n2;\"3\"\n"),
+    ],
+)
+def test_other_dialects_fast_and_exact_agree(tmp_path, spec, text):
+    path = write(tmp_path, text, encoding=spec["encoding"])
+    assert fast_taken(path, spec)
+    assert outcome(path, spec, True) == outcome(path, spec, False)
+    assert outcome(path, spec, True)[0] == "grid"
