@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from raw_exports import RawExportError
@@ -74,18 +75,45 @@ def missing_values(spec: dict, decl: dict) -> set[str]:
     return {str(v).strip() for v in decl.get("missing_values", spec.get("missing_values", []))}
 
 
-def blank_missing(rows: list[list[object]], idx: list[int], markers: set[str]) -> list[list[object]]:
-    """The rows with the cells at ``idx`` that are a missing-value marker (as written, spaces aside) made empty,
-    before codes, splits or dates see them."""
-    if not markers:
-        return rows
-    out = []
-    for row in rows:
-        row = list(row)
-        for i in idx:
-            if isinstance(row[i], str) and row[i].strip() in markers:
-                row[i] = None
-        out.append(row)
+def blank_missing(column: np.ndarray, markers: set[str]) -> np.ndarray:
+    """The column with the cells that are a missing-value marker (as written, spaces aside) made empty (None),
+    before codes, splits or dates see them; each distinct value is looked at once."""
+    if not markers or not len(column):
+        return column
+    codes, uniques = pd.factorize(column)
+    marker = np.array([isinstance(u, str) and u.strip() in markers for u in uniques] + [False], dtype=bool)
+    hit = marker[codes]  # (code -1, a missing cell, picks the trailing False)
+    if not hit.any():
+        return column
+    out = column.copy()
+    out[hit] = None
+    return out
+
+
+def per_value(column: np.ndarray, func, text: bool) -> np.ndarray:
+    """`func` of every cell, as an object array. In a text column (a CSV's: str, or None for a missing cell) once per
+    distinct value; in a spreadsheet's cell by cell (1, 1.0 and True are equal as keys but not as cells)."""
+    out = np.empty(len(column), dtype=object)
+    if not text:
+        out[:] = [func(v) for v in column]
+        return out
+    codes, uniques = pd.factorize(column)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    if (codes < 0).any():
+        mapped[-1] = func(None)
+    return mapped[codes]  # (code -1, a missing cell, picks func(None))
+
+
+def texts(column: np.ndarray, decimal: str, text: bool) -> np.ndarray:
+    """`text_of` of every cell. A text column needs only its missing cells made "" (text stays as written)."""
+    if not text:
+        return per_value(column, lambda v: text_of(v, decimal), text=False)
+    missing = pd.isna(column)
+    if not missing.any():
+        return column
+    out = column.copy()
+    out[missing] = ""
     return out
 
 
@@ -121,12 +149,14 @@ YEAR_MARKER = r"\s*(?:г\.?|года?)\s*$"
 TIME_OF_DAY = r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$"
 
 
-def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, spreadsheet: bool):
+def canonical_dates(cells, formats: list[str], pivot: int | None, spreadsheet: bool, weights=None):
     """Cells of one date column -> canonical date text, and counts of what was done. A datetime becomes the
     calendar date it falls on (by rule: the date part, never a shortened string); an Excel serial the day it
     numbers; text is parsed with the declared formats, in order. Text that already reads as the same date in the
     canonical format is kept as written; text that parses with no declared format is kept as written (a finding
-    for the cleaning stage), prefixed with "?" if it would otherwise read as a canonical date it is not."""
+    for the cleaning stage), prefixed with "?" if it would otherwise read as a canonical date it is not.
+    `weights`, if given, is how many cells each of `cells` stands for (distinct values of a column), in the counts."""
+    weight = np.ones(len(cells), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
     out: list[str] = [""] * len(cells)
     counts: Counter = Counter()
     text_at: list[int] = []
@@ -135,19 +165,20 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
             continue
         if isinstance(v, dt.datetime | dt.date):
             out[i] = text_of(v, ".")
-            counts["spreadsheet_dates"] += 1
+            counts["spreadsheet_dates"] += int(weight[i])
         elif isinstance(v, int | float) and not isinstance(v, bool):
             out[i] = excel_serial(v).strftime(CANONICAL_DATE_FORMAT)
-            counts["excel_serials"] += 1
+            counts["excel_serials"] += int(weight[i])
         elif spreadsheet and re.fullmatch(r"\s*\d{5}(?:[.,]\d+)?\s*", str(v)):
             out[i] = excel_serial(float(str(v).replace(",", "."))).strftime(CANONICAL_DATE_FORMAT)
-            counts["excel_serials"] += 1
+            counts["excel_serials"] += int(weight[i])
         else:
             out[i] = str(v)
             text_at.append(i)
     if not text_at:
         return out, counts
     raw = pd.Series([out[i] for i in text_at], dtype=object)
+    w = pd.Series(weight[text_at], index=raw.index)
     written = raw.str.strip()
     stripped = written.str.replace(YEAR_MARKER, "", regex=True)
     canon = pd.to_datetime(stripped, format=CANONICAL_DATE_FORMAT, errors="coerce")
@@ -173,16 +204,16 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
             if pivot is not None and "%y" in fmt:
                 found = found.map(lambda s: shift_century(s, pivot) if pd.notna(s) else s)
             parsed[found.index] = found
-        counts["with_time_of_day"] += int(parsed[timed].notna().sum())
+        counts["with_time_of_day"] += int(w[timed & parsed.notna()].sum())
     day = parsed.dt.normalize()
     verbatim = canon.notna() & (canon == day) & (stripped == written)
     rewritten = day.notna() & ~verbatim
     unparseable = day.isna() & (stripped != "")
     misread = unparseable & canon.notna()
-    counts["parsed"] += int(day.notna().sum())
-    counts["rewritten"] += int(rewritten.sum())
-    counts["with_time_of_day"] += int((parsed.notna() & (parsed != day)).sum())
-    counts["unparseable"] += int(unparseable.sum())
+    counts["parsed"] += int(w[day.notna()].sum())
+    counts["rewritten"] += int(w[rewritten].sum())
+    counts["with_time_of_day"] += int(w[parsed.notna() & (parsed != day)].sum())
+    counts["unparseable"] += int(w[unparseable].sum())
     rendered = day.dt.strftime(CANONICAL_DATE_FORMAT)
     for k, i in enumerate(text_at):
         if rewritten.iat[k]:
@@ -190,6 +221,22 @@ def canonical_dates(cells: list[object], formats: list[str], pivot: int | None, 
         elif misread.iat[k]:
             out[i] = "?" + raw.iat[k]
     return out, counts
+
+
+def canonical_date_column(cells: np.ndarray, formats: list[str], pivot: int | None, spreadsheet: bool, text: bool):
+    """`canonical_dates` of a column; in a text column (a CSV's) worked out once per distinct value, counted as
+    often as each occurs."""
+    if not text:
+        out, counts = canonical_dates(list(cells), formats, pivot, spreadsheet)
+        column = np.empty(len(out), dtype=object)
+        column[:] = out
+        return column, counts
+    codes, uniques = pd.factorize(cells)
+    weights = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    found, counts = canonical_dates(list(uniques), formats, pivot, spreadsheet, weights)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:] = [*found, ""]
+    return mapped[codes], counts
 
 
 def check_declaration(entry: str, spec: dict) -> str:
@@ -268,38 +315,46 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
             column=missing[0],
             unit=grid.unit,
         )
-    columns: dict[str, list[str]] = {}
+    text = grid.unit == "line"  # a CSV's cells are text (or None); a spreadsheet's keep their types
+    n = len(grid)
+    columns: dict[str, np.ndarray] = {}
     dates: dict[str, dict] = {}
     for name, decl in declarations.items():
         if "value" in decl:
-            columns[name] = [str(decl["value"])] * len(grid.rows)
+            columns[name] = np.full(n, str(decl["value"]), dtype=object)
             continue
         idx = [position[h] for h in headers_of(decl)]
         transformed = "split" in decl or "codes" in decl or len(idx) > 1
-        rows = blank_missing(grid.rows, idx, missing_values(spec, decl))
+        markers = missing_values(spec, decl)
+        parts = [blank_missing(grid.columns[i], markers) for i in idx]
         if name in DATE_COLUMNS and not transformed:
-            cells = [row[idx[0]] for row in rows]
+            cells = parts[0]
         else:
-            joiner = decl.get("join", " ")
-            cells = [joiner.join(t for t in (text_of(row[i], decimal) for i in idx) if t) for row in rows]
             if len(idx) == 1:
-                cells = [text_of(row[idx[0]], decimal) for row in rows]
+                cells = texts(parts[0], decimal, text)
+            else:
+                joiner = decl.get("join", " ")
+                cells = np.empty(n, dtype=object)
+                cells[:] = [
+                    joiner.join(t for t in (text_of(v, decimal) for v in values) if t)
+                    for values in zip(*parts, strict=True)
+                ]
             if "split" in decl:
-                part = int(decl.get("part", 0))
-                cells = [split_part(v, decl["split"], part) for v in cells]
+                part, at = int(decl.get("part", 0)), decl["split"]
+                cells = per_value(cells, lambda v, at=at, part=part: split_part(v, at, part), text=True)
             if "codes" in decl:
                 codes = {str(k): str(v) for k, v in decl["codes"].items()}
-                cells = [codes.get(v.strip(), v) for v in cells]
+                cells = per_value(cells, lambda v, codes=codes: codes.get(v.strip(), v), text=True)
         if name in DATE_COLUMNS:
             pivot = decl.get("century_pivot", spec.get("century_pivot"))
-            cells, counts = canonical_dates(cells, formats_of(spec, decl), pivot, spreadsheet)
+            cells, counts = canonical_date_column(cells, formats_of(spec, decl), pivot, spreadsheet, text)
             dates[name] = dict(sorted(counts.items()))
         else:
-            cells = [text_of(v, decimal) for v in cells]
+            cells = texts(cells, decimal, text=True)
         columns[name] = cells
     frame = pd.DataFrame(columns, dtype=object)
     frame["source_file"] = str(grid.path)
-    frame["source_line"] = grid.numbers
+    frame["source_line"] = np.asarray(grid.numbers, dtype=np.int64)
     if len(frame) == 0:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in [*declarations, *ORIGIN]})
     for name in spec.get("fill_down", []):
@@ -316,7 +371,7 @@ def extract(grid: Grid, entry: str, spec: dict, declarations: dict, decimal: str
     info = {
         "file": str(grid.path),
         "header": grid.header,
-        "rows_read": len(grid.rows),
+        "rows_read": n,
         "rows_skipped": dict(sorted(grid.skipped.items())),
         "rows_without_required_values": dropped,
         "rows_kept": int(len(frame)),

@@ -33,6 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from common.study import PLAUSIBILITY_RULES
@@ -82,6 +83,20 @@ def patient_key(value: object) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
 
 
+def patient_keys(values: pd.Series) -> pd.Series:
+    """`patient_key` of every value, worked out once per distinct value (a table holds each record number many
+    times); missing values (None, NaN) one by one, as Series.map would."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [patient_key(u) for u in uniques]
+    out = np.empty(len(values), dtype=object)
+    known = codes >= 0
+    out[known] = mapped[codes[known]]
+    if not known.all():
+        out[~known] = [patient_key(v) for v in values.to_numpy(dtype=object)[~known]]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
 def parse(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Canonical date text -> (dates, written but not a date)."""
     text = values.fillna("").astype(str).str.strip()
@@ -111,14 +126,17 @@ def control_characters(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
         for column in df.columns:
             if column in ORIGIN:
                 continue
-            bad = df[column].astype(str).str.contains(CONTROL)
+            text = df[column].astype(str)
+            if not CONTROL.search("\n".join(text.to_numpy())):  # (a line break is no control character here)
+                continue
+            bad = text.str.contains(CONTROL)
             if bad.any():
                 out.append(findings_frame("control_characters", name, column, df[bad]))
     return out
 
 
 def conflicting_birth_dates(patients: pd.DataFrame) -> list[pd.DataFrame]:
-    key = patients["record_number"].map(patient_key)
+    key = patients["record_number"].pipe(patient_keys)
     birth = patients["birth_date"].astype(str).str.strip()
     conflicting = birth.groupby(key).transform("nunique") > 1
     return [findings_frame("conflicting_birth_dates", "patients", "birth_date", patients[conflicting])]
@@ -130,22 +148,22 @@ def birth_dates(tables: dict[str, pd.DataFrame], age_range: dict, age_at: dict) 
     missing = patients["birth_date"].astype(str).str.strip() == ""
     out = [findings_frame("implausible_birth_date", "patients", "birth_date", patients[missing | invalid])]
     # A patient with no patient row at all has no birth date either: located at their first row elsewhere.
-    registered = set(patients["record_number"].map(patient_key))
+    registered = set(patients["record_number"].pipe(patient_keys))
     for name in REQUIRED[1:]:
         df = tables[name]
-        keys = df["record_number"].map(patient_key)
+        keys = df["record_number"].pipe(patient_keys)
         unregistered = ~keys.isin(registered) & (keys != "")
         registered |= set(keys[unregistered])
         first = df[unregistered & ~keys.duplicated()]
         if len(first):
             out.append(findings_frame("implausible_birth_date", name, "record_number", first, first["record_number"]))
     # Ages at the declared date column (default every operation): outside the range is implausible.
-    key = patients["record_number"].map(patient_key)
+    key = patients["record_number"].pipe(patient_keys)
     first_birth = pd.Series(born.to_numpy(), index=key.to_numpy()).dropna()
     first_birth = first_birth[~first_birth.index.duplicated(keep="first")]
     events = tables[age_at["table"]]
     on, _ = parse(events[age_at["column"]])
-    birth_of_row = pd.to_datetime(events["record_number"].map(patient_key).map(first_birth))
+    birth_of_row = pd.to_datetime(events["record_number"].pipe(patient_keys).map(first_birth))
     before = (on.dt.month < birth_of_row.dt.month) | (
         (on.dt.month == birth_of_row.dt.month) & (on.dt.day < birth_of_row.dt.day)
     )
@@ -211,7 +229,7 @@ def revision_mismatches(operations: pd.DataFrame, flag_of: dict[str, str]) -> li
 def revisions_on_index_day(operations: pd.DataFrame, flag_of: dict[str, str]) -> list[pd.DataFrame]:
     yes, no = revision_flags(operations, flag_of)
     dates, _ = parse(operations["operation_date"])
-    key = operations["record_number"].map(patient_key)
+    key = operations["record_number"].pipe(patient_keys)
     operated = set(zip(key[no & dates.notna()], dates[no & dates.notna()], strict=True))
     same_day = pd.Series(
         [bool(y) and (k, d) in operated for k, d, y in zip(key, dates, yes, strict=True)],
@@ -244,7 +262,7 @@ def everyone(tables: dict[str, pd.DataFrame]) -> pd.Index:
     """The patients in the export as cleaning counts them: record numbers of the required tables."""
     keys = set()
     for name in REQUIRED:
-        keys.update(tables[name]["record_number"].map(patient_key))
+        keys.update(tables[name]["record_number"].pipe(patient_keys))
     keys.discard("")
     return pd.Index(sorted(keys))
 
@@ -279,7 +297,7 @@ def find(
 
 def share_of(findings: pd.DataFrame, patients: pd.Index) -> float:
     """The share of the export's patients that the findings concern."""
-    return findings["record_number"].map(patient_key).nunique() / max(len(patients), 1)
+    return findings["record_number"].pipe(patient_keys).nunique() / max(len(patients), 1)
 
 
 def check(tables: dict[str, pd.DataFrame], settings: dict, flag_of: dict[str, str], age_at: dict) -> Plausibility:
@@ -312,7 +330,7 @@ def first_reasons(findings: pd.DataFrame) -> pd.DataFrame:
     if findings.empty:
         return pd.DataFrame({"record_number": [], "reason": []}, dtype=object)
     order = {rule: i for i, rule in enumerate(RULES)}
-    f = findings.assign(key=findings["record_number"].map(patient_key), order=findings["rule"].map(order))
+    f = findings.assign(key=findings["record_number"].pipe(patient_keys), order=findings["rule"].map(order))
     f = f[f["key"] != ""].sort_values(["key", "order"], kind="stable").drop_duplicates("key")
     out = f[["record_number", "rule"]].rename(columns={"rule": "reason"}).reset_index(drop=True)
     out["record_number"] = out["record_number"].str.replace(CONTROL, "", regex=True)  # as the tables will hold it

@@ -18,6 +18,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from raw_exports import RawExportError, decode
 
 SPREADSHEETS = {"xlsx", "xls", "ods"}
@@ -26,14 +29,23 @@ FORMATS = {"csv"} | SPREADSHEETS
 
 @dataclass
 class Grid:
-    """What one file holds: its header (flattened) and its data rows, cells as the reader gives them."""
+    """What one file holds: its header (flattened) and its data rows, cells as the reader gives them, column by
+    column (one numpy object array per header column: text, None for a missing cell, spreadsheet values typed)."""
 
     path: Path
     header: list[str]
-    rows: list[list[object]]
-    numbers: list[int]  # row (spreadsheet) or line (CSV) of each data row, 1-based, as the user's program shows it
+    columns: list[np.ndarray]
+    numbers: np.ndarray  # row (spreadsheet) or line (CSV) of each data row, 1-based, as the user's program shows it
     unit: str = "line"  # "line" for text files, "row" for spreadsheets
     skipped: dict[str, int] = field(default_factory=dict)  # why rows were skipped -> how many
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @property
+    def rows(self) -> list[list[object]]:
+        """The data rows as lists (small grids and tests only: a large grid is read column by column)."""
+        return [list(row) for row in zip(*self.columns, strict=True)] if self.columns else [[] for _ in self.numbers]
 
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -135,26 +147,49 @@ def finish(path: Path, header_rows: list[list[str]], body, spec: dict, unit: str
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise RawExportError(path, f"header repeats columns {duplicated}", line=where, unit=unit)
-    grid = Grid(path=path, header=header, rows=[], numbers=[], unit=unit)
+    rows: list[list[object]] = []
+    numbers: list[int] = []
+    skipped: dict[str, int] = {}
     for number, cells in body:
         reason = skip_reason(cells, spec, len(header))
         if reason:
-            grid.skipped[reason] = grid.skipped.get(reason, 0) + 1
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        grid.rows.append(list(cells) + [None] * (len(header) - len(cells)))
-        grid.numbers.append(number)
-    return grid
+        rows.append(list(cells) + [None] * (len(header) - len(cells)))
+        numbers.append(number)
+    columns = []
+    for i in range(len(header)):
+        column = np.empty(len(rows), dtype=object)
+        column[:] = [row[i] for row in rows]  # (slice assignment: a list of lists would make a 2-D array)
+        columns.append(column)
+    return Grid(path, header, columns, np.asarray(numbers, dtype=np.int64), unit, skipped)
 
 
-def read_csv_grid(path: Path, spec: dict) -> Grid:
+def read_csv_grid(path: Path, spec: dict, fast: bool = True) -> Grid:
+    """A CSV export as a grid. Large exports of the usual shape are read column-wise by pandas' C parser
+    (`read_csv_columns`); every file that parser might read differently from the exact reader (`read_csv_exact`),
+    and every file with a problem, is read by the exact reader, so that what is read and every message are the same
+    either way."""
     raw = path.read_bytes()
     what = sniff_binary(path, raw, spec.get("encoding", "utf-8"))
     if what:
         raise RawExportError(path, what, line=1)
     if not raw.strip():
         raise RawExportError(path, "file is empty: expected a header line and data rows", line=1)
+    if fast:
+        plan = csv_plan(path, raw, spec)
+        if plan is not None:
+            del raw  # (pandas reads the file itself: the bytes need not stay in memory)
+            grid = read_csv_columns(path, spec, plan)
+            if grid is not None:
+                return grid
+            raw = path.read_bytes()
+    return read_csv_exact(path, raw, spec)
+
+
+def csv_records(path: Path, text: str, spec: dict) -> list[tuple[int, list[str]]]:
+    """(line the record starts on, fields) of every record on or after `header_row`; blank lines left out."""
     separator = spec.get("separator", ";")
-    text = decode(path, raw, spec.get("encoding", "utf-8"), separator)
     quote = spec.get("quote", '"')
     reader = csv.reader(
         io.StringIO(text, newline=""),
@@ -164,8 +199,7 @@ def read_csv_grid(path: Path, spec: dict) -> Grid:
         strict=True,
     )
     header_at = int(spec.get("header_row", 1))
-    n_header = int(spec.get("header_rows", 1))
-    records: list[tuple[int, list[str]]] = []  # (line the record starts on, fields); blank lines left out
+    records: list[tuple[int, list[str]]] = []
     previous_end = 0
     try:
         for record in reader:
@@ -174,6 +208,17 @@ def read_csv_grid(path: Path, spec: dict) -> Grid:
                 records.append((start, record))
     except csv.Error as err:
         raise RawExportError(path, f"does not parse as CSV: {err}", line=reader.line_num) from None
+    return records
+
+
+def read_csv_exact(path: Path, raw: bytes, spec: dict) -> Grid:
+    """The exact reader: Python's csv module, strict, record by record (the reference the fast path must equal)."""
+    separator = spec.get("separator", ";")
+    text = decode(path, raw, spec.get("encoding", "utf-8"), separator)
+    header_at = int(spec.get("header_row", 1))
+    n_header = int(spec.get("header_rows", 1))
+    records = csv_records(path, text, spec)
+    del text
     head, body = [r for _, r in records[:n_header]], records[n_header:]
     if not head:
         raise RawExportError(path, "no header line found", line=header_at)
@@ -195,6 +240,262 @@ def read_csv_grid(path: Path, spec: dict) -> Grid:
                 column=header[min(len(record), width) - 1],
             )
     return finish(path, [[h.strip() for h in r] for r in head], body, spec, "line", header_at)
+
+
+# Encodings in which every byte below 0x80 is the ASCII character it reads as, whatever comes before it: a separator,
+# quote or line break found in the bytes is one in the text (UTF-16, UTF-32 and the like are read exactly).
+ASCII_SAFE = {
+    "ascii",
+    "utf-8",
+    "utf-8-sig",
+    "cp1250",
+    "cp1251",
+    "cp1252",
+    "cp866",
+    "koi8-r",
+    "koi8-u",
+    "iso8859-1",
+    "iso8859-5",
+    "iso8859-15",
+    "mac-cyrillic",
+}
+CHUNK = 1 << 26  # bytes scanned at once for the record structure (64 MiB: bounded temporaries)
+FIELD_LIMIT = 100_000  # a record longer (in bytes) may hold a field over csv's limit: read exactly
+
+
+@dataclass
+class Structure:
+    """Where a CSV file's records are, from its bytes: what the exact reader would see, without reading a field."""
+
+    starts: np.ndarray  # byte offset where each record starts
+    filled: np.ndarray  # whether the record holds anything (an empty line, or CRLF alone, does not)
+    lines: np.ndarray  # 1-based line each record starts on
+    fields: np.ndarray  # separators outside quotes in each record, + 1
+
+
+def byte_positions(data: np.ndarray, byte: int) -> np.ndarray:
+    """Offsets of `byte` in `data`, found CHUNK bytes at a time (no temporary as large as the file)."""
+    found = [offset + np.flatnonzero(data[offset : offset + CHUNK] == byte) for offset in range(0, len(data), CHUNK)]
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def csv_structure(raw: bytes, separator: str, quote: str | None, begin: int) -> Structure | None:
+    """The records of `raw` (from byte `begin`, past a byte-order mark) as Python's csv module (strict, quotes
+    doubled inside quoted fields) splits them, or None when the bytes are of a shape where that is in doubt: a
+    carriage return that is not part of CRLF, a NUL byte, an odd number of quotes, a quote that neither opens a field
+    nor closes one (nor is doubled inside one), a record longer than FIELD_LIMIT.
+
+    A line break or separator is inside a quoted field exactly when an odd number of quotes precede it: every quote
+    either opens a field (at its start), closes it (before a separator, line break or the end) or is one of a
+    doubled pair inside it, which is checked here quote by quote. A record starting after the line break with index
+    j (among all line breaks, 0-based) starts on line j + 2."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    n = len(data)
+    sep = ord(separator)
+    if len(byte_positions(data, 0)):
+        return None
+    cr = byte_positions(data, 13)
+    if len(cr) and (cr[-1] == n - 1 or np.any(data[cr + 1] != 10)):
+        return None
+    del cr
+    quotes = byte_positions(data, ord(quote)) if quote else np.empty(0, dtype=np.int64)
+    if len(quotes) % 2:
+        return None
+    if len(quotes):
+        opening, closing = quotes[0::2], quotes[1::2]
+        before = data[np.maximum(opening - 1, 0)]
+        after = data[np.minimum(closing + 1, n - 1)]
+        doubled_open = np.zeros(len(opening), dtype=bool)
+        doubled_open[1:] = opening[1:] == closing[:-1] + 1
+        doubled_close = np.zeros(len(closing), dtype=bool)
+        doubled_close[:-1] = closing[:-1] + 1 == opening[1:]
+        opens_field = (opening == begin) | np.isin(before, (sep, 10, 13)) | doubled_open
+        closes_field = (closing == n - 1) | np.isin(after, (sep, 10, 13)) | doubled_close
+        if np.any(opening < begin) or not (opens_field.all() and closes_field.all()):
+            return None
+
+    def outside(positions: np.ndarray) -> np.ndarray:
+        """The positions not inside a quoted field (an even number of quotes before them)."""
+        return positions[np.searchsorted(quotes, positions) % 2 == 0] if len(quotes) else positions
+
+    breaks = byte_positions(data, 10)
+    ends_at = np.flatnonzero(np.searchsorted(quotes, breaks) % 2 == 0) if len(quotes) else np.arange(len(breaks))
+    record_breaks = breaks[ends_at]
+    del breaks
+    starts = np.concatenate(([begin], record_breaks + 1))
+    ends = np.concatenate((record_breaks, [n]))
+    lines = np.concatenate(([1], ends_at + 2)).astype(np.int64)
+    del ends_at, record_breaks
+    if starts[-1] == n:  # the file ends with a line break: no record after it
+        starts, ends, lines = starts[:-1], ends[:-1], lines[:-1]
+    ends -= (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)  # CRLF: the CR is no part of the record
+    if len(starts) and int((ends - starts).max()) > FIELD_LIMIT:
+        return None
+    filled = ends > starts
+    del ends
+    fields = np.ones(len(starts), dtype=np.int32)
+    for offset in range(0, n, CHUNK):
+        found = outside(offset + np.flatnonzero(data[offset : offset + CHUNK] == sep))
+        if len(found):
+            record = np.searchsorted(starts, found, side="right") - 1
+            first = int(record[0])
+            fields[first : int(record[-1]) + 1] += np.bincount(record - first).astype(np.int32)
+    return Structure(starts, filled, lines, fields)
+
+
+@dataclass
+class Plan:
+    """What the fast path knows before reading a field: the header (read exactly), where the data records start,
+    their start lines, which are empty lines, and how many fields each has."""
+
+    head: list[list[str]]
+    offset: int  # byte where the first data record starts
+    lines: np.ndarray
+    filled: np.ndarray
+    fields: int  # every non-empty data record's field count (the header's, or more: empty fields past it)
+
+
+def csv_plan(path: Path, raw: bytes, spec: dict) -> Plan | None:
+    """The fast path's plan for a file (`csv_structure`, then the header read exactly), or None (read the file
+    exactly) for anything the exact reader might read differently or stop at: an encoding that is not ASCII-safe,
+    a separator or quote that is not one ASCII character, tolerant specs (skip_rows_matching,
+    skip_single_cell_rows), records whose field count differs from the header's (save the same number of fields
+    past it in every record), a header that does not decode or parse."""
+    encoding = spec.get("encoding", "utf-8")
+    separator = spec.get("separator", ";")
+    quote = spec.get("quote", '"')
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    if name not in ASCII_SAFE or spec.get("skip_rows_matching") or spec.get("skip_single_cell_rows"):
+        return None
+    if len(separator) != 1 or ord(separator) > 127 or separator in "\r\n" or (quote and len(quote) != 1):
+        return None
+    if quote and (ord(quote) > 127 or quote in "\r\n" or quote == separator):
+        return None
+    begin = 3 if name.startswith("utf-8") and raw.startswith(codecs.BOM_UTF8) else 0
+    shape = csv_structure(raw, separator, quote or None, begin)
+    if shape is None:
+        return None
+    header_at = int(spec.get("header_row", 1))
+    n_header = int(spec.get("header_rows", 1))
+    candidates = np.flatnonzero(shape.filled & (shape.lines >= header_at))
+    if len(candidates) <= n_header:
+        return None
+    first_body = int(candidates[n_header])
+    offset = int(shape.starts[first_body])
+    try:
+        head_records = csv_records(path, decode(path, raw[:offset], encoding, separator), spec)
+    except RawExportError:
+        return None
+    if len(head_records) != n_header:
+        return None
+    head = [r for _, r in head_records]
+    width = len(head[-1])
+    filled = shape.filled[first_body:]
+    counts = np.unique(shape.fields[first_body:][filled])
+    if width < 2:
+        return None
+    if len(counts) != 1 or counts[0] < width:
+        wrong_field_count(path, raw, spec, shape, first_body, head)
+        return None
+    return Plan(head, offset, shape.lines[first_body:], filled, int(counts[0]))
+
+
+WRONG_COUNT_CANDIDATES = 10_000  # records past the header's width looked at for the first wrong one, at most
+
+
+def wrong_field_count(path: Path, raw: bytes, spec: dict, shape: Structure, first_body: int, head: list) -> None:
+    """Raise the exact reader's error for the first data record whose field count is wrong (fewer fields than the
+    header, or more with one past the header holding something), so that a large export with one bad line is not
+    read twice; return (read it exactly) when none is found among the first WRONG_COUNT_CANDIDATES records of
+    another width, or when the file does not decode (the exact reader names that first)."""
+    width = len(head[-1])
+    records = first_body + np.flatnonzero(shape.filled[first_body:] & (shape.fields[first_body:] != width))
+    starts = np.append(shape.starts, len(raw))
+    for k in records[:WRONG_COUNT_CANDIDATES]:
+        count = int(shape.fields[k])
+        if count > width or count == 1:
+            text = raw[int(starts[k]) : int(starts[k + 1])].decode(spec.get("encoding", "utf-8"), "replace")
+            found = csv_records(path, text, {**spec, "header_row": 1})
+            if not found:  # a record of one empty quoted field: no record to the exact reader either
+                continue
+            if count > width and not any(f.strip() for f in found[0][1][width:]):
+                continue
+        try:
+            raw.decode(spec.get("encoding", "utf-8"))
+        except UnicodeDecodeError:
+            return
+        header = [h.strip() for h in head[-1]]
+        raise RawExportError(
+            path,
+            f"{count} fields where the header has {width}" + (" (truncated file?)" if count < width else ""),
+            line=int(shape.lines[k]),
+            column=header[min(count, width) - 1],
+        )
+
+
+def read_csv_columns(path: Path, spec: dict, plan: Plan) -> Grid | None:
+    """The fast path: the data records read column-wise by pandas' C parser (every field text, as written), from
+    the plan's offset; the plan gives each record's line. None (read it exactly) when the parser stops (a byte that
+    does not decode, for one) or finds a different number of records, when a field past the header's last column
+    holds something, or when the header repeats a column."""
+    encoding = spec.get("encoding", "utf-8")
+    quote = spec.get("quote", '"')
+    width = len(plan.head[-1])
+    try:
+        with open(path, "rb") as f:
+            f.seek(plan.offset)
+            frame = pd.read_csv(
+                f,
+                sep=spec.get("separator", ";"),
+                quotechar=quote or '"',
+                quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+                doublequote=True,
+                header=None,
+                names=list(range(plan.fields)),
+                dtype=str,
+                na_filter=False,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                encoding=encoding,
+                encoding_errors="strict",
+                engine="c",
+            )
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    if len(frame) != len(plan.filled):
+        return None
+    columns = [frame.pop(i).to_numpy(dtype=object) for i in range(plan.fields)]
+    del frame
+    numbers = plan.lines
+    if not plan.filled.all():
+        columns = [c[plan.filled] for c in columns]
+        numbers = numbers[plan.filled]
+    for extra in columns[width:]:  # empty fields past the header's last column are dropped, as the exact reader does
+        if any(v.strip() for v in pd.unique(extra)):
+            return None
+    columns = columns[:width]
+    header = [h.strip() for h in flatten_header([[h.strip() for h in r] for r in plan.head])]
+    if any(h and header.count(h) > 1 for h in header):
+        return None
+    blank = np.ones(len(numbers), dtype=bool)
+    for column in columns:
+        blank &= stripped_empty(column)
+    grid = Grid(path, header, columns, numbers, "line", {})
+    if blank.any():
+        grid.skipped["blank"] = int(blank.sum())
+        grid.columns = [c[~blank] for c in columns]
+        grid.numbers = numbers[~blank]
+    return grid
+
+
+def stripped_empty(column: np.ndarray) -> np.ndarray:
+    """Whether each text cell is empty once stripped (str.strip, as the exact reader's blank-row test), worked out
+    once per distinct value."""
+    codes, uniques = pd.factorize(column)
+    return np.array([not u.strip() for u in uniques], dtype=bool)[codes] if len(uniques) else codes >= 0
 
 
 def read_spreadsheet_grid(path: Path, spec: dict) -> Grid:
