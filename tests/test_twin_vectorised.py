@@ -218,3 +218,39 @@ def test_csv_written_in_chunks_equals_one_to_csv(rows, tmp_path, monkeypatch):
     twin.write_csv(df, tmp_path / "t.csv", "cp1251", ";", decimal=",", lineterminator="\r\n")
     expected = df.to_csv(None, sep=";", decimal=",", index=False, lineterminator="\r\n").encode("cp1251")
     assert (tmp_path / "t.csv").read_bytes() == expected
+
+
+@pytest.mark.parametrize("lineterminator", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "separator,decimal,encoding", [(";", ",", "cp1251"), (",", ".", "utf-8"), ("\t", ",", "utf-8")]
+)
+@pytest.mark.parametrize("rows", [0, 1, 3, 7])
+def test_column_wise_writer_equals_to_csv(rows, separator, decimal, encoding, lineterminator, tmp_path, monkeypatch):
+    """write_csv spells cells column by column and joins rows itself: the same bytes as pandas' to_csv (the writer
+    it replaced, kept as write_csv_by_pandas), quoting, decimal commas, NaN, -0.0, booleans and mixed columns
+    included."""
+    monkeypatch.setattr(twin, "CSV_CHUNK_ROWS", 3)
+    rng = np.random.default_rng(rows)
+    texts = np.array(["x;y", 'a "b"', "line\nbreak", "cr\rhere", "", "tab\tx", "Иванов, И.", "plain", "a,b"])
+    floats = np.array([1.5, np.nan, -0.0, 0.0, 1e-7, 123456789.125, 2.0, 1e20])
+    mixed = np.array([True, False, np.nan, "нет", 3, 0.5], dtype=object)
+    df = pd.DataFrame(
+        {
+            "a": np.arange(rows),
+            "b": floats[rng.integers(0, len(floats), rows)],
+            "c": texts[rng.integers(0, len(texts), rows)].astype(object),
+            "d;e": rng.uniform(size=rows) < 0.5,
+            "f": mixed[rng.integers(0, len(mixed), rows)],
+            "g": np.arange(rows).astype(object),
+            "h": rng.integers(-5, 5, rows).astype(np.int32),
+        }
+    )
+    for columns in (list(df.columns), ["c"], ["b"], ["a", "c"]):
+        part = df[columns]
+        twin.write_csv(part, tmp_path / "t.csv", encoding, separator, decimal=decimal, lineterminator=lineterminator)
+        with (tmp_path / "old.csv").open("wb") as f:
+            twin.write_csv_by_pandas(part, f, encoding, separator, decimal, lineterminator)
+        expected = part.to_csv(None, sep=separator, decimal=decimal, index=False, lineterminator=lineterminator)
+        if decimal == ".":
+            assert (tmp_path / "old.csv").read_bytes() == expected.encode(encoding)
+        assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()

@@ -823,11 +823,34 @@ def write_csv(
     decimal: str = ".",
     lineterminator: str = "\n",
 ) -> None:
-    """The table as pandas writes it (`to_csv`), in pieces of CSV_CHUNK_ROWS rows each built in memory and encoded
-    at once (the text of a whole registry-size table would double the peak memory), and
-    float columns with a decimal comma are spelled as pandas spells them (str of the value, the first "." replaced,
-    "" for NaN) once per distinct value, since pandas would format each of a registry's millions of values apart."""
+    """The table as pandas writes it (`to_csv(sep=separator, decimal=decimal, lineterminator=lineterminator,
+    index=False)`: csv.QUOTE_MINIMAL, '"' doubled inside quotes, "" for a missing value), but built column by column:
+    each column's cells are spelled once (`csv_cells`), rows are joined with str.join, and the text is encoded
+    CSV_CHUNK_ROWS rows at a time (the text of a whole registry-size table would double the peak memory).
+    Float columns with a decimal comma are spelled as pandas spells them (`float_text`). A table whose cells
+    cannot be spelled so (an object column of other than strings with line breaks in it) is written by pandas."""
     out = df.rename(columns=header) if header else df
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    columns = (
+        [csv_cells(out.iloc[:, i], separator, decimal, lineterminator) for i in range(out.shape[1])]
+        if out.shape[1] > 1
+        else None
+    )
+    with tmp.open("wb") as f:
+        if columns is None or any(c is None for c in columns):
+            write_csv_by_pandas(out, f, encoding, separator, decimal, lineterminator)
+        else:
+            names = [quote_cells([str(c)], separator, lineterminator)[0] for c in out.columns]
+            f.write((separator.join(names) + lineterminator).encode(encoding))
+            for start in range(0, len(out), CSV_CHUNK_ROWS):
+                rows = zip(*(c[start : start + CSV_CHUNK_ROWS] for c in columns), strict=True)
+                f.write((lineterminator.join(map(separator.join, rows)) + lineterminator).encode(encoding))
+    tmp.replace(path)
+
+
+def write_csv_by_pandas(out: pd.DataFrame, f, encoding: str, separator: str, decimal: str, lineterminator: str):
+    """The old writer: pandas' to_csv, CSV_CHUNK_ROWS rows at a time (decimal-comma floats through `float_text`)."""
     if decimal != ".":
         out = out.assign(
             **{
@@ -836,15 +859,54 @@ def write_csv(
                 if out[column].dtype.kind == "f"
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
-            text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
-                None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
-            )
-            f.write(text.encode(encoding))
-    tmp.replace(path)
+    for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
+        text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
+            None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
+        )
+        f.write(text.encode(encoding))
+
+
+def quote_cells(values: list[str], separator: str, lineterminator: str) -> list[str]:
+    """Strings as the csv module writes them with QUOTE_MINIMAL (Python 3.11): quoted, with '"' doubled, when they
+    hold the separator, '"' or a character of the line terminator; as they are otherwise. Whether any needs it is
+    asked of the whole column at once."""
+    special = {separator, '"', *lineterminator}
+    joined = "".join(values)
+    if not any(c in joined for c in special):
+        return values
+    return ['"' + v.replace('"', '""') + '"' if any(c in v for c in special) else v for v in values]
+
+
+def csv_cells(column: pd.Series, separator: str, decimal: str, lineterminator: str) -> list[str] | None:
+    """One column's cells as pandas' to_csv writes them (a list of str), or None if this cannot tell.
+
+    Strings: as they are, quoted where the csv module quotes (`quote_cells`). Numbers and booleans: each distinct
+    value (distinct by bit pattern, so -0.0 keeps its sign) spelled by pandas itself, then looked up; floats with a
+    decimal other than "." by `float_text`. Object columns of other values (booleans with NaN, say): spelled by
+    pandas value by value, unless a cell's text could hold a line break (then None)."""
+    values = column.to_numpy()
+    kind = values.dtype.kind
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return quote_cells(values.tolist(), separator, lineterminator)
+    if kind == "f" and decimal != ".":
+        return quote_cells(float_text(values, decimal).tolist(), separator, lineterminator)
+    if kind in "biuf":
+        bits = values.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[values.dtype.itemsize])
+        distinct, position = np.unique(bits, return_inverse=True)
+        spelled = pandas_cells(distinct.view(values.dtype), separator, decimal)
+        return np.asarray(spelled, dtype=object)[position.reshape(-1)].tolist()
+    if kind == "O" and not any("\n" in str(v) or "\r" in str(v) for v in values if isinstance(v, str)):
+        return pandas_cells(values, separator, decimal)
+    return None
+
+
+def pandas_cells(values: np.ndarray, separator: str, decimal: str) -> list[str]:
+    """Each value as pandas' to_csv writes it (values without line breaks), in a table after a column "x" (a row
+    of one empty cell would be written '""')."""
+    frame = pd.DataFrame({"x": "x", "v": values})
+    text = frame.to_csv(None, sep=separator, decimal=decimal, index=False, header=False, lineterminator="\n")
+    skip = len("x" + separator)
+    return [line[skip:] for line in text.split("\n")[:-1]]
 
 
 def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
