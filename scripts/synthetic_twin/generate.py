@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -695,15 +696,32 @@ def with_duplicate_patients(
     return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
 
 
-def generate(cohort_size: int, seed: int) -> Twin:
+RAW_TABLES = ("patients", "diagnoses", "operations", "follow_up", "notes", "laboratory")
+
+
+def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], None] | None = None) -> Twin:
     """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude). The
-    steps run in a fixed order on one random generator, so a seed always gives the same twin."""
+    steps run in a fixed order on one random generator, so a seed always gives the same twin.
+
+    With a `sink`, each raw table is handed to `sink(name, table)` as soon as it is complete and then let go (the
+    returned twin's `raw` is empty): a registry-size twin is written table by table instead of held whole. The
+    random draws are the same either way."""
     rng = np.random.default_rng(seed)
     n = cohort_size
     started = time.perf_counter()
+    raw: dict[str, pd.DataFrame] = {}
+    rows: dict[str, int] = {}
 
     def progress(step: str) -> None:
         log.info("%-40s %8.1f s", step, time.perf_counter() - started)
+
+    def done(name: str, table: pd.DataFrame) -> None:
+        table = table.reset_index(drop=True)[list(HEADERS[name])]
+        rows[name] = int(len(table))
+        if sink is None:
+            raw[name] = table
+        else:
+            sink(name, table)
 
     cohort, excluded_counts = cohort_with_excluded(rng, n)
     # The prognostic-score inputs, on a stream of their own (the paper's numbers are drawn exactly as before).
@@ -720,35 +738,39 @@ def generate(cohort_size: int, seed: int) -> Twin:
     die_before_the_operation(rng, cohort, excluded_idx["impossible_date_order"])
 
     patients = b.patients_table()
-    diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
+    done(
+        "diagnoses",
+        b.diagnoses_table(excluded_idx["no_metastatic_disease"]).sort_values("record_number", kind="stable"),
+    )
     progress("patients and diagnoses tables")
 
     ops = [index_operation_rows(rng, b, cohort, excluded_idx), revision_operation_rows(rng, b, cohort, n)]
     long_follow = long_follow_up(cohort, n)
     ops += other_operation_rows(rng, b, cohort, long_follow, n)
     operations = with_duplicate_operations(rng, b, pd.concat(ops, ignore_index=True), n)
+    del ops
     progress(f"operations table ({len(operations):,} rows)")
+    done("operations", operations)
+    del operations
 
-    follow_up = follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n)
+    done("follow_up", follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n))
     laboratory, written = prognostic_inputs.laboratory_rows(
         seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY]
     )
     laboratory["lab_date"] = fmt_dates(laboratory["lab_date"])
     cohort[prognostic_inputs.LABORATORY] = written.to_numpy()
-    patients = with_duplicate_patients(rng, b, patients, len(cohort), n)
+    del written
+    done("laboratory", laboratory)
+    del laboratory
+    done("patients", with_duplicate_patients(rng, b, patients, len(cohort), n))
+    del patients
     notes = b.notes_rows(np.arange(len(cohort)))
     notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
     progress(f"follow-up and notes ({len(notes):,} notes)")
+    done("notes", notes)
+    del notes
 
-    raw = {
-        "patients": patients,
-        "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
-        "operations": operations,
-        "follow_up": follow_up,
-        "notes": notes,
-        "laboratory": laboratory,
-    }
-    raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
+    raw = {name: raw[name] for name in RAW_TABLES if name in raw}
 
     truth = truth_table(cohort.iloc[:n], b.mrn[:n])
     defects = (
@@ -761,7 +783,7 @@ def generate(cohort_size: int, seed: int) -> Twin:
         "seed": seed,
         "patients_in_export": int(len(cohort)),
         "excluded": excluded_counts,
-        "rows": {name: int(len(t)) for name, t in raw.items()},
+        "rows": {name: rows[name] for name in RAW_TABLES},
     }
     return Twin(raw=raw, truth=truth, defects=defects, identifiers=sorted(b.identifiers), summary=summary)
 
@@ -922,7 +944,9 @@ def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's SHA-256, read in blocks (a registry's laboratory export is hundreds of megabytes)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def identifiers_json(identifiers: list[str]) -> str:
@@ -933,41 +957,76 @@ def identifiers_json(identifiers: list[str]) -> str:
     return "[\n" + json.dumps(identifiers, ensure_ascii=False, separators=(",\n", ": "))[1:-1] + "\n]"
 
 
+class TwinWriter:
+    """Writes a twin's raw exports in a centre's `dialect` to `raw_paths` (table -> file) as they come (`table`,
+    usable as `generate`'s sink), then the twin's own files (truth, defects, identifiers, manifest) to
+    `synthetic_dir` (`finish`)."""
+
+    def __init__(self, raw_paths: dict[str, str | Path], synthetic_dir: str | Path, dialect: str = dialects.HERZEN):
+        self.raw_paths = raw_paths
+        self.synthetic_dir = Path(synthetic_dir)
+        self.dialect = dialect
+        self.spec = dialects.DIALECTS[dialect]
+        self.digests: dict[str, tuple[str, str]] = {}
+
+    def table(self, name: str, table: pd.DataFrame) -> None:
+        if name not in self.raw_paths:  # a table the config declares null (the centre has none)
+            return
+        fmt = self.spec["formats"][name]
+        path = Path(self.raw_paths[name])
+        write_csv(
+            dialects.render_table(name, table, self.dialect),
+            path,
+            fmt["encoding"],
+            fmt["separator"],
+            self.spec["headers"][name],
+            decimal=fmt["decimal"],
+            lineterminator=fmt["lineterminator"],
+        )
+        self.digests[name] = (f"raw/{path.name}", sha256(path))
+
+    def finish(self, twin: Twin) -> dict:
+        """The twin's own files, and the manifest (raw files in the order of RAW_TABLES); returns the manifest."""
+        synthetic_dir = self.synthetic_dir
+        files = dict(self.digests[name] for name in RAW_TABLES if name in self.digests)
+        write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
+        write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
+        ident_path = synthetic_dir / "identifiers.json"
+        ident_path.write_text(identifiers_json(twin.identifiers) + "\n", encoding="utf-8")
+        # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms.
+        # Only the synthetic twin may use it (the de-identification stage refuses real exports without a key of
+        # their own).
+        demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())
+        (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
+        for name in ("truth.csv", "defects.csv", "identifiers.json"):
+            files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
+        manifest = {**twin.summary, "dialect": self.dialect, "formats": self.spec["formats"], "sha256": files}
+        (synthetic_dir / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        return manifest
+
+
 def write_twin(
     twin: Twin, raw_paths: dict[str, str | Path], synthetic_dir: str | Path, dialect: str = dialects.HERZEN
 ) -> dict:
     """Write the raw exports in a centre's `dialect` to `raw_paths` (table -> file) and the twin's own files
     (truth, defects, identifiers, manifest) to `synthetic_dir`; return the manifest."""
-    synthetic_dir = Path(synthetic_dir)
-    spec = dialects.DIALECTS[dialect]
-    files = {}
-    for name, table in dialects.render(twin.raw, dialect).items():
-        if name not in raw_paths:  # a table the config declares null (the centre has none)
-            continue
-        fmt = spec["formats"][name]
-        path = Path(raw_paths[name])
-        write_csv(
-            table,
-            path,
-            fmt["encoding"],
-            fmt["separator"],
-            spec["headers"][name],
-            decimal=fmt["decimal"],
-            lineterminator=fmt["lineterminator"],
-        )
-        files[f"raw/{path.name}"] = sha256(path)
-    write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
-    write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
-    ident_path = synthetic_dir / "identifiers.json"
-    ident_path.write_text(identifiers_json(twin.identifiers) + "\n", encoding="utf-8")
-    # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms. Only the
-    # synthetic twin may use it (the de-identification stage refuses real exports without a key of their own).
-    demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())
-    (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
-    for name in ("truth.csv", "defects.csv", "identifiers.json"):
-        files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
-    manifest = {**twin.summary, "dialect": dialect, "formats": spec["formats"], "sha256": files}
-    (synthetic_dir / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    return manifest
+    writer = TwinWriter(raw_paths, synthetic_dir, dialect)
+    for name, table in twin.raw.items():
+        writer.table(name, table)
+    return writer.finish(twin)
+
+
+def generate_and_write(
+    cohort_size: int,
+    seed: int,
+    raw_paths: dict[str, str | Path],
+    synthetic_dir: str | Path,
+    dialect: str = dialects.HERZEN,
+) -> dict:
+    """`write_twin(generate(cohort_size, seed), ...)` with each raw table written as soon as it is complete and
+    then let go, so a registry-size twin is never held whole: the same files. Returns the manifest."""
+    writer = TwinWriter(raw_paths, synthetic_dir, dialect)
+    twin = generate(cohort_size, seed, sink=writer.table)
+    return writer.finish(twin)
