@@ -229,13 +229,15 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
 # --- 3. export -----------------------------------------------------------------------------------------------------
 def fmt_dates(values, date_format: str = RAW_DATE_FORMAT) -> np.ndarray:
     """Dates as text in `date_format`, "" for a missing one. Each distinct date is formatted once (a registry's
-    million dates fall on a few thousand days)."""
-    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
-    distinct, position = np.unique(days, return_inverse=True)
+    million dates fall on a few thousand days), the distinct dates found by hashing (pandas.factorize, linear) and
+    dates already datetime64 not passed through pandas.to_datetime (which samples them as Timestamps)."""
+    series = pd.Series(values)
+    if series.dtype.kind != "M":
+        series = pd.to_datetime(series)
+    days = series.to_numpy(dtype="datetime64[ns]")
+    position, distinct = pd.factorize(days)  # NaT -> -1, the "" appended last
     text = pd.DatetimeIndex(distinct).strftime(date_format).to_numpy(dtype=object)
-    out = text[position.reshape(-1)]
-    out[np.isnat(days)] = ""
-    return out
+    return np.append(text, "")[position]
 
 
 def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set) -> np.ndarray:
@@ -265,11 +267,32 @@ class ExportBuilder:
         self.identifiers: set[str] = set()
         self.defects: list[pd.DataFrame] = []
         self.rows: dict[str, list[pd.DataFrame]] = {t: [] for t in HEADERS}
-        self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)], dtype=object)
+        # Record numbers: "ИБ-" and seven digits, so that their text sorts as their number does.
+        self.mrn_number = identity.unique_integers(rng, n, 100_000, 9_999_999)
+        self.mrn = np.array([f"ИБ-{v:07d}" for v in self.mrn_number], dtype=object)
+        self._mrn_index: pd.Index | None = None
         self.snils = identity.draw_snils(rng, n)
         self.policy = identity.draw_policies(rng, n)
         self.phone = np.array(identity.draw_phones(rng, 2 * n), dtype=object)
         self.address = np.array(identity.draw_addresses(rng, 2 * n), dtype=object)
+
+    def record_key(self, record_numbers) -> np.ndarray | None:
+        """The number of each record number (sorting by it sorts by the text), or None if one is not the
+        builder's."""
+        if self._mrn_index is None:
+            self._mrn_index = pd.Index(self.mrn)
+        position = self._mrn_index.get_indexer(np.asarray(record_numbers, dtype=object))
+        return None if (position < 0).any() else self.mrn_number[position]
+
+    def sort_by_record(self, table: pd.DataFrame, date: str | None = None) -> pd.DataFrame:
+        """`table.sort_values([date,] "record_number", kind="stable")`, sorting integers (the dates' and the record
+        numbers') instead of a million strings."""
+        key = self.record_key(table["record_number"])
+        days = None if date is None else table[date].to_numpy(dtype="datetime64[ns]")
+        if key is None or (days is not None and np.isnat(days).any()):
+            return table.sort_values(["record_number"] if date is None else [date, "record_number"], kind="stable")
+        order = np.argsort(key, kind="stable") if days is None else np.lexsort((key, days.view(np.int64)))
+        return table.iloc[order]
 
     def defect(self, kind: str, idx, table: str, column: str, written, expected: str) -> None:
         """Record one defect of `kind` for each patient in `idx` (written: one value, or one per patient)."""
@@ -620,7 +643,7 @@ def with_duplicate_operations(
     first_rows = operations.drop_duplicates("record_number").set_index("record_number")
     operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
     b.defect("exact_duplicate_operation_row", dup_ops, "operations", "", "", "resolve:drop_exact_duplicate")
-    return operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    return b.sort_by_record(operations, "_sort_date").drop(columns="_sort_date")
 
 
 def follow_up_table(
@@ -664,7 +687,7 @@ def follow_up_table(
         "",
         "resolve:latest_last_contact",
     )
-    return pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
+    return b.sort_by_record(pd.concat([follow_up, older], ignore_index=True))
 
 
 def with_duplicate_patients(
@@ -693,7 +716,7 @@ def with_duplicate_patients(
         "",
         "resolve:contacts_dropped_by_deidentification",
     )
-    return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
+    return b.sort_by_record(pd.concat([patients, patients.iloc[dup_pat], updated]))
 
 
 RAW_TABLES = ("patients", "diagnoses", "operations", "follow_up", "notes", "laboratory")
@@ -740,7 +763,7 @@ def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], No
     patients = b.patients_table()
     done(
         "diagnoses",
-        b.diagnoses_table(excluded_idx["no_metastatic_disease"]).sort_values("record_number", kind="stable"),
+        b.sort_by_record(b.diagnoses_table(excluded_idx["no_metastatic_disease"])),
     )
     progress("patients and diagnoses tables")
 
@@ -765,14 +788,14 @@ def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], No
     done("patients", with_duplicate_patients(rng, b, patients, len(cohort), n))
     del patients
     notes = b.notes_rows(np.arange(len(cohort)))
-    notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    notes = b.sort_by_record(notes, "_sort_date").drop(columns="_sort_date")
     progress(f"follow-up and notes ({len(notes):,} notes)")
     done("notes", notes)
     del notes
 
     raw = {name: raw[name] for name in RAW_TABLES if name in raw}
 
-    truth = truth_table(cohort.iloc[:n], b.mrn[:n])
+    truth = truth_table(cohort.iloc[:n], b.mrn[:n], b.mrn_number[:n])
     defects = (
         pd.concat(b.defects, ignore_index=True)
         .sort_values(["defect", "record_number"], kind="stable")
@@ -797,8 +820,9 @@ PROGNOSTIC_TRUTH = [
 ]
 
 
-def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
-    """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient."""
+def truth_table(c: pd.DataFrame, mrn: np.ndarray, mrn_number: np.ndarray | None = None) -> pd.DataFrame:
+    """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient, in the order
+    of the record numbers (of `mrn_number`, their numbers, if given: the same order, sorting integers)."""
     t = pd.DataFrame(
         {
             "record_number": mrn,
@@ -829,6 +853,8 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
             **{column: c[column].to_numpy() for column in PROGNOSTIC_TRUTH},
         }
     )
+    if mrn_number is not None:
+        return t.iloc[np.argsort(mrn_number, kind="stable")].reset_index(drop=True)
     return t.sort_values("record_number", kind="stable").reset_index(drop=True)
 
 
@@ -952,9 +978,27 @@ def sha256(path: Path) -> str:
 def identifiers_json(identifiers: list[str]) -> str:
     """`json.dumps(identifiers, ensure_ascii=False, indent=0)` (one string a line) by the C encoder: the indenting
     encoder is pure Python, slow for a registry's millions of identifiers."""
+    return "".join(identifiers_json_parts(identifiers))
+
+
+def identifiers_json_parts(identifiers: list[str], chunk: int = 200_000):
+    """The text of `identifiers_json` in pieces of `chunk` identifiers (the whole text of a registry's list, built
+    and then encoded at once, would take a gigabyte or more)."""
     if not identifiers:
-        return "[]"
-    return "[\n" + json.dumps(identifiers, ensure_ascii=False, separators=(",\n", ": "))[1:-1] + "\n]"
+        yield "[]"
+        return
+    yield "[\n"
+    for start in range(0, len(identifiers), chunk):
+        part = json.dumps(identifiers[start : start + chunk], ensure_ascii=False, separators=(",\n", ": "))[1:-1]
+        yield (",\n" if start else "") + part
+    yield "\n]"
+
+
+def write_identifiers(identifiers: list[str], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        for part in identifiers_json_parts(identifiers):
+            f.write(part)
+        f.write("\n")
 
 
 class TwinWriter:
@@ -991,8 +1035,7 @@ class TwinWriter:
         files = dict(self.digests[name] for name in RAW_TABLES if name in self.digests)
         write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
         write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
-        ident_path = synthetic_dir / "identifiers.json"
-        ident_path.write_text(identifiers_json(twin.identifiers) + "\n", encoding="utf-8")
+        write_identifiers(twin.identifiers, synthetic_dir / "identifiers.json")
         # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms.
         # Only the synthetic twin may use it (the de-identification stage refuses real exports without a key of
         # their own).
