@@ -254,3 +254,68 @@ def test_column_wise_writer_equals_to_csv(rows, separator, decimal, encoding, li
         if decimal == ".":
             assert (tmp_path / "old.csv").read_bytes() == expected.encode(encoding)
         assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+
+
+# --- identifiers formatted one f-string at a time (synthetic_twin before the twin was streamed) ---------------------
+def snils_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    from deidentify.identifiers import snils_check_digits
+
+    out = []
+    for value in identity.unique_integers(rng, n, 2_000_000, 999_999_999):
+        d = f"{value:09d}"
+        out.append(f"{d[:3]}-{d[3:6]}-{d[6:]} {snils_check_digits(d)}")
+    return out
+
+
+def policies_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    return [f"{v:016d}" for v in identity.unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)]
+
+
+def phones_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    numbers = identity.unique_integers(rng, n, 9_000_000_000, 9_999_999_999)
+    style = rng.integers(0, 2, n)
+    out = []
+    for value, s in zip(numbers, style, strict=True):
+        d = f"{value:010d}"
+        out.append(f"+7 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}" if s == 0 else f"8-{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}")
+    return out
+
+
+def addresses_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    city = rng.integers(0, len(identity.CITIES), n)
+    street = rng.integers(0, len(identity.STREETS), n)
+    house = rng.integers(1, 160, n)
+    flat = rng.integers(1, 400, n)
+    return [
+        f"{identity.CITIES[c]}, {identity.STREETS[s]}, д. {h}, кв. {f}"
+        for c, s, h, f in zip(city, street, house, flat, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("seed,n", [(1, 0), (2, 1), (3, 17), (4, 5000)])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (snils_per_row, identity.draw_snils),
+        (policies_per_row, identity.draw_policies),
+        (phones_per_row, identity.draw_phones),
+        (addresses_per_row, identity.draw_addresses),
+    ],
+)
+def test_identifiers_formatted_column_wise_as_per_row(seed, n, old, new):
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    assert new(b, n) == old(a, n)
+    assert same_state(a, b)
+
+
+def test_snils_check_numbers_on_every_sum():
+    """Every weighted sum 0..405 (digits 0-9, weights 9..1), including 100, 101 and the sums that are 100 mod 101."""
+    from deidentify.identifiers import snils_check_digits
+
+    rng = np.random.default_rng(0)
+    numbers = np.concatenate([rng.integers(0, 10**9, 20_000), [0, 999_999_999, 100_000_000, 11_111_111]])
+    digits = identity.digit_columns(numbers, 9)
+    expected = [int(snils_check_digits(f"{v:09d}")) for v in numbers]
+    assert identity.snils_check_numbers(digits).tolist() == expected
+    totals = {sum(int(c) * w for c, w in zip(f"{v:09d}", range(9, 0, -1), strict=True)) for v in numbers}
+    assert {100, 101, 201} <= totals

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from deidentify.identifiers import snils_check_digits
-
 # Surnames by declension pattern. "ov" and "in" stems take -а in the feminine; "sky" stems are adjectival;
 # "indecl" surnames (Ukrainian -енко, Korean) never change.
 SURNAMES = {
@@ -316,33 +314,54 @@ def unique_integers(rng: np.random.Generator, n: int, low: int, high: int) -> np
     return rng.permutation(out)[:n]
 
 
+def digit_columns(values: np.ndarray, width: int) -> np.ndarray:
+    """The zero-padded decimal digits of non-negative integers below 10**width, as ASCII codes (n x width)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (np.asarray(values, dtype=np.int64)[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+
+
+def ascii_rows(*parts) -> np.ndarray:
+    """Rows of text (an object array of str) from pieces side by side: ASCII code matrices (n x k) and constant
+    strings, joined column-wise (one string per row at the end, not per piece)."""
+    n = next(len(p) for p in parts if not isinstance(p, str))
+    blocks = [
+        np.broadcast_to(np.frombuffer(p.encode("ascii"), np.uint8), (n, len(p))) if isinstance(p, str) else p
+        for p in parts
+    ]
+    matrix = np.ascontiguousarray(np.concatenate(blocks, axis=1))
+    return matrix.view(f"S{matrix.shape[1]}").reshape(-1).astype(f"U{matrix.shape[1]}").astype(object)
+
+
+def snils_check_numbers(first9: np.ndarray) -> np.ndarray:
+    """`snils_check_digits` on a matrix of digit codes (n x 9), as numbers 0-99: sum of digit * weight (9..1);
+    below 100 as is, 100 and 101 -> 0, else mod 101 (100 -> 0)."""
+    total = ((first9.astype(np.int64) - ord("0")) * np.arange(9, 0, -1)).sum(axis=1)
+    rest = total % 101
+    return np.where(total < 100, total, np.where((total <= 101) | (rest == 100), 0, rest))
+
+
 def draw_snils(rng: np.random.Generator, n: int) -> list[str]:
+    """SNILS numbers "ddd-ddd-ddd cc" with their check digits (`snils_check_digits`), built column-wise."""
     # Numbers up to 001-001-998 are not issued; start above them.
-    numbers = unique_integers(rng, n, 2_000_000, 999_999_999)
-    out = []
-    for value in numbers:
-        d = f"{value:09d}"
-        out.append(f"{d[:3]}-{d[3:6]}-{d[6:]} {snils_check_digits(d)}")
-    return out
+    digits = digit_columns(unique_integers(rng, n, 2_000_000, 999_999_999), 9)
+    check = digit_columns(snils_check_numbers(digits), 2)
+    return ascii_rows(digits[:, :3], "-", digits[:, 3:6], "-", digits[:, 6:], " ", check).tolist()
 
 
 def draw_policies(rng: np.random.Generator, n: int) -> list[str]:
     """16-digit unified OMS policy numbers (no check digit is published for them)."""
-    return [f"{v:016d}" for v in unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)]
+    numbers = unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)
+    return ascii_rows(digit_columns(numbers, 16)).tolist()
 
 
 def draw_phones(rng: np.random.Generator, n: int) -> list[str]:
-    """Mobile numbers, written in the two ways Russian records use."""
+    """Mobile numbers, written in the two ways Russian records use: "+7 (ddd) ddd-dd-dd" and "8-ddd-ddd-dd-dd"."""
     numbers = unique_integers(rng, n, 9_000_000_000, 9_999_999_999)
     style = rng.integers(0, 2, n)
-    out = []
-    for value, s in zip(numbers, style, strict=True):
-        d = f"{value:010d}"
-        if s == 0:
-            out.append(f"+7 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}")
-        else:
-            out.append(f"8-{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}")
-    return out
+    d = digit_columns(numbers, 10)
+    plus = ascii_rows("+7 (", d[:, :3], ") ", d[:, 3:6], "-", d[:, 6:8], "-", d[:, 8:])
+    eight = ascii_rows("8-", d[:, :3], "-", d[:, 3:6], "-", d[:, 6:8], "-", d[:, 8:])
+    return np.where(style == 0, plus, eight).tolist()
 
 
 STREETS = [
@@ -383,7 +402,10 @@ def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
     street = rng.integers(0, len(STREETS), n)
     house = rng.integers(1, 160, n)
     flat = rng.integers(1, 400, n)
-    return [f"{CITIES[c]}, {STREETS[s]}, д. {h}, кв. {f}" for c, s, h, f in zip(city, street, house, flat, strict=True)]
+    # "{city}, {street}, д. {house}, кв. {flat}" from two tables of the few possible halves.
+    place = np.array([f"{c}, {s}, д. " for c in CITIES for s in STREETS], dtype=object)
+    number = np.array([f"{h}, кв. {f}" for h in range(400) for f in range(400)], dtype=object)
+    return (place[city * len(STREETS) + street] + number[house * 400 + flat]).tolist()
 
 
 class Names:
