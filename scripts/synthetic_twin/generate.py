@@ -880,19 +880,20 @@ def write_csv(
     out = df.rename(columns=header) if header else df
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    columns = (
-        [csv_cells(out.iloc[:, i], separator, decimal, lineterminator) for i in range(out.shape[1])]
-        if out.shape[1] > 1
-        else None
-    )
+    arrays = [out.iloc[:, i].to_numpy() for i in range(out.shape[1])]
+    kinds = [cell_kind(values) for values in arrays]
     with tmp.open("wb") as f:
-        if columns is None or any(c is None for c in columns):
+        if len(arrays) < 2 or None in kinds:
             write_csv_by_pandas(out, f, encoding, separator, decimal, lineterminator)
         else:
             names = [quote_cells([str(c)], separator, lineterminator)[0] for c in out.columns]
             f.write((separator.join(names) + lineterminator).encode(encoding))
             for start in range(0, len(out), CSV_CHUNK_ROWS):
-                rows = zip(*(c[start : start + CSV_CHUNK_ROWS] for c in columns), strict=True)
+                cells = [
+                    csv_cells(values[start : start + CSV_CHUNK_ROWS], kind, separator, decimal, lineterminator)
+                    for values, kind in zip(arrays, kinds, strict=True)
+                ]
+                rows = zip(*cells, strict=True)
                 f.write((lineterminator.join(map(separator.join, rows)) + lineterminator).encode(encoding))
     tmp.replace(path)
 
@@ -925,27 +926,35 @@ def quote_cells(values: list[str], separator: str, lineterminator: str) -> list[
     return ['"' + v.replace('"', '""') + '"' if any(c in v for c in special) else v for v in values]
 
 
-def csv_cells(column: pd.Series, separator: str, decimal: str, lineterminator: str) -> list[str] | None:
-    """One column's cells as pandas' to_csv writes them (a list of str), or None if this cannot tell.
+def cell_kind(values: np.ndarray) -> str | None:
+    """How `csv_cells` spells a column: "text" (strings only), "number" (numbers, booleans), "other" (an object
+    column of other values, booleans with NaN say), or None (other values and strings with line breaks: pandas)."""
+    kind = values.dtype.kind
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return "text"
+    if kind in "biuf":
+        return "number"
+    if kind == "O" and not any("\n" in v or "\r" in v for v in values if isinstance(v, str)):
+        return "other"
+    return None
+
+
+def csv_cells(values: np.ndarray, kind: str, separator: str, decimal: str, lineterminator: str) -> list[str]:
+    """Cells of a column (`cell_kind` says which kind) as pandas' to_csv writes them, a list of str.
 
     Strings: as they are, quoted where the csv module quotes (`quote_cells`). Numbers and booleans: each distinct
     value (distinct by bit pattern, so -0.0 keeps its sign) spelled by pandas itself, then looked up; floats with a
-    decimal other than "." by `float_text`. Object columns of other values (booleans with NaN, say): spelled by
-    pandas value by value, unless a cell's text could hold a line break (then None)."""
-    values = column.to_numpy()
-    kind = values.dtype.kind
-    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
+    decimal other than "." by `float_text`. Other object columns: spelled by pandas value by value."""
+    if kind == "text":
         return quote_cells(values.tolist(), separator, lineterminator)
-    if kind == "f" and decimal != ".":
+    if kind == "number" and values.dtype.kind == "f" and decimal != ".":
         return quote_cells(float_text(values, decimal).tolist(), separator, lineterminator)
-    if kind in "biuf":
+    if kind == "number":
         bits = values.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[values.dtype.itemsize])
         distinct, position = np.unique(bits, return_inverse=True)
         spelled = pandas_cells(distinct.view(values.dtype), separator, decimal)
         return np.asarray(spelled, dtype=object)[position.reshape(-1)].tolist()
-    if kind == "O" and not any("\n" in str(v) or "\r" in str(v) for v in values if isinstance(v, str)):
-        return pandas_cells(values, separator, decimal)
-    return None
+    return pandas_cells(values, separator, decimal)
 
 
 def pandas_cells(values: np.ndarray, separator: str, decimal: str) -> list[str]:
