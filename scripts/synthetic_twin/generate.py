@@ -739,7 +739,10 @@ def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], No
         log.info("%-40s %8.1f s", step, time.perf_counter() - started)
 
     def done(name: str, table: pd.DataFrame) -> None:
-        table = table.reset_index(drop=True)[list(HEADERS[name])]
+        if not table.index.equals(pd.RangeIndex(len(table))):
+            table = table.set_axis(pd.RangeIndex(len(table)), copy=False)
+        if list(table.columns) != list(HEADERS[name]):
+            table = table[list(HEADERS[name])]
         rows[name] = int(len(table))
         if sink is None:
             raw[name] = table
@@ -877,7 +880,7 @@ def write_csv(
     CSV_CHUNK_ROWS rows at a time (the text of a whole registry-size table would double the peak memory).
     Float columns with a decimal comma are spelled as pandas spells them (`float_text`). A table whose cells
     cannot be spelled so (an object column of other than strings with line breaks in it) is written by pandas."""
-    out = df.rename(columns=header) if header else df
+    out = df.rename(columns=header, copy=False) if header else df
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     arrays = [out.iloc[:, i].to_numpy() for i in range(out.shape[1])]

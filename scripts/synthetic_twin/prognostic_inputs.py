@@ -223,10 +223,12 @@ def laboratory_rows(
     one_day = np.timedelta64(1, "D")
     columns: dict[str, list[np.ndarray]] = {"patient": [], "lab_date": [], "test": [], "value": [], "unit": []}
     written = inputs.copy()
+    # Units as codes into UNITS (a column of 17 million strings at a million patients would be a gigabyte).
+    unit_names = list(dict.fromkeys([OLD_ANALYSER_CRP[0], *(unit for _, unit, *_ in LAB_SYSTEM.values())]))
     for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
         true = inputs[name].to_numpy(float)
         old = (rng.uniform(size=n) < 0.2) if name == "crp_mg_dl" else np.zeros(n, bool)
-        units = np.where(old, OLD_ANALYSER_CRP[0], unit)
+        units = np.where(old, unit_names.index(OLD_ANALYSER_CRP[0]), unit_names.index(unit))
         factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
         digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
         value = rounded(true * factors, digits)
@@ -270,7 +272,8 @@ def laboratory_rows(
             "lab_date": lab_date[order],
             "test": np.array(TEST_LABELS, dtype=object)[test[order]],
             "value": value[order],
-            "unit": unit_written[order].astype(object),
-        }
+            "unit": np.array(unit_names, dtype=object)[unit_written[order]],
+        },
+        copy=False,  # the columns as they are, not stacked into one block (a copy of each)
     )
     return table, written
