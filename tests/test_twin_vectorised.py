@@ -319,3 +319,31 @@ def test_snils_check_numbers_on_every_sum():
     assert identity.snils_check_numbers(digits).tolist() == expected
     totals = {sum(int(c) * w for c, w in zip(f"{v:09d}", range(9, 0, -1), strict=True)) for v in numbers}
     assert {100, 101, 201} <= totals
+
+
+@pytest.mark.parametrize("dialect", ["herzen", "second_centre"])
+def test_twin_streamed_table_by_table_writes_the_same_files(dialect, tmp_path):
+    """generate_and_write (each raw table written as soon as it is complete, then let go) writes the files that
+    write_twin(generate(...)) writes, byte for byte, and returns the same manifest."""
+    from synthetic_twin.dialects import DIALECTS
+
+    def paths(root):
+        return {name: root / "raw" / f"{name}.csv" for name in DIALECTS[dialect]["headers"] if name != "laboratory"}
+
+    whole = twin.write_twin(twin.generate(600, SEED), paths(tmp_path / "a"), tmp_path / "a" / "synthetic", dialect)
+    streamed = twin.generate_and_write(600, SEED, paths(tmp_path / "b"), tmp_path / "b" / "synthetic", dialect)
+    assert streamed == whole
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 5 + 5  # five raw tables (laboratory declared null); truth, defects, identifiers, key, manifest
+    for f in files:
+        assert (tmp_path / "b" / f).read_bytes() == (tmp_path / "a" / f).read_bytes(), f
+    assert not (tmp_path / "b" / "raw" / "laboratory.csv").exists()
+    assert twin.generate(600, SEED, sink=lambda name, table: None).raw == {}
+
+
+def test_identifiers_json_in_pieces(tmp_path):
+    ids = [f'Иванов {i} "кв" \\ {i}' for i in range(7)]
+    for chunk in (1, 3, 7, 100):
+        assert "".join(twin.identifiers_json_parts(ids, chunk)) == json.dumps(ids, ensure_ascii=False, indent=0)
+    twin.write_identifiers(ids, tmp_path / "ids.json")
+    assert (tmp_path / "ids.json").read_text(encoding="utf-8") == json.dumps(ids, ensure_ascii=False, indent=0) + "\n"
