@@ -402,10 +402,11 @@ def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
     street = rng.integers(0, len(STREETS), n)
     house = rng.integers(1, 160, n)
     flat = rng.integers(1, 400, n)
-    # "{city}, {street}, д. {house}, кв. {flat}" from two tables of the few possible halves.
+    # "{city}, {street}, д. {house}, кв. {flat}" from the halves, each distinct half spelled once.
     place = np.array([f"{c}, {s}, д. " for c in CITIES for s in STREETS], dtype=object)
-    number = np.array([f"{h}, кв. {f}" for h in range(400) for f in range(400)], dtype=object)
-    return (place[city * len(STREETS) + street] + number[house * 400 + flat]).tolist()
+    pairs, pair = np.unique(house * 400 + flat, return_inverse=True)
+    number = np.array([f"{p // 400}, кв. {p % 400}" for p in pairs.tolist()], dtype=object)
+    return (place[city * len(STREETS) + street] + number[pair.reshape(-1)]).tolist()
 
 
 class Names:
