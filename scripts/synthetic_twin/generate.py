@@ -780,8 +780,10 @@ def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], No
     del operations
 
     done("follow_up", follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n))
+    rank = np.empty(len(cohort), dtype=np.int64)
+    rank[np.argsort(b.mrn_number, kind="stable")] = np.arange(len(cohort))  # number order is text order
     laboratory, written = prognostic_inputs.laboratory_rows(
-        seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY]
+        seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY], rank
     )
     laboratory["lab_date"] = fmt_dates(laboratory["lab_date"])
     cohort[prognostic_inputs.LABORATORY] = written.to_numpy()
@@ -862,7 +864,7 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray, mrn_number: np.ndarray | None 
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
-CSV_CHUNK_ROWS = 200_000
+CSV_CHUNK_ROWS = 50_000
 
 
 def write_csv(
