@@ -7,6 +7,8 @@ grammatical cases a clinical note uses them in, initials in both orders, SNILS n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 # Surnames by declension pattern. "ov" and "in" stems take -а in the feminine; "sky" stems are adjectival;
@@ -412,7 +414,7 @@ def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
 class Names:
     """Many invented people at once, as columns: the same names `draw_people` gives, with every form an array."""
 
-    def __init__(self, surname: dict[str, np.ndarray], first: dict[str, np.ndarray], patronymic: dict, female):
+    def __init__(self, surname: Mapping[str, np.ndarray], first: Mapping[str, np.ndarray], patronymic: Mapping, female):
         self.surname, self.first, self.patronymic, self.female = surname, first, patronymic, np.asarray(female, bool)
         self.initials = (
             _first_letter(first["nom"]) + "." + _first_letter(patronymic["nom"]) + "."  # 'И.И.'
@@ -431,6 +433,23 @@ class Names:
     def short_reversed(self, case: str = "nom") -> np.ndarray:
         """'И.И. Иванов' in the given case."""
         return self.initials + " " + self.surname[case]
+
+
+class Forms(Mapping):
+    """Case -> the forms of many people's names (an object array): `table[case][row]`, taken when asked for (six
+    arrays of pointers per name part, kept for a million people, would be hundreds of megabytes)."""
+
+    def __init__(self, table: dict[str, np.ndarray], row: np.ndarray):
+        self.table, self.row = table, row
+
+    def __getitem__(self, case: str) -> np.ndarray:
+        return self.table[case][self.row]
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
 
 
 def _first_letter(words: np.ndarray) -> np.ndarray:
@@ -458,8 +477,8 @@ def draw_names(rng: np.random.Generator, female: np.ndarray) -> Names:
     patronymic_table = _forms_table([patronymic_forms(forms[4], f) for f in (False, True) for forms in MALE_FIRST])
     patronymic_row = p_idx + female * len(MALE_FIRST)
     return Names(
-        {case: surname_table[case][surname_row] for case in CASES},
-        {case: first_table[case][first_row] for case in CASES},
-        {case: patronymic_table[case][patronymic_row] for case in CASES},
+        Forms(surname_table, surname_row),
+        Forms(first_table, first_row),
+        Forms(patronymic_table, patronymic_row),
         female,
     )
