@@ -218,3 +218,132 @@ def test_csv_written_in_chunks_equals_one_to_csv(rows, tmp_path, monkeypatch):
     twin.write_csv(df, tmp_path / "t.csv", "cp1251", ";", decimal=",", lineterminator="\r\n")
     expected = df.to_csv(None, sep=";", decimal=",", index=False, lineterminator="\r\n").encode("cp1251")
     assert (tmp_path / "t.csv").read_bytes() == expected
+
+
+@pytest.mark.parametrize("lineterminator", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "separator,decimal,encoding", [(";", ",", "cp1251"), (",", ".", "utf-8"), ("\t", ",", "utf-8")]
+)
+@pytest.mark.parametrize("rows", [0, 1, 3, 7])
+def test_column_wise_writer_equals_to_csv(rows, separator, decimal, encoding, lineterminator, tmp_path, monkeypatch):
+    """write_csv spells cells column by column and joins rows itself: the same bytes as pandas' to_csv (the writer
+    it replaced, kept as write_csv_by_pandas), quoting, decimal commas, NaN, -0.0, booleans and mixed columns
+    included."""
+    monkeypatch.setattr(twin, "CSV_CHUNK_ROWS", 3)
+    rng = np.random.default_rng(rows)
+    texts = np.array(["x;y", 'a "b"', "line\nbreak", "cr\rhere", "", "tab\tx", "Иванов, И.", "plain", "a,b"])
+    floats = np.array([1.5, np.nan, -0.0, 0.0, 1e-7, 123456789.125, 2.0, 1e20])
+    mixed = np.array([True, False, np.nan, "нет", 3, 0.5], dtype=object)
+    df = pd.DataFrame(
+        {
+            "a": np.arange(rows),
+            "b": floats[rng.integers(0, len(floats), rows)],
+            "c": texts[rng.integers(0, len(texts), rows)].astype(object),
+            "d;e": rng.uniform(size=rows) < 0.5,
+            "f": mixed[rng.integers(0, len(mixed), rows)],
+            "g": np.arange(rows).astype(object),
+            "h": rng.integers(-5, 5, rows).astype(np.int32),
+        }
+    )
+    for columns in (list(df.columns), ["c"], ["b"], ["a", "c"]):
+        part = df[columns]
+        twin.write_csv(part, tmp_path / "t.csv", encoding, separator, decimal=decimal, lineterminator=lineterminator)
+        with (tmp_path / "old.csv").open("wb") as f:
+            twin.write_csv_by_pandas(part, f, encoding, separator, decimal, lineterminator)
+        expected = part.to_csv(None, sep=separator, decimal=decimal, index=False, lineterminator=lineterminator)
+        if decimal == ".":
+            assert (tmp_path / "old.csv").read_bytes() == expected.encode(encoding)
+        assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+
+
+# --- identifiers formatted one f-string at a time (synthetic_twin before the twin was streamed) ---------------------
+def snils_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    from deidentify.identifiers import snils_check_digits
+
+    out = []
+    for value in identity.unique_integers(rng, n, 2_000_000, 999_999_999):
+        d = f"{value:09d}"
+        out.append(f"{d[:3]}-{d[3:6]}-{d[6:]} {snils_check_digits(d)}")
+    return out
+
+
+def policies_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    return [f"{v:016d}" for v in identity.unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)]
+
+
+def phones_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    numbers = identity.unique_integers(rng, n, 9_000_000_000, 9_999_999_999)
+    style = rng.integers(0, 2, n)
+    out = []
+    for value, s in zip(numbers, style, strict=True):
+        d = f"{value:010d}"
+        out.append(f"+7 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}" if s == 0 else f"8-{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}")
+    return out
+
+
+def addresses_per_row(rng: np.random.Generator, n: int) -> list[str]:
+    city = rng.integers(0, len(identity.CITIES), n)
+    street = rng.integers(0, len(identity.STREETS), n)
+    house = rng.integers(1, 160, n)
+    flat = rng.integers(1, 400, n)
+    return [
+        f"{identity.CITIES[c]}, {identity.STREETS[s]}, д. {h}, кв. {f}"
+        for c, s, h, f in zip(city, street, house, flat, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("seed,n", [(1, 0), (2, 1), (3, 17), (4, 5000)])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (snils_per_row, identity.draw_snils),
+        (policies_per_row, identity.draw_policies),
+        (phones_per_row, identity.draw_phones),
+        (addresses_per_row, identity.draw_addresses),
+    ],
+)
+def test_identifiers_formatted_column_wise_as_per_row(seed, n, old, new):
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    assert new(b, n) == old(a, n)
+    assert same_state(a, b)
+
+
+def test_snils_check_numbers_on_every_sum():
+    """Every weighted sum 0..405 (digits 0-9, weights 9..1), including 100, 101 and the sums that are 100 mod 101."""
+    from deidentify.identifiers import snils_check_digits
+
+    rng = np.random.default_rng(0)
+    numbers = np.concatenate([rng.integers(0, 10**9, 20_000), [0, 999_999_999, 100_000_000, 11_111_111]])
+    digits = identity.digit_columns(numbers, 9)
+    expected = [int(snils_check_digits(f"{v:09d}")) for v in numbers]
+    assert identity.snils_check_numbers(digits).tolist() == expected
+    totals = {sum(int(c) * w for c, w in zip(f"{v:09d}", range(9, 0, -1), strict=True)) for v in numbers}
+    assert {100, 101, 201} <= totals
+
+
+@pytest.mark.parametrize("dialect", ["herzen", "second_centre"])
+def test_twin_streamed_table_by_table_writes_the_same_files(dialect, tmp_path):
+    """generate_and_write (each raw table written as soon as it is complete, then let go) writes the files that
+    write_twin(generate(...)) writes, byte for byte, and returns the same manifest."""
+    from synthetic_twin.dialects import DIALECTS
+
+    def paths(root):
+        return {name: root / "raw" / f"{name}.csv" for name in DIALECTS[dialect]["headers"] if name != "laboratory"}
+
+    whole = twin.write_twin(twin.generate(600, SEED), paths(tmp_path / "a"), tmp_path / "a" / "synthetic", dialect)
+    streamed = twin.generate_and_write(600, SEED, paths(tmp_path / "b"), tmp_path / "b" / "synthetic", dialect)
+    assert streamed == whole
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 5 + 5  # five raw tables (laboratory declared null); truth, defects, identifiers, key, manifest
+    for f in files:
+        assert (tmp_path / "b" / f).read_bytes() == (tmp_path / "a" / f).read_bytes(), f
+    assert not (tmp_path / "b" / "raw" / "laboratory.csv").exists()
+    assert twin.generate(600, SEED, sink=lambda name, table: None).raw == {}
+
+
+def test_identifiers_json_in_pieces(tmp_path):
+    ids = [f'Иванов {i} "кв" \\ {i}' for i in range(7)]
+    for chunk in (1, 3, 7, 100):
+        assert "".join(twin.identifiers_json_parts(ids, chunk)) == json.dumps(ids, ensure_ascii=False, indent=0)
+    twin.write_identifiers(ids, tmp_path / "ids.json")
+    assert (tmp_path / "ids.json").read_text(encoding="utf-8") == json.dumps(ids, ensure_ascii=False, indent=0) + "\n"

@@ -270,53 +270,61 @@ def _reason(text: str) -> str:
 
 def render(raw: dict[str, pd.DataFrame], dialect: str) -> dict[str, pd.DataFrame]:
     """The twin's raw tables (canonical column names, Herzen values) as `dialect` writes them."""
+    return {name: render_table(name, table, dialect) for name, table in raw.items()}
+
+
+def render_table(name: str, table: pd.DataFrame, dialect: str) -> pd.DataFrame:
+    """One raw table (canonical column names, Herzen values) as `dialect` writes it; each table is rendered on its
+    own, so the twin can be written table by table."""
     if dialect == HERZEN:
-        return raw
+        return table
     if dialect != SECOND_CENTRE:
         raise ValueError(f"unknown dialect {dialect!r}; known: {sorted(DIALECTS)}")
-    out = {name: table.copy() for name, table in raw.items()}
-    p = out["patients"]
-    p["birth_date"] = _iso(p["birth_date"])
-    p["sex"] = _map(p["sex"], vocab.SEX, ENGLISH["sex"])
-    d = out["diagnoses"]
-    d["diagnosis_date"] = _iso(d["diagnosis_date"])
-    d["primary_icd10"] = d["primary_icd10"].str.replace("С", "C", regex=False)
-    metastatic = d["bone_lesion_icd10"] != ""
-    groups = d["primary_text"].map(reverse({g: texts for g, (_, texts) in vocab.PRIMARY.items()}))
-    d["primary_text"] = groups.map(ENGLISH["primary"]).where(
-        metastatic, d["primary_icd10"].map(ENGLISH["non_metastatic"])
-    )
-    d["bone_lesion_icd10"] = d["bone_lesion_icd10"].where(~metastatic, "C79.5")
-    for column in ("visceral_metastases", "chemotherapy_before_surgery"):
-        d[column] = _map(d[column], vocab.YES_NO, ENGLISH["yes_no"])
-    for column in ("cerebral_metastases", "hormone_dependent", "targeted_therapy"):
-        d[column] = _map(d[column], vocab.YES_NO_UNKNOWN, ENGLISH["yes_no_unknown"])
-    d["visceral_spread"] = _map(d["visceral_spread"], vocab.VISCERAL_SPREAD, ENGLISH["visceral_spread"])
-    lab = out["laboratory"]
-    lab["lab_date"] = _iso(lab["lab_date"])
-    lab["test"] = lab["test"].map(ENGLISH["laboratory_test"])
-    lab["unit"] = lab["unit"].map(ENGLISH["laboratory_unit"])
-    o = out["operations"]
-    o["operation_date"] = _iso(o["operation_date"])
-    o["bone"] = _map(o["bone"], vocab.BONE, ENGLISH["bone"])
-    o["segment"] = _map(o["segment"], vocab.SEGMENT, ENGLISH["segment"])
-    o["fracture"] = _map(o["fracture"], vocab.FRACTURE, ENGLISH["fracture"])
-    revision = o["is_revision"].map(reverse(vocab.REVISION_FLAG)) == "yes"
-    o["is_revision"] = _map(o["is_revision"], vocab.REVISION_FLAG, ENGLISH["revision_flag"])
-    index_method = o["procedure"].map(reverse(vocab.INDEX_OPERATION))
-    revision_kind = o["procedure"].map(reverse(vocab.REVISION_OPERATION))
-    o["procedure"] = index_method.map(ENGLISH["procedure"]).where(
-        ~revision, revision_kind.map(ENGLISH["revision_procedure"])
-    )
-    o.loc[o["procedure"].isna(), "procedure"] = SPINE_SURGERY_EN
-    o["revision_reason"] = o["revision_reason"].map(lambda t: _reason(t) if t else "")
-    f = out["follow_up"]
-    for column in ("last_contact_date", "death_date"):
-        f[column] = _iso(f[column])
-    f["vital_status"] = _map(f["vital_status"], vocab.VITAL_STATUS, ENGLISH["vital_status"])
-    n = out["notes"]
-    n["note_date"] = _iso(n["note_date"])
-    return out
+    t = table.copy()
+    if name == "patients":
+        t["birth_date"] = _iso(t["birth_date"])
+        t["sex"] = _map(t["sex"], vocab.SEX, ENGLISH["sex"])
+    elif name == "diagnoses":
+        d = t
+        d["diagnosis_date"] = _iso(d["diagnosis_date"])
+        d["primary_icd10"] = d["primary_icd10"].str.replace("С", "C", regex=False)
+        metastatic = d["bone_lesion_icd10"] != ""
+        groups = d["primary_text"].map(reverse({g: texts for g, (_, texts) in vocab.PRIMARY.items()}))
+        d["primary_text"] = groups.map(ENGLISH["primary"]).where(
+            metastatic, d["primary_icd10"].map(ENGLISH["non_metastatic"])
+        )
+        d["bone_lesion_icd10"] = d["bone_lesion_icd10"].where(~metastatic, "C79.5")
+        for column in ("visceral_metastases", "chemotherapy_before_surgery"):
+            d[column] = _map(d[column], vocab.YES_NO, ENGLISH["yes_no"])
+        for column in ("cerebral_metastases", "hormone_dependent", "targeted_therapy"):
+            d[column] = _map(d[column], vocab.YES_NO_UNKNOWN, ENGLISH["yes_no_unknown"])
+        d["visceral_spread"] = _map(d["visceral_spread"], vocab.VISCERAL_SPREAD, ENGLISH["visceral_spread"])
+    elif name == "laboratory":
+        t["lab_date"] = _iso(t["lab_date"])
+        t["test"] = t["test"].map(ENGLISH["laboratory_test"])
+        t["unit"] = t["unit"].map(ENGLISH["laboratory_unit"])
+    elif name == "operations":
+        o = t
+        o["operation_date"] = _iso(o["operation_date"])
+        o["bone"] = _map(o["bone"], vocab.BONE, ENGLISH["bone"])
+        o["segment"] = _map(o["segment"], vocab.SEGMENT, ENGLISH["segment"])
+        o["fracture"] = _map(o["fracture"], vocab.FRACTURE, ENGLISH["fracture"])
+        revision = o["is_revision"].map(reverse(vocab.REVISION_FLAG)) == "yes"
+        o["is_revision"] = _map(o["is_revision"], vocab.REVISION_FLAG, ENGLISH["revision_flag"])
+        index_method = o["procedure"].map(reverse(vocab.INDEX_OPERATION))
+        revision_kind = o["procedure"].map(reverse(vocab.REVISION_OPERATION))
+        o["procedure"] = index_method.map(ENGLISH["procedure"]).where(
+            ~revision, revision_kind.map(ENGLISH["revision_procedure"])
+        )
+        o.loc[o["procedure"].isna(), "procedure"] = SPINE_SURGERY_EN
+        o["revision_reason"] = o["revision_reason"].map(lambda text: _reason(text) if text else "")
+    elif name == "follow_up":
+        for column in ("last_contact_date", "death_date"):
+            t[column] = _iso(t[column])
+        t["vital_status"] = _map(t["vital_status"], vocab.VITAL_STATUS, ENGLISH["vital_status"])
+    elif name == "notes":
+        t["note_date"] = _iso(t["note_date"])
+    return t
 
 
 def english_labels() -> list[str]:

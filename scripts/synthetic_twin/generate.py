@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -228,13 +229,15 @@ def clinical_course(rng: np.random.Generator, cohort: pd.DataFrame, ages: np.nda
 # --- 3. export -----------------------------------------------------------------------------------------------------
 def fmt_dates(values, date_format: str = RAW_DATE_FORMAT) -> np.ndarray:
     """Dates as text in `date_format`, "" for a missing one. Each distinct date is formatted once (a registry's
-    million dates fall on a few thousand days)."""
-    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
-    distinct, position = np.unique(days, return_inverse=True)
+    million dates fall on a few thousand days), the distinct dates found by hashing (pandas.factorize, linear) and
+    dates already datetime64 not passed through pandas.to_datetime (which samples them as Timestamps)."""
+    series = pd.Series(values)
+    if series.dtype.kind != "M":
+        series = pd.to_datetime(series)
+    days = series.to_numpy(dtype="datetime64[ns]")
+    position, distinct = pd.factorize(days)  # NaT -> -1, the "" appended last
     text = pd.DatetimeIndex(distinct).strftime(date_format).to_numpy(dtype=object)
-    out = text[position.reshape(-1)]
-    out[np.isnat(days)] = ""
-    return out
+    return np.append(text, "")[position]
 
 
 def pick_patients(rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set) -> np.ndarray:
@@ -264,11 +267,32 @@ class ExportBuilder:
         self.identifiers: set[str] = set()
         self.defects: list[pd.DataFrame] = []
         self.rows: dict[str, list[pd.DataFrame]] = {t: [] for t in HEADERS}
-        self.mrn = np.array([f"ИБ-{v:07d}" for v in identity.unique_integers(rng, n, 100_000, 9_999_999)], dtype=object)
+        # Record numbers: "ИБ-" and seven digits, so that their text sorts as their number does.
+        self.mrn_number = identity.unique_integers(rng, n, 100_000, 9_999_999)
+        self.mrn = np.array([f"ИБ-{v:07d}" for v in self.mrn_number], dtype=object)
+        self._mrn_index: pd.Index | None = None
         self.snils = identity.draw_snils(rng, n)
         self.policy = identity.draw_policies(rng, n)
         self.phone = np.array(identity.draw_phones(rng, 2 * n), dtype=object)
         self.address = np.array(identity.draw_addresses(rng, 2 * n), dtype=object)
+
+    def record_key(self, record_numbers) -> np.ndarray | None:
+        """The number of each record number (sorting by it sorts by the text), or None if one is not the
+        builder's."""
+        if self._mrn_index is None:
+            self._mrn_index = pd.Index(self.mrn)
+        position = self._mrn_index.get_indexer(np.asarray(record_numbers, dtype=object))
+        return None if (position < 0).any() else self.mrn_number[position]
+
+    def sort_by_record(self, table: pd.DataFrame, date: str | None = None) -> pd.DataFrame:
+        """`table.sort_values([date,] "record_number", kind="stable")`, sorting integers (the dates' and the record
+        numbers') instead of a million strings."""
+        key = self.record_key(table["record_number"])
+        days = None if date is None else table[date].to_numpy(dtype="datetime64[ns]")
+        if key is None or (days is not None and np.isnat(days).any()):
+            return table.sort_values(["record_number"] if date is None else [date, "record_number"], kind="stable")
+        order = np.argsort(key, kind="stable") if days is None else np.lexsort((key, days.view(np.int64)))
+        return table.iloc[order]
 
     def defect(self, kind: str, idx, table: str, column: str, written, expected: str) -> None:
         """Record one defect of `kind` for each patient in `idx` (written: one value, or one per patient)."""
@@ -619,7 +643,7 @@ def with_duplicate_operations(
     first_rows = operations.drop_duplicates("record_number").set_index("record_number")
     operations = pd.concat([operations, first_rows.loc[b.mrn[dup_ops]].reset_index()], ignore_index=True)
     b.defect("exact_duplicate_operation_row", dup_ops, "operations", "", "", "resolve:drop_exact_duplicate")
-    return operations.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    return b.sort_by_record(operations, "_sort_date").drop(columns="_sort_date")
 
 
 def follow_up_table(
@@ -663,7 +687,7 @@ def follow_up_table(
         "",
         "resolve:latest_last_contact",
     )
-    return pd.concat([follow_up, older], ignore_index=True).sort_values("record_number", kind="stable")
+    return b.sort_by_record(pd.concat([follow_up, older], ignore_index=True))
 
 
 def with_duplicate_patients(
@@ -692,18 +716,38 @@ def with_duplicate_patients(
         "",
         "resolve:contacts_dropped_by_deidentification",
     )
-    return pd.concat([patients, patients.iloc[dup_pat], updated]).sort_values("record_number", kind="stable")
+    return b.sort_by_record(pd.concat([patients, patients.iloc[dup_pat], updated]))
 
 
-def generate(cohort_size: int, seed: int) -> Twin:
+RAW_TABLES = ("patients", "diagnoses", "operations", "follow_up", "notes", "laboratory")
+
+
+def generate(cohort_size: int, seed: int, sink: Callable[[str, pd.DataFrame], None] | None = None) -> Twin:
     """Generate the twin for `cohort_size` analysed patients (plus the patients the criteria must exclude). The
-    steps run in a fixed order on one random generator, so a seed always gives the same twin."""
+    steps run in a fixed order on one random generator, so a seed always gives the same twin.
+
+    With a `sink`, each raw table is handed to `sink(name, table)` as soon as it is complete and then let go (the
+    returned twin's `raw` is empty): a registry-size twin is written table by table instead of held whole. The
+    random draws are the same either way."""
     rng = np.random.default_rng(seed)
     n = cohort_size
     started = time.perf_counter()
+    raw: dict[str, pd.DataFrame] = {}
+    rows: dict[str, int] = {}
 
     def progress(step: str) -> None:
         log.info("%-40s %8.1f s", step, time.perf_counter() - started)
+
+    def done(name: str, table: pd.DataFrame) -> None:
+        if not table.index.equals(pd.RangeIndex(len(table))):
+            table = table.set_axis(pd.RangeIndex(len(table)), copy=False)
+        if list(table.columns) != list(HEADERS[name]):
+            table = table[list(HEADERS[name])]
+        rows[name] = int(len(table))
+        if sink is None:
+            raw[name] = table
+        else:
+            sink(name, table)
 
     cohort, excluded_counts = cohort_with_excluded(rng, n)
     # The prognostic-score inputs, on a stream of their own (the paper's numbers are drawn exactly as before).
@@ -720,37 +764,43 @@ def generate(cohort_size: int, seed: int) -> Twin:
     die_before_the_operation(rng, cohort, excluded_idx["impossible_date_order"])
 
     patients = b.patients_table()
-    diagnoses = b.diagnoses_table(excluded_idx["no_metastatic_disease"])
+    done(
+        "diagnoses",
+        b.sort_by_record(b.diagnoses_table(excluded_idx["no_metastatic_disease"])),
+    )
     progress("patients and diagnoses tables")
 
     ops = [index_operation_rows(rng, b, cohort, excluded_idx), revision_operation_rows(rng, b, cohort, n)]
     long_follow = long_follow_up(cohort, n)
     ops += other_operation_rows(rng, b, cohort, long_follow, n)
     operations = with_duplicate_operations(rng, b, pd.concat(ops, ignore_index=True), n)
+    del ops
     progress(f"operations table ({len(operations):,} rows)")
+    done("operations", operations)
+    del operations
 
-    follow_up = follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n)
+    done("follow_up", follow_up_table(rng, b, cohort, excluded_idx["missing_follow_up"], long_follow, n))
+    rank = np.empty(len(cohort), dtype=np.int64)
+    rank[np.argsort(b.mrn_number, kind="stable")] = np.arange(len(cohort))  # number order is text order
     laboratory, written = prognostic_inputs.laboratory_rows(
-        seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY]
+        seed, b.mrn, cohort["index_date"], cohort[prognostic_inputs.LABORATORY], rank
     )
     laboratory["lab_date"] = fmt_dates(laboratory["lab_date"])
     cohort[prognostic_inputs.LABORATORY] = written.to_numpy()
-    patients = with_duplicate_patients(rng, b, patients, len(cohort), n)
+    del written
+    done("laboratory", laboratory)
+    del laboratory
+    done("patients", with_duplicate_patients(rng, b, patients, len(cohort), n))
+    del patients
     notes = b.notes_rows(np.arange(len(cohort)))
-    notes = notes.sort_values(["_sort_date", "record_number"], kind="stable").drop(columns="_sort_date")
+    notes = b.sort_by_record(notes, "_sort_date").drop(columns="_sort_date")
     progress(f"follow-up and notes ({len(notes):,} notes)")
+    done("notes", notes)
+    del notes
 
-    raw = {
-        "patients": patients,
-        "diagnoses": diagnoses.sort_values("record_number", kind="stable"),
-        "operations": operations,
-        "follow_up": follow_up,
-        "notes": notes,
-        "laboratory": laboratory,
-    }
-    raw = {name: t.reset_index(drop=True)[list(HEADERS[name])] for name, t in raw.items()}
+    raw = {name: raw[name] for name in RAW_TABLES if name in raw}
 
-    truth = truth_table(cohort.iloc[:n], b.mrn[:n])
+    truth = truth_table(cohort.iloc[:n], b.mrn[:n], b.mrn_number[:n])
     defects = (
         pd.concat(b.defects, ignore_index=True)
         .sort_values(["defect", "record_number"], kind="stable")
@@ -761,7 +811,7 @@ def generate(cohort_size: int, seed: int) -> Twin:
         "seed": seed,
         "patients_in_export": int(len(cohort)),
         "excluded": excluded_counts,
-        "rows": {name: int(len(t)) for name, t in raw.items()},
+        "rows": {name: rows[name] for name in RAW_TABLES},
     }
     return Twin(raw=raw, truth=truth, defects=defects, identifiers=sorted(b.identifiers), summary=summary)
 
@@ -775,8 +825,9 @@ PROGNOSTIC_TRUTH = [
 ]
 
 
-def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
-    """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient."""
+def truth_table(c: pd.DataFrame, mrn: np.ndarray, mrn_number: np.ndarray | None = None) -> pd.DataFrame:
+    """The analysis-ready values the cleaned cohort must end up with, one row per analysed patient, in the order
+    of the record numbers (of `mrn_number`, their numbers, if given: the same order, sorting integers)."""
     t = pd.DataFrame(
         {
             "record_number": mrn,
@@ -807,11 +858,13 @@ def truth_table(c: pd.DataFrame, mrn: np.ndarray) -> pd.DataFrame:
             **{column: c[column].to_numpy() for column in PROGNOSTIC_TRUTH},
         }
     )
+    if mrn_number is not None:
+        return t.iloc[np.argsort(mrn_number, kind="stable")].reset_index(drop=True)
     return t.sort_values("record_number", kind="stable").reset_index(drop=True)
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
-CSV_CHUNK_ROWS = 200_000
+CSV_CHUNK_ROWS = 50_000
 
 
 def write_csv(
@@ -823,11 +876,35 @@ def write_csv(
     decimal: str = ".",
     lineterminator: str = "\n",
 ) -> None:
-    """The table as pandas writes it (`to_csv`), in pieces of CSV_CHUNK_ROWS rows each built in memory and encoded
-    at once (the text of a whole registry-size table would double the peak memory), and
-    float columns with a decimal comma are spelled as pandas spells them (str of the value, the first "." replaced,
-    "" for NaN) once per distinct value, since pandas would format each of a registry's millions of values apart."""
-    out = df.rename(columns=header) if header else df
+    """The table as pandas writes it (`to_csv(sep=separator, decimal=decimal, lineterminator=lineterminator,
+    index=False)`: csv.QUOTE_MINIMAL, '"' doubled inside quotes, "" for a missing value), but built column by column:
+    each column's cells are spelled once (`csv_cells`), rows are joined with str.join, and the text is encoded
+    CSV_CHUNK_ROWS rows at a time (the text of a whole registry-size table would double the peak memory).
+    Float columns with a decimal comma are spelled as pandas spells them (`float_text`). A table whose cells
+    cannot be spelled so (an object column of other than strings with line breaks in it) is written by pandas."""
+    out = df.rename(columns=header, copy=False) if header else df
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    arrays = [out.iloc[:, i].to_numpy() for i in range(out.shape[1])]
+    kinds = [cell_kind(values) for values in arrays]
+    with tmp.open("wb") as f:
+        if len(arrays) < 2 or None in kinds:
+            write_csv_by_pandas(out, f, encoding, separator, decimal, lineterminator)
+        else:
+            names = [quote_cells([str(c)], separator, lineterminator)[0] for c in out.columns]
+            f.write((separator.join(names) + lineterminator).encode(encoding))
+            for start in range(0, len(out), CSV_CHUNK_ROWS):
+                cells = [
+                    csv_cells(values[start : start + CSV_CHUNK_ROWS], kind, separator, decimal, lineterminator)
+                    for values, kind in zip(arrays, kinds, strict=True)
+                ]
+                rows = zip(*cells, strict=True)
+                f.write((lineterminator.join(map(separator.join, rows)) + lineterminator).encode(encoding))
+    tmp.replace(path)
+
+
+def write_csv_by_pandas(out: pd.DataFrame, f, encoding: str, separator: str, decimal: str, lineterminator: str):
+    """The old writer: pandas' to_csv, CSV_CHUNK_ROWS rows at a time (decimal-comma floats through `float_text`)."""
     if decimal != ".":
         out = out.assign(
             **{
@@ -836,15 +913,62 @@ def write_csv(
                 if out[column].dtype.kind == "f"
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
-            text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
-                None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
-            )
-            f.write(text.encode(encoding))
-    tmp.replace(path)
+    for start in range(0, max(len(out), 1), CSV_CHUNK_ROWS):
+        text = out.iloc[start : start + CSV_CHUNK_ROWS].to_csv(
+            None, sep=separator, index=False, decimal=decimal, lineterminator=lineterminator, header=start == 0
+        )
+        f.write(text.encode(encoding))
+
+
+def quote_cells(values: list[str], separator: str, lineterminator: str) -> list[str]:
+    """Strings as the csv module writes them with QUOTE_MINIMAL (Python 3.11): quoted, with '"' doubled, when they
+    hold the separator, '"' or a character of the line terminator; as they are otherwise. Whether any needs it is
+    asked of the whole column at once."""
+    special = {separator, '"', *lineterminator}
+    joined = "".join(values)
+    if not any(c in joined for c in special):
+        return values
+    return ['"' + v.replace('"', '""') + '"' if any(c in v for c in special) else v for v in values]
+
+
+def cell_kind(values: np.ndarray) -> str | None:
+    """How `csv_cells` spells a column: "text" (strings only), "number" (numbers, booleans), "other" (an object
+    column of other values, booleans with NaN say), or None (other values and strings with line breaks: pandas)."""
+    kind = values.dtype.kind
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return "text"
+    if kind in "biuf":
+        return "number"
+    if kind == "O" and not any("\n" in v or "\r" in v for v in values if isinstance(v, str)):
+        return "other"
+    return None
+
+
+def csv_cells(values: np.ndarray, kind: str, separator: str, decimal: str, lineterminator: str) -> list[str]:
+    """Cells of a column (`cell_kind` says which kind) as pandas' to_csv writes them, a list of str.
+
+    Strings: as they are, quoted where the csv module quotes (`quote_cells`). Numbers and booleans: each distinct
+    value (distinct by bit pattern, so -0.0 keeps its sign) spelled by pandas itself, then looked up; floats with a
+    decimal other than "." by `float_text`. Other object columns: spelled by pandas value by value."""
+    if kind == "text":
+        return quote_cells(values.tolist(), separator, lineterminator)
+    if kind == "number" and values.dtype.kind == "f" and decimal != ".":
+        return quote_cells(float_text(values, decimal).tolist(), separator, lineterminator)
+    if kind == "number":
+        bits = values.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[values.dtype.itemsize])
+        distinct, position = np.unique(bits, return_inverse=True)
+        spelled = pandas_cells(distinct.view(values.dtype), separator, decimal)
+        return np.asarray(spelled, dtype=object)[position.reshape(-1)].tolist()
+    return pandas_cells(values, separator, decimal)
+
+
+def pandas_cells(values: np.ndarray, separator: str, decimal: str) -> list[str]:
+    """Each value as pandas' to_csv writes it (values without line breaks), in a table after a column "x" (a row
+    of one empty cell would be written '""')."""
+    frame = pd.DataFrame({"x": "x", "v": values})
+    text = frame.to_csv(None, sep=separator, decimal=decimal, index=False, header=False, lineterminator="\n")
+    skip = len("x" + separator)
+    return [line[skip:] for line in text.split("\n")[:-1]]
 
 
 def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
@@ -860,15 +984,84 @@ def float_text(values: np.ndarray, decimal: str) -> np.ndarray:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's SHA-256, read in blocks (a registry's laboratory export is hundreds of megabytes)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def identifiers_json(identifiers: list[str]) -> str:
     """`json.dumps(identifiers, ensure_ascii=False, indent=0)` (one string a line) by the C encoder: the indenting
     encoder is pure Python, slow for a registry's millions of identifiers."""
+    return "".join(identifiers_json_parts(identifiers))
+
+
+def identifiers_json_parts(identifiers: list[str], chunk: int = 200_000):
+    """The text of `identifiers_json` in pieces of `chunk` identifiers (the whole text of a registry's list, built
+    and then encoded at once, would take a gigabyte or more)."""
     if not identifiers:
-        return "[]"
-    return "[\n" + json.dumps(identifiers, ensure_ascii=False, separators=(",\n", ": "))[1:-1] + "\n]"
+        yield "[]"
+        return
+    yield "[\n"
+    for start in range(0, len(identifiers), chunk):
+        part = json.dumps(identifiers[start : start + chunk], ensure_ascii=False, separators=(",\n", ": "))[1:-1]
+        yield (",\n" if start else "") + part
+    yield "\n]"
+
+
+def write_identifiers(identifiers: list[str], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        for part in identifiers_json_parts(identifiers):
+            f.write(part)
+        f.write("\n")
+
+
+class TwinWriter:
+    """Writes a twin's raw exports in a centre's `dialect` to `raw_paths` (table -> file) as they come (`table`,
+    usable as `generate`'s sink), then the twin's own files (truth, defects, identifiers, manifest) to
+    `synthetic_dir` (`finish`)."""
+
+    def __init__(self, raw_paths: dict[str, str | Path], synthetic_dir: str | Path, dialect: str = dialects.HERZEN):
+        self.raw_paths = raw_paths
+        self.synthetic_dir = Path(synthetic_dir)
+        self.dialect = dialect
+        self.spec = dialects.DIALECTS[dialect]
+        self.digests: dict[str, tuple[str, str]] = {}
+
+    def table(self, name: str, table: pd.DataFrame) -> None:
+        if name not in self.raw_paths:  # a table the config declares null (the centre has none)
+            return
+        fmt = self.spec["formats"][name]
+        path = Path(self.raw_paths[name])
+        write_csv(
+            dialects.render_table(name, table, self.dialect),
+            path,
+            fmt["encoding"],
+            fmt["separator"],
+            self.spec["headers"][name],
+            decimal=fmt["decimal"],
+            lineterminator=fmt["lineterminator"],
+        )
+        self.digests[name] = (f"raw/{path.name}", sha256(path))
+
+    def finish(self, twin: Twin) -> dict:
+        """The twin's own files, and the manifest (raw files in the order of RAW_TABLES); returns the manifest."""
+        synthetic_dir = self.synthetic_dir
+        files = dict(self.digests[name] for name in RAW_TABLES if name in self.digests)
+        write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
+        write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
+        write_identifiers(twin.identifiers, synthetic_dir / "identifiers.json")
+        # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms.
+        # Only the synthetic twin may use it (the de-identification stage refuses real exports without a key of
+        # their own).
+        demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())
+        (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
+        for name in ("truth.csv", "defects.csv", "identifiers.json"):
+            files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
+        manifest = {**twin.summary, "dialect": self.dialect, "formats": self.spec["formats"], "sha256": files}
+        (synthetic_dir / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        return manifest
 
 
 def write_twin(
@@ -876,36 +1069,21 @@ def write_twin(
 ) -> dict:
     """Write the raw exports in a centre's `dialect` to `raw_paths` (table -> file) and the twin's own files
     (truth, defects, identifiers, manifest) to `synthetic_dir`; return the manifest."""
-    synthetic_dir = Path(synthetic_dir)
-    spec = dialects.DIALECTS[dialect]
-    files = {}
-    for name, table in dialects.render(twin.raw, dialect).items():
-        if name not in raw_paths:  # a table the config declares null (the centre has none)
-            continue
-        fmt = spec["formats"][name]
-        path = Path(raw_paths[name])
-        write_csv(
-            table,
-            path,
-            fmt["encoding"],
-            fmt["separator"],
-            spec["headers"][name],
-            decimal=fmt["decimal"],
-            lineterminator=fmt["lineterminator"],
-        )
-        files[f"raw/{path.name}"] = sha256(path)
-    write_csv(twin.truth, synthetic_dir / "truth.csv", "utf-8", ",")
-    write_csv(twin.defects, synthetic_dir / "defects.csv", "utf-8", ",")
-    ident_path = synthetic_dir / "identifiers.json"
-    ident_path.write_text(identifiers_json(twin.identifiers) + "\n", encoding="utf-8")
-    # The twin's own pseudonymisation key: derived from the seed, so two clean runs give the same pseudonyms. Only the
-    # synthetic twin may use it (the de-identification stage refuses real exports without a key of their own).
-    demo_key = hashlib.sha256(f"synthetic twin demo pseudonymisation key, seed {twin.summary['seed']}".encode())
-    (synthetic_dir / "demo_pseudonym.key").write_text(demo_key.hexdigest() + "\n", encoding="ascii")
-    for name in ("truth.csv", "defects.csv", "identifiers.json"):
-        files[f"synthetic/{name}"] = sha256(synthetic_dir / name)
-    manifest = {**twin.summary, "dialect": dialect, "formats": spec["formats"], "sha256": files}
-    (synthetic_dir / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    return manifest
+    writer = TwinWriter(raw_paths, synthetic_dir, dialect)
+    for name, table in twin.raw.items():
+        writer.table(name, table)
+    return writer.finish(twin)
+
+
+def generate_and_write(
+    cohort_size: int,
+    seed: int,
+    raw_paths: dict[str, str | Path],
+    synthetic_dir: str | Path,
+    dialect: str = dialects.HERZEN,
+) -> dict:
+    """`write_twin(generate(cohort_size, seed), ...)` with each raw table written as soon as it is complete and
+    then let go, so a registry-size twin is never held whole: the same files. Returns the manifest."""
+    writer = TwinWriter(raw_paths, synthetic_dir, dialect)
+    twin = generate(cohort_size, seed, sink=writer.table)
+    return writer.finish(twin)

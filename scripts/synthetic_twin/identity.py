@@ -7,9 +7,9 @@ grammatical cases a clinical note uses them in, initials in both orders, SNILS n
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
 
-from deidentify.identifiers import snils_check_digits
+import numpy as np
 
 # Surnames by declension pattern. "ov" and "in" stems take -а in the feminine; "sky" stems are adjectival;
 # "indecl" surnames (Ukrainian -енко, Korean) never change.
@@ -316,33 +316,54 @@ def unique_integers(rng: np.random.Generator, n: int, low: int, high: int) -> np
     return rng.permutation(out)[:n]
 
 
+def digit_columns(values: np.ndarray, width: int) -> np.ndarray:
+    """The zero-padded decimal digits of non-negative integers below 10**width, as ASCII codes (n x width)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (np.asarray(values, dtype=np.int64)[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+
+
+def ascii_rows(*parts) -> np.ndarray:
+    """Rows of text (an object array of str) from pieces side by side: ASCII code matrices (n x k) and constant
+    strings, joined column-wise (one string per row at the end, not per piece)."""
+    n = next(len(p) for p in parts if not isinstance(p, str))
+    blocks = [
+        np.broadcast_to(np.frombuffer(p.encode("ascii"), np.uint8), (n, len(p))) if isinstance(p, str) else p
+        for p in parts
+    ]
+    matrix = np.ascontiguousarray(np.concatenate(blocks, axis=1))
+    return matrix.view(f"S{matrix.shape[1]}").reshape(-1).astype(f"U{matrix.shape[1]}").astype(object)
+
+
+def snils_check_numbers(first9: np.ndarray) -> np.ndarray:
+    """`snils_check_digits` on a matrix of digit codes (n x 9), as numbers 0-99: sum of digit * weight (9..1);
+    below 100 as is, 100 and 101 -> 0, else mod 101 (100 -> 0)."""
+    total = ((first9.astype(np.int64) - ord("0")) * np.arange(9, 0, -1)).sum(axis=1)
+    rest = total % 101
+    return np.where(total < 100, total, np.where((total <= 101) | (rest == 100), 0, rest))
+
+
 def draw_snils(rng: np.random.Generator, n: int) -> list[str]:
+    """SNILS numbers "ddd-ddd-ddd cc" with their check digits (`snils_check_digits`), built column-wise."""
     # Numbers up to 001-001-998 are not issued; start above them.
-    numbers = unique_integers(rng, n, 2_000_000, 999_999_999)
-    out = []
-    for value in numbers:
-        d = f"{value:09d}"
-        out.append(f"{d[:3]}-{d[3:6]}-{d[6:]} {snils_check_digits(d)}")
-    return out
+    digits = digit_columns(unique_integers(rng, n, 2_000_000, 999_999_999), 9)
+    check = digit_columns(snils_check_numbers(digits), 2)
+    return ascii_rows(digits[:, :3], "-", digits[:, 3:6], "-", digits[:, 6:], " ", check).tolist()
 
 
 def draw_policies(rng: np.random.Generator, n: int) -> list[str]:
     """16-digit unified OMS policy numbers (no check digit is published for them)."""
-    return [f"{v:016d}" for v in unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)]
+    numbers = unique_integers(rng, n, 7_700_000_000_000_000, 7_799_999_999_999_999)
+    return ascii_rows(digit_columns(numbers, 16)).tolist()
 
 
 def draw_phones(rng: np.random.Generator, n: int) -> list[str]:
-    """Mobile numbers, written in the two ways Russian records use."""
+    """Mobile numbers, written in the two ways Russian records use: "+7 (ddd) ddd-dd-dd" and "8-ddd-ddd-dd-dd"."""
     numbers = unique_integers(rng, n, 9_000_000_000, 9_999_999_999)
     style = rng.integers(0, 2, n)
-    out = []
-    for value, s in zip(numbers, style, strict=True):
-        d = f"{value:010d}"
-        if s == 0:
-            out.append(f"+7 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}")
-        else:
-            out.append(f"8-{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}")
-    return out
+    d = digit_columns(numbers, 10)
+    plus = ascii_rows("+7 (", d[:, :3], ") ", d[:, 3:6], "-", d[:, 6:8], "-", d[:, 8:])
+    eight = ascii_rows("8-", d[:, :3], "-", d[:, 3:6], "-", d[:, 6:8], "-", d[:, 8:])
+    return np.where(style == 0, plus, eight).tolist()
 
 
 STREETS = [
@@ -383,13 +404,17 @@ def draw_addresses(rng: np.random.Generator, n: int) -> list[str]:
     street = rng.integers(0, len(STREETS), n)
     house = rng.integers(1, 160, n)
     flat = rng.integers(1, 400, n)
-    return [f"{CITIES[c]}, {STREETS[s]}, д. {h}, кв. {f}" for c, s, h, f in zip(city, street, house, flat, strict=True)]
+    # "{city}, {street}, д. {house}, кв. {flat}" from the halves, each distinct half spelled once.
+    place = np.array([f"{c}, {s}, д. " for c in CITIES for s in STREETS], dtype=object)
+    pairs, pair = np.unique(house * 400 + flat, return_inverse=True)
+    number = np.array([f"{p // 400}, кв. {p % 400}" for p in pairs.tolist()], dtype=object)
+    return (place[city * len(STREETS) + street] + number[pair.reshape(-1)]).tolist()
 
 
 class Names:
     """Many invented people at once, as columns: the same names `draw_people` gives, with every form an array."""
 
-    def __init__(self, surname: dict[str, np.ndarray], first: dict[str, np.ndarray], patronymic: dict, female):
+    def __init__(self, surname: Mapping[str, np.ndarray], first: Mapping[str, np.ndarray], patronymic: Mapping, female):
         self.surname, self.first, self.patronymic, self.female = surname, first, patronymic, np.asarray(female, bool)
         self.initials = (
             _first_letter(first["nom"]) + "." + _first_letter(patronymic["nom"]) + "."  # 'И.И.'
@@ -408,6 +433,23 @@ class Names:
     def short_reversed(self, case: str = "nom") -> np.ndarray:
         """'И.И. Иванов' in the given case."""
         return self.initials + " " + self.surname[case]
+
+
+class Forms(Mapping):
+    """Case -> the forms of many people's names (an object array): `table[case][row]`, taken when asked for (six
+    arrays of pointers per name part, kept for a million people, would be hundreds of megabytes)."""
+
+    def __init__(self, table: dict[str, np.ndarray], row: np.ndarray):
+        self.table, self.row = table, row
+
+    def __getitem__(self, case: str) -> np.ndarray:
+        return self.table[case][self.row]
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
 
 
 def _first_letter(words: np.ndarray) -> np.ndarray:
@@ -435,8 +477,8 @@ def draw_names(rng: np.random.Generator, female: np.ndarray) -> Names:
     patronymic_table = _forms_table([patronymic_forms(forms[4], f) for f in (False, True) for forms in MALE_FIRST])
     patronymic_row = p_idx + female * len(MALE_FIRST)
     return Names(
-        {case: surname_table[case][surname_row] for case in CASES},
-        {case: first_table[case][first_row] for case in CASES},
-        {case: patronymic_table[case][patronymic_row] for case in CASES},
+        Forms(surname_table, surname_row),
+        Forms(first_table, first_row),
+        Forms(patronymic_table, patronymic_row),
         female,
     )

@@ -205,14 +205,19 @@ def rounded(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
 
 
 def laboratory_rows(
-    seed: int, record_numbers: np.ndarray, index_dates: pd.Series, inputs: pd.DataFrame
+    seed: int,
+    record_numbers: np.ndarray,
+    index_dates: pd.Series,
+    inputs: pd.DataFrame,
+    record_rank: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The laboratory export (one row per test drawn; record_number, lab_date as a Timestamp, test, value, unit) and
     the inputs as the export then says they are: the value of the draw nearest before the operation (same day
     counts), converted back to conventional units from what was written, NaN where no draw lies in the window.
 
     Besides that draw, a patient may have an earlier draw (another value, sometimes outside the window) and one
-    after the operation (another value): both must be passed over by the cleaning rule.
+    after the operation (another value): both must be passed over by the cleaning rule. `record_rank`, if given,
+    is each record number's rank in the sorted record numbers (computed here otherwise).
 
     Column operations throughout. The day offsets are drawn patient by patient in the order a loop over the patients
     draws them (earlier draw, then for a stray patient its second offset, then the draw after the operation): one
@@ -223,10 +228,12 @@ def laboratory_rows(
     one_day = np.timedelta64(1, "D")
     columns: dict[str, list[np.ndarray]] = {"patient": [], "lab_date": [], "test": [], "value": [], "unit": []}
     written = inputs.copy()
+    # Units as codes into UNITS (a column of 17 million strings at a million patients would be a gigabyte).
+    unit_names = list(dict.fromkeys([OLD_ANALYSER_CRP[0], *(unit for _, unit, *_ in LAB_SYSTEM.values())]))
     for name, (names, unit, factor, decimals) in LAB_SYSTEM.items():
         true = inputs[name].to_numpy(float)
         old = (rng.uniform(size=n) < 0.2) if name == "crp_mg_dl" else np.zeros(n, bool)
-        units = np.where(old, OLD_ANALYSER_CRP[0], unit)
+        units = np.where(old, unit_names.index(OLD_ANALYSER_CRP[0]), unit_names.index(unit))
         factors = np.where(old, OLD_ANALYSER_CRP[1], factor)
         digits = np.where(old, OLD_ANALYSER_CRP[2], decimals)
         value = rounded(true * factors, digits)
@@ -254,23 +261,27 @@ def laboratory_rows(
             (has_after, days + drawn[:, 2] * one_day, rounded(base * (2 - jitter), digits)),
         ]
         for mask, when, amount in kinds:
-            chosen = (np.flatnonzero(mask), when[mask], label[mask], amount[mask], units[mask])
+            # Small integer types for the codes: a registry's table has 17 million rows.
+            where = np.flatnonzero(mask).astype(np.int32)
+            chosen = (where, when[mask], label[mask].astype(np.int8), amount[mask], units[mask].astype(np.int8))
             for column, values in zip(columns, chosen, strict=True):
                 columns[column].append(values)
     # Sorted by record number, date and test. Each (record number, date, test) occurs once: a patient's draws of one
     # test fall on different days, and no two tests share a label. Record numbers are one fixed width, so their
     # order is that of the patients' ranks; the sort runs on integers.
-    patient, lab_date, test, value, unit_written = (np.concatenate(columns[c]) for c in columns)
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(np.asarray(record_numbers, dtype=object), kind="stable")] = np.arange(n)
-    order = np.lexsort((test, lab_date.view(np.int64), rank[patient]))
+    patient, lab_date, test, value, unit_written = (np.concatenate(columns.pop(c)) for c in list(columns))
+    if record_rank is None:
+        record_rank = np.empty(n, dtype=np.int64)
+        record_rank[np.argsort(np.asarray(record_numbers, dtype=object), kind="stable")] = np.arange(n)
+    order = np.lexsort((test, lab_date.view(np.int64), record_rank[patient]))
     table = pd.DataFrame(
         {
             "record_number": np.asarray(record_numbers, dtype=object)[patient[order]],
             "lab_date": lab_date[order],
             "test": np.array(TEST_LABELS, dtype=object)[test[order]],
             "value": value[order],
-            "unit": unit_written[order].astype(object),
-        }
+            "unit": np.array(unit_names, dtype=object)[unit_written[order]],
+        },
+        copy=False,  # the columns as they are, not stacked into one block (a copy of each)
     )
     return table, written

@@ -5,7 +5,7 @@ from pathlib import Path
 from common.quick_exit import exit_without_teardown
 from common.rule_log import to_log
 from synthetic_twin.dialects import DIALECTS
-from synthetic_twin.generate import generate, write_twin
+from synthetic_twin.generate import generate_and_write
 
 log = to_log(snakemake)
 
@@ -29,10 +29,11 @@ for name, spec in snakemake.params.tables.items():
             f"{declared}, the twin writes {written}"
         )
 
-twin = generate(cohort_size=snakemake.params.cohort_size, seed=snakemake.params.seed)
 out = snakemake.output
-manifest = write_twin(
-    twin,
+# Each raw table is written as soon as it is complete and let go (the same files as write_twin(generate(...))).
+manifest = generate_and_write(
+    cohort_size=snakemake.params.cohort_size,
+    seed=snakemake.params.seed,
     raw_paths={name: out[name] for name in DIALECTS[dialect]["headers"] if name in snakemake.params.tables},
     synthetic_dir=Path(out.truth).parent,
     dialect=dialect,
