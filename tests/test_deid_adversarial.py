@@ -251,3 +251,19 @@ def test_the_gate_with_several_workers_finds_what_one_finds_in_the_same_order(tm
     assert {Path(f.file).name for f in serial[0] if f.kind == "pattern_phone"} == {f"f{n}.tsv" for n in range(7)}
     assert scanner.scan_files(files, workers=2) == serial
     assert scanner.scan_files(files, workers=3) == serial
+
+
+def test_build_stamp_is_not_a_birth_date_but_the_same_day_written_otherwise_is(tmp_path):
+    """Somebody born on 1 January 1970 (at 100,000 patients somebody is): the reproducible-build stamp of the DOCX
+    properties and of an undated RO-Crate is not that patient's birth date; the day in any other spelling is."""
+    scanner = LeakScanner(["01.01.1970"])
+    stamps = (
+        '<dcterms:created xsi:type="dcterms:W3CDTF">1970-01-01T00:00:00Z</dcterms:created>\n'
+        '  "datePublished": "1970-01-01T00:00:00+00:00",\n'
+    )
+    assert scanner.scan_text(stamps) == []
+    for written in ("born 01.01.1970\n", "born 1970-01-01\n", "1970-01-01T00:00:01Z\n", "1970-01-01T00:00:00.5\n"):
+        assert (1, "identifier_date") in scanner.scan_text(written), written
+    assert scanner.scan_text("born 19700101\n") == [(1, "identifier_digits")]
+    # Another birthday keeps its place next to the stamp on the same line.
+    assert (1, "identifier_date") in LeakScanner(["02.01.1970"]).scan_text("1970-01-01T00:00:00Z 1970-01-02\n")

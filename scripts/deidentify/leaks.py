@@ -79,6 +79,13 @@ class Finding:
 LETTER = re.compile(r"[^\W\d_]")
 NON_WORD_RUN = re.compile(r"[^\w]+")
 DAY_MONTH_YEAR = re.compile(r"\s*(\d{2})\.(\d{2})\.(\d{4})\s*")
+# The stamp of a reproducible build (SOURCE_DATE_EPOCH=0, the reproducible-builds convention): what the DOCX
+# properties and an undated RO-Crate carry instead of the time of the run. It is a moment, written as an ISO
+# timestamp at midnight UTC, never a patient's date. At registry size every day of the birth years is somebody's
+# birth date (at 100,000 patients somebody is born on 1 January 1970), so without this exemption the final gate
+# stops every large run on its own metadata. Only this exact form is exempt: "1970-01-01" alone, "01.01.1970" or
+# "19700101" still count as a birth date where the list has one.
+BUILD_STAMP = re.compile(r"1970-01-01T00:00:00(?:Z|\+00:00)?(?![\d.:])")
 
 
 def normalise_text(value: str) -> str:
@@ -181,7 +188,7 @@ class LeakScanner:
             if run in self.digits or (len(run) == 11 and run[1:] in self.digits):
                 add(m.start(), "identifier_digits", index)
         for m in DATE_LIKE.finditer(text):
-            if date_key(m) in self.dates:
+            if date_key(m) in self.dates and not BUILD_STAMP.match(text, m.start()):
                 add(m.start(), "identifier_date", index)
         for kind, pattern in SHAPES.items():
             for m in pattern.finditer(shapes_text):
