@@ -308,8 +308,8 @@ def test_a_scrubber_that_lets_names_through_is_stopped_by_the_gate(adversarial_e
     scrub.write_text(
         scrub.read_text(encoding="utf-8")
         + "\n\n_find = Scrubber.find\n\n\n"
-        + "def _leaky_find(self, text, patient=None, ner=True):\n"
-        + '    return [s for s in _find(self, text, patient, ner) if s[2] != "name"]\n\n\n'
+        + "def _leaky_find(self, text, patient=None, ner=True, **options):\n"
+        + '    return [s for s in _find(self, text, patient, ner, **options) if s[2] != "name"]\n\n\n'
         + "Scrubber.find = _leaky_find\n",
         encoding="utf-8",
     )
